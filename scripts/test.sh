@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs every test of libmemslots: the dev build's suite, the same under
+# ASan+UBSan and under TSan, valgrind memcheck over the unit suite, and the
+# extra stages below.  Installs missing Debian packages first.  Exits
+# non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+scripts/deps.sh
+jobs=$(nproc)
+failed=()
+
+stage() {
+	local name=$1
+	shift
+	echo "==== $name ===="
+	local t0=$SECONDS
+	if "$@"; then
+		echo "==== $name: ok ($((SECONDS - t0)) s) ===="
+	else
+		echo "==== $name: FAILED ($((SECONDS - t0)) s) ===="
+		failed+=("$name")
+	fi
+}
+
+workflow() {
+	cmake --preset "$1" >/dev/null &&
+		cmake --build --preset "$1" -j "$jobs" &&
+		ctest --preset "$1" -j "$jobs"
+}
+
+memcheck() {
+	# Reuses the dev build; -T memcheck runs every unit test under valgrind
+	# with --error-exitcode, definite leaks counted as errors.
+	ctest --test-dir build/dev -T memcheck -L unit -j "$jobs" --output-on-failure
+}
+
+stage dev workflow dev
+stage asan workflow asan
+stage memcheck memcheck
+stage tsan workflow tsan
+for extra in "$root"/scripts/test.d/*.sh; do
+	[ -e "$extra" ] || continue
+	stage "$(basename "$extra" .sh)" bash "$extra"
+done
+
+if [ "${#failed[@]}" -ne 0 ]; then
+	echo "FAILED stages: ${failed[*]}"
+	exit 1
+fi
+echo "all test stages passed"

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Augmented interval tree of closed u64 intervals [start, last].
+ *
+ * A red-black tree ordered by start (equal starts go right, so duplicate
+ * and overlapping intervals are allowed), where every node also keeps the
+ * largest `last` of its subtree.  A stabbing/overlap query then visits only
+ * subtrees that can hold an answer: O(log n + k) for k results.  The root
+ * caches its leftmost node so a query entirely outside the tree's span
+ * [leftmost start, root subtree_last] is rejected in O(1).
+ *
+ * Concurrency: as rbtree.h; one writer, no concurrent readers of the same
+ * tree.
+ */
+#ifndef MS_INTERVAL_TREE_H
+#define MS_INTERVAL_TREE_H
+
+#include <stdint.h>
+
+#include "rbtree.h"
+
+struct ms_itree_node {
+	struct ms_rb_node rb;
+	uint64_t start;        /* first value in the interval */
+	uint64_t last;         /* last value in the interval (inclusive), >= start */
+	uint64_t subtree_last; /* max(last) over this node's subtree */
+};
+
+/* Inserts @node; the caller has set node->start and node->last. */
+void ms_itree_insert(struct ms_itree_node *node, struct ms_rb_root_cached *root);
+/* Removes @node. */
+void ms_itree_remove(struct ms_itree_node *node, struct ms_rb_root_cached *root);
+/* Puts @new in @old's place in O(1); new->start and new->last must equal
+ * old's (the augmented value is copied). */
+void ms_itree_replace(struct ms_itree_node *old, struct ms_itree_node *new,
+		      struct ms_rb_root_cached *root);
+
+/* The first node (in start order) of those intersecting [qs, ql], or NULL;
+ * NULL when ql < qs. */
+struct ms_itree_node *ms_itree_iter_first(const struct ms_rb_root_cached *root, uint64_t qs,
+					  uint64_t ql);
+/* The next node after @node intersecting [qs, ql], or NULL. */
+struct ms_itree_node *ms_itree_iter_next(const struct ms_itree_node *node, uint64_t qs,
+					 uint64_t ql);
+
+#endif /* MS_INTERVAL_TREE_H */

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Intrusive red-black tree.
+ *
+ * The node is embedded in the user's structure and reached back with
+ * ms_rb_entry() (container_of).  The parent pointer and the colour share
+ * one word: nodes are at least 4-byte aligned, so bit 0 holds the colour.
+ *
+ * The tree does no comparisons itself: to insert, the caller descends to
+ * the empty link where the new node belongs, then calls ms_rb_link_node()
+ * and ms_rb_insert_color() (or the _cached variants), as in Linux.
+ *
+ * Concurrency: none.  A tree is changed by one thread while no other thread
+ * reads it; libmemslots guarantees that by changing only the inactive set.
+ */
+#ifndef MS_RBTREE_H
+#define MS_RBTREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compiler.h"
+
+struct ms_rb_node {
+	uintptr_t parent_color; /* parent pointer | colour (bit 0: 1 = black) */
+	struct ms_rb_node *right;
+	struct ms_rb_node *left;
+} __attribute__((aligned(sizeof(void *))));
+
+struct ms_rb_root {
+	struct ms_rb_node *node;
+};
+
+/* A root that also caches its leftmost node, for O(1) ms_rb_first_cached(). */
+struct ms_rb_root_cached {
+	struct ms_rb_root root;
+	struct ms_rb_node *leftmost;
+};
+
+#define MS_RB_ROOT        ((struct ms_rb_root){ NULL })
+#define MS_RB_ROOT_CACHED ((struct ms_rb_root_cached){ { NULL }, NULL })
+
+#define ms_rb_entry(ptr, type, member) ms_container_of(ptr, type, member)
+#define ms_rb_entry_safe(ptr, type, member)                                                        \
+	({                                                                                         \
+		__typeof__(ptr) ms__p = (ptr);                                                     \
+		ms__p ? ms_rb_entry(ms__p, type, member) : NULL;                                   \
+	})
+
+#define MS_RB_RED   0u
+#define MS_RB_BLACK 1u
+
+static inline struct ms_rb_node *ms_rb_parent(const struct ms_rb_node *n)
+{
+	return (struct ms_rb_node *)(n->parent_color & ~(uintptr_t)3);
+}
+
+static inline bool ms_rb_is_black(const struct ms_rb_node *n)
+{
+	return n->parent_color & MS_RB_BLACK;
+}
+
+static inline bool ms_rb_is_red(const struct ms_rb_node *n)
+{
+	return !ms_rb_is_black(n);
+}
+
+static inline bool ms_rb_empty(const struct ms_rb_root *root)
+{
+	return root->node == NULL;
+}
+
+/* A detached node points to itself; lets debug code tell "in no tree". */
+static inline void ms_rb_clear_node(struct ms_rb_node *n)
+{
+	n->parent_color = (uintptr_t)n;
+}
+
+static inline bool ms_rb_node_empty(const struct ms_rb_node *n)
+{
+	return n->parent_color == (uintptr_t)n;
+}
+
+/* Puts a new red leaf at *link, a child slot of parent (NULL for the root). */
+static inline void ms_rb_link_node(struct ms_rb_node *node, struct ms_rb_node *parent,
+				   struct ms_rb_node **link)
+{
+	node->parent_color = (uintptr_t)parent; /* red */
+	node->left = node->right = NULL;
+	*link = node;
+}
+
+/* Rebalances after ms_rb_link_node(). */
+void ms_rb_insert_color(struct ms_rb_node *node, struct ms_rb_root *root);
+/* Removes node and rebalances. */
+void ms_rb_erase(struct ms_rb_node *node, struct ms_rb_root *root);
+/* Puts @new where @victim is, in O(1): same position, same colour.  The
+ * caller guarantees that @new sorts where @victim did. */
+void ms_rb_replace_node(struct ms_rb_node *victim, struct ms_rb_node *new, struct ms_rb_root *root);
+
+struct ms_rb_node *ms_rb_first(const struct ms_rb_root *root);
+struct ms_rb_node *ms_rb_last(const struct ms_rb_root *root);
+struct ms_rb_node *ms_rb_next(const struct ms_rb_node *node);
+struct ms_rb_node *ms_rb_prev(const struct ms_rb_node *node);
+
+/* Cached-leftmost variants: @leftmost tells whether the caller's descent
+ * only ever went left (so the new node is the new leftmost). */
+static inline void ms_rb_insert_color_cached(struct ms_rb_node *node,
+					     struct ms_rb_root_cached *root, bool leftmost)
+{
+	if (leftmost)
+		root->leftmost = node;
+	ms_rb_insert_color(node, &root->root);
+}
+
+static inline void ms_rb_erase_cached(struct ms_rb_node *node, struct ms_rb_root_cached *root)
+{
+	if (root->leftmost == node)
+		root->leftmost = ms_rb_next(node);
+	ms_rb_erase(node, &root->root);
+}
+
+static inline void ms_rb_replace_node_cached(struct ms_rb_node *victim, struct ms_rb_node *new,
+					     struct ms_rb_root_cached *root)
+{
+	if (root->leftmost == victim)
+		root->leftmost = new;
+	ms_rb_replace_node(victim, new, &root->root);
+}
+
+static inline struct ms_rb_node *ms_rb_first_cached(const struct ms_rb_root_cached *root)
+{
+	return root->leftmost;
+}
+
+#endif /* MS_RBTREE_H */
