@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Runs a program that needs /dev/kvm on real KVM: on the host's /dev/kvm
+# when there is a usable one, else inside a QEMU guest whose kernel has
+# KVM (QEMU's TCG emulates AMD SVM, so a stock Debian kernel booted under
+# it loads kvm_amd and exposes /dev/kvm even on a machine without hardware
+# virtualization or with KVM access denied).
+#
+# Usage: scripts/kvm-harness.sh [--mode auto|host|qemu] [--cache DIR]
+#                               [--timeout SECS] [--] PROGRAM [ARGS...]
+#
+#   --mode     auto (default, or $MEMSLOTS_KVM_MODE): host when /dev/kvm is
+#              usable and the program does not answer 77 there, else qemu.
+#   --cache    where the guest kernel and the initramfs are kept between
+#              runs (default $MEMSLOTS_KVM_CACHE, else build/kvm-cache).
+#   --timeout  seconds for one whole guest boot + run (default 600).
+#
+# The guest is Debian's own kernel (the package linux-image-amd64 depends
+# on, fetched with apt-get download and unpacked, never installed) and an
+# initramfs of busybox-static, the kvm modules and PROGRAM (with the
+# shared libraries it needs, if it is not static).  Its /init prints the
+# program's exit status on a line of its own, which becomes ours.
+#
+# Exit status: PROGRAM's; 77 when neither the host's KVM nor QEMU can be
+# used (a ctest SKIP_RETURN_CODE); 1 when the guest could not report one
+# (boot failure, timeout, no /dev/kvm inside the guest).
+set -euo pipefail
+
+me=kvm-harness
+root=$(cd "$(dirname "$0")/.." && pwd)
+mode=${MEMSLOTS_KVM_MODE:-auto}
+cache=${MEMSLOTS_KVM_CACHE:-$root/build/kvm-cache}
+timeout_s=600
+result_tag=MEMSLOTS-KVM-HARNESS
+
+say() { echo "$me: $*" >&2; }
+die() {
+	say "$*"
+	exit 1
+}
+skip() {
+	say "SKIP: $*"
+	exit 77
+}
+
+while [ "$#" -gt 0 ]; do
+	case $1 in
+	--mode) mode=$2; shift 2 ;;
+	--cache) cache=$2; shift 2 ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--) shift; break ;;
+	-*) die "unknown option $1" ;;
+	*) break ;;
+	esac
+done
+[ "$#" -ge 1 ] || die "usage: $0 [--mode auto|host|qemu] [--cache DIR] [--timeout S] [--] PROGRAM [ARGS...]"
+case $mode in auto | host | qemu) ;; *) die "bad mode '$mode'" ;; esac
+prog=$(readlink -f "$1")
+shift
+[ -x "$prog" ] || die "$prog is not an executable"
+
+host_kvm_usable() {
+	[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]
+}
+
+# ---- host ------------------------------------------------------------------
+if [ "$mode" != qemu ]; then
+	if host_kvm_usable; then
+		say "running on the host's /dev/kvm: $prog $*"
+		rc=0
+		"$prog" "$@" || rc=$?
+		if [ "$rc" -ne 77 ] || [ "$mode" = host ]; then
+			say "exit code $rc (host)"
+			exit "$rc"
+		fi
+		say "the program found no usable KVM on the host; trying a QEMU guest"
+	elif [ "$mode" = host ]; then
+		skip "no usable /dev/kvm on this host"
+	else
+		say "no usable /dev/kvm on this host; using a QEMU guest"
+	fi
+fi
+
+# ---- QEMU guest: prerequisites ------------------------------------------------
+have() { command -v "$1" >/dev/null 2>&1; }
+
+is_static() {
+	# A dynamically linked ELF has a PT_INTERP program header.
+	! LC_ALL=C readelf -l "$1" 2>/dev/null | grep -q 'INTERP'
+}
+
+busybox=/bin/busybox
+if ! have qemu-system-x86_64 || ! have cpio || ! [ -x $busybox ] || ! is_static $busybox; then
+	say "installing qemu-system-x86, busybox-static, cpio"
+	"$root/scripts/deps.sh" qemu-system-x86 busybox-static cpio >&2 ||
+		skip "neither KVM nor the packages for a QEMU guest are available"
+fi
+for t in qemu-system-x86_64 cpio gzip readelf apt-get apt-cache dpkg flock; do
+	have "$t" || skip "no $t for the QEMU guest"
+done
+is_static $busybox || skip "$busybox is not statically linked (install busybox-static)"
+
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+exec 9>"$cache/lock"
+# One harness at a time builds the cache (ctest -j runs tests in parallel).
+flock 9
+
+# ---- the guest kernel: Debian's, cached per package name ------------------
+apt_updated=0
+apt_update() {
+	[ "$apt_updated" -eq 0 ] || return 1
+	apt_updated=1
+	local sudo=""
+	if [ "$(id -u)" -ne 0 ]; then
+		have sudo && sudo -n true 2>/dev/null || return 1
+		sudo="sudo -n"
+	fi
+	say "apt-get update (the package lists are needed to download the kernel)"
+	$sudo apt-get update -qq >&2
+}
+
+kernel_pkg() {
+	# linux-image-amd64 is a metapackage; the image is what it depends on,
+	# e.g. linux-image-6.1.0-56-amd64.
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
+}
+
+pkg=$(kernel_pkg || true)
+cached_kernel() {
+	find "$cache/kernel" -mindepth 2 -maxdepth 2 -name ok -printf '%h\n' 2>/dev/null |
+		sort | tail -n 1
+}
+
+if [ -z "$pkg" ] && [ -z "$(cached_kernel)" ]; then
+	apt_update || true
+	pkg=$(kernel_pkg || true)
+fi
+if [ -z "$pkg" ]; then
+	# No package lists (and no way to update them): use a cached kernel.
+	kdir=$(cached_kernel)
+	[ -n "$kdir" ] || skip "cannot resolve the kernel package of linux-image-amd64"
+else
+	kdir=$cache/kernel/$pkg
+fi
+
+if ! [ -f "$kdir/ok" ]; then
+	say "fetching $pkg (apt-get download, unpacked with dpkg -x)"
+	tmp=$(mktemp -d "$cache/fetch.XXXXXX")
+	chmod 755 "$tmp" # apt's _apt sandbox user must be able to write here
+	if ! (cd "$tmp" && apt-get download -q "$pkg" >&2); then
+		if ! apt_update || ! (cd "$tmp" && apt-get download -q "$pkg" >&2); then
+			rm -rf "$tmp"
+			skip "apt-get download $pkg failed"
+		fi
+	fi
+	dpkg -x "$tmp"/"$pkg"_*.deb "$tmp/x"
+	rm -rf "$kdir"
+	mkdir -p "$kdir/modules"
+	cp "$tmp"/x/boot/vmlinuz-* "$kdir/vmlinuz"
+	mdir=$(echo "$tmp"/x/lib/modules/*/kernel)
+	# irqbypass and ccp are what kvm and kvm-amd need on Debian's config.
+	for m in virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp \
+		arch/x86/kvm/kvm-amd; do
+		name=$(basename "$m")
+		if [ -f "$mdir/$m.ko" ]; then
+			cp "$mdir/$m.ko" "$kdir/modules/$name.ko"
+		elif [ -f "$mdir/$m.ko.xz" ]; then
+			xz -dc "$mdir/$m.ko.xz" >"$kdir/modules/$name.ko"
+		elif [ -f "$mdir/$m.ko.zst" ]; then
+			zstd -qdc "$mdir/$m.ko.zst" >"$kdir/modules/$name.ko"
+		else
+			rm -rf "$tmp"
+			die "$pkg has no module $m"
+		fi
+	done
+	rm -rf "$tmp"
+	touch "$kdir/ok"
+fi
+
+# ---- the initramfs: rebuilt when the program, its args or this script change
+quote() {
+	# Single-quotes each argument for busybox sh.
+	local a out=""
+	for a in "$@"; do
+		out+=" '${a//\'/\'\\\'\'}'"
+	done
+	printf '%s' "$out"
+}
+
+init_script() {
+	cat <<EOF
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in irqbypass kvm ccp kvm-amd; do
+	insmod /lib/modules/\$m.ko || echo "$me: insmod \$m failed"
+done
+[ -c /dev/kvm ] || echo "$me: the guest has no /dev/kvm"
+echo "$result_tag: start"
+/prog$(quote "$@")
+echo "$result_tag: exit code \$?"
+poweroff -f
+EOF
+}
+
+name=$(basename "$prog")
+initrd=$cache/initrd-$name.cpio.gz
+stamp=$(
+	{
+		sha256sum "$prog" "$0" "$kdir/vmlinuz"
+		init_script "$@"
+	} | sha256sum | cut -d' ' -f1
+)
+if ! [ -f "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$stamp" ]; then
+	say "building $initrd"
+	tmp=$(mktemp -d "$cache/initrd.XXXXXX")
+	mkdir -p "$tmp"/{bin,dev,proc,sys,lib/modules}
+	cp $busybox "$tmp/bin/busybox"
+	cp "$kdir"/modules/*.ko "$tmp/lib/modules/"
+	cp "$prog" "$tmp/prog"
+	if ! is_static "$prog"; then
+		# Bring the loader and the libraries along, at the same paths.
+		for lib in $(ldd "$prog" | grep -o '/[^ ]*'); do
+			mkdir -p "$tmp$(dirname "$lib")"
+			cp -L "$lib" "$tmp$lib"
+		done
+	fi
+	init_script "$@" >"$tmp/init"
+	chmod 755 "$tmp/init"
+	(cd "$tmp" && find . | LC_ALL=C sort | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
+	mv "$initrd.tmp" "$initrd"
+	echo "$stamp" >"$initrd.stamp"
+	rm -rf "$tmp"
+fi
+flock -u 9
+
+# ---- boot ------------------------------------------------------------------------
+log=$(mktemp "$cache/run-$name.XXXXXX.log")
+trap 'rm -f "$log"' EXIT
+say "booting $(basename "$kdir") under QEMU TCG (-cpu EPYC: SVM emulated) to run $name"
+t0=$(date +%s.%N)
+qrc=0
+timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 -accel tcg -cpu EPYC -m 1024 -smp 1 \
+	-nographic -no-reboot -kernel "$kdir/vmlinuz" -initrd "$initrd" \
+	-append 'console=ttyS0 panic=-1 quiet' </dev/null 2>&1 |
+	sed -u -e 's/\r$//' -e "/TCG doesn't support requested feature/d" | tee "$log" ||
+	qrc=$?
+t1=$(date +%s.%N)
+secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+
+rc=$(sed -n "s/^$result_tag: exit code \([0-9]*\)\$/\1/p" "$log" | tail -n 1)
+if [ -z "$rc" ]; then
+	[ "$qrc" -eq 124 ] && die "the guest timed out after $timeout_s s"
+	die "the guest reported no exit code (qemu exit $qrc, $secs s)"
+fi
+if grep -q "^$me: the guest has no /dev/kvm" "$log"; then
+	# QEMU ran, so this is a broken harness, not a missing capability.
+	die "kvm-amd did not give the guest a /dev/kvm (program exit $rc)"
+fi
+say "exit code $rc (QEMU guest, $secs s for boot + run + poweroff)"
+exit "$rc"
