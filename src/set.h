@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One memslot set: a gfn red-black tree, an hva interval tree, an id hash,
+ * counters and a last-used-slot cache.  A struct memslots owns two; slots
+ * are linked into set i through their node[i] members.
+ *
+ * Concurrency: a set is either published (active: readers walk it, nobody
+ * changes it, except readers updating last_used atomically) or inactive
+ * (only the writer touches it, under the writer mutex, after a grace
+ * period has flushed the readers that saw it active).  Every function here
+ * that changes a set must only be called on an inactive set.
+ */
+#ifndef MS_SET_H
+#define MS_SET_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "idhash.h"
+#include "rbtree.h"
+#include "slot.h"
+
+struct memslots_set {
+	struct ms_rb_root_cached gfn_tree; /* by base_gfn; ranges never overlap */
+	struct ms_rb_root_cached hva_tree; /* by [hva, hva_last]; may overlap */
+	struct ms_hash id_hash;		   /* by id */
+	uint64_t generation;		   /* set when published; never 0 once published */
+	uint64_t nr_pages;
+	size_t count;
+	unsigned int idx;	 /* which node[] of a slot belongs to this set */
+	unsigned int page_shift; /* copied from the config, for readers */
+	/*
+	 * Readers store to last_used on every miss: keep it a cache line away
+	 * from the read-mostly fields above so those are not bounced between
+	 * vCPU threads.
+	 */
+	char pad[MS_CACHELINE];
+	_Atomic(struct ms_slot *) last_used;
+};
+
+int ms_set_init(struct memslots_set *set, unsigned int idx, unsigned int page_shift,
+		const struct ms_alloc *alloc);
+void ms_set_destroy(struct memslots_set *set);
+
+/* Slot in this set, from its node; NULL-safe. */
+struct ms_slot *ms_set_slot_of_gfn_node(const struct memslots_set *set,
+					const struct ms_rb_node *node);
+
+/* Changes (inactive set only).  Insert and remove never allocate; the id
+ * hash may exceed its load bound until ms_hash_* resizes it. */
+void ms_set_insert(struct memslots_set *set, struct ms_slot *slot);
+void ms_set_remove(struct memslots_set *set, struct ms_slot *slot);
+/* @new takes @old's place: same base_gfn, npages, userspace_addr and id. */
+void ms_set_replace(struct memslots_set *set, struct ms_slot *old, struct ms_slot *new);
+/* Forgets the last-used slot; called before changing an inactive set. */
+void ms_set_forget_last_used(struct memslots_set *set);
+
+/* Lookups (any set). */
+struct ms_slot *ms_set_find_id(const struct memslots_set *set, uint32_t id);
+/*
+ * Descends the gfn tree for @gfn: *below gets the slot with the largest
+ * base_gfn <= gfn, *above the one with the smallest base_gfn > gfn (either
+ * may be NULL).  Returns the slot holding gfn (== *below) or NULL.
+ */
+struct ms_slot *ms_set_search(const struct memslots_set *set, uint64_t gfn, struct ms_slot **below,
+			      struct ms_slot **above);
+/* Whether [gfn, gfn + npages) overlaps a slot other than @ignore. O(log n). */
+bool ms_set_overlaps(const struct memslots_set *set, uint64_t gfn, uint64_t npages,
+		     const struct ms_slot *ignore);
+
+#endif /* MS_SET_H */

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* memslots_strerror(): what each return code means for this library. */
+#include <errno.h>
+#include <string.h>
+
+#include <memslots/memslots.h>
+
+MEMSLOTS_API const char *memslots_strerror(int err)
+{
+	switch (err) {
+	case 0:
+		return "success";
+	case -EINVAL:
+		return "invalid argument: bad flags, alignment, range, id, or change to an "
+		       "existing slot";
+	case -EEXIST:
+		return "guest-physical range overlaps another memslot";
+	case -ENOMEM:
+		return "out of memory";
+	case -EDEADLK:
+		return "writer call from inside a hook or a read-side section would deadlock";
+	default:
+		/* A prepare hook may return any errno; fall back to libc's text. */
+		return err < 0 ? strerror(-err) : "unknown (not a negative errno)";
+	}
+}
+
+MEMSLOTS_API const char *memslots_version_string(void)
+{
+	return MEMSLOTS_VERSION_STRING;
+}
