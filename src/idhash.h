@@ -92,4 +92,63 @@ struct ms_hnode *ms_hash_iter_first(const struct ms_hash *h, size_t *bucket);
 struct ms_hnode *ms_hash_iter_next(const struct ms_hash *h, size_t *bucket,
 				   const struct ms_hnode *node);
 
+/* ---- Additions: inline lookup, debugging and statistics ----------------- */
+
+/*
+ * Fibonacci hashing: the high bits of key * 2^64/phi.  Multiplying by an
+ * odd constant is a bijection whose top bits depend on every key bit, and
+ * sequential ids (what VMMs mostly use) land almost one per bucket.  Its
+ * known weakness is keys that share their low bits (ids in power-of-two
+ * strides), which end up in few buckets; folding higher bits down first
+ * (an invertible step, so distinct ids stay distinct) removes that while
+ * leaving ids below 32 untouched.  @shift is in [1, 63].
+ */
+static inline size_t ms_hash_index(uint32_t key, uint32_t shift)
+{
+	uint64_t k = key ^ (key >> 5) ^ (key >> 15);
+
+	return (size_t)((k * 0x9e3779b97f4a7c15ull) >> (64 - shift));
+}
+
+/*
+ * ms_hash_find() for hot paths that want it inlined.  Reads only: safe
+ * from any number of threads on a table nobody changes.
+ */
+static inline struct ms_hnode *ms_hash_find_inline(const struct ms_hash *h, uint32_t key)
+{
+	struct ms_hnode *n = h->buckets[ms_hash_index(key, h->shift)];
+
+	while (n && n->key != key)
+		n = n->next;
+	return n;
+}
+
+/* Iterates over every element of @h once; @bkt is a size_t, @n a struct ms_hnode *. */
+#define ms_hash_for_each(h, bkt, n) \
+	for ((n) = ms_hash_iter_first((h), &(bkt)); (n); (n) = ms_hash_iter_next((h), &(bkt), (n)))
+
+/* Bytes taken by the bucket array (the table's only allocation). */
+static inline size_t ms_hash_bucket_bytes(const struct ms_hash *h)
+{
+	return ms_hash_buckets(h) * sizeof(*h->buckets);
+}
+
+/* The bucket count a table of @count elements wants: a power of two >= min. */
+size_t ms_hash_buckets_for(size_t count);
+
+struct ms_hash_stats {
+	size_t buckets;
+	size_t count;
+	size_t used_buckets; /* non-empty buckets */
+	size_t max_chain;    /* longest chain */
+};
+
+void ms_hash_get_stats(const struct ms_hash *h, struct ms_hash_stats *st);
+
+/*
+ * Checks the invariants (each node in the bucket of its key, no duplicate
+ * key, count right, shift in range); 0 or -EINVAL.  O(count * chain).
+ */
+int ms_hash_validate(const struct ms_hash *h);
+
 #endif /* MS_IDHASH_H */
