@@ -1,0 +1,779 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Black-box tests of each change type (create, delete, move, flags-only,
+ * no-op): the state after, every lookup, the generation, the number of
+ * grace periods, and the hooks with their arguments, their order and what
+ * readers see from inside them.  Also -EDEADLK from hooks and read-side
+ * sections, the per-thread lookup cache across generations, the release
+ * hook and memslots_strerror().
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <memslots/memslots.h>
+
+#include "model.h"
+#include "tests_util.h"
+
+#define LOG MEMSLOT_LOG_DIRTY_PAGES
+#define RO  MEMSLOT_READONLY
+
+/*
+ * What a single change must look like from the hooks: the models of the
+ * state before, in between (DELETE/MOVE: the old state with the slot
+ * marked INVALID) and after, checked against what a reader sees from
+ * inside each hook.
+ */
+struct expect {
+	struct model before, mid, after;
+	struct tu_rng rng;
+	uint16_t id;
+	int change;
+	unsigned int nr_checked[MT_RELEASE + 1];
+};
+
+static void check_inside_hook(struct mt_hooks *h, const struct mt_event *ev)
+{
+	struct expect *x = h->user;
+	const struct memslots_set *set;
+
+	/* prepare may have set a priv: the published slot must carry it */
+	if (ev->hook == MT_PREPARE && ev->has_new)
+		x->after.slot[ev->new.id].priv = ev->new.priv;
+
+	set = memslots_read_lock(h->ms);
+	switch (ev->hook) {
+	case MT_PREPARE:
+		/* before any publication: readers see the old state */
+		model_check_set(&x->before, set, &x->rng, 8);
+		break;
+	case MT_INVALIDATE:
+		/* no reader sees the slot valid any more, and nothing new yet */
+		model_check_set(&x->mid, set, &x->rng, 8);
+		ck_assert_ptr_eq(memslots_find_gfn(set, ev->old.base_gfn),
+				 memslots_find_id(set, ev->old.id));
+		break;
+	case MT_COMMIT:
+		/* the new state is published */
+		model_check_set(&x->after, set, &x->rng, 8);
+		break;
+	default:
+		break;
+	}
+	memslots_read_unlock(h->ms);
+	x->nr_checked[ev->hook]++;
+}
+
+static bool same_fields(const struct memslot *s, const struct model_slot *ms, unsigned int id,
+			uint32_t extra_flags)
+{
+	return s->id == id && s->base_gfn == ms->base_gfn && s->npages == ms->npages &&
+	       s->userspace_addr == ms->hva && s->flags == (ms->flags | extra_flags);
+}
+
+/*
+ * Applies r (which the model must classify as `change`) and checks
+ * everything a single change promises.
+ */
+static void do_change(struct mt_env *e, struct memslots_region r, int change)
+{
+	struct expect x;
+	unsigned int id = r.slot & 0xffff;
+	const struct model_slot *old, *new;
+	int model_change = MODEL_NOOP;
+	unsigned long syncs = mt_rcu.synchronize;
+	uint64_t gen0 = mt_generation(e->ms), gen_mid = 0, gen1;
+	const struct mt_event *ev;
+	size_t k = 0;
+	bool two = change == MEMSLOTS_DELETE || change == MEMSLOTS_MOVE;
+	/* grace periods are counted only through the counting RCU */
+	bool counting = e->cfg.rcu == &mt_counting_rcu;
+
+	ck_assert_int_eq(model_classify(&e->m, &r, &model_change), 0);
+	ck_assert_int_eq(model_change, change);
+	memset(&x, 0, sizeof(x));
+	tu_rng_seed(&x.rng, 42 + id);
+	x.id = (uint16_t)id;
+	x.change = change;
+	model_copy(&x.before, &e->m);
+	model_copy(&x.mid, &e->m);
+	if (two)
+		x.mid.slot[id].flags |= MEMSLOT_INVALID;
+	model_copy(&x.after, &e->m);
+	if (change != MODEL_NOOP)
+		model_commit(&x.after, &r, change);
+	old = &x.before.slot[id];
+	new = &x.after.slot[id];
+
+	mt_hooks_clear(&e->hooks);
+	e->hooks.user = &x;
+	e->hooks.on_event = check_inside_hook;
+	ck_assert_int_eq(memslots_set_region(e->ms, &r), 0);
+	e->hooks.on_event = NULL;
+	gen1 = mt_generation(e->ms);
+
+	if (change == MODEL_NOOP) {
+		ck_assert_uint_eq(e->hooks.n, 0);
+		ck_assert_uint_eq(gen1, gen0);
+		if (counting)
+			ck_assert_uint_eq(mt_rcu.synchronize, syncs);
+		goto out;
+	}
+	ck_assert_msg(e->hooks.n == 2u + two, "%zu hook calls, expected %d", e->hooks.n, 2 + two);
+
+	/* prepare */
+	ev = &e->hooks.ev[k++];
+	ck_assert_int_eq(ev->hook, MT_PREPARE);
+	ck_assert_int_eq(ev->change, change);
+	ck_assert_uint_eq(ev->gen, gen0);
+	if (change == MEMSLOTS_CREATE) {
+		ck_assert(!ev->has_old);
+		ck_assert_ptr_null(ev->priv_in);
+	} else {
+		ck_assert(ev->has_old);
+		ck_assert_msg(same_fields(&ev->old, old, id, 0), "prepare: wrong old slot");
+		ck_assert_ptr_eq(ev->old.priv, old->priv);
+	}
+	if (change == MEMSLOTS_DELETE) {
+		ck_assert(!ev->has_new);
+	} else {
+		ck_assert(ev->has_new);
+		ck_assert_msg(same_fields(&ev->new, new, id, 0), "prepare: wrong new slot");
+		if (change != MEMSLOTS_CREATE)
+			ck_assert_ptr_eq(ev->priv_in, old->priv);
+	}
+
+	/* invalidate, between the two publications */
+	if (two) {
+		ev = &e->hooks.ev[k++];
+		ck_assert_int_eq(ev->hook, MT_INVALIDATE);
+		ck_assert_msg(same_fields(&ev->old, old, id, MEMSLOT_INVALID),
+			      "invalidate: not the old slot marked INVALID (flags %#x)",
+			      ev->old.flags);
+		ck_assert_ptr_eq(ev->old.priv, old->priv);
+		gen_mid = ev->gen;
+		ck_assert_uint_gt(gen_mid, gen0);
+		ck_assert_uint_eq(x.nr_checked[MT_INVALIDATE], 1);
+	}
+
+	/* commit, after the final publication */
+	ev = &e->hooks.ev[k++];
+	ck_assert_int_eq(ev->hook, MT_COMMIT);
+	ck_assert_int_eq(ev->change, change);
+	ck_assert_uint_eq(ev->gen, gen1);
+	if (change == MEMSLOTS_CREATE) {
+		ck_assert(!ev->has_old);
+	} else {
+		ck_assert(ev->has_old);
+		/* whether old is the INVALID copy is not specified */
+		ck_assert_msg(mt_slot_same(&ev->old, &e->hooks.ev[0].old, ~MEMSLOT_INVALID),
+			      "commit: old differs from prepare's old");
+	}
+	if (change == MEMSLOTS_DELETE) {
+		ck_assert(!ev->has_new);
+	} else {
+		ck_assert(ev->has_new);
+		ck_assert_msg(same_fields(&ev->new, new, id, 0), "commit: wrong new slot");
+		ck_assert_ptr_eq(ev->new.priv, e->hooks.ev[0].new.priv);
+	}
+
+	ck_assert_uint_gt(gen1, two ? gen_mid : gen0);
+	if (counting)
+		ck_assert_msg(mt_rcu.synchronize - syncs == 1u + two,
+			      "%lu grace periods, expected %d", mt_rcu.synchronize - syncs,
+			      1 + two);
+	ck_assert_uint_eq(x.nr_checked[MT_PREPARE], 1);
+	ck_assert_uint_eq(x.nr_checked[MT_COMMIT], 1);
+out:
+	model_assign(&e->m, &x.after);
+	model_check(&e->m, e->ms, &x.rng, 64);
+	model_fini(&x.before);
+	model_fini(&x.mid);
+	model_fini(&x.after);
+}
+
+static void base_state(struct mt_env *e)
+{
+	do_change(e, mt_env_region(e, 1, 0, 0x100, 0x10, 0x10000000), MEMSLOTS_CREATE);
+	do_change(e, mt_env_region(e, 2, RO, 0x200, 0x20, 0x20000000), MEMSLOTS_CREATE);
+	do_change(e, mt_env_region(e, 3, LOG, 0x300, 0x8, 0x10000000), MEMSLOTS_CREATE);
+}
+
+static void env_setup(struct mt_env *e, const struct memslots_rcu *rcu, bool set_priv)
+{
+	mt_env_init(e, 12, 64, 0, rcu);
+	e->hooks.set_priv = set_priv;
+	base_state(e);
+}
+
+START_TEST(test_create)
+{
+	struct mt_env e;
+
+	env_setup(&e, &mt_counting_rcu, true);
+	do_change(&e, mt_env_region(&e, 4, LOG | RO, 0x1000, 0x100, 0x40000000), MEMSLOTS_CREATE);
+	do_change(&e, mt_env_region(&e, 0, 0, 0, 1, 0), MEMSLOTS_CREATE);
+	do_change(&e, mt_env_region(&e, 63, 0, 0x110, 0xf0, 0x10000000), MEMSLOTS_CREATE);
+	mt_env_fini(&e);
+}
+END_TEST
+
+START_TEST(test_delete)
+{
+	struct mt_env e;
+
+	env_setup(&e, &mt_counting_rcu, true);
+	do_change(&e, mt_env_region(&e, 2, 0, 0, 0, 0), MEMSLOTS_DELETE);
+	do_change(&e, mt_env_region(&e, 1, 0, 0, 0, 0), MEMSLOTS_DELETE);
+	do_change(&e, mt_env_region(&e, 3, 0, 0, 0, 0), MEMSLOTS_DELETE);
+	/* the gfn range is free again, and so is the id */
+	do_change(&e, mt_env_region(&e, 1, 0, 0x200, 0x20, 0x20000000), MEMSLOTS_CREATE);
+	mt_env_fini(&e);
+}
+END_TEST
+
+START_TEST(test_move)
+{
+	struct mt_env e;
+
+	env_setup(&e, &mt_counting_rcu, true);
+	do_change(&e, mt_env_region(&e, 1, 0, 0x1000, 0x10, 0x10000000), MEMSLOTS_MOVE);
+	do_change(&e, mt_env_region(&e, 2, RO | LOG, 0x100, 0x20, 0x20000000), MEMSLOTS_MOVE);
+	/* overlapping its own old range */
+	do_change(&e, mt_env_region(&e, 3, LOG, 0x304, 0x8, 0x10000000), MEMSLOTS_MOVE);
+	do_change(&e, mt_env_region(&e, 3, 0, 0x2fc, 0x8, 0x10000000), MEMSLOTS_MOVE);
+	/* into the range another slot just left */
+	do_change(&e, mt_env_region(&e, 1, 0, 0x0, 0x10, 0x10000000), MEMSLOTS_MOVE);
+	mt_env_fini(&e);
+}
+END_TEST
+
+START_TEST(test_flags_only)
+{
+	struct mt_env e;
+
+	env_setup(&e, &mt_counting_rcu, true);
+	do_change(&e, mt_env_region(&e, 1, LOG, 0x100, 0x10, 0x10000000), MEMSLOTS_FLAGS_ONLY);
+	do_change(&e, mt_env_region(&e, 2, RO | LOG, 0x200, 0x20, 0x20000000), MEMSLOTS_FLAGS_ONLY);
+	do_change(&e, mt_env_region(&e, 3, 0, 0x300, 0x8, 0x10000000), MEMSLOTS_FLAGS_ONLY);
+	do_change(&e, mt_env_region(&e, 1, 0, 0x100, 0x10, 0x10000000), MEMSLOTS_FLAGS_ONLY);
+	mt_env_fini(&e);
+}
+END_TEST
+
+START_TEST(test_noop)
+{
+	struct mt_env e;
+
+	env_setup(&e, &mt_counting_rcu, true);
+	do_change(&e, mt_env_region(&e, 1, 0, 0x100, 0x10, 0x10000000), MODEL_NOOP);
+	do_change(&e, mt_env_region(&e, 2, RO, 0x200, 0x20, 0x20000000), MODEL_NOOP);
+	do_change(&e, mt_env_region(&e, 3, LOG, 0x300, 0x8, 0x10000000), MODEL_NOOP);
+	mt_env_fini(&e);
+}
+END_TEST
+
+/* The same changes with the default (liburcu) RCU and real grace periods. */
+START_TEST(test_default_rcu)
+{
+	struct mt_env e;
+
+	env_setup(&e, NULL, true);
+	do_change(&e, mt_env_region(&e, 4, 0, 0x1000, 0x100, 0x40000000), MEMSLOTS_CREATE);
+	do_change(&e, mt_env_region(&e, 1, LOG, 0x100, 0x10, 0x10000000), MEMSLOTS_FLAGS_ONLY);
+	do_change(&e, mt_env_region(&e, 2, RO, 0x2000, 0x20, 0x20000000), MEMSLOTS_MOVE);
+	do_change(&e, mt_env_region(&e, 3, 0, 0, 0, 0), MEMSLOTS_DELETE);
+	mt_env_fini(&e);
+}
+END_TEST
+
+static const struct memslot *expect_id(const struct memslot *s, int id)
+{
+	if (id < 0)
+		ck_assert_msg(!s, "expected no slot, got id %u", s ? s->id : 0);
+	else
+		ck_assert_msg(s && s->id == id, "expected id %d, got %d", id, s ? s->id : -1);
+	return s;
+}
+
+/* Collects an hva range query into a bitmap of ids, failing on repeats. */
+static uint64_t hva_ids(const struct memslots_set *set, uint64_t start, uint64_t last)
+{
+	uint64_t bits = 0;
+
+	for (const struct memslot *s = memslots_hva_range_first(set, start, last); s;
+	     s = memslots_hva_range_next(set, s, start, last)) {
+		ck_assert_uint_lt(s->id, 64);
+		ck_assert_msg(!(bits & (1ull << s->id)), "hva range: id %u twice", s->id);
+		bits |= 1ull << s->id;
+	}
+	return bits;
+}
+
+static void gfn_range_is(const struct memslots_set *set, uint64_t start, uint64_t end,
+			 const int *ids, size_t n)
+{
+	const struct memslot *s = memslots_gfn_range_first(set, start, end);
+
+	for (size_t i = 0; i < n; i++) {
+		expect_id(s, ids[i]);
+		s = memslots_gfn_range_next(set, s, start, end);
+	}
+	ck_assert_msg(!s, "gfn range [%#llx, %#llx): extra id %u", (unsigned long long)start,
+		      (unsigned long long)end, s ? s->id : 0);
+}
+
+#define BIT(n) (1ull << (n))
+
+/* Hand-computed expectations for every lookup on a layout with holes. */
+START_TEST(test_lookups)
+{
+	struct mt_env e;
+	const struct memslots_set *set;
+	struct memslots_cache cache = {0};
+	const struct memslot *s;
+	static const int order[] = {0, 5, 3, 7, 2};
+	static const int r1[] = {5, 3};
+	static const int r2[] = {7};
+	static const int r3[] = {0, 5, 3, 7, 2};
+	size_t i;
+
+	mt_env_init(&e, 12, 64, 0, &mt_counting_rcu);
+
+	/* the empty set */
+	set = memslots_read_lock(e.ms);
+	ck_assert_ptr_null(memslots_first(set));
+	ck_assert_ptr_null(memslots_find_gfn(set, 0));
+	ck_assert_ptr_null(memslots_find_gfn_approx(set, 0));
+	ck_assert_ptr_null(memslots_find_gfn_approx(set, UINT64_MAX));
+	ck_assert_ptr_null(memslots_find_gfn_cached(set, &cache, 5));
+	ck_assert_ptr_null(memslots_find_id(set, 0));
+	ck_assert_ptr_null(memslots_gfn_range_first(set, 0, UINT64_MAX));
+	ck_assert_ptr_null(memslots_hva_range_first(set, 0, UINT64_MAX));
+	ck_assert_uint_eq(memslots_gfn_to_hva(set, 0), MEMSLOTS_HVA_BAD);
+	ck_assert_uint_eq(memslots_count(set), 0);
+	ck_assert_uint_eq(memslots_nr_pages(set), 0);
+	ck_assert_uint_ne(memslots_generation(set), 0);
+	memslots_read_unlock(e.ms);
+
+	mt_env_set(&e, mt_env_region(&e, 0, 0, 0x0, 0x1, 0x100000));
+	mt_env_set(&e, mt_env_region(&e, 5, 0, 0x10, 0x10, 0x200000));
+	mt_env_set(&e, mt_env_region(&e, 3, 0, 0x20, 0x8, 0x208000));
+	mt_env_set(&e, mt_env_region(&e, 7, RO, 0x100, 0x100, 0x200000));
+	mt_env_set(&e, mt_env_region(&e, 2, 0, 0xfffff000, 0x1000, 0x7000000000));
+
+	set = memslots_read_lock(e.ms);
+	ck_assert_uint_eq(memslots_count(set), 5);
+	ck_assert_uint_eq(memslots_nr_pages(set), 0x1 + 0x10 + 0x8 + 0x100 + 0x1000);
+
+	for (i = 0, s = memslots_first(set); i < 5; i++, s = memslots_next(set, s))
+		expect_id(s, order[i]);
+	ck_assert_ptr_null(s);
+
+	/* find_gfn: first and last page of each slot, one before, one past */
+	expect_id(memslots_find_gfn(set, 0), 0);
+	expect_id(memslots_find_gfn(set, 1), -1);
+	expect_id(memslots_find_gfn(set, 0xf), -1);
+	expect_id(memslots_find_gfn(set, 0x10), 5);
+	expect_id(memslots_find_gfn(set, 0x1f), 5);
+	expect_id(memslots_find_gfn(set, 0x20), 3); /* touching slots */
+	expect_id(memslots_find_gfn(set, 0x27), 3);
+	expect_id(memslots_find_gfn(set, 0x28), -1);
+	expect_id(memslots_find_gfn(set, 0xff), -1);
+	expect_id(memslots_find_gfn(set, 0x100), 7);
+	expect_id(memslots_find_gfn(set, 0x1ff), 7);
+	expect_id(memslots_find_gfn(set, 0x200), -1);
+	expect_id(memslots_find_gfn(set, 0xffffefff), -1);
+	expect_id(memslots_find_gfn(set, 0xfffff000), 2);
+	expect_id(memslots_find_gfn(set, 0xffffffff), 2);
+	expect_id(memslots_find_gfn(set, 0x100000000), -1);
+	expect_id(memslots_find_gfn(set, UINT64_MAX), -1);
+
+	/* find_gfn_approx: a hit, or one of the two neighbours of the hole */
+	expect_id(memslots_find_gfn_approx(set, 0x15), 5);
+	s = memslots_find_gfn_approx(set, 1);
+	ck_assert(s && (s->id == 0 || s->id == 5));
+	s = memslots_find_gfn_approx(set, 0xf);
+	ck_assert(s && (s->id == 0 || s->id == 5));
+	s = memslots_find_gfn_approx(set, 0x28);
+	ck_assert(s && (s->id == 3 || s->id == 7));
+	s = memslots_find_gfn_approx(set, 0x80000);
+	ck_assert(s && (s->id == 7 || s->id == 2));
+	expect_id(memslots_find_gfn_approx(set, UINT64_MAX), 2);
+
+	/* find_id */
+	expect_id(memslots_find_id(set, 3), 3);
+	expect_id(memslots_find_id(set, 4), -1);
+	expect_id(memslots_find_id(set, 63), -1);
+	expect_id(memslots_find_id(set, 64), -1);
+	expect_id(memslots_find_id(set, 0xffff), -1);
+
+	/* find_gfn_cached agrees with find_gfn, hit or miss */
+	expect_id(memslots_find_gfn_cached(set, &cache, 0x10), 5);
+	expect_id(memslots_find_gfn_cached(set, &cache, 0x11), 5);
+	expect_id(memslots_find_gfn_cached(set, &cache, 0x20), 3);
+	expect_id(memslots_find_gfn_cached(set, &cache, 0x28), -1);
+	expect_id(memslots_find_gfn_cached(set, &cache, 0x1f), 5);
+
+	/* gfn_range: [start, end), ascending, none when end <= start */
+	gfn_range_is(set, 0x1f, 0x21, r1, 2);
+	gfn_range_is(set, 0x20, 0x20, NULL, 0);
+	gfn_range_is(set, 0x21, 0x20, NULL, 0);
+	gfn_range_is(set, UINT64_MAX, 0, NULL, 0);
+	gfn_range_is(set, 0x28, 0x100, NULL, 0);
+	gfn_range_is(set, 0x28, 0x101, r2, 1);
+	gfn_range_is(set, 0x1ff, 0x200, r2, 1);
+	gfn_range_is(set, 0x200, 0xfffff000, NULL, 0);
+	gfn_range_is(set, 0, UINT64_MAX, r3, 5);
+	gfn_range_is(set, 1, 0x10, NULL, 0);
+
+	/* hva_range: inclusive bounds, overlapping hvas each reported once */
+	ck_assert_uint_eq(hva_ids(set, 0x208000, 0x208000), BIT(5) | BIT(3) | BIT(7));
+	ck_assert_uint_eq(hva_ids(set, 0x207fff, 0x207fff), BIT(5) | BIT(7));
+	ck_assert_uint_eq(hva_ids(set, 0x20ffff, 0x210000), BIT(5) | BIT(3) | BIT(7));
+	ck_assert_uint_eq(hva_ids(set, 0x210000, 0x210000), BIT(7));
+	ck_assert_uint_eq(hva_ids(set, 0x2fffff, 0x300000), BIT(7));
+	ck_assert_uint_eq(hva_ids(set, 0x300000, 0x6fffffffff), 0);
+	ck_assert_uint_eq(hva_ids(set, 0x100fff, 0x100fff), BIT(0));
+	ck_assert_uint_eq(hva_ids(set, 0x101000, 0x1fffff), 0);
+	ck_assert_uint_eq(hva_ids(set, 0, 0xfffff), 0);
+	ck_assert_uint_eq(hva_ids(set, 0x208000, 0x207fff), 0);
+	ck_assert_uint_eq(hva_ids(set, UINT64_MAX, 0), 0);
+	ck_assert_uint_eq(hva_ids(set, 0, UINT64_MAX), BIT(0) | BIT(5) | BIT(3) | BIT(7) | BIT(2));
+	ck_assert_uint_eq(hva_ids(set, 0x7000000000 + 0xfff000, UINT64_MAX), BIT(2));
+	ck_assert_uint_eq(hva_ids(set, 0x7001000000, UINT64_MAX), 0);
+
+	/* gfn_to_hva */
+	ck_assert_uint_eq(memslots_gfn_to_hva(set, 0), 0x100000);
+	ck_assert_uint_eq(memslots_gfn_to_hva(set, 0x11), 0x201000);
+	ck_assert_uint_eq(memslots_gfn_to_hva(set, 0x27), 0x20f000);
+	ck_assert_uint_eq(memslots_gfn_to_hva(set, 0x28), MEMSLOTS_HVA_BAD);
+	ck_assert_uint_eq(memslots_gfn_to_hva(set, 0x1ff), 0x2ff000);
+	ck_assert_uint_eq(memslots_gfn_to_hva(set, 0xffffffff), 0x7000fff000);
+	ck_assert_uint_eq(memslots_gfn_to_hva(set, UINT64_MAX), MEMSLOTS_HVA_BAD);
+	memslots_read_unlock(e.ms);
+
+	/* and the brute-force comparison over many random queries */
+	model_check(&e.m, e.ms, &e.rng, 2000);
+	mt_env_fini(&e);
+}
+END_TEST
+
+/* Sets must not disagree about what a gfn holds even with the cache. */
+START_TEST(test_cache_generations)
+{
+	struct memslots_cache cache = {0};
+	const struct memslots_set *set;
+	const struct memslot *s;
+	struct mt_env e;
+	uint64_t gen0;
+
+	env_setup(&e, &mt_counting_rcu, false);
+	set = memslots_read_lock(e.ms);
+	gen0 = memslots_generation(set);
+	expect_id(memslots_find_gfn_cached(set, &cache, 0x105), 1);
+	memslots_read_unlock(e.ms);
+
+	/* flags-only: the cached slot is of an older set; the new one has LOG */
+	mt_env_set(&e, mt_env_region(&e, 1, LOG, 0x100, 0x10, 0x10000000));
+	set = memslots_read_lock(e.ms);
+	ck_assert_uint_gt(memslots_generation(set), gen0);
+	s = expect_id(memslots_find_gfn_cached(set, &cache, 0x105), 1);
+	ck_assert_uint_eq(s->flags, LOG);
+	ck_assert_ptr_eq(s, memslots_find_gfn(set, 0x105));
+	memslots_read_unlock(e.ms);
+
+	/* delete: the cached slot is gone */
+	mt_env_set(&e, mt_env_region(&e, 1, 0, 0, 0, 0));
+	set = memslots_read_lock(e.ms);
+	expect_id(memslots_find_gfn_cached(set, &cache, 0x105), -1);
+	expect_id(memslots_find_gfn_cached(set, &cache, 0x100), -1);
+	memslots_read_unlock(e.ms);
+
+	/* re-create with another hva: the old mapping must not come back */
+	mt_env_set(&e, mt_env_region(&e, 1, 0, 0x100, 0x10, 0x50000000));
+	set = memslots_read_lock(e.ms);
+	s = expect_id(memslots_find_gfn_cached(set, &cache, 0x105), 1);
+	ck_assert_uint_eq(s->userspace_addr, 0x50000000);
+	expect_id(memslots_find_gfn_cached(set, &cache, 0x205), 2);
+	memslots_read_unlock(e.ms);
+
+	/* move: the cache held id 2 at its old place */
+	mt_env_set(&e, mt_env_region(&e, 2, RO, 0x2000, 0x20, 0x20000000));
+	set = memslots_read_lock(e.ms);
+	expect_id(memslots_find_gfn_cached(set, &cache, 0x205), -1);
+	s = expect_id(memslots_find_gfn_cached(set, &cache, 0x2005), 2);
+	ck_assert_uint_eq(s->base_gfn, 0x2000);
+	memslots_read_unlock(e.ms);
+
+	/* a create into a hole the cache last missed in */
+	set = memslots_read_lock(e.ms);
+	expect_id(memslots_find_gfn_cached(set, &cache, 0x500), -1);
+	memslots_read_unlock(e.ms);
+	mt_env_set(&e, mt_env_region(&e, 9, 0, 0x500, 1, 0x90000000));
+	set = memslots_read_lock(e.ms);
+	expect_id(memslots_find_gfn_cached(set, &cache, 0x500), 9);
+	memslots_read_unlock(e.ms);
+
+	/* one cache through a long series of generations */
+	for (unsigned int i = 0; i < 50; i++) {
+		uint32_t f = i & 1 ? LOG : 0;
+
+		mt_env_set(&e, mt_env_region(&e, 9, f, 0x500 + (i % 3 == 2), 1, 0x90000000));
+		set = memslots_read_lock(e.ms);
+		s = memslots_find_gfn_cached(set, &cache, 0x500);
+		ck_assert_ptr_eq(s, memslots_find_gfn(set, 0x500));
+		if (s)
+			ck_assert_uint_eq(s->flags, f);
+		memslots_read_unlock(e.ms);
+	}
+	mt_env_fini(&e);
+}
+END_TEST
+
+/* Generation: never 0, strictly increasing, untouched by failures and no-ops. */
+START_TEST(test_generation)
+{
+	struct memslots_region r;
+	struct mt_env e;
+	uint64_t gen, prev;
+
+	mt_env_init(&e, 12, 64, 0, &mt_counting_rcu);
+	prev = mt_generation(e.ms);
+	ck_assert_uint_ne(prev, 0);
+	for (unsigned int i = 0; i < 200; i++) {
+		unsigned int id = i % 16;
+		int change = MODEL_NOOP;
+
+		r = mt_env_region(&e, id, (i / 16) & 1 ? LOG : 0, 0x100 * id + (i / 32) % 2, 4,
+				  0x1000);
+		if (i % 7 == 6)
+			r.memory_size = 0;
+		if (model_classify(&e.m, &r, &change))
+			r.memory_size = 0;
+		if (model_classify(&e.m, &r, &change))
+			continue;
+		mt_env_set(&e, r);
+		gen = mt_generation(e.ms);
+		if (change == MODEL_NOOP)
+			ck_assert_uint_eq(gen, prev);
+		else
+			ck_assert_uint_gt(gen, prev);
+		prev = gen;
+
+		/* failures in between change nothing */
+		r = mt_env_region(&e, id, 1u << 7, 0, 1, 0);
+		ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
+		r = mt_env_region(&e, 64, 0, 0, 1, 0);
+		ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
+		ck_assert_uint_eq(mt_generation(e.ms), prev);
+	}
+	/* an -EEXIST and a failing prepare */
+	mt_env_set(&e, mt_env_region(&e, 20, 0, 0x9000, 4, 0x1000));
+	prev = mt_generation(e.ms);
+	r = mt_env_region(&e, 21, 0, 0x9002, 4, 0x1000);
+	ck_assert_int_eq(memslots_set_region(e.ms, &r), -EEXIST);
+	e.hooks.fail_id = 21;
+	e.hooks.fail_err = -ENOSPC;
+	r = mt_env_region(&e, 21, 0, 0xa000, 4, 0x1000);
+	ck_assert_int_eq(memslots_set_region(e.ms, &r), -ENOSPC);
+	e.hooks.fail_id = -1;
+	ck_assert_uint_eq(mt_generation(e.ms), prev);
+	mt_env_fini(&e);
+}
+END_TEST
+
+/*
+ * Writers from inside hooks and read-side sections must fail with
+ * -EDEADLK, not deadlock, and not disturb the outer call.
+ */
+struct deadlk {
+	struct memslots_region r;
+	int ret[MT_RELEASE + 1];
+	unsigned int calls[MT_RELEASE + 1];
+};
+
+static void call_writer(struct mt_hooks *h, const struct mt_event *ev)
+{
+	struct deadlk *d = h->user;
+	size_t failed = 77;
+	int ret;
+
+	ret = memslots_set_region(h->ms, &d->r);
+	ck_assert_msg(ret == -EDEADLK, "set_region from hook %d: %d", ev->hook, ret);
+	ret = memslots_apply(h->ms, &d->r, 1, &failed);
+	ck_assert_msg(ret == -EDEADLK, "apply from hook %d: %d", ev->hook, ret);
+	d->ret[ev->hook] = ret;
+	d->calls[ev->hook]++;
+}
+
+static void deadlk_case(const struct memslots_rcu *rcu)
+{
+	struct memslots_region req[2];
+	struct deadlk d = {0};
+	const struct memslots_set *set;
+	struct mt_env e;
+	size_t failed;
+	int ret;
+
+	env_setup(&e, rcu, false);
+	d.r = mt_env_region(&e, 30, 0, 0x30000, 1, 0x1000); /* valid on its own */
+	e.hooks.user = &d;
+	e.hooks.on_event = call_writer;
+
+	/* prepare, commit (create) */
+	mt_env_set(&e, mt_env_region(&e, 10, 0, 0x10000, 1, 0x1000));
+	/* prepare, invalidate, commit (move) */
+	mt_env_set(&e, mt_env_region(&e, 10, 0, 0x11000, 1, 0x1000));
+	/* prepare, abort */
+	req[0] = mt_env_region(&e, 11, 0, 0x12000, 1, 0x1000);
+	req[1] = mt_env_region(&e, 12, 0, 0x13000, 1, 0x1000);
+	e.hooks.fail_id = 12;
+	mt_hooks_clear(&e.hooks);
+	ret = memslots_apply(e.ms, req, 2, &failed);
+	ck_assert_int_eq(ret, -EIO);
+	ck_assert_uint_eq(failed, 1);
+	e.hooks.fail_id = -1;
+	e.hooks.on_event = NULL;
+
+	ck_assert_uint_ge(d.calls[MT_PREPARE], 3);
+	ck_assert_uint_eq(d.calls[MT_COMMIT], 2);
+	ck_assert_uint_eq(d.calls[MT_INVALIDATE], 1);
+	ck_assert_uint_eq(d.calls[MT_ABORT], 1);
+	model_check(&e.m, e.ms, &e.rng, 16); /* id 30 never appeared */
+
+	/* from a read-side section, nested or not */
+	set = memslots_read_lock(e.ms);
+	ck_assert_ptr_null(memslots_find_id(set, 30));
+	ck_assert_int_eq(memslots_set_region(e.ms, &d.r), -EDEADLK);
+	ck_assert_int_eq(memslots_apply(e.ms, &d.r, 1, &failed), -EDEADLK);
+	memslots_read_lock(e.ms);
+	ck_assert_int_eq(memslots_set_region(e.ms, &d.r), -EDEADLK);
+	memslots_read_unlock(e.ms);
+	ck_assert_int_eq(memslots_set_region(e.ms, &d.r), -EDEADLK);
+	memslots_read_unlock(e.ms);
+	model_check(&e.m, e.ms, &e.rng, 16);
+
+	/* and once outside, the same request goes through */
+	mt_env_set(&e, d.r);
+	mt_env_fini(&e);
+}
+
+START_TEST(test_deadlk_counting_rcu)
+{
+	deadlk_case(&mt_counting_rcu);
+}
+END_TEST
+
+START_TEST(test_deadlk_default_rcu)
+{
+	deadlk_case(NULL);
+}
+END_TEST
+
+/* The release hook: once per remaining slot at memslots_free(), with its priv. */
+START_TEST(test_release)
+{
+	struct mt_env e;
+	struct tu_rng rng;
+	unsigned int created = 0;
+
+	tu_rng_seed(&rng, 7);
+	mt_env_init(&e, 12, 64, 0, &mt_counting_rcu);
+	e.hooks.set_priv = true;
+	for (unsigned int i = 0; i < 300; i++) {
+		unsigned int id = (unsigned int)tu_rng_below(&rng, 64);
+		struct memslots_region r = mt_env_region(&e, id, 0, tu_rng_below(&rng, 4096),
+							 1 + tu_rng_below(&rng, 4), 0x1000);
+		int change;
+
+		if (e.m.slot[id].present && tu_rng_below(&rng, 3) == 0)
+			r.memory_size = 0;
+		if (model_classify(&e.m, &r, &change))
+			continue;
+		mt_env_set(&e, r);
+		created += change == MEMSLOTS_CREATE;
+	}
+	ck_assert_uint_gt(created, 40);
+	ck_assert_uint_gt(e.m.count, 20);
+	/* mt_env_fini checks one release per slot, ascending, right privs */
+	mt_env_fini(&e);
+
+	/* an empty one releases nothing */
+	mt_env_init(&e, 12, 64, 0, &mt_counting_rcu);
+	mt_env_fini(&e);
+}
+END_TEST
+
+START_TEST(test_strerror)
+{
+	static const int codes[] = {0,	    -EINVAL, -EEXIST, -ENOMEM, -EDEADLK, -EIO, -ENOSPC,
+				    -EPERM, -9999,   1,	      INT_MIN, INT_MAX,	 -1,   EINVAL};
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		const char *s = memslots_strerror(codes[i]);
+
+		ck_assert_msg(s != NULL, "memslots_strerror(%d) is NULL", codes[i]);
+		ck_assert_msg(s[0] != '\0', "memslots_strerror(%d) is empty", codes[i]);
+	}
+	ck_assert_str_ne(memslots_strerror(-EINVAL), memslots_strerror(-EEXIST));
+	ck_assert_ptr_nonnull(memslots_version_string());
+	ck_assert_str_eq(memslots_version_string(), MEMSLOTS_VERSION_STRING);
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+	Suite *s = suite_create("changes");
+	TCase *tc;
+
+	tc = tcase_create("create");
+	tcase_add_test(tc, test_create);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("delete");
+	tcase_add_test(tc, test_delete);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("move");
+	tcase_add_test(tc, test_move);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("flags_only");
+	tcase_add_test(tc, test_flags_only);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("noop");
+	tcase_add_test(tc, test_noop);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("default_rcu");
+	tcase_add_test(tc, test_default_rcu);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("lookups");
+	tcase_add_test(tc, test_lookups);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cache_generations");
+	tcase_add_test(tc, test_cache_generations);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("generation");
+	tcase_add_test(tc, test_generation);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("deadlk_counting_rcu");
+	tcase_add_test(tc, test_deadlk_counting_rcu);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("deadlk_default_rcu");
+	tcase_add_test(tc, test_deadlk_default_rcu);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("release");
+	tcase_add_test(tc, test_release);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("strerror");
+	tcase_add_test(tc, test_strerror);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run_suite(make_suite());
+}

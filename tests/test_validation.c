@@ -1,0 +1,617 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Black-box tests of the request validation rules of the API contract, in
+ * their order, with boundary values, through memslots_set_region() and
+ * memslots_apply(); plus the configuration checks of memslots_new() and
+ * the NULL-argument conventions.
+ *
+ * One table lists requests against a fixed three-slot state, with the
+ * result the contract dictates.  Every row is also run through the
+ * reference model (tests/model.h), so the table and the model keep each
+ * other honest.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <memslots/memslots.h>
+
+#include "model.h"
+#include "tests_util.h"
+
+#define P	 0x1000ull /* page size of the table's config */
+#define G(n)	 ((uint64_t)(n)*P)
+#define LIM	 ((1ull << 47) - 4096)
+#define TOP	 0ull /* 2^64 wraps to 0: TOP - x is 2^64 - x */
+#define MAXNP	 MEMSLOTS_MAX_NR_PAGES
+#define MAXID	 512u
+#define LOG	 MEMSLOT_LOG_DIRTY_PAGES
+#define RO	 MEMSLOT_READONLY
+#define NEW_HVA	 0x40000000ull
+#define NO_CHG	 MODEL_NOOP
+#define CREATE	 MEMSLOTS_CREATE
+#define DELETE	 MEMSLOTS_DELETE
+#define MOVE	 MEMSLOTS_MOVE
+#define FLAGS	 MEMSLOTS_FLAGS_ONLY
+#define LIMITED	 false
+#define NO_LIMIT true
+
+struct row {
+	const char *name;
+	bool no_limit; /* config without hva_limit (to reach the wraparound checks) */
+	uint32_t slot;
+	uint32_t flags;
+	uint64_t gpa, size, hva;
+	int ret;
+	int change; /* when ret == 0 */
+};
+
+/*
+ * The fixed state every row runs against (page_shift 12, max_slots 512):
+ *   id 1: gfn [0x100, 0x110), hva 0x10000000, flags 0
+ *   id 2: gfn [0x200, 0x210), hva 0x20000000, READONLY
+ *   id 3: gfn [0x300, 0x310), hva 0x30000000, LOG_DIRTY_PAGES
+ * Id 10 is free; "new" requests use it.
+ */
+static const struct row rows[] = {
+	/* Rule 1: unknown flag bits, whatever else the request is. */
+	{"flags_bit2_create", LIMITED, 10, 1u << 2, G(0x1000), G(1), NEW_HVA, -EINVAL, NO_CHG},
+	{"flags_bit15_create", LIMITED, 10, 1u << 15, G(0x1000), G(1), NEW_HVA, -EINVAL, NO_CHG},
+	{"flags_bit31_create", LIMITED, 10, 1u << 31, G(0x1000), G(1), NEW_HVA, -EINVAL, NO_CHG},
+	{"flags_all_create", LIMITED, 10, ~0u, G(0x1000), G(1), NEW_HVA, -EINVAL, NO_CHG},
+	{"flags_invalid_by_caller_create", LIMITED, 10, MEMSLOT_INVALID, G(0x1000), G(1), NEW_HVA,
+	 -EINVAL, NO_CHG},
+	{"flags_invalid_by_caller_existing", LIMITED, 1, MEMSLOT_INVALID, G(0x100), G(0x10),
+	 0x10000000, -EINVAL, NO_CHG},
+	{"flags_log_ro_create_ok", LIMITED, 10, LOG | RO, G(0x1000), G(1), NEW_HVA, 0, CREATE},
+	{"flags_bad_then_delete_existing", LIMITED, 1, 1u << 2, 0, 0, 0, -EINVAL, NO_CHG},
+	{"flags_bad_then_noop", LIMITED, 1, 1u << 3, G(0x100), G(0x10), 0x10000000, -EINVAL,
+	 NO_CHG},
+
+	/* Rule 2: alignment of each field. */
+	{"size_misaligned_half_page", LIMITED, 10, 0, G(0x1000), P / 2, NEW_HVA, -EINVAL, NO_CHG},
+	{"size_misaligned_page_plus_1", LIMITED, 10, 0, G(0x1000), P + 1, NEW_HVA, -EINVAL, NO_CHG},
+	{"size_misaligned_existing", LIMITED, 1, 0, G(0x100), G(0x10) + 8, 0x10000000, -EINVAL,
+	 NO_CHG},
+	{"size_misaligned_existing_delete", LIMITED, 1, 0, 0, 8, 0, -EINVAL, NO_CHG},
+	{"gpa_misaligned_half_page", LIMITED, 10, 0, G(0x1000) + P / 2, G(1), NEW_HVA, -EINVAL,
+	 NO_CHG},
+	{"gpa_misaligned_1", LIMITED, 10, 0, G(0x1000) + 1, G(1), NEW_HVA, -EINVAL, NO_CHG},
+	{"gpa_misaligned_existing_delete", LIMITED, 1, 0, 1, 0, 0, -EINVAL, NO_CHG},
+	{"hva_misaligned_half_page", LIMITED, 10, 0, G(0x1000), G(1), NEW_HVA + P / 2, -EINVAL,
+	 NO_CHG},
+	{"hva_misaligned_existing", LIMITED, 1, 0, G(0x100), G(0x10), 0x10000008, -EINVAL, NO_CHG},
+	{"hva_misaligned_existing_delete", LIMITED, 1, 0, 0, 0, 0x10000001, -EINVAL, NO_CHG},
+
+	/* Rule 2: userspace_addr + memory_size, wraparound and hva_limit. */
+	{"hva_wrap_one_page_past", NO_LIMIT, 10, 0, G(0x1000), 2 * P, TOP - P, -EINVAL, NO_CHG},
+	{"hva_wrap_far_past", NO_LIMIT, 10, 0, G(0x1000), G(0x100), TOP - G(0x10), -EINVAL, NO_CHG},
+	{"hva_wrap_largest", NO_LIMIT, 10, 0, G(0x1000), G(MAXNP), TOP - P, -EINVAL, NO_CHG},
+	{"hva_near_top_ok", NO_LIMIT, 10, 0, G(0x1000), 2 * P, TOP - 3 * P, 0, CREATE},
+	{"hva_wrap_with_limit", LIMITED, 10, 0, G(0x1000), 2 * P, TOP - P, -EINVAL, NO_CHG},
+	{"hva_limit_exactly_at", LIMITED, 10, 0, G(0x1000), G(1), LIM - P, 0, CREATE},
+	{"hva_limit_exactly_at_big", LIMITED, 10, 0, G(0x1000), G(0x10), LIM - G(0x10), 0, CREATE},
+	{"hva_limit_exceeded_by_page", LIMITED, 10, 0, G(0x1000), G(2), LIM - P, -EINVAL, NO_CHG},
+	{"hva_limit_start_at_limit", LIMITED, 10, 0, G(0x1000), G(1), LIM, -EINVAL, NO_CHG},
+	{"hva_limit_exceeded_delete", LIMITED, 1, 0, 0, 0, LIM + P, -EINVAL, NO_CHG},
+	{"hva_limit_exactly_delete_ok", LIMITED, 1, 0, 0, 0, LIM, 0, DELETE},
+
+	/* Rule 2: address space and id. */
+	{"as_id_1_create", LIMITED, (1u << 16) | 10, 0, G(0x1000), G(1), NEW_HVA, -EINVAL, NO_CHG},
+	{"as_id_top_create", LIMITED, (1u << 31) | 10, 0, G(0x1000), G(1), NEW_HVA, -EINVAL,
+	 NO_CHG},
+	{"as_id_1_existing_noop", LIMITED, (1u << 16) | 1, 0, G(0x100), G(0x10), 0x10000000,
+	 -EINVAL, NO_CHG},
+	{"as_id_1_existing_delete", LIMITED, (1u << 16) | 1, 0, 0, 0, 0, -EINVAL, NO_CHG},
+	{"id_0_ok", LIMITED, 0, 0, G(0x1000), G(1), NEW_HVA, 0, CREATE},
+	{"id_last_valid", LIMITED, MAXID - 1, 0, G(0x1000), G(1), NEW_HVA, 0, CREATE},
+	{"id_max_slots", LIMITED, MAXID, 0, G(0x1000), G(1), NEW_HVA, -EINVAL, NO_CHG},
+	{"id_ffff", LIMITED, 0xffff, 0, G(0x1000), G(1), NEW_HVA, -EINVAL, NO_CHG},
+	{"id_max_slots_delete", LIMITED, MAXID, 0, 0, 0, 0, -EINVAL, NO_CHG},
+
+	/* Rule 3: guest_phys_addr + memory_size wraparound, and npages. */
+	{"gpa_wrap_one_page_past", NO_LIMIT, 10, 0, TOP - P, 2 * P, NEW_HVA, -EINVAL, NO_CHG},
+	{"gpa_wrap_far_past", NO_LIMIT, 10, 0, TOP - G(0x10), G(0x100), NEW_HVA, -EINVAL, NO_CHG},
+	{"gpa_near_top_ok", NO_LIMIT, 10, 0, TOP - 3 * P, 2 * P, NEW_HVA, 0, CREATE},
+	{"npages_max", LIMITED, 10, 0, G(1ull << 32), G(MAXNP), 1ull << 44, 0, CREATE},
+	{"npages_max_plus_1", LIMITED, 10, 0, G(1ull << 32), G(MAXNP + 1), 1ull << 44, -EINVAL,
+	 NO_CHG},
+	{"npages_huge", NO_LIMIT, 10, 0, G(1ull << 40), 1ull << 62, 0, -EINVAL, NO_CHG},
+	{"npages_max_move_existing_sized", LIMITED, 1, 0, G(0x100), G(MAXNP + 1), 0x10000000,
+	 -EINVAL, NO_CHG},
+
+	/* Rule 4: delete. */
+	{"delete_existing", LIMITED, 1, 0, 0, 0, 0, 0, DELETE},
+	{"delete_existing_other_fields_ignored", LIMITED, 2, LOG, G(0x5000), 0, 0x70000000, 0,
+	 DELETE},
+	{"delete_missing", LIMITED, 10, 0, 0, 0, 0, -EINVAL, NO_CHG},
+	{"delete_missing_id_0", LIMITED, 0, 0, 0, 0, 0, -EINVAL, NO_CHG},
+	{"delete_missing_last_id", LIMITED, MAXID - 1, 0, 0, 0, 0, -EINVAL, NO_CHG},
+
+	/* Rule 5: create and gfn overlap. */
+	{"create_overlap_identical", LIMITED, 10, 0, G(0x100), G(0x10), NEW_HVA, -EEXIST, NO_CHG},
+	{"create_overlap_last_page", LIMITED, 10, 0, G(0x10f), G(1), NEW_HVA, -EEXIST, NO_CHG},
+	{"create_overlap_first_page_from_below", LIMITED, 10, 0, G(0xf0), G(0x11), NEW_HVA, -EEXIST,
+	 NO_CHG},
+	{"create_overlap_inside", LIMITED, 10, 0, G(0x104), G(2), NEW_HVA, -EEXIST, NO_CHG},
+	{"create_overlap_covers_all", LIMITED, 10, 0, 0, G(0x1000), NEW_HVA, -EEXIST, NO_CHG},
+	{"create_overlap_two_slots", LIMITED, 10, 0, G(0x108), G(0x100), NEW_HVA, -EEXIST, NO_CHG},
+	{"create_touch_below_ok", LIMITED, 10, 0, G(0xf0), G(0x10), NEW_HVA, 0, CREATE},
+	{"create_touch_between_ok", LIMITED, 10, 0, G(0x110), G(0xf0), NEW_HVA, 0, CREATE},
+	{"create_touch_above_ok", LIMITED, 10, 0, G(0x310), G(1), NEW_HVA, 0, CREATE},
+	{"create_gfn_0_ok", LIMITED, 10, 0, 0, G(1), NEW_HVA, 0, CREATE},
+	{"create_hva_shared_ok", LIMITED, 10, 0, G(0x1000), G(0x10), 0x10000000, 0, CREATE},
+	{"create_hva_0_ok", LIMITED, 10, 0, G(0x1000), G(1), 0, 0, CREATE},
+
+	/* Rule 6: an existing slot. */
+	{"existing_size_grow", LIMITED, 1, 0, G(0x100), G(0x11), 0x10000000, -EINVAL, NO_CHG},
+	{"existing_size_shrink", LIMITED, 1, 0, G(0x100), G(0xf), 0x10000000, -EINVAL, NO_CHG},
+	{"existing_hva_change", LIMITED, 1, 0, G(0x100), G(0x10), 0x10001000, -EINVAL, NO_CHG},
+	{"existing_readonly_on", LIMITED, 1, RO, G(0x100), G(0x10), 0x10000000, -EINVAL, NO_CHG},
+	{"existing_readonly_off", LIMITED, 2, 0, G(0x200), G(0x10), 0x20000000, -EINVAL, NO_CHG},
+	{"existing_readonly_off_log_on", LIMITED, 2, LOG, G(0x200), G(0x10), 0x20000000, -EINVAL,
+	 NO_CHG},
+	{"flags_only_log_on", LIMITED, 1, LOG, G(0x100), G(0x10), 0x10000000, 0, FLAGS},
+	{"flags_only_log_off", LIMITED, 3, 0, G(0x300), G(0x10), 0x30000000, 0, FLAGS},
+	{"flags_only_log_on_readonly", LIMITED, 2, RO | LOG, G(0x200), G(0x10), 0x20000000, 0,
+	 FLAGS},
+	{"move", LIMITED, 1, 0, G(0x1000), G(0x10), 0x10000000, 0, MOVE},
+	{"move_with_flags", LIMITED, 1, LOG, G(0x1000), G(0x10), 0x10000000, 0, MOVE},
+	{"move_readonly_slot", LIMITED, 2, RO, G(0x1000), G(0x10), 0x20000000, 0, MOVE},
+	{"move_to_gfn_0", LIMITED, 1, 0, 0, G(0x10), 0x10000000, 0, MOVE},
+	{"move_overlap_other", LIMITED, 1, 0, G(0x1f8), G(0x10), 0x10000000, -EEXIST, NO_CHG},
+	{"move_overlap_other_last_page", LIMITED, 1, 0, G(0x30f), G(0x10), 0x10000000, -EEXIST,
+	 NO_CHG},
+	{"move_overlap_own_old_range_ok", LIMITED, 1, 0, G(0x108), G(0x10), 0x10000000, 0, MOVE},
+	{"move_touch_other_ok", LIMITED, 1, 0, G(0x1f0), G(0x10), 0x10000000, 0, MOVE},
+	{"move_touch_other_above_ok", LIMITED, 1, 0, G(0x210), G(0x10), 0x10000000, 0, MOVE},
+	{"move_size_change", LIMITED, 1, 0, G(0x1000), G(0x20), 0x10000000, -EINVAL, NO_CHG},
+	{"noop", LIMITED, 1, 0, G(0x100), G(0x10), 0x10000000, 0, NO_CHG},
+	{"noop_readonly", LIMITED, 2, RO, G(0x200), G(0x10), 0x20000000, 0, NO_CHG},
+	{"noop_log", LIMITED, 3, LOG, G(0x300), G(0x10), 0x30000000, 0, NO_CHG},
+
+	/* Rule order: a request breaking two rules gets the earlier rule's error. */
+	{"order_flags_before_overlap", LIMITED, 10, 1u << 2, G(0x100), G(0x10), NEW_HVA, -EINVAL,
+	 NO_CHG},
+	{"order_invalid_flag_before_overlap", LIMITED, 10, MEMSLOT_INVALID, G(0x100), G(0x10),
+	 NEW_HVA, -EINVAL, NO_CHG},
+	{"order_misaligned_hva_before_overlap", LIMITED, 10, 0, G(0x100), G(0x10), NEW_HVA + 8,
+	 -EINVAL, NO_CHG},
+	{"order_hva_limit_before_overlap", LIMITED, 10, 0, G(0x100), G(0x10), LIM, -EINVAL, NO_CHG},
+	{"order_as_id_before_overlap", LIMITED, (1u << 16) | 10, 0, G(0x100), G(0x10), NEW_HVA,
+	 -EINVAL, NO_CHG},
+	{"order_id_before_overlap", LIMITED, MAXID, 0, G(0x100), G(0x10), NEW_HVA, -EINVAL, NO_CHG},
+	{"order_npages_before_overlap", LIMITED, 10, 0, 0, G(MAXNP + 1), 0x1000, -EINVAL, NO_CHG},
+	{"order_gpa_wrap_before_overlap", NO_LIMIT, 10, 0, TOP - P, G(0x10000), NEW_HVA, -EINVAL,
+	 NO_CHG},
+	{"order_size_change_before_move_overlap", LIMITED, 1, 0, G(0x200), G(0x20), 0x10000000,
+	 -EINVAL, NO_CHG},
+	{"order_hva_change_before_move_overlap", LIMITED, 1, 0, G(0x200), G(0x10), 0x50000000,
+	 -EINVAL, NO_CHG},
+	{"order_readonly_before_move_overlap", LIMITED, 1, RO, G(0x200), G(0x10), 0x10000000,
+	 -EINVAL, NO_CHG},
+	{"order_misaligned_before_missing_delete", LIMITED, 10, 0, P / 2, 0, 0, -EINVAL, NO_CHG},
+	{"order_as_id_before_delete", LIMITED, (1u << 17) | 3, 0, 0, 0, 0, -EINVAL, NO_CHG},
+	{"order_misaligned_before_delete", LIMITED, 3, 0, 0, 0, 0x30000800, -EINVAL, NO_CHG},
+	{"order_npages_before_existing", LIMITED, 3, 0, G(0x300), G(MAXNP + 1), 0x30000000, -EINVAL,
+	 NO_CHG},
+};
+
+enum mode {
+	SINGLE,		/* memslots_set_region() */
+	BATCH_OF_ONE,	/* memslots_apply() of that one request */
+	BATCH_SECOND,	/* memslots_apply() after an unrelated valid create */
+	FAILING_PREPARE /* memslots_set_region() with a prepare hook that always fails */
+};
+
+/* The unrelated create that precedes a row in BATCH_SECOND mode. */
+static const struct memslots_region prefix = {
+	.slot = 400,
+	.guest_phys_addr = G(0x7000000),
+	.memory_size = G(1),
+	.userspace_addr = 0x7000000000ull,
+};
+
+static void env_with_base_state(struct mt_env *e, bool no_limit)
+{
+	mt_env_init(e, 12, MAXID, no_limit ? 0 : LIM, &mt_counting_rcu);
+	mt_env_set(e, mt_env_region(e, 1, 0, 0x100, 0x10, 0x10000000));
+	mt_env_set(e, mt_env_region(e, 2, RO, 0x200, 0x10, 0x20000000));
+	mt_env_set(e, mt_env_region(e, 3, LOG, 0x300, 0x10, 0x30000000));
+}
+
+static void run_row(const struct row *row, enum mode mode)
+{
+	struct memslots_region r[2] = {prefix};
+	struct memslots_region *req = &r[mode == BATCH_SECOND];
+	struct model expect;
+	struct mt_env e;
+	unsigned long syncs;
+	uint64_t gen;
+	size_t failed = 12345;
+	int model_change = NO_CHG, model_ret, ret, want = row->ret;
+	bool changes;
+
+	env_with_base_state(&e, row->no_limit);
+	req->slot = row->slot;
+	req->flags = row->flags;
+	req->guest_phys_addr = row->gpa;
+	req->memory_size = row->size;
+	req->userspace_addr = row->hva;
+
+	/* The model must agree with the hand-written table. */
+	model_ret = model_classify(&e.m, req, &model_change);
+	ck_assert_msg(model_ret == row->ret, "%s: model says %d, table %d", row->name, model_ret,
+		      row->ret);
+	if (!row->ret)
+		ck_assert_msg(model_change == row->change, "%s: model says change %d, table %d",
+			      row->name, model_change, row->change);
+
+	model_copy(&expect, &e.m);
+	gen = mt_generation(e.ms);
+	syncs = mt_rcu.synchronize;
+	mt_hooks_clear(&e.hooks);
+
+	switch (mode) {
+	case SINGLE:
+		ret = memslots_set_region(e.ms, req);
+		break;
+	case FAILING_PREPARE:
+		e.hooks.fail_prepare_at = 1;
+		e.hooks.fail_err = -EIO;
+		ret = memslots_set_region(e.ms, req);
+		if (!row->ret && row->change != NO_CHG)
+			want = -EIO; /* validation passed, so prepare ran and failed */
+		break;
+	case BATCH_OF_ONE:
+		ret = memslots_apply(e.ms, r, 1, &failed);
+		break;
+	default:
+		ret = memslots_apply(e.ms, r, 2, &failed);
+		break;
+	}
+	ck_assert_msg(ret == want, "%s (mode %d): expected %d, got %d", row->name, mode, want, ret);
+	if (ret && (mode == BATCH_OF_ONE || mode == BATCH_SECOND))
+		ck_assert_msg(failed == (size_t)(mode == BATCH_SECOND),
+			      "%s (mode %d): failed_index %zu", row->name, mode, failed);
+
+	changes = !ret && (row->change != NO_CHG || mode == BATCH_SECOND);
+	if (changes) {
+		if (mode == BATCH_SECOND)
+			model_commit(&expect, &r[0], CREATE);
+		if (row->change != NO_CHG)
+			model_commit(&expect, req, row->change);
+		ck_assert_msg(mt_generation(e.ms) > gen, "%s: generation did not increase",
+			      row->name);
+		ck_assert_msg(mt_hooks_count(&e.hooks, MT_PREPARE) ==
+				      (size_t)(mode == BATCH_SECOND) + (row->change != NO_CHG),
+			      "%s: %zu prepare calls", row->name,
+			      mt_hooks_count(&e.hooks, MT_PREPARE));
+		ck_assert_uint_eq(mt_hooks_count(&e.hooks, MT_COMMIT),
+				  mt_hooks_count(&e.hooks, MT_PREPARE));
+		if (row->change != NO_CHG) {
+			const struct mt_event *p = &e.hooks.ev[mode == BATCH_SECOND];
+
+			ck_assert_int_eq(p->hook, MT_PREPARE);
+			ck_assert_msg(p->change == row->change, "%s: prepare says change %d",
+				      row->name, p->change);
+		}
+	} else {
+		/* A failure or a no-op: nothing published, no hook but rollback. */
+		ck_assert_msg(mt_generation(e.ms) == gen, "%s: generation changed", row->name);
+		ck_assert_msg(mt_rcu.synchronize == syncs, "%s: %lu grace periods", row->name,
+			      mt_rcu.synchronize - syncs);
+		ck_assert_uint_eq(mt_hooks_count(&e.hooks, MT_COMMIT), 0);
+		ck_assert_uint_eq(mt_hooks_count(&e.hooks, MT_INVALIDATE), 0);
+		if (mode == BATCH_SECOND) {
+			/* the prefix may have been prepared; then it is aborted */
+			ck_assert_uint_le(mt_hooks_count(&e.hooks, MT_PREPARE), 1);
+			ck_assert_uint_eq(mt_hooks_count(&e.hooks, MT_ABORT),
+					  mt_hooks_count(&e.hooks, MT_PREPARE));
+		} else if (mode == FAILING_PREPARE && want == -EIO) {
+			ck_assert_uint_eq(mt_hooks_count(&e.hooks, MT_PREPARE), 1);
+			ck_assert_uint_eq(mt_hooks_count(&e.hooks, MT_ABORT), 0);
+		} else {
+			ck_assert_msg(e.hooks.n == 0,
+				      "%s (mode %d): %zu hook calls for a request that fails "
+				      "validation or changes nothing",
+				      row->name, mode, e.hooks.n);
+		}
+	}
+	model_assign(&e.m, &expect);
+	model_check(&e.m, e.ms, &e.rng, 16);
+	mt_env_fini(&e);
+	model_fini(&expect);
+}
+
+static void run_table(enum mode mode)
+{
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		run_row(&rows[i], mode);
+}
+
+START_TEST(test_rules_single)
+{
+	run_table(SINGLE);
+}
+END_TEST
+
+START_TEST(test_rules_batch_of_one)
+{
+	run_table(BATCH_OF_ONE);
+}
+END_TEST
+
+START_TEST(test_rules_batch_second)
+{
+	run_table(BATCH_SECOND);
+}
+END_TEST
+
+/* Validation comes before the prepare hook: an invalid request never sees it. */
+START_TEST(test_rules_before_prepare)
+{
+	run_table(FAILING_PREPARE);
+}
+END_TEST
+
+/* Page sizes other than 4 KiB: alignment, npages and hva arithmetic follow. */
+START_TEST(test_page_shift_variants)
+{
+	static const unsigned int shifts[] = {10, 21, 30};
+
+	for (size_t i = 0; i < sizeof(shifts) / sizeof(shifts[0]); i++) {
+		unsigned int sh = shifts[i];
+		uint64_t ps = 1ull << sh;
+		struct memslots_region r;
+		const struct memslots_set *set;
+		struct mt_env e;
+
+		mt_env_init(&e, sh, 64, 0, &mt_counting_rcu);
+		ck_assert_uint_eq(memslots_page_shift(e.ms), sh);
+
+		/* half a page and the next smaller power of two off, per field */
+		for (uint64_t off = ps / 2; off >= 256; off /= 2) {
+			r = mt_env_region(&e, 1, 0, 4, 2, 16 * ps);
+			r.memory_size += off;
+			ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
+			r = mt_env_region(&e, 1, 0, 4, 2, 16 * ps);
+			r.guest_phys_addr += off;
+			ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
+			r = mt_env_region(&e, 1, 0, 4, 2, 16 * ps);
+			r.userspace_addr += off;
+			ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
+		}
+
+		mt_env_set(&e, mt_env_region(&e, 1, 0, 4, 2, 16 * ps));
+		set = memslots_read_lock(e.ms);
+		ck_assert_uint_eq(memslots_find_id(set, 1)->base_gfn, 4);
+		ck_assert_uint_eq(memslots_find_id(set, 1)->npages, 2);
+		ck_assert_uint_eq(memslots_gfn_to_hva(set, 5), 17 * ps);
+		ck_assert_uint_eq(memslots_gfn_to_hva(set, 6), MEMSLOTS_HVA_BAD);
+		ck_assert_uint_eq(memslots_nr_pages(set), 2);
+		memslots_read_unlock(e.ms);
+
+		/* MEMSLOTS_MAX_NR_PAGES is in pages of this page size */
+		r = mt_env_region(&e, 2, 0, 1ull << 32, MAXNP + 1, 0);
+		ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
+		mt_env_set(&e, mt_env_region(&e, 2, 0, 1ull << 32, MAXNP, 0));
+		set = memslots_read_lock(e.ms);
+		ck_assert_uint_eq(memslots_nr_pages(set), MAXNP + 2);
+		ck_assert_uint_eq(memslots_gfn_to_hva(set, (1ull << 32) + MAXNP - 1),
+				  (MAXNP - 1) << sh);
+		memslots_read_unlock(e.ms);
+
+		/* gpa wraparound with this page size */
+		r = mt_env_region(&e, 3, 0, 0, 2, 0);
+		r.guest_phys_addr = 0 - ps;
+		ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
+		model_check(&e.m, e.ms, &e.rng, 32);
+		mt_env_fini(&e);
+	}
+}
+END_TEST
+
+/* max_slots bounds: 1 (only id 0) and 65536 (every 16-bit id). */
+START_TEST(test_max_slots_variants)
+{
+	struct memslots_region r;
+	struct mt_env e;
+
+	mt_env_init(&e, 0, 1, 0, &mt_counting_rcu);
+	ck_assert_uint_eq(memslots_max_slots(e.ms), 1);
+	ck_assert_uint_eq(memslots_page_shift(e.ms), 12);
+	r = mt_env_region(&e, 1, 0, 0, 1, 0);
+	ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
+	mt_env_set(&e, mt_env_region(&e, 0, 0, 0, 1, 0));
+	mt_env_fini(&e);
+
+	mt_env_init(&e, 0, 65536, 0, &mt_counting_rcu);
+	ck_assert_uint_eq(memslots_max_slots(e.ms), 65536);
+	mt_env_set(&e, mt_env_region(&e, 0xffff, 0, 0, 1, 0));
+	mt_env_set(&e, mt_env_region(&e, 0, 0, 1, 1, 0));
+	r = mt_env_region(&e, 0x10000, 0, 2, 1, 0); /* address space 1, id 0 */
+	ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
+	r = mt_env_region(&e, 0x1ffff, 0, 2, 1, 0);
+	ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
+	mt_env_fini(&e);
+
+	/* max_slots 0 selects the default */
+	mt_env_init(&e, 0, 0, 0, &mt_counting_rcu);
+	ck_assert_uint_eq(memslots_max_slots(e.ms), MEMSLOTS_DEFAULT_MAX_SLOTS);
+	mt_env_set(&e, mt_env_region(&e, MEMSLOTS_DEFAULT_MAX_SLOTS - 1, 0, 0, 1, 0));
+	r = mt_env_region(&e, MEMSLOTS_DEFAULT_MAX_SLOTS, 0, 2, 1, 0);
+	ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
+	mt_env_fini(&e);
+}
+END_TEST
+
+static void *plain_alloc(size_t size, void *opaque)
+{
+	(void)opaque;
+	return malloc(size);
+}
+
+static void plain_free(void *ptr, void *opaque)
+{
+	(void)opaque;
+	free(ptr);
+}
+
+static void nop(void)
+{
+}
+
+static void expect_bad_config(const struct memslots_config *cfg, const char *what)
+{
+	struct memslots *ms;
+
+	errno = 0;
+	ms = memslots_new(cfg);
+	ck_assert_msg(!ms, "memslots_new accepted %s", what);
+	ck_assert_msg(errno == EINVAL, "memslots_new(%s): errno %d, expected EINVAL", what, errno);
+}
+
+static void expect_good_config(const struct memslots_config *cfg, const char *what)
+{
+	struct memslots *ms = memslots_new(cfg);
+
+	ck_assert_msg(ms, "memslots_new refused %s (errno %d)", what, errno);
+	memslots_free(ms);
+}
+
+START_TEST(test_bad_configs)
+{
+	static const struct memslots_rcu no_read_lock = {
+		.read_unlock = nop,
+		.synchronize = nop,
+	};
+	static const struct memslots_rcu no_read_unlock = {
+		.read_lock = nop,
+		.synchronize = nop,
+	};
+	static const struct memslots_rcu no_synchronize = {
+		.read_lock = nop,
+		.read_unlock = nop,
+	};
+	static const struct memslots_rcu minimal = {
+		.read_lock = nop,
+		.read_unlock = nop,
+		.synchronize = nop,
+	};
+	struct memslots_config cfg;
+
+#define BAD(field, value)                                   \
+	do {                                                \
+		memset(&cfg, 0, sizeof(cfg));               \
+		cfg.field = value;                          \
+		expect_bad_config(&cfg, #field " " #value); \
+	} while (0)
+#define GOOD(field, value)                                   \
+	do {                                                 \
+		memset(&cfg, 0, sizeof(cfg));                \
+		cfg.field = value;                           \
+		expect_good_config(&cfg, #field " " #value); \
+	} while (0)
+
+	BAD(page_shift, 9);
+	BAD(page_shift, 31);
+	BAD(page_shift, 1);
+	BAD(page_shift, 64);
+	BAD(page_shift, UINT_MAX);
+	BAD(max_slots, 65537);
+	BAD(max_slots, UINT_MAX);
+	BAD(rcu, &no_read_lock);
+	BAD(rcu, &no_read_unlock);
+	BAD(rcu, &no_synchronize);
+	BAD(alloc, plain_alloc);
+	BAD(free, plain_free);
+
+	GOOD(page_shift, 10);
+	GOOD(page_shift, 30);
+	GOOD(page_shift, 12);
+	GOOD(max_slots, 1);
+	GOOD(max_slots, 65536);
+	GOOD(rcu, &minimal);
+	GOOD(hva_limit, LIM);
+#undef BAD
+#undef GOOD
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.alloc = plain_alloc;
+	cfg.free = plain_free;
+	expect_good_config(&cfg, "alloc and free");
+	expect_good_config(NULL, "NULL");
+	memslots_free(NULL);
+}
+END_TEST
+
+START_TEST(test_null_args)
+{
+	struct memslots_region r;
+	struct mt_env e;
+	size_t failed = 99;
+	uint64_t gen;
+
+	mt_env_init(&e, 0, 0, 0, &mt_counting_rcu);
+	mt_env_set(&e, mt_env_region(&e, 1, 0, 0x10, 1, 0x1000));
+	gen = mt_generation(e.ms);
+	mt_hooks_clear(&e.hooks);
+
+	ck_assert_int_eq(memslots_set_region(e.ms, NULL), -EINVAL);
+	ck_assert_int_eq(memslots_apply(e.ms, NULL, 1, &failed), -EINVAL);
+	ck_assert_uint_eq(failed, 0);
+	ck_assert_int_eq(memslots_apply(e.ms, NULL, 1, NULL), -EINVAL);
+	ck_assert_int_eq(memslots_apply(e.ms, NULL, 0, &failed), 0);
+	ck_assert_int_eq(memslots_apply(e.ms, NULL, 0, NULL), 0);
+	r = mt_env_region(&e, 2, 0, 0x20, 1, 0x1000);
+	ck_assert_int_eq(memslots_apply(e.ms, &r, 0, NULL), 0);
+	/* failed_index may be NULL on failure too */
+	r = mt_env_region(&e, 2, 1u << 5, 0x20, 1, 0x1000);
+	ck_assert_int_eq(memslots_apply(e.ms, &r, 1, NULL), -EINVAL);
+
+	ck_assert_uint_eq(mt_generation(e.ms), gen);
+	ck_assert_uint_eq(e.hooks.n, 0);
+	mt_env_fini(&e);
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+	Suite *s = suite_create("validation");
+	TCase *tc;
+
+	tc = tcase_create("rules_single");
+	tcase_add_test(tc, test_rules_single);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("rules_batch_of_one");
+	tcase_add_test(tc, test_rules_batch_of_one);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("rules_batch_second");
+	tcase_add_test(tc, test_rules_batch_second);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("rules_before_prepare");
+	tcase_add_test(tc, test_rules_before_prepare);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("page_shift_variants");
+	tcase_add_test(tc, test_page_shift_variants);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("max_slots_variants");
+	tcase_add_test(tc, test_max_slots_variants);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("bad_configs");
+	tcase_add_test(tc, test_bad_configs);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("null_args");
+	tcase_add_test(tc, test_null_args);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run_suite(make_suite());
+}
