@@ -50,8 +50,8 @@
 
 #include "guest_abi.h"
 
-#define PAGE_SHIFT 12
-#define PAGE_SIZE (1ull << PAGE_SHIFT)
+#define PAGE_SHIFT    12
+#define PAGE_SIZE     (1ull << PAGE_SHIFT)
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* What the guest reads from an address no device answers: an open bus. */
@@ -59,12 +59,12 @@
 
 /* Guest-physical layout used by the scenario (all below 4 GiB: the guest
  * runs without paging). */
-#define RAM_SLOT 0
-#define HOTPLUG_SLOT 1
-#define HOTPLUG_GPA 0x400000ull
+#define RAM_SLOT	  0
+#define HOTPLUG_SLOT	  1
+#define HOTPLUG_GPA	  0x400000ull
 #define HOTPLUG_MOVED_GPA 0x800000ull
-#define HOTPLUG_PAGES 16
-#define MANY_GPA 0x10000000ull /* one page per slot from here on */
+#define HOTPLUG_PAGES	  16
+#define MANY_GPA	  0x10000000ull /* one page per slot from here on */
 
 extern const unsigned char vmm_guest_code[], vmm_guest_code_end[];
 
@@ -81,15 +81,15 @@ struct slot_info {
 struct vcpu {
 	int fd;
 	struct kvm_run *run;
-	bool parked;               /* stopped at an IN from PORT_CMD */
-	uint32_t args[2];          /* what the next INs from PORT_ARG return */
+	bool parked;	  /* stopped at an IN from PORT_CMD */
+	uint32_t args[2]; /* what the next INs from PORT_ARG return */
 	unsigned int next_arg;
 	bool have_result;
 	uint32_t result;
-	unsigned long mmio_exits;  /* exits for gpas in no slot */
+	unsigned long mmio_exits; /* exits for gpas in no slot */
 	uint64_t last_mmio_gpa;
-	unsigned long bad_exits;   /* MMIO exits inside a valid slot, etc. */
-	char line[256];            /* the guest's console line being printed */
+	unsigned long bad_exits; /* MMIO exits inside a valid slot, etc. */
+	char line[256];		 /* the guest's console line being printed */
 	size_t line_len;
 	char last_line[256];
 	struct memslots_cache cache; /* this vCPU's lookup cache */
@@ -99,20 +99,20 @@ struct vm {
 	int kvm_fd;
 	int vm_fd;
 	unsigned int nr_memslots; /* KVM_CAP_NR_MEMSLOTS */
-	unsigned int phys_bits;   /* the guest's MAXPHYADDR */
+	unsigned int phys_bits;	  /* the guest's MAXPHYADDR */
 	struct memslots *ms;
 	struct vcpu vcpu;
 
 	/* Bookkeeping done by the hooks. */
-	unsigned long kvm_ioctls;    /* KVM_SET_USER_MEMORY_REGION issued */
-	unsigned long kvm_refusals;  /* ... that the kernel refused */
-	double kvm_secs;             /* time spent in them */
+	unsigned long kvm_ioctls;   /* KVM_SET_USER_MEMORY_REGION issued */
+	unsigned long kvm_refusals; /* ... that the kernel refused */
+	double kvm_secs;	    /* time spent in them */
 	unsigned long prepares_ok;
 	unsigned long aborts;
 	unsigned long commits;
 	unsigned long abort_failures; /* an undo the kernel refused: out of sync */
-	size_t nr_slots;             /* kept by commit: must equal memslots_count() */
-	uint64_t nr_pages;           /* kept by commit: must equal memslots_nr_pages() */
+	size_t nr_slots;	      /* kept by commit: must equal memslots_count() */
+	uint64_t nr_pages;	      /* kept by commit: must equal memslots_nr_pages() */
 	int last_kvm_errno;
 };
 
@@ -145,8 +145,8 @@ static double now(void)
 /* ---- talking to KVM --------------------------------------------------------- */
 
 /* The one call that changes KVM's memslots.  Returns 0 or -errno. */
-static int kvm_set_region(struct vm *vm, uint16_t id, uint32_t flags, uint64_t gfn,
-			  uint64_t npages, uint64_t hva)
+static int kvm_set_region(struct vm *vm, uint16_t id, uint32_t flags, uint64_t gfn, uint64_t npages,
+			  uint64_t hva)
 {
 	struct kvm_userspace_memory_region r = {
 		.slot = id,
@@ -195,37 +195,37 @@ static bool wants_log(const struct memslot *s)
  * requests of a batch).  Per-slot data the new slot needs is allocated
  * here too: after a successful prepare, nothing may fail.
  */
-static int vmm_prepare(void *opaque, const struct memslot *old, struct memslot *new,
+static int vmm_prepare(void *opaque, const struct memslot *old_slot, struct memslot *new_slot,
 		       enum memslots_change change)
 {
 	struct vm *vm = opaque;
 	struct slot_info *info = NULL;
 	int ret;
 
-	if (new && wants_log(new) && !new->priv) {
+	if (new_slot && wants_log(new_slot) && !new_slot->priv) {
 		/* KVM fills one bit per page, in 64-bit words. */
 		info = calloc(1, sizeof(*info));
 		if (!info)
 			return -ENOMEM;
-		info->bitmap_bytes = (new->npages + 63) / 64 * 8;
+		info->bitmap_bytes = (new_slot->npages + 63) / 64 * 8;
 		info->dirty_bitmap = calloc(1, info->bitmap_bytes);
 		if (!info->dirty_bitmap) {
 			free(info);
 			return -ENOMEM;
 		}
-		new->priv = info; /* the published slot will carry it */
-	} else if (new && !wants_log(new)) {
-		new->priv = NULL; /* commit frees old->priv */
+		new_slot->priv = info; /* the published slot will carry it */
+	} else if (new_slot && !wants_log(new_slot)) {
+		new_slot->priv = NULL; /* commit frees old_slot->priv */
 	}
 
 	switch (change) {
 	case MEMSLOTS_CREATE:
-	case MEMSLOTS_MOVE:       /* KVM moves a slot given the same id, new gpa */
+	case MEMSLOTS_MOVE: /* KVM moves a slot given the same id, new_slot gpa */
 	case MEMSLOTS_FLAGS_ONLY:
-		ret = kvm_install(vm, new);
+		ret = kvm_install(vm, new_slot);
 		break;
 	case MEMSLOTS_DELETE:
-		ret = kvm_remove(vm, old->id);
+		ret = kvm_remove(vm, old_slot->id);
 		break;
 	default:
 		ret = -EINVAL;
@@ -235,7 +235,7 @@ static int vmm_prepare(void *opaque, const struct memslot *old, struct memslot *
 		if (info) {
 			free(info->dirty_bitmap);
 			free(info);
-			new->priv = old ? old->priv : NULL;
+			new_slot->priv = old_slot ? old_slot->priv : NULL;
 		}
 		return ret;
 	}
@@ -250,7 +250,7 @@ static int vmm_prepare(void *opaque, const struct memslot *old, struct memslot *
  * states it went through.  It cannot fail the call; if KVM refused an
  * undo the two tables would disagree, which we count and report.
  */
-static void vmm_abort(void *opaque, const struct memslot *old, struct memslot *new,
+static void vmm_abort(void *opaque, const struct memslot *old_slot, struct memslot *new_slot,
 		      enum memslots_change change)
 {
 	struct vm *vm = opaque;
@@ -258,28 +258,28 @@ static void vmm_abort(void *opaque, const struct memslot *old, struct memslot *n
 
 	switch (change) {
 	case MEMSLOTS_CREATE:
-		ret = kvm_remove(vm, new->id);
+		ret = kvm_remove(vm, new_slot->id);
 		break;
-	case MEMSLOTS_DELETE:     /* re-create it as it was */
-	case MEMSLOTS_MOVE:       /* move it back */
+	case MEMSLOTS_DELETE:	  /* re-create it as it was */
+	case MEMSLOTS_MOVE:	  /* move it back */
 	case MEMSLOTS_FLAGS_ONLY: /* restore the flags */
-		ret = kvm_install(vm, old);
+		ret = kvm_install(vm, old_slot);
 		break;
 	default:
 		ret = -EINVAL;
 	}
 	if (ret) {
 		fprintf(stderr, "vmm: abort: KVM refused to undo a change of slot %u: %s\n",
-			(old ? old : new)->id, strerror(-ret));
+			(old_slot ? old_slot : new_slot)->id, strerror(-ret));
 		vm->abort_failures++;
 	}
 	/* Free what prepare allocated for this change. */
-	if (new && new->priv && new->priv != (old ? old->priv : NULL)) {
-		struct slot_info *info = new->priv;
+	if (new_slot && new_slot->priv && new_slot->priv != (old_slot ? old_slot->priv : NULL)) {
+		struct slot_info *info = new_slot->priv;
 
 		free(info->dirty_bitmap);
 		free(info);
-		new->priv = NULL;
+		new_slot->priv = NULL;
 	}
 	vm->aborts++;
 }
@@ -288,25 +288,25 @@ static void vmm_abort(void *opaque, const struct memslot *old, struct memslot *n
  * commit: the change is published and no reader still sees the old slot,
  * so data that only the old slot referenced can be freed.
  */
-static void vmm_commit(void *opaque, const struct memslot *old, const struct memslot *new,
+static void vmm_commit(void *opaque, const struct memslot *old_slot, const struct memslot *new_slot,
 		       enum memslots_change change)
 {
 	struct vm *vm = opaque;
 
 	(void)change;
-	if (old && old->priv && (!new || new->priv != old->priv)) {
-		struct slot_info *info = old->priv;
+	if (old_slot && old_slot->priv && (!new_slot || new_slot->priv != old_slot->priv)) {
+		struct slot_info *info = old_slot->priv;
 
 		free(info->dirty_bitmap);
 		free(info);
 	}
-	if (old) {
+	if (old_slot) {
 		vm->nr_slots--;
-		vm->nr_pages -= old->npages;
+		vm->nr_pages -= old_slot->npages;
 	}
-	if (new) {
+	if (new_slot) {
 		vm->nr_slots++;
-		vm->nr_pages += new->npages;
+		vm->nr_pages += new_slot->npages;
 	}
 	vm->commits++;
 }
@@ -422,8 +422,7 @@ static void handle_mmio(struct vm *vm, struct vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	uint64_t gpa = run->mmio.phys_addr;
 	const struct memslots_set *set = memslots_read_lock(vm->ms);
-	const struct memslot *slot =
-		memslots_find_gfn_cached(set, &vcpu->cache, gpa >> PAGE_SHIFT);
+	const struct memslot *slot = memslots_find_gfn_cached(set, &vcpu->cache, gpa >> PAGE_SHIFT);
 	bool valid = slot && !(slot->flags & MEMSLOT_INVALID);
 
 	memslots_read_unlock(vm->ms);
@@ -470,12 +469,13 @@ static int vcpu_run_until_cmd(struct vm *vm)
 			if (run->io.direction == KVM_EXIT_IO_OUT && run->io.port == PORT_CONSOLE &&
 			    run->io.size == 1) {
 				console_out(vcpu, *(char *)io_data(vcpu));
-			} else if (run->io.direction == KVM_EXIT_IO_IN && run->io.port == PORT_CMD &&
-				   run->io.size == 4) {
+			} else if (run->io.direction == KVM_EXIT_IO_IN &&
+				   run->io.port == PORT_CMD && run->io.size == 4) {
 				vcpu->parked = true;
 				return 0;
-			} else if (run->io.direction == KVM_EXIT_IO_IN && run->io.port == PORT_ARG &&
-				   run->io.size == 4 && vcpu->next_arg < ARRAY_SIZE(vcpu->args)) {
+			} else if (run->io.direction == KVM_EXIT_IO_IN &&
+				   run->io.port == PORT_ARG && run->io.size == 4 &&
+				   vcpu->next_arg < ARRAY_SIZE(vcpu->args)) {
 				memcpy(io_data(vcpu), &vcpu->args[vcpu->next_arg++], 4);
 			} else if (run->io.direction == KVM_EXIT_IO_OUT &&
 				   run->io.port == PORT_RESULT && run->io.size == 4) {
@@ -543,7 +543,7 @@ struct guest_read {
 static struct guest_read guest_read32(struct vm *vm, uint64_t gpa)
 {
 	unsigned long mmio_before = vm->vcpu.mmio_exits;
-	struct guest_read r = { 0 };
+	struct guest_read r = {0};
 
 	r.ret = guest_cmd(vm, CMD_READ32, (uint32_t)gpa, 0, &r.value);
 	r.mmio = vm->vcpu.mmio_exits != mmio_before && vm->vcpu.last_mmio_gpa == gpa;
@@ -557,7 +557,10 @@ static void check_guest_sees(struct vm *vm, uint64_t gpa, uint32_t want)
 
 	check(!r.ret && !r.mmio && r.value == want,
 	      "guest reads gpa 0x%08" PRIx64 ": 0x%08x%s (want 0x%08x from RAM)", gpa, r.value,
-	      r.ret ? " [vCPU error]" : r.mmio ? " via MMIO" : "", want);
+	      r.ret    ? " [vCPU error]"
+	      : r.mmio ? " via MMIO"
+		       : "",
+	      want);
 }
 
 /* The guest reads @gpa and must fault to the VMM as MMIO. */
@@ -568,8 +571,10 @@ static void check_guest_mmio(struct vm *vm, uint64_t gpa)
 
 	check(!r.ret && r.mmio && r.value == MMIO_OPEN_BUS && !in_slot,
 	      "guest reads gpa 0x%08" PRIx64 ": %s, value 0x%08x, library: %s", gpa,
-	      r.ret ? "vCPU error" : r.mmio ? "MMIO exit" : "no MMIO exit", r.value,
-	      in_slot ? "in a slot" : "no slot");
+	      r.ret    ? "vCPU error"
+	      : r.mmio ? "MMIO exit"
+		       : "no MMIO exit",
+	      r.value, in_slot ? "in a slot" : "no slot");
 }
 
 static int vcpu_setup(struct vm *vm)
@@ -605,7 +610,7 @@ static int vcpu_setup(struct vm *vm)
 		.present = 1,
 		.dpl = 0,
 		.db = 1, /* 32-bit */
-		.s = 1,  /* code/data */
+		.s = 1,	 /* code/data */
 		.l = 0,
 		.g = 1, /* 4 KiB granularity */
 	};
@@ -662,7 +667,7 @@ static void *map_anon(size_t size)
 /* Returns 0, 77 (no usable KVM) or 1. */
 static int vm_open(struct vm *vm)
 {
-	struct memslots_config cfg = { 0 };
+	struct memslots_config cfg = {0};
 	int nr;
 
 	memset(vm, 0, sizeof(*vm));
@@ -750,8 +755,8 @@ static void step_boot(struct vm *vm)
 	if (ret)
 		return;
 	load = gpa_to_host(vm, GUEST_LOAD_ADDR);
-	check(load == (char *)ram + GUEST_LOAD_ADDR, "library: gpa 0x%x is at host %p", GUEST_LOAD_ADDR,
-	      load);
+	check(load == (char *)ram + GUEST_LOAD_ADDR, "library: gpa 0x%x is at host %p",
+	      GUEST_LOAD_ADDR, load);
 	if (!load)
 		return;
 	memcpy(load, vmm_guest_code, len);
@@ -773,10 +778,9 @@ static void step_hotplug(struct vm *vm)
 
 	hotplug_mem = map_anon(HOTPLUG_PAGES * PAGE_SIZE);
 	check_guest_mmio(vm, HOTPLUG_GPA); /* nothing there yet */
-	ret = set_region(vm, HOTPLUG_SLOT, 0, HOTPLUG_GPA, HOTPLUG_PAGES * PAGE_SIZE,
-			 hotplug_mem);
-	check(ret == 0, "slot %d: %d pages at gpa 0x%llx created: %s", HOTPLUG_SLOT,
-	      HOTPLUG_PAGES, HOTPLUG_GPA, memslots_strerror(ret));
+	ret = set_region(vm, HOTPLUG_SLOT, 0, HOTPLUG_GPA, HOTPLUG_PAGES * PAGE_SIZE, hotplug_mem);
+	check(ret == 0, "slot %d: %d pages at gpa 0x%llx created: %s", HOTPLUG_SLOT, HOTPLUG_PAGES,
+	      HOTPLUG_GPA, memslots_strerror(ret));
 	if (ret)
 		return;
 	check(fill_pattern(vm, HOTPLUG_GPA, HOTPLUG_PAGES),
@@ -797,8 +801,8 @@ static void step_move(struct vm *vm)
 	ret = set_region(vm, HOTPLUG_SLOT, 0, HOTPLUG_MOVED_GPA, HOTPLUG_PAGES * PAGE_SIZE,
 			 hotplug_mem);
 	check(ret == 0 && vm->kvm_ioctls == ioctls + 1,
-	      "slot %d moved to gpa 0x%llx with one KVM ioctl: %s", HOTPLUG_SLOT,
-	      HOTPLUG_MOVED_GPA, memslots_strerror(ret));
+	      "slot %d moved to gpa 0x%llx with one KVM ioctl: %s", HOTPLUG_SLOT, HOTPLUG_MOVED_GPA,
+	      memslots_strerror(ret));
 	if (ret)
 		return;
 	check_guest_sees(vm, HOTPLUG_MOVED_GPA, pattern(0));
@@ -811,14 +815,14 @@ static void step_move(struct vm *vm)
 /* KVM_GET_DIRTY_LOG into the slot's buffer; returns 0 or -errno. */
 static int get_dirty_log(struct vm *vm, uint16_t id, uint64_t *bitmap)
 {
-	struct kvm_dirty_log log = { .slot = id, .dirty_bitmap = bitmap };
+	struct kvm_dirty_log log = {.slot = id, .dirty_bitmap = bitmap};
 
 	return ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0 ? -errno : 0;
 }
 
 static void step_dirty_log(struct vm *vm)
 {
-	static const unsigned int written[] = { 2, 5, 11 };
+	static const unsigned int written[] = {2, 5, 11};
 	const struct memslots_set *set;
 	struct slot_info *info;
 	uint64_t want = 0, got;
@@ -981,11 +985,11 @@ static void step_rollback(struct vm *vm)
 		region(D, 0, 0x600000, size, mem + 2 * size),
 	};
 	struct memslots_region batch[] = {
-		region(A, 0, 0x700000, size, mem + 3 * size), /* create */
-		region(B, 0, 0x400000, 0, mem),                 /* delete */
+		region(A, 0, 0x700000, size, mem + 3 * size),			/* create */
+		region(B, 0, 0x400000, 0, mem),					/* delete */
 		region(C, MEMSLOT_LOG_DIRTY_PAGES, 0x500000, size, mem + size), /* flags */
-		region(D, 0, 0x900000, size, mem + 2 * size),   /* move */
-		region(E, 0, huge_gpa, PAGE_SIZE, mem),         /* KVM refuses */
+		region(D, 0, 0x900000, size, mem + 2 * size),			/* move */
+		region(E, 0, huge_gpa, PAGE_SIZE, mem),				/* KVM refuses */
 	};
 	unsigned long prepares, aborts, ioctls, refusals;
 	struct lib_state before, after;
@@ -1006,8 +1010,7 @@ static void step_rollback(struct vm *vm)
 	ioctls = vm->kvm_ioctls;
 	ret = set_region(vm, A, 0, 0x400000 + PAGE_SIZE, size, mem);
 	check(ret == -EEXIST && vm->kvm_ioctls == ioctls,
-	      "an overlapping create is refused by the library alone: %s",
-	      memslots_strerror(ret));
+	      "an overlapping create is refused by the library alone: %s", memslots_strerror(ret));
 
 	before = lib_state(vm);
 	prepares = vm->prepares_ok;
@@ -1018,8 +1021,7 @@ static void step_rollback(struct vm *vm)
 	printf("  batch: create %d, delete %d, log %d, move %d, create %d at gpa 0x%" PRIx64
 	       " -> %s, failed_index %zu\n",
 	       A, B, C, D, E, huge_gpa, memslots_strerror(ret), failed);
-	check(ret == -EINVAL && failed == ARRAY_SIZE(batch) - 1 &&
-		      vm->kvm_refusals == refusals + 1,
+	check(ret == -EINVAL && failed == ARRAY_SIZE(batch) - 1 && vm->kvm_refusals == refusals + 1,
 	      "KVM refused the last request, the library returned its -EINVAL with "
 	      "failed_index %zu",
 	      failed);
@@ -1031,13 +1033,12 @@ static void step_rollback(struct vm *vm)
 	      "4 prepares succeeded, 4 aborts undid them in KVM");
 
 	/* What KVM has now must be the state before the batch. */
-	check_guest_sees(vm, 0x400000 + PAGE_SIZE, pattern(1));      /* B re-created */
-	check_guest_sees(vm, 0x600000 + 3 * PAGE_SIZE, pattern(3));  /* D moved back */
-	check_guest_mmio(vm, 0x900000);                               /* not at D's target */
-	check_guest_mmio(vm, 0x700000);                               /* A deleted again */
+	check_guest_sees(vm, 0x400000 + PAGE_SIZE, pattern(1));	    /* B re-created */
+	check_guest_sees(vm, 0x600000 + 3 * PAGE_SIZE, pattern(3)); /* D moved back */
+	check_guest_mmio(vm, 0x900000);				    /* not at D's target */
+	check_guest_mmio(vm, 0x700000);				    /* A deleted again */
 	ret = get_dirty_log(vm, C, scratch);
-	check(ret == -ENOENT, "slot %d does not log dirty pages in KVM: %s", C,
-	      strerror(-ret));
+	check(ret == -ENOENT, "slot %d does not log dirty pages in KVM: %s", C, strerror(-ret));
 	/* Had abort left KVM's slot A in place, KVM would refuse this (a
 	 * slot's size cannot change); for a free id it is a plain CREATE. */
 	ret = kvm_set_region(vm, A, 0, 0xa00000 >> PAGE_SHIFT, 2 * PAGES, (uintptr_t)mem);
@@ -1064,13 +1065,10 @@ struct step {
 int main(int argc, char **argv)
 {
 	struct step steps[] = {
-		{ "boot", step_boot, false },
-		{ "hotplug", step_hotplug, false },
-		{ "move", step_move, false },
-		{ "dirty-log", step_dirty_log, false },
-		{ "delete", step_delete, false },
-		{ "many-slots", step_many, false },
-		{ "rollback", step_rollback, false },
+		{"boot", step_boot, false},	    {"hotplug", step_hotplug, false},
+		{"move", step_move, false},	    {"dirty-log", step_dirty_log, false},
+		{"delete", step_delete, false},	    {"many-slots", step_many, false},
+		{"rollback", step_rollback, false},
 	};
 	unsigned int passed = 0;
 	struct vm vm;

@@ -19,13 +19,13 @@
 
 /* Loaded at gpa 0x1000 and run with cs = 0, ip = 0x1000. */
 static const unsigned char guest_code[] = {
-	0xb0, 'o',        /* mov al, 'o' */
+	0xb0, 'o',	  /* mov al, 'o' */
 	0xe6, GUEST_PORT, /* out GUEST_PORT, al */
-	0xb0, 'k',        /* mov al, 'k' */
+	0xb0, 'k',	  /* mov al, 'k' */
 	0xe6, GUEST_PORT, /* out GUEST_PORT, al */
-	0xb0, '\n',       /* mov al, '\n' */
+	0xb0, '\n',	  /* mov al, '\n' */
 	0xe6, GUEST_PORT, /* out GUEST_PORT, al */
-	0xf4,             /* hlt */
+	0xf4,		  /* hlt */
 };
 
 int main(void)
