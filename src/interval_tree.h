@@ -15,6 +15,7 @@
 #ifndef MS_INTERVAL_TREE_H
 #define MS_INTERVAL_TREE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "rbtree.h"
@@ -42,5 +43,13 @@ struct ms_itree_node *ms_itree_iter_first(const struct ms_rb_root_cached *root, 
 /* The next node after @node intersecting [qs, ql], or NULL. */
 struct ms_itree_node *ms_itree_iter_next(const struct ms_itree_node *node, uint64_t qs,
 					 uint64_t ql);
+
+/*
+ * Debug validator: the red-black checks of ms_rb_validate_cached() with the
+ * order by start, plus start <= last and the right subtree_last in every
+ * node.  Returns 0 or an MS_RB_E* code (MS_RB_EKEY, MS_RB_EAUGMENT for the
+ * interval-specific ones); *@count (if not NULL) gets the node count.
+ */
+int ms_itree_validate(const struct ms_rb_root_cached *root, size_t *count);
 
 #endif /* MS_INTERVAL_TREE_H */

@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The red-black balancing core, shared by the plain and the augmented trees.
+ *
+ * An augmented tree keeps in every node a value computed from the node and
+ * its two subtrees (the interval tree keeps the largest `last`).  The core
+ * tells the user about each structural change through three callbacks:
+ *
+ *   propagate(node, stop)  @node's subtree changed: recompute it and its
+ *                          ancestors, up to but not including @stop (NULL:
+ *                          up to the root); may stop early once a value
+ *                          comes out unchanged.
+ *   copy(old, new)         @new has taken @old's place with @old's whole
+ *                          subtree: new's value = old's value.
+ *   rotate(old, new)       @new was @old's child and has been rotated into
+ *                          its place: new's value = old's value (same node
+ *                          set), old's value is recomputed.
+ *
+ * Every function here is always inlined with a constant callback table, so
+ * the plain tree (rbtree.c), which passes empty callbacks, gets code with
+ * no trace of augmentation, and the interval tree gets its own copy with
+ * direct calls to its callbacks.
+ *
+ * Inserting into an augmented tree: the caller descends as usual, fixing
+ * up the augmented value of every node it passes (a new leaf can only make
+ * an ancestor's value grow), sets the new node's own value, links it with
+ * ms_rb_link_node(), then calls ms_rb_insert_augmented().
+ */
+#ifndef MS_RBTREE_AUGMENTED_H
+#define MS_RBTREE_AUGMENTED_H
+
+#include "rbtree.h"
+
+struct ms_rb_augment_callbacks {
+	void (*propagate)(struct ms_rb_node *node, struct ms_rb_node *stop);
+	void (*copy)(struct ms_rb_node *old, struct ms_rb_node *new);
+	void (*rotate)(struct ms_rb_node *old, struct ms_rb_node *new);
+};
+
+/* ---- colour and parent helpers ------------------------------------------- */
+
+static MS_ALWAYS_INLINE void ms__rb_set_parent(struct ms_rb_node *n, struct ms_rb_node *parent)
+{
+	n->parent_color = (uintptr_t)parent | (n->parent_color & MS_RB_BLACK);
+}
+
+static MS_ALWAYS_INLINE void ms__rb_set_black(struct ms_rb_node *n)
+{
+	n->parent_color |= MS_RB_BLACK;
+}
+
+static MS_ALWAYS_INLINE void ms__rb_set_red(struct ms_rb_node *n)
+{
+	n->parent_color &= ~(uintptr_t)MS_RB_BLACK;
+}
+
+/* Copies @from's colour onto @n, keeping n's parent. */
+static MS_ALWAYS_INLINE void ms__rb_copy_color(struct ms_rb_node *n, const struct ms_rb_node *from)
+{
+	n->parent_color =
+		(n->parent_color & ~(uintptr_t)MS_RB_BLACK) | (from->parent_color & MS_RB_BLACK);
+}
+
+/* A missing child (NULL leaf) counts as black. */
+static MS_ALWAYS_INLINE bool ms__rb_is_black_or_nil(const struct ms_rb_node *n)
+{
+	return !n || ms_rb_is_black(n);
+}
+
+/* Makes whatever pointed to @old (its parent's child slot, or the root)
+ * point to @new instead.  @parent is old's parent. */
+static MS_ALWAYS_INLINE void ms__rb_change_child(struct ms_rb_node *old, struct ms_rb_node *new,
+						 struct ms_rb_node *parent, struct ms_rb_root *root)
+{
+	if (!parent)
+		root->node = new;
+	else if (parent->left == old)
+		parent->left = new;
+	else
+		parent->right = new;
+}
+
+/* ---- rotations ------------------------------------------------------------ */
+
+/*
+ * Both rotations keep every node's colour; the fixups recolour explicitly
+ * around them, which keeps the case analysis readable.
+ */
+
+/* @x goes down to the left; its right child takes its place. */
+static MS_ALWAYS_INLINE void ms__rb_rotate_left(struct ms_rb_node *x, struct ms_rb_root *root,
+						const struct ms_rb_augment_callbacks *aug)
+{
+	struct ms_rb_node *y = x->right;
+	struct ms_rb_node *parent = ms_rb_parent(x);
+
+	x->right = y->left;
+	if (y->left)
+		ms__rb_set_parent(y->left, x);
+	ms__rb_change_child(x, y, parent, root);
+	ms__rb_set_parent(y, parent);
+	y->left = x;
+	ms__rb_set_parent(x, y);
+	aug->rotate(x, y);
+}
+
+/* @x goes down to the right; its left child takes its place. */
+static MS_ALWAYS_INLINE void ms__rb_rotate_right(struct ms_rb_node *x, struct ms_rb_root *root,
+						 const struct ms_rb_augment_callbacks *aug)
+{
+	struct ms_rb_node *y = x->left;
+	struct ms_rb_node *parent = ms_rb_parent(x);
+
+	x->left = y->right;
+	if (y->right)
+		ms__rb_set_parent(y->right, x);
+	ms__rb_change_child(x, y, parent, root);
+	ms__rb_set_parent(y, parent);
+	y->right = x;
+	ms__rb_set_parent(x, y);
+	aug->rotate(x, y);
+}
+
+/* ---- insertion ------------------------------------------------------------ */
+
+/*
+ * Restores the red-black properties after a red leaf @node was linked in.
+ * The only possible violation is a red node with a red parent; each round
+ * either fixes it with at most two rotations or, when the uncle is red,
+ * recolours and moves the violation two levels up.
+ */
+static MS_ALWAYS_INLINE void ms_rb_insert_augmented(struct ms_rb_node *node,
+						    struct ms_rb_root *root,
+						    const struct ms_rb_augment_callbacks *aug)
+{
+	struct ms_rb_node *parent, *gparent, *uncle;
+
+	while ((parent = ms_rb_parent(node)) && ms_rb_is_red(parent)) {
+		/* A red parent is never the root, so the grandparent exists. */
+		gparent = ms_rb_parent(parent);
+		if (parent == gparent->left) {
+			uncle = gparent->right;
+			if (uncle && ms_rb_is_red(uncle)) {
+				/* Push gparent's blackness down to both children. */
+				ms__rb_set_black(parent);
+				ms__rb_set_black(uncle);
+				ms__rb_set_red(gparent);
+				node = gparent;
+				continue;
+			}
+			if (node == parent->right) {
+				/* Inner grandchild: turn it into the outer case. */
+				ms__rb_rotate_left(parent, root, aug);
+				node = parent;
+				parent = ms_rb_parent(node);
+			}
+			/* Outer grandchild: parent becomes the black top. */
+			ms__rb_set_black(parent);
+			ms__rb_set_red(gparent);
+			ms__rb_rotate_right(gparent, root, aug);
+			break;
+		} else {
+			uncle = gparent->left;
+			if (uncle && ms_rb_is_red(uncle)) {
+				ms__rb_set_black(parent);
+				ms__rb_set_black(uncle);
+				ms__rb_set_red(gparent);
+				node = gparent;
+				continue;
+			}
+			if (node == parent->left) {
+				ms__rb_rotate_right(parent, root, aug);
+				node = parent;
+				parent = ms_rb_parent(node);
+			}
+			ms__rb_set_black(parent);
+			ms__rb_set_red(gparent);
+			ms__rb_rotate_left(gparent, root, aug);
+			break;
+		}
+	}
+	/* Recolouring may have reached the root, which must stay black. */
+	ms__rb_set_black(root->node);
+}
+
+static MS_ALWAYS_INLINE void
+ms_rb_insert_augmented_cached(struct ms_rb_node *node, struct ms_rb_root_cached *root,
+			      bool leftmost, const struct ms_rb_augment_callbacks *aug)
+{
+	if (leftmost)
+		root->leftmost = node;
+	ms_rb_insert_augmented(node, &root->root, aug);
+}
+
+/* ---- erasure ---------------------------------------------------------------- */
+
+/*
+ * A black node was unlinked and @x (possibly NULL) now sits in its place,
+ * under @parent: every path through x is one black short.  Treat x as
+ * carrying an extra black and move that extra up until it lands on a red
+ * node (which simply turns black) or the root (where it vanishes), or until
+ * a rotation at the sibling absorbs it.
+ */
+static MS_ALWAYS_INLINE void ms__rb_erase_fixup(struct ms_rb_node *x, struct ms_rb_node *parent,
+						struct ms_rb_root *root,
+						const struct ms_rb_augment_callbacks *aug)
+{
+	struct ms_rb_node *sib;
+
+	while (x != root->node && ms__rb_is_black_or_nil(x)) {
+		/*
+		 * x is short one black, so its sibling's subtree has black
+		 * height >= 1: the sibling exists.  x may be NULL, so which side
+		 * it is on is told by the parent's left slot.
+		 */
+		if (x == parent->left) {
+			sib = parent->right;
+			if (ms_rb_is_red(sib)) {
+				/* Rotate so that x gets a black sibling. */
+				ms__rb_set_black(sib);
+				ms__rb_set_red(parent);
+				ms__rb_rotate_left(parent, root, aug);
+				sib = parent->right;
+			}
+			if (ms__rb_is_black_or_nil(sib->left) &&
+			    ms__rb_is_black_or_nil(sib->right)) {
+				/* Take one black off both sides; the parent owes it. */
+				ms__rb_set_red(sib);
+				x = parent;
+				parent = ms_rb_parent(x);
+				continue;
+			}
+			if (ms__rb_is_black_or_nil(sib->right)) {
+				/* Make the sibling's far child the red one. */
+				ms__rb_set_black(sib->left);
+				ms__rb_set_red(sib);
+				ms__rb_rotate_right(sib, root, aug);
+				sib = parent->right;
+			}
+			/* The far child is red: one rotation settles the debt. */
+			ms__rb_copy_color(sib, parent);
+			ms__rb_set_black(parent);
+			ms__rb_set_black(sib->right);
+			ms__rb_rotate_left(parent, root, aug);
+			return;
+		} else {
+			sib = parent->left;
+			if (ms_rb_is_red(sib)) {
+				ms__rb_set_black(sib);
+				ms__rb_set_red(parent);
+				ms__rb_rotate_right(parent, root, aug);
+				sib = parent->left;
+			}
+			if (ms__rb_is_black_or_nil(sib->left) &&
+			    ms__rb_is_black_or_nil(sib->right)) {
+				ms__rb_set_red(sib);
+				x = parent;
+				parent = ms_rb_parent(x);
+				continue;
+			}
+			if (ms__rb_is_black_or_nil(sib->left)) {
+				ms__rb_set_black(sib->right);
+				ms__rb_set_red(sib);
+				ms__rb_rotate_left(sib, root, aug);
+				sib = parent->left;
+			}
+			ms__rb_copy_color(sib, parent);
+			ms__rb_set_black(parent);
+			ms__rb_set_black(sib->left);
+			ms__rb_rotate_right(parent, root, aug);
+			return;
+		}
+	}
+	if (x)
+		ms__rb_set_black(x);
+}
+
+/*
+ * Unlinks @node.  A node with at most one child is spliced out directly;
+ * one with two children is replaced by its in-order successor, which is
+ * spliced out of its own (right-only) position instead.  Either way the
+ * node physically removed from its slot has at most one child, and only
+ * if it was black does the tree need rebalancing.
+ */
+static MS_ALWAYS_INLINE void ms_rb_erase_augmented(struct ms_rb_node *node, struct ms_rb_root *root,
+						   const struct ms_rb_augment_callbacks *aug)
+{
+	struct ms_rb_node *x;	   /* what now fills the vacated slot */
+	struct ms_rb_node *parent; /* x's parent */
+	bool black_removed;
+
+	if (!node->left || !node->right) {
+		x = node->left ? node->left : node->right;
+		parent = ms_rb_parent(node);
+		black_removed = ms_rb_is_black(node);
+		ms__rb_change_child(node, x, parent, root);
+		if (x)
+			ms__rb_set_parent(x, parent);
+		if (parent)
+			aug->propagate(parent, NULL);
+	} else {
+		struct ms_rb_node *succ = node->right;
+
+		while (succ->left)
+			succ = succ->left;
+		black_removed = ms_rb_is_black(succ);
+		x = succ->right;
+		if (succ == node->right) {
+			parent = succ;
+		} else {
+			/* Splice succ out, then give it node's right subtree. */
+			parent = ms_rb_parent(succ);
+			parent->left = x;
+			if (x)
+				ms__rb_set_parent(x, parent);
+			succ->right = node->right;
+			ms__rb_set_parent(succ->right, succ);
+		}
+		succ->left = node->left;
+		ms__rb_set_parent(succ->left, succ);
+		ms__rb_change_child(node, succ, ms_rb_parent(node), root);
+		/* succ takes node's colour too, so only succ's old slot lost a black. */
+		succ->parent_color = node->parent_color;
+		aug->copy(node, succ);
+		/*
+		 * succ's copied value still counts node; fix the path below it
+		 * first (an early stop there must not skip succ itself).
+		 */
+		if (parent != succ)
+			aug->propagate(parent, succ);
+		aug->propagate(succ, NULL);
+	}
+	if (black_removed)
+		ms__rb_erase_fixup(x, parent, root, aug);
+}
+
+static MS_ALWAYS_INLINE void ms_rb_erase_augmented_cached(struct ms_rb_node *node,
+							  struct ms_rb_root_cached *root,
+							  const struct ms_rb_augment_callbacks *aug)
+{
+	if (root->leftmost == node)
+		root->leftmost = ms_rb_next(node);
+	ms_rb_erase_augmented(node, &root->root, aug);
+}
+
+/* ---- callbacks for a "maximum over the subtree" value ---------------------- */
+
+/*
+ * MS_RB_DECLARE_CALLBACKS_MAX(name, type, rbfield, vtype, subfield, valfn)
+ * defines `static const struct ms_rb_augment_callbacks name` for a tree of
+ * @type (node member @rbfield) where @subfield (of type @vtype) holds the
+ * maximum of valfn(node) over the node's subtree.  valfn takes a
+ * `const type *`.
+ */
+#define MS_RB_DECLARE_CALLBACKS_MAX(name, type, rbfield, vtype, subfield, valfn)        \
+	static inline vtype name##_compute(const type *n)                               \
+	{                                                                               \
+		vtype m = valfn(n);                                                     \
+		const type *c;                                                          \
+                                                                                        \
+		if (n->rbfield.left) {                                                  \
+			c = ms_rb_entry(n->rbfield.left, type, rbfield);                \
+			if (c->subfield > m)                                            \
+				m = c->subfield;                                        \
+		}                                                                       \
+		if (n->rbfield.right) {                                                 \
+			c = ms_rb_entry(n->rbfield.right, type, rbfield);               \
+			if (c->subfield > m)                                            \
+				m = c->subfield;                                        \
+		}                                                                       \
+		return m;                                                               \
+	}                                                                               \
+                                                                                        \
+	static void name##_propagate(struct ms_rb_node *rb, struct ms_rb_node *stop)    \
+	{                                                                               \
+		while (rb != stop) {                                                    \
+			type *n = ms_rb_entry(rb, type, rbfield);                       \
+			vtype m = name##_compute(n);                                    \
+                                                                                        \
+			/* Unchanged here means unchanged all the way up. */            \
+			if (n->subfield == m)                                           \
+				break;                                                  \
+			n->subfield = m;                                                \
+			rb = ms_rb_parent(rb);                                          \
+		}                                                                       \
+	}                                                                               \
+                                                                                        \
+	static void name##_copy(struct ms_rb_node *rb_old, struct ms_rb_node *rb_new)   \
+	{                                                                               \
+		ms_rb_entry(rb_new, type, rbfield)->subfield =                          \
+			ms_rb_entry(rb_old, type, rbfield)->subfield;                   \
+	}                                                                               \
+                                                                                        \
+	static void name##_rotate(struct ms_rb_node *rb_old, struct ms_rb_node *rb_new) \
+	{                                                                               \
+		type *o = ms_rb_entry(rb_old, type, rbfield);                           \
+                                                                                        \
+		ms_rb_entry(rb_new, type, rbfield)->subfield = o->subfield;             \
+		o->subfield = name##_compute(o);                                        \
+	}                                                                               \
+                                                                                        \
+	static const struct ms_rb_augment_callbacks name = {                            \
+		.propagate = name##_propagate,                                          \
+		.copy = name##_copy,                                                    \
+		.rotate = name##_rotate,                                                \
+	}
+
+#endif /* MS_RBTREE_AUGMENTED_H */
