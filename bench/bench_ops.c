@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Benchmark bodies, written against <memslots/memslots.h>.  Compiled once
+ * for the tree engine and once for the array baseline (see bench.h), with
+ * BENCH_IMPL_SYM naming the table this object defines.
+ */
+#include "bench.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <memslots/memslots.h>
+
+#ifndef BENCH_IMPL_SYM
+#error "BENCH_IMPL_SYM must name the table (bench_impl_tree or bench_impl_array)"
+#endif
+
+#define BENCH_PAGE    4096ull
+#define BENCH_NR_KEYS 4096u /* precomputed random keys per fixture (power of 2) */
+
+struct bench_fixture {
+	struct memslots *ms;
+	unsigned int n;
+	uint64_t gfns[BENCH_NR_KEYS];  /* random gfns inside slots */
+	uint64_t holes[BENCH_NR_KEYS]; /* random gfns in the holes */
+	uint64_t hvas[BENCH_NR_KEYS];  /* random page-aligned hvas over the span */
+	uint16_t ids[BENCH_NR_KEYS];   /* random existing ids */
+	struct memslots_region *reqs;  /* n requests, for the batches */
+};
+
+/* Keeps results alive so the compiler cannot drop the lookups. */
+static volatile uintptr_t bench_sink;
+
+static uint64_t bench_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* xorshift64*: cheap and repeatable; the keys are drawn before timing. */
+static uint64_t bench_rand(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+static struct memslots_region bench_region(unsigned int i, uint32_t flags)
+{
+	struct memslots_region r = {
+		.slot = i,
+		.flags = flags,
+		.guest_phys_addr = (BENCH_BASE_GFN + (uint64_t)i * BENCH_STRIDE) * BENCH_PAGE,
+		.memory_size = BENCH_SLOT_PAGES * BENCH_PAGE,
+		.userspace_addr = BENCH_BASE_HVA + (uint64_t)i * BENCH_STRIDE * BENCH_PAGE,
+	};
+
+	return r;
+}
+
+static void bench_die(const char *what, int err)
+{
+	fprintf(stderr, "bench (%s): %s failed: %d\n", BENCH_IMPL_NAME, what, err);
+	abort();
+}
+
+/* ---- a counting allocator, for the footprint ------------------------------- */
+
+struct bench_count {
+	size_t bytes;
+};
+
+struct bench_block {
+	size_t size;
+	max_align_t pad[];
+};
+
+static void *bench_count_alloc(size_t size, void *opaque)
+{
+	struct bench_count *c = opaque;
+	struct bench_block *b = malloc(sizeof(*b) + size);
+
+	if (!b)
+		return NULL;
+	b->size = size;
+	c->bytes += size;
+	return b->pad;
+}
+
+static void bench_count_free(void *ptr, void *opaque)
+{
+	struct bench_count *c = opaque;
+	struct bench_block *b;
+
+	if (!ptr)
+		return;
+	b = (struct bench_block *)((char *)ptr - offsetof(struct bench_block, pad));
+	c->bytes -= b->size;
+	free(b);
+}
+
+/* ---- fixtures ---------------------------------------------------------------- */
+
+static struct memslots *bench_new(struct bench_count *count)
+{
+	struct memslots_config cfg = { 0 };
+	struct memslots *ms;
+
+	if (count) {
+		cfg.alloc = bench_count_alloc;
+		cfg.free = bench_count_free;
+		cfg.alloc_opaque = count;
+	}
+	ms = memslots_new(&cfg);
+	if (!ms)
+		bench_die("memslots_new", -1);
+	return ms;
+}
+
+/* n slots in one apply, highest gfn first: cheap for the array (appends). */
+static void bench_populate(struct memslots *ms, unsigned int n)
+{
+	struct memslots_region *r = malloc(sizeof(*r) * (n ? n : 1));
+	size_t fi = 0;
+	int ret;
+
+	for (unsigned int i = 0; i < n; i++)
+		r[i] = bench_region(n - 1 - i, 0);
+	ret = memslots_apply(ms, r, n, &fi);
+	if (ret)
+		bench_die("populate", ret);
+	free(r);
+}
+
+static struct bench_fixture *bench_fixture_new(unsigned int n)
+{
+	struct bench_fixture *fx = calloc(1, sizeof(*fx));
+	uint64_t seed = 0x9e3779b97f4a7c15ull ^ n;
+
+	fx->n = n;
+	fx->ms = bench_new(NULL);
+	bench_populate(fx->ms, n);
+	for (unsigned int k = 0; k < BENCH_NR_KEYS; k++) {
+		uint64_t i = bench_rand(&seed) % n;
+		uint64_t base = BENCH_BASE_GFN + i * BENCH_STRIDE;
+
+		fx->gfns[k] = base + bench_rand(&seed) % BENCH_SLOT_PAGES;
+		fx->holes[k] = base + BENCH_SLOT_PAGES +
+			       bench_rand(&seed) % (BENCH_STRIDE - BENCH_SLOT_PAGES);
+		fx->hvas[k] = BENCH_BASE_HVA +
+			      (bench_rand(&seed) % ((uint64_t)n * BENCH_STRIDE)) * BENCH_PAGE;
+		fx->ids[k] = (uint16_t)(bench_rand(&seed) % n);
+	}
+	fx->reqs = malloc(sizeof(*fx->reqs) * n);
+	return fx;
+}
+
+static void bench_fixture_free(struct bench_fixture *fx)
+{
+	memslots_free(fx->ms);
+	free(fx->reqs);
+	free(fx);
+}
+
+/* ---- writers on a fresh object ------------------------------------------------ */
+
+static uint64_t bench_setup(unsigned int n)
+{
+	struct memslots *ms = bench_new(NULL);
+	uint64_t t0, t;
+
+	/* One by one, ascending gfns, as a VMM (and memslot_perf_test) does. */
+	t0 = bench_now();
+	for (unsigned int i = 0; i < n; i++) {
+		struct memslots_region r = bench_region(i, 0);
+		int ret = memslots_set_region(ms, &r);
+
+		if (ret)
+			bench_die("setup", ret);
+	}
+	t = bench_now() - t0;
+	memslots_free(ms);
+	return t;
+}
+
+static uint64_t bench_batch_create(unsigned int n)
+{
+	struct memslots *ms = bench_new(NULL);
+	struct memslots_region *r = malloc(sizeof(*r) * n);
+	size_t fi = 0;
+	uint64_t t0, t;
+	int ret;
+
+	for (unsigned int i = 0; i < n; i++)
+		r[i] = bench_region(i, 0);
+	t0 = bench_now();
+	ret = memslots_apply(ms, r, n, &fi);
+	t = bench_now() - t0;
+	if (ret)
+		bench_die("batch_create", ret);
+	free(r);
+	memslots_free(ms);
+	return t;
+}
+
+/* ---- readers --------------------------------------------------------------------- */
+
+static uint64_t bench_unmap(struct bench_fixture *fx, uint64_t bytes, uint64_t iters)
+{
+	const struct memslots_set *set = memslots_read_lock(fx->ms);
+	uintptr_t acc = 0;
+	uint64_t t0 = bench_now(), t;
+
+	/* The MMU-notifier path: every slot whose hva range meets the range. */
+	for (uint64_t k = 0; k < iters; k++) {
+		uint64_t hs = fx->hvas[k & (BENCH_NR_KEYS - 1)], hl = hs + bytes - 1;
+		const struct memslot *s;
+
+		for (s = memslots_hva_range_first(set, hs, hl); s;
+		     s = memslots_hva_range_next(set, s, hs, hl))
+			acc += s->id;
+	}
+	t = bench_now() - t0;
+	memslots_read_unlock(fx->ms);
+	bench_sink = acc;
+	return t;
+}
+
+static uint64_t bench_gfn_random(struct bench_fixture *fx, uint64_t iters)
+{
+	const struct memslots_set *set = memslots_read_lock(fx->ms);
+	uintptr_t acc = 0;
+	uint64_t t0 = bench_now(), t;
+
+	for (uint64_t k = 0; k < iters; k++)
+		acc += (uintptr_t)memslots_find_gfn(set, fx->gfns[k & (BENCH_NR_KEYS - 1)]);
+	t = bench_now() - t0;
+	memslots_read_unlock(fx->ms);
+	bench_sink = acc;
+	return t;
+}
+
+static uint64_t bench_gfn_repeat(struct bench_fixture *fx, uint64_t iters)
+{
+	const struct memslots_set *set = memslots_read_lock(fx->ms);
+	uint64_t gfn = fx->gfns[0] - (fx->gfns[0] - BENCH_BASE_GFN) % BENCH_STRIDE;
+	uintptr_t acc = 0;
+	uint64_t t0, t;
+
+	/* The same slot every time (two pages of it): the last-used slot answers. */
+	acc += (uintptr_t)memslots_find_gfn(set, gfn);
+	t0 = bench_now();
+	for (uint64_t k = 0; k < iters; k++)
+		acc += (uintptr_t)memslots_find_gfn(set, gfn + (k & 1));
+	t = bench_now() - t0;
+	memslots_read_unlock(fx->ms);
+	bench_sink = acc;
+	return t;
+}
+
+static uint64_t bench_gfn_cached(struct bench_fixture *fx, uint64_t iters)
+{
+	const struct memslots_set *set = memslots_read_lock(fx->ms);
+	struct memslots_cache cache = { 0 };
+	uint64_t base = fx->gfns[0] - (fx->gfns[0] - BENCH_BASE_GFN) % BENCH_STRIDE;
+	uintptr_t acc = 0;
+	uint64_t t0, t;
+
+	/* A vCPU touching pages of one slot: the per-thread cache answers. */
+	t0 = bench_now();
+	for (uint64_t k = 0; k < iters; k++)
+		acc += (uintptr_t)memslots_find_gfn_cached(set, &cache,
+							   base + (k & (BENCH_SLOT_PAGES - 1)));
+	t = bench_now() - t0;
+	memslots_read_unlock(fx->ms);
+	bench_sink = acc;
+	return t;
+}
+
+static uint64_t bench_gfn_miss(struct bench_fixture *fx, uint64_t iters)
+{
+	const struct memslots_set *set = memslots_read_lock(fx->ms);
+	uintptr_t acc = 0;
+	uint64_t t0 = bench_now(), t;
+
+	for (uint64_t k = 0; k < iters; k++)
+		acc += (uintptr_t)memslots_find_gfn(set, fx->holes[k & (BENCH_NR_KEYS - 1)]);
+	t = bench_now() - t0;
+	memslots_read_unlock(fx->ms);
+	if (acc)
+		bench_die("gfn_miss found a slot in a hole", 0);
+	return t;
+}
+
+static uint64_t bench_id_lookup(struct bench_fixture *fx, uint64_t iters)
+{
+	const struct memslots_set *set = memslots_read_lock(fx->ms);
+	uintptr_t acc = 0;
+	uint64_t t0 = bench_now(), t;
+
+	for (uint64_t k = 0; k < iters; k++)
+		acc += (uintptr_t)memslots_find_id(set, fx->ids[k & (BENCH_NR_KEYS - 1)]);
+	t = bench_now() - t0;
+	memslots_read_unlock(fx->ms);
+	bench_sink = acc;
+	return t;
+}
+
+/* ---- writers on a fixture --------------------------------------------------------- */
+
+struct bench_reader {
+	struct memslots *ms;
+	uint64_t gfn;
+	atomic_bool stop;
+	atomic_bool started;
+};
+
+/* A vCPU-like reader: short read-side sections on the slot being moved. */
+static void *bench_reader_main(void *arg)
+{
+	struct bench_reader *rd = arg;
+	struct memslots_cache cache = { 0 };
+	uintptr_t acc = 0;
+
+	memslots_reader_register(rd->ms);
+	atomic_store(&rd->started, true);
+	while (!atomic_load_explicit(&rd->stop, memory_order_relaxed)) {
+		const struct memslots_set *set = memslots_read_lock(rd->ms);
+
+		for (unsigned int k = 0; k < 16; k++)
+			acc += (uintptr_t)memslots_find_gfn_cached(set, &cache, rd->gfn + (k & 3));
+		memslots_read_unlock(rd->ms);
+	}
+	memslots_reader_unregister(rd->ms);
+	bench_sink = acc;
+	return NULL;
+}
+
+static uint64_t bench_move(struct bench_fixture *fx, uint64_t iters, int active)
+{
+	unsigned int id = fx->n / 2;
+	struct memslots_region home = bench_region(id, 0), away = home;
+	struct bench_reader rd = { .ms = fx->ms, .gfn = home.guest_phys_addr / BENCH_PAGE };
+	pthread_t thread;
+	uint64_t t0, t;
+
+	/* Out to just above the last slot (the top end of the array) and back. */
+	away.guest_phys_addr = (BENCH_BASE_GFN + (uint64_t)fx->n * BENCH_STRIDE) * BENCH_PAGE;
+	atomic_init(&rd.stop, false);
+	atomic_init(&rd.started, false);
+	if (active) {
+		if (pthread_create(&thread, NULL, bench_reader_main, &rd))
+			bench_die("pthread_create", -1);
+		while (!atomic_load(&rd.started))
+			;
+	}
+	t0 = bench_now();
+	for (uint64_t k = 0; k < iters; k++) {
+		int ret = memslots_set_region(fx->ms, &away);
+
+		if (!ret)
+			ret = memslots_set_region(fx->ms, &home);
+		if (ret)
+			bench_die("move", ret);
+	}
+	t = bench_now() - t0;
+	if (active) {
+		atomic_store(&rd.stop, true);
+		pthread_join(thread, NULL);
+	}
+	return t;
+}
+
+static uint64_t bench_flags(struct bench_fixture *fx, uint64_t iters)
+{
+	struct memslots_region on = bench_region(fx->n / 2, MEMSLOT_LOG_DIRTY_PAGES);
+	struct memslots_region off = bench_region(fx->n / 2, 0);
+	uint64_t t0 = bench_now(), t;
+
+	for (uint64_t k = 0; k < iters; k++) {
+		int ret = memslots_set_region(fx->ms, &on);
+
+		if (!ret)
+			ret = memslots_set_region(fx->ms, &off);
+		if (ret)
+			bench_die("flags", ret);
+	}
+	t = bench_now() - t0;
+	return t;
+}
+
+static uint64_t bench_batch_flags(struct bench_fixture *fx, uint64_t iters)
+{
+	uint64_t t = 0;
+
+	for (uint64_t k = 0; k < iters; k++) {
+		/* Even calls turn dirty logging on for every slot, odd ones off. */
+		uint32_t flags = (k & 1) ? 0 : MEMSLOT_LOG_DIRTY_PAGES;
+		size_t fi = 0;
+		uint64_t t0;
+		int ret;
+
+		for (unsigned int i = 0; i < fx->n; i++)
+			fx->reqs[i] = bench_region(i, flags);
+		t0 = bench_now();
+		ret = memslots_apply(fx->ms, fx->reqs, fx->n, &fi);
+		t += bench_now() - t0;
+		if (ret)
+			bench_die("batch_flags", ret);
+	}
+	/* Leave the fixture without dirty logging. */
+	if (iters & 1) {
+		size_t fi = 0;
+
+		for (unsigned int i = 0; i < fx->n; i++)
+			fx->reqs[i] = bench_region(i, 0);
+		if (memslots_apply(fx->ms, fx->reqs, fx->n, &fi))
+			bench_die("batch_flags restore", -1);
+	}
+	return t;
+}
+
+/* ---- footprint ------------------------------------------------------------------- */
+
+static size_t bench_bytes(unsigned int n)
+{
+	struct bench_count count = { 0 };
+	struct memslots *ms = bench_new(&count);
+	size_t bytes;
+
+	bench_populate(ms, n);
+	bytes = count.bytes;
+	memslots_free(ms);
+	if (count.bytes)
+		bench_die("bytes: leak", (int)count.bytes);
+	return bytes;
+}
+
+static size_t bench_bytes_sparse(void)
+{
+	struct bench_count count = { 0 };
+	struct memslots *ms = bench_new(&count);
+	struct memslots_region r[2] = { bench_region(0, 0), bench_region(1, 0) };
+	size_t fi = 0, bytes;
+	int ret;
+
+	r[1].slot = MEMSLOTS_DEFAULT_MAX_SLOTS - 1;
+	ret = memslots_apply(ms, r, 2, &fi);
+	if (ret)
+		bench_die("bytes_sparse", ret);
+	bytes = count.bytes;
+	memslots_free(ms);
+	return bytes;
+}
+
+const struct bench_impl BENCH_IMPL_SYM = {
+	.name = BENCH_IMPL_NAME,
+	.fixture_new = bench_fixture_new,
+	.fixture_free = bench_fixture_free,
+	.setup = bench_setup,
+	.batch_create = bench_batch_create,
+	.unmap = bench_unmap,
+	.gfn_random = bench_gfn_random,
+	.gfn_repeat = bench_gfn_repeat,
+	.gfn_cached = bench_gfn_cached,
+	.gfn_miss = bench_gfn_miss,
+	.id_lookup = bench_id_lookup,
+	.move = bench_move,
+	.flags = bench_flags,
+	.batch_flags = bench_batch_flags,
+	.bytes = bench_bytes,
+	.bytes_sparse = bench_bytes_sparse,
+};

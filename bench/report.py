@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Turns memslots_bench's Google Benchmark JSON into a table, CSV, Markdown
+and gnuplot PNGs comparing the array baseline with the tree engine.
+
+usage: report.py RESULTS.json OUTDIR [--no-plots]
+
+Benchmark names are "<op>/<impl>/<N>[/...]".  Timed benchmarks carry the
+counters "ops" (operations per iteration) and "ns_per_op"; footprint ones
+carry "bytes_per_slot" or "bytes".  Standard library only.
+"""
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+# op -> (label in the table, what one operation is)
+OPS = [
+    ("setup", "slot setup (create 1 of N, one by one)", "time"),
+    ("unmap_4k", "unmap: hva range of 4 KiB", "time"),
+    ("unmap_2m", "unmap: hva range of 2 MiB", "time"),
+    ("gfn_random", "gfn lookup, random (LRU miss)", "time"),
+    ("gfn_lru_hit", "gfn lookup, repeated (LRU hit)", "time"),
+    ("gfn_cached", "gfn lookup, per-thread cache hit", "time"),
+    ("gfn_miss", "gfn lookup, miss in a hole", "time"),
+    ("id_lookup", "id lookup", "time"),
+    ("move_inactive", "move a slot (out and back; per move)", "time"),
+    ("move_active", "move a slot, reader thread on it", "time"),
+    ("flags_only", "flags-only toggle (per change)", "time"),
+    ("batch_flags_all", "batch: dirty logging on all N (1 apply)", "time"),
+    ("batch_create_all", "batch: create all N (1 apply)", "time"),
+    ("mem_per_slot", "memory, bytes per slot all-in", "bytes_per_slot"),
+    ("mem_sparse_2slots", "memory, 2 slots (ids 0, 32763), bytes", "bytes"),
+]
+
+
+def fmt_time(ns):
+    if ns is None:
+        return "-"
+    for unit, div in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
+        if ns >= div:
+            return "%.3g %s" % (ns / div, unit)
+    return "%.3g ns" % ns
+
+
+def fmt_bytes(b):
+    if b is None:
+        return "-"
+    if b >= 10 * 1024:
+        return "%.1f KiB" % (b / 1024)
+    return "%.0f B" % b
+
+
+def load(path):
+    with open(path) as f:
+        data = json.load(f)
+    res = {}
+    for b in data.get("benchmarks", []):
+        if b.get("run_type", "iteration") != "iteration" or b.get("error_occurred"):
+            continue
+        parts = b["name"].split("/")
+        if len(parts) < 3:
+            continue
+        op, impl, n = parts[0], parts[1], int(parts[2])
+        if "ns_per_op" in b:
+            val = b["ns_per_op"]
+        elif "bytes_per_slot" in b:
+            val = b["bytes_per_slot"]
+        elif "bytes" in b:
+            val = b["bytes"]
+        else:
+            continue
+        res[(op, n, impl)] = val
+    return data.get("context", {}), res
+
+
+def rows(res):
+    out = []
+    for op, label, kind in OPS:
+        ns = sorted({n for (o, n, _) in res if o == op})
+        for n in ns:
+            a = res.get((op, n, "array"))
+            t = res.get((op, n, "tree"))
+            imp = a / t if a is not None and t else None
+            out.append((op, label, kind, n, a, t, imp))
+    return out
+
+
+def text_table(rs):
+    head = ("Test", "N", "array", "tree", "improvement")
+    lines = []
+    for op, label, kind, n, a, t, imp in rs:
+        f = fmt_time if kind == "time" else fmt_bytes
+        lines.append((label, str(n), f(a), f(t), "-" if imp is None else "%.2fx" % imp))
+    w = [max(len(r[i]) for r in lines + [head]) for i in range(5)]
+    sep = "  "
+    out = [sep.join(h.ljust(w[i]) if i == 0 else h.rjust(w[i]) for i, h in enumerate(head))]
+    out.append(sep.join("-" * x for x in w))
+    prev = None
+    for r in lines:
+        if prev is not None and r[0] != prev:
+            out.append("")
+        prev = r[0]
+        out.append(sep.join(c.ljust(w[i]) if i == 0 else c.rjust(w[i]) for i, c in enumerate(r)))
+    return "\n".join(out)
+
+
+def markdown_table(rs):
+    out = ["| Test | N | array | tree | improvement |", "|---|---:|---:|---:|---:|"]
+    for op, label, kind, n, a, t, imp in rs:
+        f = fmt_time if kind == "time" else fmt_bytes
+        out.append("| %s | %d | %s | %s | %s |" % (
+            label, n, f(a), f(t), "-" if imp is None else "%.2fx" % imp))
+    return "\n".join(out)
+
+
+def write_csv(rs, path):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["test", "label", "n", "array", "tree", "unit", "improvement"])
+        for op, label, kind, n, a, t, imp in rs:
+            unit = "ns" if kind == "time" else "bytes"
+            w.writerow([op, label, n, "" if a is None else "%.6g" % a,
+                        "" if t is None else "%.6g" % t, unit,
+                        "" if imp is None else "%.4g" % imp])
+
+
+def plots(rs, outdir):
+    """One log-log PNG per operation: time (or bytes) per operation vs N."""
+    if not shutil.which("gnuplot"):
+        print("gnuplot not found: no plots", file=sys.stderr)
+        return []
+    made = []
+    for op, label, kind in OPS:
+        pts = [(n, a, t) for (o, _, _, n, a, t, _) in rs if o == op and a and t]
+        if len(pts) < 2:
+            continue
+        dat = os.path.join(outdir, op + ".dat")
+        with open(dat, "w") as f:
+            f.write("# N array tree\n")
+            for n, a, t in pts:
+                f.write("%d %.6g %.6g\n" % (n, a, t))
+        png = os.path.join(outdir, op + ".png")
+        ylabel = "ns per operation" if kind == "time" else "bytes per slot"
+        script = "\n".join([
+            "set terminal pngcairo size 720,480 noenhanced" if have_cairo() else
+            "set terminal png size 720,480 noenhanced",
+            "set output '%s'" % png,
+            "set title '%s'" % label.replace("'", ""),
+            "set logscale xy",
+            "set xlabel 'slots (N)'",
+            "set ylabel '%s'" % ylabel,
+            "set grid",
+            "set key top left",
+            "set format y '%g'",
+            "plot '%s' using 1:2 with linespoints lw 2 pt 7 title 'array (pre-2021 KVM)', \\"
+            % dat,
+            "     '%s' using 1:3 with linespoints lw 2 pt 5 title 'tree (libmemslots)'" % dat,
+        ])
+        subprocess.run(["gnuplot"], input=script.encode(), check=True)
+        made.append(png)
+    return made
+
+
+_cairo = None
+
+
+def have_cairo():
+    global _cairo
+    if _cairo is None:
+        try:
+            r = subprocess.run(["gnuplot", "-e", "set terminal"], capture_output=True, text=True)
+            _cairo = "pngcairo" in (r.stdout + r.stderr)
+        except OSError:
+            _cairo = False
+    return _cairo
+
+
+def main(argv):
+    if len(argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    ctx, res = load(argv[1])
+    outdir = argv[2]
+    os.makedirs(outdir, exist_ok=True)
+    rs = rows(res)
+    table = text_table(rs)
+    print(table)
+    with open(os.path.join(outdir, "table.txt"), "w") as f:
+        f.write(table + "\n")
+    with open(os.path.join(outdir, "table.md"), "w") as f:
+        f.write(markdown_table(rs) + "\n")
+    write_csv(rs, os.path.join(outdir, "results.csv"))
+    made = [] if "--no-plots" in argv else plots(rs, outdir)
+    print("\nwrote %s/{results.csv,table.txt,table.md}%s" % (
+        outdir, " and %d plots" % len(made) if made else ""))
+    if ctx:
+        print("machine: %s CPUs at %s MHz, library build: %s" % (
+            ctx.get("num_cpus"), ctx.get("mhz_per_cpu"), ctx.get("library_build_type")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
