@@ -13,7 +13,7 @@
 
 #include <memslots/memslots.h>
 
-#define PAGE_SIZE 4096ull
+#define PAGE_SIZE UINT64_C(4096)
 #define MiB	  (1024ull * 1024)
 
 static int failures;
@@ -101,9 +101,9 @@ int main(void)
 	s = memslots_find_gfn(set, (1ull << 33) / PAGE_SIZE + 5);
 	CHECK(s && s->id == 2 && !(s->flags & MEMSLOT_LOG_DIRTY_PAGES));
 	CHECK(memslots_find_gfn(set, (1ull << 32) / PAGE_SIZE) == NULL); /* moved away */
-	hva = memslots_gfn_to_hva(set, 0x1234);
-	printf("gfn 0x1234 -> hva 0x%" PRIx64 "\n", hva);
-	CHECK(hva == 0x7f0000000000ull + 0x1234 * PAGE_SIZE);
+	hva = memslots_gfn_to_hva(set, 0x12);
+	printf("gfn 0x12 -> hva 0x%" PRIx64 "\n", hva);
+	CHECK(hva == 0x7f0000000000ull + 0x12 * PAGE_SIZE);
 	CHECK(memslots_gfn_to_hva(set, 0xa0) == MEMSLOTS_HVA_BAD); /* the VGA hole */
 	s = memslots_find_gfn_cached(set, &cache, 0xfff00);
 	CHECK(s && s->id == 1 && memslots_find_gfn_cached(set, &cache, 0xfff01) == s);

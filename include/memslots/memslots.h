@@ -93,24 +93,25 @@ struct memslots_ops {
 	/**
 	 * Before a change becomes visible.  old is NULL for CREATE, new is
 	 * NULL for DELETE.  new->priv starts as NULL for CREATE and as
-	 * old->priv otherwise; prepare may set it, and the published slot
+	 * old->priv otherwise (the parameters are named old_slot and new_slot
+	 * only so that the header compiles as C++, where new is a keyword); prepare may set it, and the published slot
 	 * carries what it set.  A negative errno aborts the whole call: state
 	 * unchanged, that errno is returned.
 	 */
-	int (*prepare)(void *opaque, const struct memslot *old, struct memslot *new,
+	int (*prepare)(void *opaque, const struct memslot *old_slot, struct memslot *new_slot,
 		       enum memslots_change change);
 	/**
 	 * For each change whose prepare succeeded, in reverse order, when the
 	 * call is rolled back (a later prepare failed, or memory ran out).
 	 */
-	void (*abort)(void *opaque, const struct memslot *old, struct memslot *new,
+	void (*abort)(void *opaque, const struct memslot *old_slot, struct memslot *new_slot,
 		      enum memslots_change change);
 	/**
 	 * After the change is published and readers of the previous set are
 	 * gone.  old is NULL for CREATE, new is NULL for DELETE.
 	 */
-	void (*commit)(void *opaque, const struct memslot *old, const struct memslot *new,
-		       enum memslots_change change);
+	void (*commit)(void *opaque, const struct memslot *old_slot,
+		       const struct memslot *new_slot, enum memslots_change change);
 	/**
 	 * For DELETE and MOVE: called with the published copy of the slot,
 	 * whose flags include MEMSLOT_INVALID, once no reader can still see

@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Readers against a writer, with real threads.
+ *
+ * The writer creates, deletes, moves, toggles flags and applies batches for
+ * a few seconds; reader threads do every kind of lookup and full
+ * iterations meanwhile.  Each slot id has fixed, derivable properties
+ * (size, host address, the priv its prepare hook sets), so a reader can
+ * tell a whole slot from a torn or freed one, and checks every answer
+ * against the question asked.  Run it under ASan (a slot freed too early
+ * is a use-after-free) and TSan (a publication without release/acquire is
+ * a data race).
+ *
+ * TSan cannot see liburcu's grace periods, so under TSan the library gets
+ * a writer-preferring pthread rwlock as its struct memslots_rcu: readers
+ * hold it shared, synchronize takes it exclusively once.  That is a
+ * correct (if slow) RCU whose ordering TSan understands.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <valgrind/valgrind.h>
+
+#include <memslots/memslots.h>
+
+#include "tests_util.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define TC_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TC_TSAN 1
+#endif
+#endif
+
+#define TC_IDS	    64u
+#define TC_GFN_SPAN 4096u /* gfns slots are placed in: crowded, so overlaps happen */
+#define TC_READERS  2
+#define TC_PAGE	    4096ull
+
+/* Per id: a fixed size and host address, and the priv prepare gives it. */
+static uint64_t tc_npages(unsigned int id)
+{
+	return 1 + id % 7;
+}
+
+static uint64_t tc_hva(unsigned int id)
+{
+	return 0x100000000000ull + (uint64_t)id * (1ull << 32);
+}
+
+static int tc_magic[TC_IDS];
+
+static int tc_prepare(void *opaque, const struct memslot *old, struct memslot *new,
+		      enum memslots_change change)
+{
+	(void)opaque;
+	(void)old;
+	if (new &&change == MEMSLOTS_CREATE)
+		new->priv = &tc_magic[new->id];
+	return 0;
+}
+
+static const struct memslots_ops tc_ops = {
+	.prepare = tc_prepare,
+};
+
+/* ---- the rwlock RCU, for TSan ---------------------------------------------- */
+
+static pthread_rwlock_t tc_rw;
+
+static void tc_rw_read_lock(void)
+{
+	pthread_rwlock_rdlock(&tc_rw);
+}
+
+static void tc_rw_read_unlock(void)
+{
+	pthread_rwlock_unlock(&tc_rw);
+}
+
+static void tc_rw_synchronize(void)
+{
+	pthread_rwlock_wrlock(&tc_rw);
+	pthread_rwlock_unlock(&tc_rw);
+}
+
+static const struct memslots_rcu tc_rwlock_rcu = {
+	.read_lock = tc_rw_read_lock,
+	.read_unlock = tc_rw_read_unlock,
+	.synchronize = tc_rw_synchronize,
+};
+
+static void tc_rwlock_init(void)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	/* Writer-preferring, so a stream of readers cannot starve synchronize. */
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&tc_rw, &attr);
+	pthread_rwlockattr_destroy(&attr);
+}
+
+/* ---- shared state ---------------------------------------------------------- */
+
+struct tc_shared {
+	struct memslots *ms;
+	atomic_bool stop;
+	atomic_ulong reader_ops;
+	atomic_ulong reader_errors;
+	atomic_ulong writer_ops;
+	unsigned long seed;
+};
+
+static double tc_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Reports the first few problems, counts all of them. */
+static void tc_fail(struct tc_shared *sh, const char *what, const struct memslot *s)
+{
+	if (atomic_fetch_add(&sh->reader_errors, 1) < 10)
+		fprintf(stderr, "reader: %s (slot %p id %u gfn %llu npages %llu)\n", what,
+			(const void *)s, s ? s->id : 0, s ? (unsigned long long)s->base_gfn : 0,
+			s ? (unsigned long long)s->npages : 0);
+}
+
+/* Whether @s is a whole slot as the writer makes them. */
+static bool tc_slot_whole(const struct memslot *s)
+{
+	const uint32_t ok = MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_INVALID;
+
+	return s->id < TC_IDS && s->npages == tc_npages(s->id) &&
+	       s->userspace_addr == tc_hva(s->id) && s->priv == &tc_magic[s->id] &&
+	       !(s->flags & ~ok) && s->base_gfn + s->npages <= TC_GFN_SPAN;
+}
+
+static void tc_check_iteration(struct tc_shared *sh, const struct memslots_set *set)
+{
+	const struct memslot *s, *prev = NULL;
+	uint64_t pages = 0;
+	size_t n = 0;
+
+	for (s = memslots_first(set); s; s = memslots_next(set, s)) {
+		if (!tc_slot_whole(s))
+			tc_fail(sh, "torn slot in iteration", s);
+		if (prev && prev->base_gfn + prev->npages > s->base_gfn)
+			tc_fail(sh, "iteration not ascending or overlapping", s);
+		if (memslots_find_id(set, s->id) != s)
+			tc_fail(sh, "find_id disagrees with iteration", s);
+		pages += s->npages;
+		n++;
+		prev = s;
+	}
+	if (n != memslots_count(set) || pages != memslots_nr_pages(set))
+		tc_fail(sh, "count or nr_pages disagree with iteration", NULL);
+}
+
+static void tc_check_gfn(struct tc_shared *sh, const struct memslots_set *set,
+			 struct memslots_cache *cache, uint64_t gfn)
+{
+	const struct memslot *s = memslots_find_gfn(set, gfn);
+	const struct memslot *c = memslots_find_gfn_cached(set, cache, gfn);
+	const struct memslot *a = memslots_find_gfn_approx(set, gfn);
+	uint64_t hva = memslots_gfn_to_hva(set, gfn);
+
+	if (s != c)
+		tc_fail(sh, "find_gfn and find_gfn_cached disagree", s);
+	if (s && (!tc_slot_whole(s) || gfn < s->base_gfn || gfn >= s->base_gfn + s->npages))
+		tc_fail(sh, "find_gfn returned a wrong or torn slot", s);
+	if (s && a != s)
+		tc_fail(sh, "find_gfn_approx misses a hit", a);
+	if (!s && memslots_count(set) && !a)
+		tc_fail(sh, "find_gfn_approx returned nothing on a non-empty set", NULL);
+	if (s && !(s->flags & MEMSLOT_INVALID) &&
+	    hva != s->userspace_addr + (gfn - s->base_gfn) * TC_PAGE)
+		tc_fail(sh, "gfn_to_hva wrong", s);
+	if ((!s || (s->flags & MEMSLOT_INVALID)) && hva != MEMSLOTS_HVA_BAD)
+		tc_fail(sh, "gfn_to_hva should be bad", s);
+}
+
+static void tc_check_ranges(struct tc_shared *sh, const struct memslots_set *set, unsigned int id,
+			    uint64_t gfn)
+{
+	const struct memslot *s = memslots_find_id(set, id), *h;
+	unsigned int hits = 0;
+
+	if (s && (!tc_slot_whole(s) || s->id != id))
+		tc_fail(sh, "find_id returned a wrong or torn slot", s);
+	/* Host ranges of different ids never overlap here: exactly one hit. */
+	for (h = memslots_hva_range_first(set, tc_hva(id), tc_hva(id) + TC_PAGE - 1); h;
+	     h = memslots_hva_range_next(set, h, tc_hva(id), tc_hva(id) + TC_PAGE - 1)) {
+		if (h != s)
+			tc_fail(sh, "hva range returned another slot", h);
+		hits++;
+	}
+	if (hits != (s != NULL))
+		tc_fail(sh, "hva range hit count wrong", s);
+	for (h = memslots_gfn_range_first(set, gfn, gfn + 16); h;
+	     h = memslots_gfn_range_next(set, h, gfn, gfn + 16))
+		if (!tc_slot_whole(h) || h->base_gfn >= gfn + 16 || h->base_gfn + h->npages <= gfn)
+			tc_fail(sh, "gfn range returned a slot outside the range", h);
+}
+
+static void *tc_reader(void *arg)
+{
+	struct tc_shared *sh = arg;
+	struct memslots_cache cache = {0};
+	struct tu_rng rng;
+	uint64_t last_gen = 0;
+	unsigned long ops = 0;
+
+	tu_rng_seed(&rng, sh->seed ^ (uintptr_t)&cache);
+	memslots_reader_register(sh->ms);
+	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
+		const struct memslots_set *set = memslots_read_lock(sh->ms);
+		uint64_t gen = memslots_generation(set);
+		int i;
+
+		if (gen < last_gen)
+			tc_fail(sh, "generation went backwards", NULL);
+		last_gen = gen;
+		for (i = 0; i < 32; i++) {
+			uint64_t gfn = tu_rng_below(&rng, TC_GFN_SPAN);
+
+			tc_check_gfn(sh, set, &cache, gfn);
+			tc_check_ranges(sh, set, (unsigned int)tu_rng_below(&rng, TC_IDS), gfn);
+		}
+		tc_check_iteration(sh, set);
+		if (memslots_generation(set) != gen)
+			tc_fail(sh, "a set changed under a reader", NULL);
+		memslots_read_unlock(sh->ms);
+		ops++;
+	}
+	memslots_reader_unregister(sh->ms);
+	atomic_fetch_add(&sh->reader_ops, ops);
+	return NULL;
+}
+
+/* ---- the writer ------------------------------------------------------------ */
+
+static struct memslots_region tc_region(unsigned int id, uint64_t gfn, uint32_t flags)
+{
+	struct memslots_region r = {
+		.slot = id,
+		.flags = flags,
+		.guest_phys_addr = gfn * TC_PAGE,
+		.memory_size = tc_npages(id) * TC_PAGE,
+		.userspace_addr = tc_hva(id),
+	};
+
+	return r;
+}
+
+static uint64_t tc_random_gfn(struct tu_rng *rng, unsigned int id)
+{
+	return tu_rng_below(rng, TC_GFN_SPAN - tc_npages(id) + 1);
+}
+
+/* One random request for @id, given what the writer knows of it. */
+static struct memslots_region tc_random_request(struct tu_rng *rng, struct memslots *ms,
+						unsigned int id)
+{
+	const struct memslots_set *set = memslots_read_lock(ms);
+	const struct memslot *s = memslots_find_id(set, id);
+	struct memslots_region r;
+
+	if (!s) {
+		r = tc_region(id, tc_random_gfn(rng, id), 0);
+	} else {
+		switch (tu_rng_below(rng, 3)) {
+		case 0: /* delete */
+			r = tc_region(id, s->base_gfn, s->flags);
+			r.memory_size = 0;
+			break;
+		case 1: /* move */
+			r = tc_region(id, tc_random_gfn(rng, id), s->flags);
+			break;
+		default: /* flags-only */
+			r = tc_region(id, s->base_gfn, s->flags ^ MEMSLOT_LOG_DIRTY_PAGES);
+			break;
+		}
+	}
+	memslots_read_unlock(ms);
+	return r;
+}
+
+static void tc_writer_step(struct tc_shared *sh, struct tu_rng *rng)
+{
+	struct memslots_region batch[8];
+	unsigned int n, i, base;
+	size_t failed;
+	int err;
+
+	if (tu_rng_below(rng, 4)) {
+		batch[0] = tc_random_request(rng, sh->ms, (unsigned int)tu_rng_below(rng, TC_IDS));
+		err = memslots_set_region(sh->ms, &batch[0]);
+	} else {
+		/* Distinct ids, so only overlaps can make it fail. */
+		n = 1 + (unsigned int)tu_rng_below(rng, 8);
+		base = (unsigned int)tu_rng_below(rng, TC_IDS);
+		for (i = 0; i < n; i++)
+			batch[i] = tc_random_request(rng, sh->ms, (base + i * 7) % TC_IDS);
+		err = memslots_apply(sh->ms, batch, n, &failed);
+	}
+	ck_assert_msg(err == 0 || err == -EEXIST, "writer got %d", err);
+	atomic_fetch_add_explicit(&sh->writer_ops, 1, memory_order_relaxed);
+}
+
+static void tc_run(const struct memslots_rcu *rcu, double seconds, unsigned long seed)
+{
+	struct memslots_config cfg = {
+		.ops = &tc_ops,
+		.rcu = rcu,
+	};
+	struct tc_shared sh = {.seed = seed};
+	pthread_t readers[TC_READERS];
+	struct tu_rng rng;
+	double end;
+	int i;
+
+	sh.ms = memslots_new(&cfg);
+	ck_assert_ptr_nonnull(sh.ms);
+	atomic_init(&sh.stop, false);
+	atomic_init(&sh.reader_ops, 0);
+	atomic_init(&sh.reader_errors, 0);
+	atomic_init(&sh.writer_ops, 0);
+	for (i = 0; i < TC_READERS; i++)
+		ck_assert_int_eq(pthread_create(&readers[i], NULL, tc_reader, &sh), 0);
+
+	tu_rng_seed(&rng, seed);
+	memslots_reader_register(sh.ms); /* the writer peeks at the state too */
+	end = tc_now() + seconds;
+	while (tc_now() < end)
+		tc_writer_step(&sh, &rng);
+	memslots_reader_unregister(sh.ms);
+
+	atomic_store(&sh.stop, true);
+	for (i = 0; i < TC_READERS; i++)
+		pthread_join(readers[i], NULL);
+	fprintf(stderr, "concurrency: %.1f s, %lu writer calls, %lu reader sections, %lu errors\n",
+		seconds, atomic_load(&sh.writer_ops), atomic_load(&sh.reader_ops),
+		atomic_load(&sh.reader_errors));
+	ck_assert_uint_eq(atomic_load(&sh.reader_errors), 0);
+	ck_assert_uint_gt(atomic_load(&sh.writer_ops), 10);
+	ck_assert_uint_gt(atomic_load(&sh.reader_ops), 10);
+	memslots_free(sh.ms);
+}
+
+static double tc_seconds(void)
+{
+	const char *env = getenv("MEMSLOTS_STRESS_SECONDS");
+
+	if (env)
+		return atof(env);
+	return RUNNING_ON_VALGRIND ? 1.0 : 3.0;
+}
+
+/* The library's default RCU (liburcu memb); under TSan, the rwlock one. */
+START_TEST(readers_vs_writer_default_rcu)
+{
+#ifdef TC_TSAN
+	tc_run(&tc_rwlock_rcu, tc_seconds(), 1);
+#else
+	tc_run(NULL, tc_seconds(), 1);
+#endif
+}
+END_TEST
+
+START_TEST(readers_vs_writer_rwlock_rcu)
+{
+	tc_run(&tc_rwlock_rcu, tc_seconds(), 2);
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+	Suite *s = suite_create("concurrency");
+	TCase *tc;
+
+	tc_rwlock_init();
+	tc = tcase_create("urcu");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, readers_vs_writer_default_rcu);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("rwlock");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, readers_vs_writer_rwlock_rcu);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run_suite(make_suite());
+}
