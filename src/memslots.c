@@ -191,27 +191,34 @@ nomem:
 	return NULL;
 }
 
+/* Post-order, so no node is read after its slot is freed; the depth of a
+ * red-black tree of at most 65536 slots is at most 34. */
+static void ms_free_subtree(struct memslots *ms, struct memslots_set *set, struct ms_rb_node *n)
+{
+	if (!n)
+		return;
+	ms_free_subtree(ms, set, n->left);
+	ms_free_subtree(ms, set, n->right);
+	ms_free(&ms->alloc, ms_set_slot_of_gfn_node(set, n));
+}
+
 MEMSLOTS_API void memslots_free(struct memslots *ms)
 {
 	struct memslots_set *set;
-	struct ms_rb_node *n, *next;
+	struct ms_rb_node *n;
 
 	if (!ms)
 		return;
 	/* Both sets hold the same slots between calls: free them through one. */
 	set = atomic_load_explicit(&ms->active, memory_order_relaxed);
-	for (n = ms_rb_first_cached(&set->gfn_tree); n; n = next) {
-		struct ms_slot *slot = ms_set_slot_of_gfn_node(set, n);
+	if (ms->ops.release) {
+		const struct memslots *prev = ms_hooks_enter(ms);
 
-		next = ms_rb_next(n);
-		if (ms->ops.release) {
-			const struct memslots *prev = ms_hooks_enter(ms);
-
-			ms->ops.release(ms->opaque, &slot->pub);
-			ms_hooks_leave(prev);
-		}
-		ms_free(&ms->alloc, slot);
+		for (n = ms_rb_first_cached(&set->gfn_tree); n; n = ms_rb_next(n))
+			ms->ops.release(ms->opaque, &ms_set_slot_of_gfn_node(set, n)->pub);
+		ms_hooks_leave(prev);
 	}
+	ms_free_subtree(ms, set, set->gfn_tree.root.node);
 	ms_set_destroy(&ms->sets[0]);
 	ms_set_destroy(&ms->sets[1]);
 	pthread_mutex_destroy(&ms->lock);
