@@ -28,6 +28,30 @@
 
 #define MODEL_UNUSED __attribute__((unused))
 
+/*
+ * Check's ck_assert_* records a progress message on every call, even a
+ * passing one, which makes brute-force loops slow (milliseconds per
+ * thousand checks); these report only failures.
+ */
+#define MT_CHECK(cond, ...)                        \
+	do {                                       \
+		if (!(cond))                       \
+			ck_abort_msg(__VA_ARGS__); \
+	} while (0)
+#define MT_CMP(a, op, b)                                                                      \
+	do {                                                                                  \
+		unsigned long long a_ = (unsigned long long)(a);                              \
+		unsigned long long b_ = (unsigned long long)(b);                              \
+		if (!(a_ op b_))                                                              \
+			ck_abort_msg("%s %s %s failed: %#llx vs %#llx", #a, #op, #b, a_, b_); \
+	} while (0)
+#define MT_PTR_CMP(a, op, b)                                                            \
+	do {                                                                            \
+		const void *a_ = (a), *b_ = (b);                                        \
+		if (!(a_ op b_))                                                        \
+			ck_abort_msg("%s %s %s failed: %p vs %p", #a, #op, #b, a_, b_); \
+	} while (0)
+
 /* "Nothing changes": the request is valid and publishes nothing. */
 #define MODEL_NOOP	  (-1)
 
@@ -58,7 +82,7 @@ static inline void model_init(struct model *m, unsigned int page_shift, unsigned
 	m->max_slots = max_slots;
 	m->hva_limit = hva_limit;
 	m->slot = calloc(max_slots, sizeof(*m->slot));
-	ck_assert_ptr_nonnull(m->slot);
+	MT_PTR_CMP(m->slot, !=, NULL);
 	m->count = 0;
 	m->nr_pages = 0;
 }
@@ -73,14 +97,14 @@ static inline void model_copy(struct model *dst, const struct model *src)
 {
 	*dst = *src;
 	dst->slot = malloc(src->max_slots * sizeof(*dst->slot));
-	ck_assert_ptr_nonnull(dst->slot);
+	MT_PTR_CMP(dst->slot, !=, NULL);
 	memcpy(dst->slot, src->slot, src->max_slots * sizeof(*dst->slot));
 }
 
 /* Replaces dst's contents by src's (same geometry), keeping dst's array. */
 static inline void model_assign(struct model *dst, const struct model *src)
 {
-	ck_assert_uint_eq(dst->max_slots, src->max_slots);
+	MT_CMP(dst->max_slots, ==, src->max_slots);
 	memcpy(dst->slot, src->slot, src->max_slots * sizeof(*dst->slot));
 	dst->count = src->count;
 	dst->nr_pages = src->nr_pages;
@@ -255,7 +279,7 @@ static inline void model_apply(struct model *m, const struct memslots_region *r,
 	res->change = calloc(n + 1, sizeof(*res->change));
 	res->index = calloc(n + 1, sizeof(*res->index));
 	named = calloc(65536, sizeof(*named));
-	ck_assert(res->change && res->index && named);
+	MT_CHECK(res->change && res->index && named, "out of memory");
 	model_copy(&tmp, m);
 
 	for (size_t i = 0; i < n; i++) {
@@ -323,14 +347,14 @@ static inline void mt_rcu_read_lock(void)
 
 static inline void mt_rcu_read_unlock(void)
 {
-	ck_assert_int_gt(mt_rcu.depth, 0);
+	MT_CMP(mt_rcu.depth, >, 0);
 	mt_rcu.read_unlock++;
 	mt_rcu.depth--;
 }
 
 static inline void mt_rcu_synchronize(void)
 {
-	ck_assert_msg(mt_rcu.depth == 0, "synchronize from inside a read-side section");
+	MT_CHECK(mt_rcu.depth == 0, "synchronize from inside a read-side section");
 	mt_rcu.synchronize++;
 }
 
@@ -428,7 +452,7 @@ static inline struct mt_event *mt_record(struct mt_hooks *h, enum mt_hook hook, 
 	if (h->n == h->cap) {
 		h->cap = h->cap ? 2 * h->cap : 64;
 		h->ev = realloc(h->ev, h->cap * sizeof(*h->ev));
-		ck_assert_ptr_nonnull(h->ev);
+		MT_PTR_CMP(h->ev, !=, NULL);
 	}
 	e = &h->ev[h->n++];
 	memset(e, 0, sizeof(*e));
@@ -546,6 +570,65 @@ static inline bool mt_slot_is(const struct memslot *s, const struct model *m, un
 	       s->priv == ms->priv;
 }
 
+static inline bool mt_same_event_args(const struct mt_event *a, const struct mt_event *b)
+{
+	if (a->change != b->change || a->has_old != b->has_old || a->has_new != b->has_new)
+		return false;
+	if (a->has_old && !mt_slot_same(&a->old, &b->old, ~0u))
+		return false;
+	return !a->has_new || mt_slot_same(&a->new, &b->new, ~0u);
+}
+
+/*
+ * The hook log of a failed call: prepares (the last one failing when
+ * prepare_failed), then aborts of the successful prepares in reverse order
+ * with the same arguments, and nothing else.  Returns the number of
+ * prepare calls.
+ */
+static inline size_t mt_check_rolled_back(const struct mt_hooks *h, bool prepare_failed)
+{
+	const struct mt_event **p = calloc(h->n + 1, sizeof(*p));
+	size_t np = 0, na = 0, last_prepare = 0;
+
+	MT_PTR_CMP(p, !=, NULL);
+	for (size_t i = 0; i < h->n; i++) {
+		const struct mt_event *ev = &h->ev[i];
+
+		switch (ev->hook) {
+		case MT_PREPARE:
+			MT_CHECK(na == 0, "prepare after an abort");
+			p[np++] = ev;
+			last_prepare = i;
+			break;
+		case MT_ABORT:
+			na++;
+			break;
+		default:
+			ck_abort_msg("hook %d called by a failing call", ev->hook);
+		}
+	}
+	if (prepare_failed) {
+		MT_CHECK(np && p[np - 1]->ret, "the failing prepare was not called last");
+		np--;
+	}
+	for (size_t i = 0; i < np; i++)
+		MT_CHECK(!p[i]->ret, "prepare %zu failed but was not the last", i);
+	MT_CHECK(na == np, "%zu aborts for %zu successful prepares", na, np);
+	for (size_t i = 0, k = np; i < h->n; i++) {
+		const struct mt_event *ev = &h->ev[i];
+
+		if (ev->hook != MT_ABORT)
+			continue;
+		MT_CMP(i, >, last_prepare);
+		k--;
+		MT_CHECK(mt_same_event_args(ev, p[k]),
+			 "abort #%zu: not prepare #%zu's arguments in reverse order", np - k - 1,
+			 k);
+	}
+	free(p);
+	return np + prepare_failed;
+}
+
 /* ---- Comparing a published set with a model --------------------------- */
 
 /* Reads a set back into a model (m must have the engine's geometry). */
@@ -557,9 +640,9 @@ static inline void model_from_set(struct model *m, const struct memslots_set *se
 	for (const struct memslot *s = memslots_first(set); s; s = memslots_next(set, s)) {
 		struct model_slot *ms;
 
-		ck_assert_uint_lt(s->id, m->max_slots);
+		MT_CMP(s->id, <, m->max_slots);
 		ms = &m->slot[s->id];
-		ck_assert_msg(!ms->present, "id %u iterated twice", s->id);
+		MT_CHECK(!ms->present, "id %u iterated twice", s->id);
 		ms->present = true;
 		ms->base_gfn = s->base_gfn;
 		ms->npages = s->npages;
@@ -568,7 +651,7 @@ static inline void model_from_set(struct model *m, const struct memslots_set *se
 		ms->priv = s->priv;
 		m->count++;
 		m->nr_pages += s->npages;
-		ck_assert_uint_le(m->count, m->max_slots);
+		MT_CMP(m->count, <=, m->max_slots);
 	}
 }
 
@@ -638,13 +721,13 @@ static inline void mt_check_gfn(const struct model *m, const struct memslots_set
 	const struct memslot *a = memslots_find_gfn_approx(set, gfn);
 	uint64_t hva = memslots_gfn_to_hva(set, gfn);
 
-	ck_assert_ptr_eq(c, s);
+	MT_PTR_CMP(c, ==, s);
 	if (k < 0) {
 		size_t below = n, above = n; /* n: none */
 
-		ck_assert_msg(!s, "find_gfn(%#llx): expected NULL, got id %u",
-			      (unsigned long long)gfn, s ? s->id : 0);
-		ck_assert_uint_eq(hva, MEMSLOTS_HVA_BAD);
+		MT_CHECK(!s, "find_gfn(%#llx): expected NULL, got id %u", (unsigned long long)gfn,
+			 s ? s->id : 0);
+		MT_CMP(hva, ==, MEMSLOTS_HVA_BAD);
 		for (size_t i = 0; i < n; i++) {
 			if (m->slot[ids[i]].base_gfn < gfn)
 				below = i;
@@ -652,27 +735,27 @@ static inline void mt_check_gfn(const struct model *m, const struct memslots_set
 				above = i;
 		}
 		if (!n) {
-			ck_assert_ptr_null(a);
+			MT_PTR_CMP(a, ==, NULL);
 		} else {
-			ck_assert_msg(a, "find_gfn_approx(%#llx): NULL in a non-empty set",
-				      (unsigned long long)gfn);
-			ck_assert_msg((below < n && a->id == ids[below]) ||
-					      (above < n && a->id == ids[above]),
-				      "find_gfn_approx(%#llx): id %u borders no hole there",
-				      (unsigned long long)gfn, a->id);
+			MT_CHECK(a, "find_gfn_approx(%#llx): NULL in a non-empty set",
+				 (unsigned long long)gfn);
+			MT_CHECK((below < n && a->id == ids[below]) ||
+					 (above < n && a->id == ids[above]),
+				 "find_gfn_approx(%#llx): id %u borders no hole there",
+				 (unsigned long long)gfn, a->id);
 		}
 	} else {
 		unsigned int id = ids[k];
 		const struct model_slot *ms = &m->slot[id];
 
-		ck_assert_msg(s && mt_slot_is(s, m, id), "find_gfn(%#llx): expected id %u, got %d",
-			      (unsigned long long)gfn, id, s ? s->id : -1);
-		ck_assert_ptr_eq(a, s);
+		MT_CHECK(s && mt_slot_is(s, m, id), "find_gfn(%#llx): expected id %u, got %d",
+			 (unsigned long long)gfn, id, s ? s->id : -1);
+		MT_PTR_CMP(a, ==, s);
 		/* the model may hold an intermediate set: INVALID maps nothing */
 		if (ms->flags & MEMSLOT_INVALID)
-			ck_assert_uint_eq(hva, MEMSLOTS_HVA_BAD);
+			MT_CMP(hva, ==, MEMSLOTS_HVA_BAD);
 		else
-			ck_assert_uint_eq(hva, ms->hva + ((gfn - ms->base_gfn) << m->page_shift));
+			MT_CMP(hva, ==, ms->hva + ((gfn - ms->base_gfn) << m->page_shift));
 	}
 }
 
@@ -687,13 +770,13 @@ static inline void mt_check_gfn_range(const struct model *m, const struct memslo
 
 		if (end <= start || ms->base_gfn >= end || ms->base_gfn + ms->npages <= start)
 			continue;
-		ck_assert_msg(
-			s && s->id == ids[i], "gfn_range [%#llx, %#llx): expected id %u, got %d",
-			(unsigned long long)start, (unsigned long long)end, ids[i], s ? s->id : -1);
+		MT_CHECK(s && s->id == ids[i], "gfn_range [%#llx, %#llx): expected id %u, got %d",
+			 (unsigned long long)start, (unsigned long long)end, ids[i],
+			 s ? s->id : -1);
 		s = memslots_gfn_range_next(set, s, start, end);
 	}
-	ck_assert_msg(!s, "gfn_range [%#llx, %#llx): extra id %u", (unsigned long long)start,
-		      (unsigned long long)end, s ? s->id : 0);
+	MT_CHECK(!s, "gfn_range [%#llx, %#llx): extra id %u", (unsigned long long)start,
+		 (unsigned long long)end, s ? s->id : 0);
 }
 
 static inline void mt_check_hva_range(const struct model *m, const struct memslots_set *set,
@@ -702,7 +785,7 @@ static inline void mt_check_hva_range(const struct model *m, const struct memslo
 	unsigned char *seen = calloc(m->max_slots, 1);
 	size_t expected = 0, got = 0;
 
-	ck_assert_ptr_nonnull(seen);
+	MT_PTR_CMP(seen, !=, NULL);
 	for (unsigned int i = 0; i < m->max_slots; i++) {
 		const struct model_slot *ms = &m->slot[i];
 		uint64_t slast = ms->hva + (ms->npages << m->page_shift) - 1;
@@ -715,21 +798,21 @@ static inline void mt_check_hva_range(const struct model *m, const struct memslo
 		const struct model_slot *ms;
 		uint64_t slast;
 
-		ck_assert_uint_lt(s->id, m->max_slots);
+		MT_CMP(s->id, <, m->max_slots);
 		ms = &m->slot[s->id];
 		slast = ms->hva + (ms->npages << m->page_shift) - 1;
-		ck_assert_msg(mt_slot_is(s, m, s->id), "hva_range: stale or unknown id %u", s->id);
-		ck_assert_msg(ms->hva <= last && slast >= start,
-			      "hva_range [%#llx, %#llx]: id %u does not intersect",
-			      (unsigned long long)start, (unsigned long long)last, s->id);
-		ck_assert_msg(!seen[s->id], "hva_range [%#llx, %#llx]: id %u twice",
-			      (unsigned long long)start, (unsigned long long)last, s->id);
+		MT_CHECK(mt_slot_is(s, m, s->id), "hva_range: stale or unknown id %u", s->id);
+		MT_CHECK(ms->hva <= last && slast >= start,
+			 "hva_range [%#llx, %#llx]: id %u does not intersect",
+			 (unsigned long long)start, (unsigned long long)last, s->id);
+		MT_CHECK(!seen[s->id], "hva_range [%#llx, %#llx]: id %u twice",
+			 (unsigned long long)start, (unsigned long long)last, s->id);
 		seen[s->id] = 1;
 		got++;
-		ck_assert_uint_le(got, expected);
+		MT_CMP(got, <=, expected);
 	}
-	ck_assert_msg(got == expected, "hva_range [%#llx, %#llx]: %zu slots, expected %zu",
-		      (unsigned long long)start, (unsigned long long)last, got, expected);
+	MT_CHECK(got == expected, "hva_range [%#llx, %#llx]: %zu slots, expected %zu",
+		 (unsigned long long)start, (unsigned long long)last, got, expected);
 	free(seen);
 }
 
@@ -748,28 +831,28 @@ static inline void model_check_set(const struct model *m, const struct memslots_
 	uint64_t gfn_top = 16, hva_top = 1ull << m->page_shift;
 	size_t n, i;
 
-	ck_assert_ptr_nonnull(ids);
+	MT_PTR_CMP(ids, !=, NULL);
 	n = model_sorted(m, ids);
-	ck_assert_uint_eq(memslots_count(set), m->count);
-	ck_assert_uint_eq(memslots_nr_pages(set), m->nr_pages);
-	ck_assert_uint_ne(memslots_generation(set), 0);
+	MT_CMP(memslots_count(set), ==, m->count);
+	MT_CMP(memslots_nr_pages(set), ==, m->nr_pages);
+	MT_CMP(memslots_generation(set), !=, 0);
 
 	for (i = 0, s = memslots_first(set); i < n; i++, s = memslots_next(set, s)) {
-		ck_assert_msg(s, "iteration stops after %zu slots, expected %zu", i, n);
-		ck_assert_msg(mt_slot_is(s, m, ids[i]), "iteration: slot %zu is id %u, expected %u",
-			      i, s->id, ids[i]);
+		MT_CHECK(s, "iteration stops after %zu slots, expected %zu", i, n);
+		MT_CHECK(mt_slot_is(s, m, ids[i]), "iteration: slot %zu is id %u, expected %u", i,
+			 s->id, ids[i]);
 	}
-	ck_assert_msg(!s, "iteration: extra slot id %u", s ? s->id : 0);
+	MT_CHECK(!s, "iteration: extra slot id %u", s ? s->id : 0);
 
 	for (unsigned int id = 0; id < m->max_slots; id++) {
 		s = memslots_find_id(set, (uint16_t)id);
 		if (m->slot[id].present)
-			ck_assert_msg(s && mt_slot_is(s, m, id), "find_id(%u) wrong", id);
+			MT_CHECK(s && mt_slot_is(s, m, id), "find_id(%u) wrong", id);
 		else
-			ck_assert_msg(!s, "find_id(%u): expected NULL", id);
+			MT_CHECK(!s, "find_id(%u): expected NULL", id);
 	}
 	for (unsigned int id = m->max_slots; id < m->max_slots + 2 && id <= 0xffff; id++)
-		ck_assert_ptr_null(memslots_find_id(set, (uint16_t)id));
+		MT_PTR_CMP(memslots_find_id(set, (uint16_t)id), ==, NULL);
 
 	for (i = 0; i < n; i++) {
 		const struct model_slot *ms = &m->slot[ids[i]];
@@ -827,7 +910,7 @@ static inline void model_check(const struct model *m, struct memslots *ms, struc
 
 	model_init(&got, m->page_shift, m->max_slots, m->hva_limit);
 	model_from_set(&got, set);
-	ck_assert_msg(model_equal(&got, m), "engine state differs from the model");
+	MT_CHECK(model_equal(&got, m), "engine state differs from the model");
 	model_check_set(m, set, rng, nr_queries);
 	model_fini(&got);
 	memslots_read_unlock(ms);
@@ -874,7 +957,7 @@ static inline void mt_env_init(struct mt_env *e, unsigned int page_shift, unsign
 	e->cfg.alloc_opaque = &e->ac;
 	e->cfg.hva_limit = hva_limit;
 	e->ms = memslots_new(&e->cfg);
-	ck_assert_msg(e->ms, "memslots_new: errno %d", errno);
+	MT_CHECK(e->ms, "memslots_new: errno %d", errno);
 	memslots_reader_register(e->ms);
 	e->hooks.ms = e->ms;
 	model_init(&e->m, page_shift ? page_shift : 12,
@@ -896,17 +979,17 @@ static inline void mt_env_fini(struct mt_env *e)
 	for (size_t i = 0; i < e->hooks.n; i++) {
 		const struct mt_event *ev = &e->hooks.ev[i];
 
-		ck_assert_msg(ev->hook == MT_RELEASE, "hook %d called by memslots_free", ev->hook);
-		ck_assert_msg(mt_slot_is(&ev->old, &e->m, ev->old.id), "release: wrong slot id %u",
-			      ev->old.id);
-		ck_assert_msg(!nr || ev->old.base_gfn > last_gfn,
-			      "release: not in ascending base_gfn order");
+		MT_CHECK(ev->hook == MT_RELEASE, "hook %d called by memslots_free", ev->hook);
+		MT_CHECK(mt_slot_is(&ev->old, &e->m, ev->old.id), "release: wrong slot id %u",
+			 ev->old.id);
+		MT_CHECK(!nr || ev->old.base_gfn > last_gfn,
+			 "release: not in ascending base_gfn order");
 		last_gfn = ev->old.base_gfn;
 		nr++;
 	}
-	ck_assert_uint_eq(nr, e->m.count);
-	ck_assert_msg(e->ac.live == 0, "leak: %zu allocations (%zu bytes) live after memslots_free",
-		      e->ac.live, e->ac.bytes);
+	MT_CMP(nr, ==, e->m.count);
+	MT_CHECK(e->ac.live == 0, "leak: %zu allocations (%zu bytes) live after memslots_free",
+		 e->ac.live, e->ac.bytes);
 	model_fini(&e->m);
 	mt_hooks_fini(&e->hooks);
 }
@@ -928,12 +1011,12 @@ static inline void mt_env_set(struct mt_env *e, struct memslots_region r)
 	int change = MODEL_NOOP;
 	int ret;
 
-	ck_assert_int_eq(model_classify(&e->m, &r, &change), 0);
+	MT_CMP(model_classify(&e->m, &r, &change), ==, 0);
 	mt_hooks_clear(&e->hooks);
 	ret = memslots_set_region(e->ms, &r);
-	ck_assert_msg(ret == 0, "set_region(slot %#x, gpa %#llx, size %#llx, hva %#llx): %d",
-		      r.slot, (unsigned long long)r.guest_phys_addr,
-		      (unsigned long long)r.memory_size, (unsigned long long)r.userspace_addr, ret);
+	MT_CHECK(ret == 0, "set_region(slot %#x, gpa %#llx, size %#llx, hva %#llx): %d", r.slot,
+		 (unsigned long long)r.guest_phys_addr, (unsigned long long)r.memory_size,
+		 (unsigned long long)r.userspace_addr, ret);
 	model_commit(&e->m, &r, change);
 	mt_env_take_privs(e);
 }

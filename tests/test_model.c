@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A property test: thousands of random requests, valid and invalid, as
+ * single memslots_set_region() calls and as memslots_apply() batches, with
+ * random prepare failures, each checked against the reference model of
+ * tests/model.h: the return code and failed index, the hooks, whether
+ * the generation moved, and then the whole state and random lookups.
+ *
+ * The gfn and hva spaces are tiny so that overlaps, touching ranges, id
+ * collisions and duplicate ids in a batch are frequent.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <memslots/memslots.h>
+#include <valgrind/valgrind.h>
+
+#include "model.h"
+#include "tests_util.h"
+
+#define LOG MEMSLOT_LOG_DIRTY_PAGES
+#define RO  MEMSLOT_READONLY
+
+struct params {
+	uint64_t seed;
+	unsigned int page_shift;
+	unsigned int max_slots;
+	uint64_t gfn_space;    /* pages */
+	uint64_t hva_space;    /* pages */
+	uint64_t hva_limit;    /* bytes, 0: none */
+	unsigned int fail_pct; /* steps with a failing prepare */
+	unsigned int steps;
+};
+
+static uint32_t rnd_flags(struct tu_rng *rng)
+{
+	return (uint32_t)tu_rng_below(rng, 4);
+}
+
+/* A request that is mostly plausible, sometimes broken in one way. */
+static struct memslots_region gen_request(const struct model *m, const struct params *p,
+					  struct tu_rng *rng)
+{
+	unsigned int sh = m->page_shift;
+	uint64_t ps = 1ull << sh;
+	unsigned int id = (unsigned int)tu_rng_below(rng, m->max_slots);
+	const struct model_slot *s = &m->slot[id];
+	struct memslots_region r;
+	unsigned int kind = (unsigned int)tu_rng_below(rng, 100);
+
+	if (!s->present || kind < 30) {
+		/* create (or, on an existing id, most likely an -EINVAL) */
+		r = model_region(sh, id, rnd_flags(rng), tu_rng_below(rng, p->gfn_space),
+				 1 + tu_rng_below(rng, 8), tu_rng_below(rng, p->hva_space) << sh);
+	} else if (kind < 50) {
+		r = model_region(sh, id, 0, 0, 0, 0); /* delete */
+	} else if (kind < 70) {
+		/* move, maybe with a LOG_DIRTY_PAGES change */
+		r = model_region(sh, id, (s->flags & RO) | (uint32_t)tu_rng_below(rng, 2),
+				 tu_rng_below(rng, p->gfn_space), s->npages, s->hva);
+	} else if (kind < 85) {
+		r = model_region(sh, id, s->flags ^ LOG, s->base_gfn, s->npages, s->hva);
+	} else {
+		r = model_region(sh, id, s->flags, s->base_gfn, s->npages, s->hva); /* no-op */
+	}
+
+	if (tu_rng_below(rng, 5))
+		return r;
+	/* break one rule */
+	switch (tu_rng_below(rng, 14)) {
+	case 0:
+		r.flags |= 1u << (2 + tu_rng_below(rng, 30));
+		break;
+	case 1:
+		r.memory_size += ps / 2;
+		break;
+	case 2:
+		r.guest_phys_addr += ps / 2;
+		break;
+	case 3:
+		r.userspace_addr += ps / 2;
+		break;
+	case 4:
+		r.slot |= (uint32_t)(1 + tu_rng_below(rng, 0xffff)) << 16;
+		break;
+	case 5:
+		r.slot = m->max_slots + (uint32_t)tu_rng_below(rng, 3);
+		if (r.slot > 0xffff)
+			r.slot = 0xffff;
+		break;
+	case 6:
+		r.flags ^= RO;
+		break;
+	case 7:
+		r.memory_size += ps;
+		break;
+	case 8:
+		r.userspace_addr += ps;
+		break;
+	case 9:
+		r.memory_size = (MEMSLOTS_MAX_NR_PAGES + 1) << sh;
+		break;
+	case 10:
+		r.guest_phys_addr = 0 - 2 * ps;
+		r.memory_size = 4 * ps;
+		break;
+	case 11:
+		r.userspace_addr = 0 - 2 * ps;
+		r.memory_size = 4 * ps;
+		break;
+	case 12:
+		r.userspace_addr = (p->hva_limit ? p->hva_limit : 1ull << 48) - ps;
+		r.memory_size = 2 * ps;
+		break;
+	default:
+		r.flags |= MEMSLOT_INVALID;
+		break;
+	}
+	return r;
+}
+
+/* Ids of the changes (in order) that prepare saw. */
+static void check_prepares(const struct mt_hooks *h, const struct memslots_region *r,
+			   const struct model_result *res, size_t nr, uint64_t step)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < h->n; i++) {
+		const struct mt_event *ev = &h->ev[i];
+		unsigned int id;
+
+		if (ev->hook != MT_PREPARE)
+			continue;
+		MT_CHECK(k < nr, "step %llu: prepare #%zu was not expected",
+			 (unsigned long long)step, k);
+		id = ev->has_new ? ev->new.id : ev->old.id;
+		MT_CHECK(ev->change == res->change[k] && id == (r[res->index[k]].slot & 0xffff),
+			 "step %llu: prepare #%zu is change %d of id %u, expected change %d of id "
+			 "%u",
+			 (unsigned long long)step, k, ev->change, id, res->change[k],
+			 r[res->index[k]].slot & 0xffff);
+		k++;
+	}
+	MT_CHECK(k == nr, "step %llu: %zu prepare calls, expected %zu", (unsigned long long)step, k,
+		 nr);
+}
+
+static void run(const struct params *p)
+{
+	unsigned int steps = RUNNING_ON_VALGRIND ? p->steps / 20 : p->steps;
+	unsigned int order_discrepancies = 0, first_discrepancy = 0;
+	unsigned int nr_ok = 0, nr_fail = 0, nr_changes = 0, nr_prep_fail = 0;
+	struct memslots_region r[8];
+	struct tu_rng rng;
+	struct mt_env e;
+
+	tu_rng_seed(&rng, p->seed);
+	mt_env_init(&e, p->page_shift, p->max_slots, p->hva_limit, &mt_counting_rcu);
+	e.hooks.set_priv = true;
+
+	for (unsigned int step = 0; step < steps; step++) {
+		bool single = tu_rng_below(&rng, 3) == 0;
+		size_t n = single ? 1 : tu_rng_below(&rng, 7);
+		struct model_result res, vf;
+		struct model after, scratch;
+		uint64_t gen0 = mt_generation(e.ms), gen1;
+		unsigned long syncs = mt_rcu.synchronize;
+		size_t failed = 999, i;
+		int ret, fail_id = -1, fail_err = -EIO;
+		bool ok;
+
+		/* requests see the state as the earlier requests left it */
+		model_copy(&scratch, &e.m);
+		for (i = 0; i < n; i++) {
+			int change;
+
+			r[i] = gen_request(&scratch, p, &rng);
+			if (!model_classify(&scratch, &r[i], &change))
+				model_commit(&scratch, &r[i], change);
+		}
+		model_fini(&scratch);
+		if (tu_rng_below(&rng, 100) < p->fail_pct) {
+			static const int errs[] = {-EIO, -ENOSPC, -EFAULT, -EPERM};
+
+			fail_id = (int)tu_rng_below(&rng, p->max_slots);
+			fail_err = errs[tu_rng_below(&rng, 4)];
+		}
+
+		model_copy(&after, &e.m);
+		model_apply(&after, r, n, fail_id, fail_err, &res);
+		/*
+		 * What an engine that validates every request before running any
+		 * prepare would return: a later invalid request instead of an
+		 * earlier failing prepare.
+		 */
+		model_copy(&scratch, &e.m);
+		model_apply(&scratch, r, n, -1, 0, &vf);
+		if (!vf.ret) {
+			vf.ret = res.ret;
+			vf.failed_index = res.failed_index;
+		}
+		model_fini(&scratch);
+
+		mt_hooks_clear(&e.hooks);
+		e.hooks.fail_id = fail_id;
+		e.hooks.fail_err = fail_err;
+		if (single)
+			ret = memslots_set_region(e.ms, &r[0]);
+		else
+			ret = memslots_apply(e.ms, r, n, &failed);
+		e.hooks.fail_id = -1;
+		gen1 = mt_generation(e.ms);
+
+		ok = ret == res.ret || ret == res.alt_ret;
+		if (ok && ret && !single)
+			ok = failed == res.failed_index;
+		if (!ok && res.prepare_failed && ret == vf.ret &&
+		    (single || failed == vf.failed_index)) {
+			/* reported once at the end; keep checking everything else */
+			if (!order_discrepancies++)
+				first_discrepancy = step;
+			ok = true;
+		}
+		MT_CHECK(ok,
+			 "seed %llu step %u (%s of %zu): expected %d at index %zu, got %d at index "
+			 "%zu",
+			 (unsigned long long)p->seed, step, single ? "set_region" : "apply", n,
+			 res.ret, res.failed_index, ret, failed);
+
+		if (ret) {
+			nr_fail++;
+			nr_prep_fail += res.prepare_failed;
+			MT_CMP(gen1, ==, gen0);
+			MT_CMP(mt_rcu.synchronize, ==, syncs);
+			mt_check_rolled_back(&e.hooks, ret == res.ret && res.prepare_failed);
+		} else {
+			size_t nr_inval = 0;
+
+			nr_ok++;
+			nr_changes += res.nr_changes;
+			check_prepares(&e.hooks, r, &res, res.nr_changes, step);
+			for (i = 0; i < res.nr_changes; i++)
+				nr_inval += res.change[i] == MEMSLOTS_DELETE ||
+					    res.change[i] == MEMSLOTS_MOVE;
+			MT_CMP(mt_hooks_count(&e.hooks, MT_INVALIDATE), ==, nr_inval);
+			MT_CMP(mt_hooks_count(&e.hooks, MT_COMMIT), ==, res.nr_changes);
+			MT_CMP(mt_hooks_count(&e.hooks, MT_ABORT), ==, 0);
+			if (res.nr_changes) {
+				MT_CHECK(gen1 > gen0,
+					 "seed %llu step %u: generation did not increase",
+					 (unsigned long long)p->seed, step);
+				MT_CMP(mt_rcu.synchronize - syncs, ==, 1u + res.invalidates);
+			} else {
+				MT_CHECK(gen1 == gen0, "seed %llu step %u: a no-op published",
+					 (unsigned long long)p->seed, step);
+				MT_CMP(mt_rcu.synchronize, ==, syncs);
+			}
+			model_assign(&e.m, &after);
+			mt_env_take_privs(&e);
+		}
+		model_check(&e.m, e.ms, &rng, 4);
+		model_result_fini(&res);
+		model_result_fini(&vf);
+		model_fini(&after);
+	}
+
+	/* the run must have exercised what it claims to */
+	ck_assert_uint_gt(nr_ok, steps / 10);
+	ck_assert_uint_gt(nr_fail, steps / 10);
+	ck_assert_uint_gt(nr_changes, steps / 10);
+	if (p->fail_pct)
+		ck_assert_uint_gt(nr_prep_fail, 0);
+	mt_env_fini(&e);
+
+	ck_assert_msg(!order_discrepancies,
+		      "seed %llu: %u batches (first at step %u) failed with a later request's "
+		      "validation error instead of an earlier request's failing prepare; the "
+		      "contract says the first failing request in order",
+		      (unsigned long long)p->seed, order_discrepancies, first_discrepancy);
+}
+
+START_TEST(test_small_4k)
+{
+	const struct params p = {.seed = 1,
+				 .page_shift = 12,
+				 .max_slots = 16,
+				 .gfn_space = 64,
+				 .hva_space = 32,
+				 .steps = 20000};
+
+	run(&p);
+}
+END_TEST
+
+START_TEST(test_small_4k_prepare_failures)
+{
+	const struct params p = {.seed = 2,
+				 .page_shift = 12,
+				 .max_slots = 16,
+				 .gfn_space = 64,
+				 .hva_space = 32,
+				 .fail_pct = 20,
+				 .steps = 20000};
+
+	run(&p);
+}
+END_TEST
+
+START_TEST(test_1k_pages_hva_limit)
+{
+	const struct params p = {.seed = 3,
+				 .page_shift = 10,
+				 .max_slots = 40,
+				 .gfn_space = 160,
+				 .hva_space = 64,
+				 .hva_limit = 60ull << 10,
+				 .steps = 20000};
+
+	run(&p);
+}
+END_TEST
+
+START_TEST(test_2m_pages_few_ids)
+{
+	const struct params p = {.seed = 4,
+				 .page_shift = 21,
+				 .max_slots = 6,
+				 .gfn_space = 24,
+				 .hva_space = 16,
+				 .steps = 20000};
+
+	run(&p);
+}
+END_TEST
+
+START_TEST(test_many_seeds)
+{
+	for (uint64_t seed = 100; seed < 110; seed++) {
+		const struct params p = {.seed = seed,
+					 .page_shift = 12,
+					 .max_slots = 8 + (unsigned int)(seed % 3) * 8,
+					 .gfn_space = 48 + (seed % 4) * 16,
+					 .hva_space = 24,
+					 .steps = 3000};
+
+		run(&p);
+	}
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+	Suite *s = suite_create("model");
+	TCase *tc;
+
+	tc = tcase_create("small_4k");
+	tcase_add_test(tc, test_small_4k);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("small_4k_prepare_failures");
+	tcase_add_test(tc, test_small_4k_prepare_failures);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("1k_pages_hva_limit");
+	tcase_add_test(tc, test_1k_pages_hva_limit);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("2m_pages_few_ids");
+	tcase_add_test(tc, test_2m_pages_few_ids);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("many_seeds");
+	tcase_add_test(tc, test_many_seeds);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run_suite(make_suite());
+}
