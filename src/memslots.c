@@ -4,15 +4,16 @@
  *
  * A writer call goes through these steps, all under ms->lock:
  *
- *  1. validate: every request is checked against the contract's rules in
+ *  1. stage: every request is checked against the contract's rules in
  *     order, against the state as the earlier requests of the call leave it.
  *     To get that evolving state for free, each valid change is applied at
  *     once to the inactive set, which no reader can see.  The slot copies
  *     the call will publish are allocated here, and so is the id hash
- *     growth of both sets: nothing after this step allocates.
- *  2. prepare hooks, in request order; a failure aborts the prepared ones
- *     in reverse order.
- *  3. publish.  Without deletes or moves, the inactive set already holds
+ *     growth of both sets: nothing after this step allocates.  Each change
+ *     gets its prepare hook as soon as it is validated, so a call fails
+ *     at the first request that would fail one by one; a failure aborts
+ *     the prepared changes in reverse order.
+ *  2. publish.  Without deletes or moves, the inactive set already holds
  *     the final state: publish it, wait a grace period, replay the changes
  *     on the other set.  With deletes or moves, readers must first see the
  *     old state with those slots replaced by copies flagged INVALID: the
@@ -20,9 +21,9 @@
  *     swapped in, published, and the replacement replayed on the other set
  *     after a grace period; then the invalidate hooks run, the final state
  *     is built on the inactive set, published, and replayed on the other.
- *  4. commit hooks, in request order; then the replaced slots are freed.
+ *  3. commit hooks, in request order; then the replaced slots are freed.
  *
- * Rolling back before the first publication (step 1 or 2 failing) is the
+ * Rolling back before the first publication (step 1 failing) is the
  * reverse replay of the changes applied to the inactive set, so a failed
  * call publishes nothing and leaves both sets as they were.
  */
@@ -599,38 +600,33 @@ static void ms_call_rollback(struct ms_call *call)
 	ms_hash_shrink(&call->work->id_hash);
 }
 
-static int ms_call_validate(struct ms_call *call, const struct memslots_region *r, size_t n)
+/*
+ * Validates each request and runs its prepare hook before going on to the
+ * next, so that the call fails exactly where applying the requests one by
+ * one would: at the first request that is invalid or whose prepare fails.
+ * On failure the prepared changes are aborted, newest first, and the work
+ * set is rolled back.
+ */
+static int ms_call_stage(struct ms_call *call, const struct memslots_region *r, size_t n)
 {
-	size_t i;
-	int err;
+	size_t i, nr_prepared = 0;
+	int err = 0;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !err; i++) {
 		err = ms_call_validate_one(call, &r[i], i);
-		if (err) {
-			call->failed_index = i;
-			ms_call_rollback(call);
-			return err;
+		if (!err && call->nr_changes > nr_prepared) {
+			err = ms_hook_prepare(call->ms, &call->changes[nr_prepared]);
+			if (!err)
+				nr_prepared++;
 		}
 	}
-	return 0;
-}
-
-static int ms_call_prepare(struct ms_call *call)
-{
-	size_t i;
-	int err;
-
-	for (i = 0; i < call->nr_changes; i++) {
-		err = ms_hook_prepare(call->ms, &call->changes[i]);
-		if (err) {
-			call->failed_index = call->changes[i].index;
-			while (i--)
-				ms_hook_abort(call->ms, &call->changes[i]);
-			ms_call_rollback(call);
-			return err;
-		}
-	}
-	return 0;
+	if (!err)
+		return 0;
+	call->failed_index = i - 1;
+	while (nr_prepared--)
+		ms_hook_abort(call->ms, &call->changes[nr_prepared]);
+	ms_call_rollback(call);
+	return err;
 }
 
 /* ---- publication ------------------------------------------------------------ */
@@ -735,13 +731,8 @@ static int ms_call_run(struct ms_call *call, const struct memslots_region *r, si
 {
 	int err;
 
-	err = ms_call_validate(call, r, n);
-	if (err)
-		return err;
-	if (!call->nr_changes)
-		return 0;
-	err = ms_call_prepare(call);
-	if (err)
+	err = ms_call_stage(call, r, n);
+	if (err || !call->nr_changes)
 		return err;
 	ms_call_publish(call);
 	ms_call_commit(call);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* memslots_strerror(): what each return code means for this library. */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include <memslots/memslots.h>
@@ -20,9 +21,20 @@ MEMSLOTS_API const char *memslots_strerror(int err)
 	case -EDEADLK:
 		return "writer call from inside a hook or a read-side section would deadlock";
 	default:
-		/* A prepare hook may return any errno; fall back to libc's text. */
-		return err < 0 ? strerror(-err) : "unknown (not a negative errno)";
+		break;
 	}
+	/*
+	 * A prepare hook may return any errno.  strerrordesc_np() returns a
+	 * static string and, unlike strerror(), neither allocates nor shares
+	 * a buffer between threads.
+	 */
+	if (err < 0 && err != INT_MIN) {
+		const char *desc = strerrordesc_np(-err);
+
+		if (desc)
+			return desc;
+	}
+	return "unknown error (not a negative errno)";
 }
 
 MEMSLOTS_API const char *memslots_version_string(void)
