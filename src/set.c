@@ -24,13 +24,6 @@ void ms_set_destroy(struct memslots_set *set)
 	ms_hash_destroy(&set->id_hash);
 }
 
-static inline struct ms_slot *ms_gfn_node_slot(const struct ms_rb_node *node, unsigned int idx)
-{
-	const struct ms_gfn_node *g = ms_container_of(node, struct ms_gfn_node, rb);
-
-	return ms_container_of(g - idx, struct ms_slot, gfn_node[0]);
-}
-
 struct ms_slot *ms_set_slot_of_gfn_node(const struct memslots_set *set,
 					const struct ms_rb_node *node)
 {
@@ -111,39 +104,6 @@ void ms_set_replace(struct memslots_set *set, struct ms_slot *old, struct ms_slo
 	new->hva_node[i].last = old->hva_node[i].last;
 	ms_itree_replace(&old->hva_node[i], &new->hva_node[i], &set->hva_tree);
 	ms_hash_replace(&set->id_hash, &old->id_node[i], &new->id_node[i]);
-}
-
-struct ms_slot *ms_set_find_id(const struct memslots_set *set, uint32_t id)
-{
-	struct ms_hnode *n = ms_hash_find(&set->id_hash, id);
-
-	return n ? ms_container_of(n - set->idx, struct ms_slot, id_node[0]) : NULL;
-}
-
-struct ms_slot *ms_set_search(const struct memslots_set *set, uint64_t gfn, struct ms_slot **below,
-			      struct ms_slot **above)
-{
-	const struct ms_rb_node *n = set->gfn_tree.root.node;
-	const struct ms_rb_node *lo = NULL, *hi = NULL;
-	struct ms_slot *slot;
-
-	while (n) {
-		const struct ms_gfn_node *g = ms_container_of(n, struct ms_gfn_node, rb);
-
-		if (gfn < g->base_gfn) {
-			hi = n;
-			n = n->left;
-		} else {
-			lo = n;
-			n = n->right;
-		}
-	}
-	slot = lo ? ms_gfn_node_slot(lo, set->idx) : NULL;
-	if (below)
-		*below = slot;
-	if (above)
-		*above = hi ? ms_gfn_node_slot(hi, set->idx) : NULL;
-	return slot && gfn - slot->pub.base_gfn < slot->pub.npages ? slot : NULL;
 }
 
 bool ms_set_overlaps(const struct memslots_set *set, uint64_t gfn, uint64_t npages,

@@ -57,15 +57,57 @@ void ms_set_replace(struct memslots_set *set, struct ms_slot *old, struct ms_slo
 /* Forgets the last-used slot; called before changing an inactive set. */
 void ms_set_forget_last_used(struct memslots_set *set);
 
-/* Lookups (any set). */
-struct ms_slot *ms_set_find_id(const struct memslots_set *set, uint32_t id);
+/*
+ * Lookups (any set).  Inline: they are the readers' hot path, and the
+ * library is built without LTO.
+ */
+
+static inline struct ms_slot *ms_gfn_node_slot(const struct ms_rb_node *node, unsigned int idx)
+{
+	const struct ms_gfn_node *g = ms_container_of(node, struct ms_gfn_node, rb);
+
+	return ms_container_of(g - idx, struct ms_slot, gfn_node[0]);
+}
+
+static inline struct ms_slot *ms_set_find_id(const struct memslots_set *set, uint32_t id)
+{
+	struct ms_hnode *n = ms_hash_find_inline(&set->id_hash, id);
+
+	return n ? ms_container_of(n - set->idx, struct ms_slot, id_node[0]) : NULL;
+}
+
 /*
  * Descends the gfn tree for @gfn: *below gets the slot with the largest
  * base_gfn <= gfn, *above the one with the smallest base_gfn > gfn (either
- * may be NULL).  Returns the slot holding gfn (== *below) or NULL.
+ * may be NULL; pass NULL for what you don't need).  Returns the slot
+ * holding gfn (== *below) or NULL.
  */
-struct ms_slot *ms_set_search(const struct memslots_set *set, uint64_t gfn, struct ms_slot **below,
-			      struct ms_slot **above);
+static inline struct ms_slot *ms_set_search(const struct memslots_set *set, uint64_t gfn,
+					    struct ms_slot **below, struct ms_slot **above)
+{
+	const struct ms_rb_node *n = set->gfn_tree.root.node;
+	const struct ms_rb_node *lo = NULL, *hi = NULL;
+	struct ms_slot *slot;
+
+	while (n) {
+		const struct ms_gfn_node *g = ms_container_of(n, struct ms_gfn_node, rb);
+
+		if (gfn < g->base_gfn) {
+			hi = n;
+			n = n->left;
+		} else {
+			lo = n;
+			n = n->right;
+		}
+	}
+	slot = lo ? ms_gfn_node_slot(lo, set->idx) : NULL;
+	if (below)
+		*below = slot;
+	if (above)
+		*above = hi ? ms_gfn_node_slot(hi, set->idx) : NULL;
+	return slot && gfn - slot->pub.base_gfn < slot->pub.npages ? slot : NULL;
+}
+
 /* Whether [gfn, gfn + npages) overlaps a slot other than @ignore. O(log n). */
 bool ms_set_overlaps(const struct memslots_set *set, uint64_t gfn, uint64_t npages,
 		     const struct ms_slot *ignore);
