@@ -10,10 +10,10 @@
  *                          ancestors, up to but not including @stop (NULL:
  *                          up to the root); may stop early once a value
  *                          comes out unchanged.
- *   copy(old, new)         @new has taken @old's place with @old's whole
- *                          subtree: new's value = old's value.
- *   rotate(old, new)       @new was @old's child and has been rotated into
- *                          its place: new's value = old's value (same node
+ *   copy(old, repl)        @repl has taken @old's place with @old's whole
+ *                          subtree: repl's value = old's value.
+ *   rotate(old, repl)      @repl was @old's child and has been rotated into
+ *                          its place: repl's value = old's value (same node
  *                          set), old's value is recomputed.
  *
  * Every function here is always inlined with a constant callback table, so
@@ -33,8 +33,8 @@
 
 struct ms_rb_augment_callbacks {
 	void (*propagate)(struct ms_rb_node *node, struct ms_rb_node *stop);
-	void (*copy)(struct ms_rb_node *old, struct ms_rb_node *new);
-	void (*rotate)(struct ms_rb_node *old, struct ms_rb_node *new);
+	void (*copy)(struct ms_rb_node *old, struct ms_rb_node *repl);
+	void (*rotate)(struct ms_rb_node *old, struct ms_rb_node *repl);
 };
 
 /* ---- colour and parent helpers ------------------------------------------- */
@@ -68,16 +68,16 @@ static MS_ALWAYS_INLINE bool ms__rb_is_black_or_nil(const struct ms_rb_node *n)
 }
 
 /* Makes whatever pointed to @old (its parent's child slot, or the root)
- * point to @new instead.  @parent is old's parent. */
-static MS_ALWAYS_INLINE void ms__rb_change_child(struct ms_rb_node *old, struct ms_rb_node *new,
+ * point to @repl instead.  @parent is old's parent. */
+static MS_ALWAYS_INLINE void ms__rb_change_child(struct ms_rb_node *old, struct ms_rb_node *repl,
 						 struct ms_rb_node *parent, struct ms_rb_root *root)
 {
 	if (!parent)
-		root->node = new;
+		root->node = repl;
 	else if (parent->left == old)
-		parent->left = new;
+		parent->left = repl;
 	else
-		parent->right = new;
+		parent->right = repl;
 }
 
 /* ---- rotations ------------------------------------------------------------ */

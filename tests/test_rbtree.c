@@ -1,0 +1,693 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Property tests of the intrusive red-black tree against a sorted-array
+ * model.  Keys may repeat; ties go right, so among equal keys the tree keeps
+ * insertion order and the model is exactly "insert after the last equal
+ * key".  After every operation the whole tree is checked by an independent
+ * checker (below) and by ms_rb_validate_cached().
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <valgrind/valgrind.h>
+
+#include "rbtree.h"
+#include "tests_util.h"
+
+/*
+ * Check's ck_assert_*() records a mark point on every success, which costs a
+ * write per call; the per-node checks below run hundreds of millions of
+ * times, so they only call into Check on failure.
+ */
+#define REQUIRE(cond)                                                                 \
+	do {                                                                          \
+		if (!(cond))                                                          \
+			ck_abort_msg("%s:%d: failed: %s", __FILE__, __LINE__, #cond); \
+	} while (0)
+
+struct tnode {
+	uint64_t key;
+	struct ms_rb_node rb;
+	bool in_tree;
+};
+
+static struct tnode *tnode_of(const struct ms_rb_node *rb)
+{
+	return ms_rb_entry(rb, struct tnode, rb);
+}
+
+static int tnode_cmp(const struct ms_rb_node *a, const struct ms_rb_node *b)
+{
+	uint64_t ka = tnode_of(a)->key, kb = tnode_of(b)->key;
+
+	return (ka > kb) - (ka < kb);
+}
+
+/* Descends as a user would: ties go right.  Tracks leftmost for the cache. */
+static void tree_insert(struct ms_rb_root_cached *root, struct tnode *n)
+{
+	struct ms_rb_node **link = &root->root.node, *parent = NULL;
+	bool leftmost = true;
+
+	while (*link) {
+		parent = *link;
+		if (n->key < tnode_of(parent)->key) {
+			link = &parent->left;
+		} else {
+			link = &parent->right;
+			leftmost = false;
+		}
+	}
+	ms_rb_link_node(&n->rb, parent, link);
+	ms_rb_insert_color_cached(&n->rb, root, leftmost);
+	n->in_tree = true;
+}
+
+static void tree_erase(struct ms_rb_root_cached *root, struct tnode *n)
+{
+	ms_rb_erase_cached(&n->rb, root);
+	n->in_tree = false;
+}
+
+/* ---- the model: a sorted array of node pointers ---------------------------- */
+
+struct model {
+	struct tnode **v;
+	size_t n, cap;
+};
+
+static void model_init(struct model *m, size_t cap)
+{
+	m->v = calloc(cap, sizeof(*m->v));
+	ck_assert_ptr_nonnull(m->v);
+	m->n = 0;
+	m->cap = cap;
+}
+
+static void model_free(struct model *m)
+{
+	free(m->v);
+}
+
+/* Index just after the last element with key <= @key. */
+static size_t model_upper_bound(const struct model *m, uint64_t key)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->v[mid]->key <= key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void model_insert(struct model *m, struct tnode *n)
+{
+	size_t i = model_upper_bound(m, n->key);
+
+	REQUIRE(m->n < m->cap);
+	memmove(&m->v[i + 1], &m->v[i], (m->n - i) * sizeof(*m->v));
+	m->v[i] = n;
+	m->n++;
+}
+
+static void model_remove_at(struct model *m, size_t i)
+{
+	memmove(&m->v[i], &m->v[i + 1], (m->n - i - 1) * sizeof(*m->v));
+	m->n--;
+}
+
+/* ---- independent structural checker --------------------------------------- */
+
+/* Returns the black height of @n's subtree (NULL leaves count 1). */
+static unsigned int check_subtree(const struct ms_rb_node *n, const struct ms_rb_node *parent,
+				  unsigned int depth, unsigned int *max_depth)
+{
+	unsigned int lh, rh;
+
+	if (!n)
+		return 1;
+	REQUIRE(depth <= 128);
+	if (depth > *max_depth)
+		*max_depth = depth;
+	REQUIRE(ms_rb_parent(n) == parent);
+	REQUIRE((n->parent_color & 2) == 0);
+	if (ms_rb_is_red(n)) {
+		REQUIRE(!n->left || ms_rb_is_black(n->left));
+		REQUIRE(!n->right || ms_rb_is_black(n->right));
+	}
+	lh = check_subtree(n->left, n, depth + 1, max_depth);
+	rh = check_subtree(n->right, n, depth + 1, max_depth);
+	REQUIRE(lh == rh);
+	return lh + (ms_rb_is_black(n) ? 1 : 0);
+}
+
+/* Height of a tree of n nodes: at most 2 * log2(n + 1). */
+static void check_height(unsigned int max_depth, size_t n)
+{
+	unsigned int lg = 0;
+
+	while (((size_t)1 << lg) < n + 1)
+		lg++;
+	REQUIRE(max_depth + 1 <= 2 * lg);
+}
+
+/* Checks the tree against the model: structure, order, navigation. */
+static void check_tree(const struct ms_rb_root_cached *root, const struct model *m)
+{
+	const struct ms_rb_node *rb;
+	unsigned int max_depth = 0;
+	size_t count, i;
+	int err;
+
+	err = ms_rb_validate_cached(root, tnode_cmp, &count);
+	if (err)
+		ck_abort_msg("ms_rb_validate_cached: %s", ms_rb_strerror(err));
+	REQUIRE(count == m->n);
+
+	if (root->root.node)
+		REQUIRE(ms_rb_is_black(root->root.node));
+	check_subtree(root->root.node, NULL, 0, &max_depth);
+	if (m->n)
+		check_height(max_depth, m->n);
+	REQUIRE(ms_rb_empty(&root->root) == (m->n == 0));
+
+	/* Forwards, with the cached and uncached first. */
+	REQUIRE(ms_rb_first_cached(root) == ms_rb_first(&root->root));
+	for (i = 0, rb = ms_rb_first(&root->root); rb; rb = ms_rb_next(rb), i++) {
+		REQUIRE(i < m->n);
+		REQUIRE(tnode_of(rb) == m->v[i]);
+	}
+	REQUIRE(i == m->n);
+	/* Backwards. */
+	for (i = m->n, rb = ms_rb_last(&root->root); rb; rb = ms_rb_prev(rb)) {
+		REQUIRE(i > 0);
+		REQUIRE(tnode_of(rb) == m->v[--i]);
+	}
+	REQUIRE(i == 0);
+	if (m->n) {
+		REQUIRE(root->leftmost == &m->v[0]->rb);
+		REQUIRE(ms_rb_last(&root->root) == &m->v[m->n - 1]->rb);
+	} else {
+		REQUIRE(!(root->leftmost));
+		REQUIRE(!(ms_rb_last(&root->root)));
+	}
+}
+
+/* ---- random operation sequences -------------------------------------------- */
+
+struct random_cfg {
+	uint64_t seed;
+	size_t ops;
+	size_t pool;	   /* number of nodes available (max tree size) */
+	uint64_t key_span; /* keys drawn from [0, key_span); 0: full 64-bit */
+	unsigned int grow; /* percent chance of insert (vs erase) when neither is forced */
+};
+
+static size_t scaled(size_t n)
+{
+	/* Valgrind runs ~50x slower; keep its runs short. */
+	return RUNNING_ON_VALGRIND ? n / 20 + 1 : n;
+}
+
+static uint64_t draw_key(struct tu_rng *r, uint64_t span)
+{
+	return span ? tu_rng_below(r, span) : tu_rng_next(r);
+}
+
+/* A node of the pool that is not in the tree: the pool has spare nodes. */
+static struct tnode *spare_node(struct tnode *pool, size_t npool, struct tu_rng *r)
+{
+	size_t i = tu_rng_below(r, npool);
+
+	while (pool[i].in_tree)
+		i = (i + 1) % npool;
+	return &pool[i];
+}
+
+static void replace_at(struct ms_rb_root_cached *root, struct model *m, size_t i,
+		       struct tnode *fresh)
+{
+	struct tnode *old = m->v[i];
+	struct ms_rb_node saved = old->rb;
+
+	fresh->key = old->key;
+	ms_rb_replace_node_cached(&old->rb, &fresh->rb, root);
+	/* Same parent, children and colour, so the same word and links. */
+	REQUIRE(fresh->rb.parent_color == saved.parent_color);
+	REQUIRE(fresh->rb.left == saved.left);
+	REQUIRE(fresh->rb.right == saved.right);
+	old->in_tree = false;
+	fresh->in_tree = true;
+	m->v[i] = fresh;
+}
+
+static void run_random(const struct random_cfg *cfg)
+{
+	struct ms_rb_root_cached root = MS_RB_ROOT_CACHED;
+	/* One spare beyond the pool size so that replace always has a node. */
+	size_t npool = cfg->pool + 1;
+	struct tnode *pool = calloc(npool, sizeof(*pool));
+	size_t ops = scaled(cfg->ops);
+	struct model m;
+	struct tu_rng r;
+
+	ck_assert_ptr_nonnull(pool);
+	model_init(&m, npool);
+	tu_rng_seed(&r, cfg->seed);
+	for (size_t op = 0; op < ops; op++) {
+		unsigned int dice = (unsigned int)tu_rng_below(&r, 100);
+
+		if (m.n && dice < 15) {
+			size_t i = tu_rng_below(&r, m.n);
+
+			replace_at(&root, &m, i, spare_node(pool, npool, &r));
+		} else if (m.n < cfg->pool && (m.n == 0 || dice < 15 + cfg->grow * 85 / 100)) {
+			struct tnode *n = spare_node(pool, npool, &r);
+
+			n->key = draw_key(&r, cfg->key_span);
+			tree_insert(&root, n);
+			model_insert(&m, n);
+		} else {
+			size_t i = tu_rng_below(&r, m.n);
+
+			tree_erase(&root, m.v[i]);
+			model_remove_at(&m, i);
+		}
+		check_tree(&root, &m);
+	}
+	/* Drain, still checking. */
+	while (m.n) {
+		size_t i = tu_rng_below(&r, m.n);
+
+		tree_erase(&root, m.v[i]);
+		model_remove_at(&m, i);
+		check_tree(&root, &m);
+	}
+	ck_assert_ptr_null(root.root.node);
+	model_free(&m);
+	free(pool);
+}
+
+/* Small trees with many equal keys: stresses ties and tiny-tree cases. */
+START_TEST(random_dup_keys)
+{
+	for (uint64_t seed = 1; seed <= 8; seed++) {
+		struct random_cfg cfg = {
+			.seed = seed, .ops = 25000, .pool = 64, .key_span = 16, .grow = 50};
+
+		run_random(&cfg);
+	}
+}
+END_TEST
+
+/* Medium trees of mostly unique keys. */
+START_TEST(random_unique_keys)
+{
+	for (uint64_t seed = 11; seed <= 18; seed++) {
+		struct random_cfg cfg = {
+			.seed = seed, .ops = 20000, .pool = 300, .key_span = 0, .grow = 50};
+
+		run_random(&cfg);
+	}
+}
+END_TEST
+
+/* Grow to a larger tree (insert-biased), then the drain shrinks it. */
+START_TEST(random_grow_shrink)
+{
+	for (uint64_t seed = 21; seed <= 23; seed++) {
+		struct random_cfg cfg = {
+			.seed = seed, .ops = 6000, .pool = 1500, .key_span = 4096, .grow = 75};
+
+		run_random(&cfg);
+	}
+}
+END_TEST
+
+/*
+ * Many operations on a mid-size tree, fully checked every 16th step.
+ */
+START_TEST(random_many_ops)
+{
+	struct ms_rb_root_cached root = MS_RB_ROOT_CACHED;
+	enum { POOL = 512 };
+	static struct tnode pool[POOL + 1];
+	size_t ops = scaled(1000000);
+	struct model m;
+	struct tu_rng r;
+
+	memset(pool, 0, sizeof(pool));
+	model_init(&m, POOL + 1);
+	tu_rng_seed(&r, 99);
+	for (size_t op = 0; op < ops; op++) {
+		unsigned int dice = (unsigned int)tu_rng_below(&r, 100);
+
+		if (m.n && dice < 10) {
+			replace_at(&root, &m, tu_rng_below(&r, m.n),
+				   spare_node(pool, POOL + 1, &r));
+		} else if (m.n < POOL && (m.n == 0 || dice < 55)) {
+			struct tnode *n = spare_node(pool, POOL + 1, &r);
+
+			n->key = tu_rng_below(&r, 1000);
+			tree_insert(&root, n);
+			model_insert(&m, n);
+		} else {
+			size_t i = tu_rng_below(&r, m.n);
+
+			tree_erase(&root, m.v[i]);
+			model_remove_at(&m, i);
+		}
+		if (op % 16 == 0)
+			check_tree(&root, &m);
+	}
+	check_tree(&root, &m);
+	model_free(&m);
+}
+END_TEST
+
+/* ---- focused cases ------------------------------------------------------------ */
+
+START_TEST(empty_tree)
+{
+	struct ms_rb_root_cached root = MS_RB_ROOT_CACHED;
+	struct ms_rb_root plain = MS_RB_ROOT;
+	struct model m = {0};
+	size_t count = 42;
+
+	ck_assert(ms_rb_empty(&plain));
+	ck_assert_ptr_null(ms_rb_first(&plain));
+	ck_assert_ptr_null(ms_rb_last(&plain));
+	ck_assert_int_eq(ms_rb_validate(&plain, tnode_cmp, &count), 0);
+	ck_assert_uint_eq(count, 0);
+	ck_assert_int_eq(ms_rb_validate(&plain, NULL, NULL), 0);
+	check_tree(&root, &m);
+	ck_assert_ptr_null(ms_rb_first_cached(&root));
+}
+END_TEST
+
+START_TEST(single_node)
+{
+	struct ms_rb_root_cached root = MS_RB_ROOT_CACHED;
+	struct tnode a = {.key = 7}, b = {0};
+	struct tnode *v[1] = {&a};
+	struct model m = {.v = v, .n = 1, .cap = 1};
+	struct model none = {0};
+
+	ms_rb_clear_node(&a.rb);
+	ck_assert(ms_rb_node_empty(&a.rb));
+	tree_insert(&root, &a);
+	ck_assert(!ms_rb_node_empty(&a.rb));
+	ck_assert(ms_rb_is_black(&a.rb));
+	ck_assert_ptr_null(ms_rb_parent(&a.rb));
+	ck_assert_ptr_null(ms_rb_next(&a.rb));
+	ck_assert_ptr_null(ms_rb_prev(&a.rb));
+	check_tree(&root, &m);
+
+	replace_at(&root, &m, 0, &b);
+	ck_assert_ptr_eq(root.root.node, &b.rb);
+	ck_assert_ptr_eq(root.leftmost, &b.rb);
+	check_tree(&root, &m);
+
+	tree_erase(&root, &b);
+	ck_assert_ptr_null(root.root.node);
+	ck_assert_ptr_null(root.leftmost);
+	check_tree(&root, &none);
+}
+END_TEST
+
+/* Builds a tree of @n nodes with keys 0, 2, 4, ... inserted in random order. */
+static void build_tree(struct ms_rb_root_cached *root, struct model *m, struct tnode *nodes,
+		       size_t n, struct tu_rng *r)
+{
+	size_t *perm = malloc(n * sizeof(*perm));
+
+	ck_assert_ptr_nonnull(perm);
+	for (size_t i = 0; i < n; i++)
+		perm[i] = i;
+	for (size_t i = n; i > 1; i--) {
+		size_t j = tu_rng_below(r, i), t = perm[i - 1];
+
+		perm[i - 1] = perm[j];
+		perm[j] = t;
+	}
+	*root = MS_RB_ROOT_CACHED;
+	m->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct tnode *t = &nodes[perm[i]];
+
+		t->key = 2 * perm[i];
+		tree_insert(root, t);
+		model_insert(m, t);
+	}
+	free(perm);
+	check_tree(root, m);
+}
+
+START_TEST(replace_keeps_position_and_colour)
+{
+	enum { N = 200 };
+	static struct tnode nodes[N], fresh[N];
+	struct ms_rb_root_cached root;
+	struct model m;
+	struct tu_rng r;
+	bool seen_red = false, seen_black = false;
+
+	model_init(&m, N);
+	tu_rng_seed(&r, 5);
+	build_tree(&root, &m, nodes, N, &r);
+	/* Replace every node (root, leaves, inner, leftmost, rightmost). */
+	for (size_t i = 0; i < N; i++) {
+		struct tnode *old = m.v[i];
+		bool red = ms_rb_is_red(&old->rb);
+
+		seen_red |= red;
+		seen_black |= !red;
+		replace_at(&root, &m, i, &fresh[i]);
+		ck_assert_int_eq(ms_rb_is_red(&fresh[i].rb), red);
+		ck_assert_ptr_eq(m.v[i], &fresh[i]);
+		check_tree(&root, &m);
+	}
+	ck_assert(seen_red && seen_black);
+	model_free(&m);
+}
+END_TEST
+
+enum erase_order { ERASE_ASCENDING, ERASE_DESCENDING, ERASE_RANDOM, ERASE_ROOT, ERASE_ENDS };
+
+static size_t pick_victim(const struct ms_rb_root_cached *root, const struct model *m,
+			  enum erase_order order, size_t step, struct tu_rng *r)
+{
+	switch (order) {
+	case ERASE_ASCENDING:
+		return 0;
+	case ERASE_DESCENDING:
+		return m->n - 1;
+	case ERASE_RANDOM:
+		return tu_rng_below(r, m->n);
+	case ERASE_ROOT:
+		for (size_t i = 0; i < m->n; i++)
+			if (&m->v[i]->rb == root->root.node)
+				return i;
+		ck_abort_msg("root not in the model");
+		return 0;
+	case ERASE_ENDS:
+	default:
+		return step % 2 ? m->n - 1 : 0;
+	}
+}
+
+START_TEST(erase_every_node_in_orders)
+{
+	enum { MAXN = 300 };
+	static struct tnode nodes[MAXN];
+	static const size_t sizes[] = {1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 31, 64, 100, MAXN};
+	struct ms_rb_root_cached root;
+	struct model m;
+	struct tu_rng r;
+
+	model_init(&m, MAXN);
+	tu_rng_seed(&r, 77);
+	for (int order = ERASE_ASCENDING; order <= ERASE_ENDS; order++) {
+		for (size_t s = 0; s < MS_ARRAY_SIZE(sizes); s++) {
+			size_t step = 0;
+
+			build_tree(&root, &m, nodes, sizes[s], &r);
+			while (m.n) {
+				size_t i = pick_victim(&root, &m, order, step++, &r);
+
+				tree_erase(&root, m.v[i]);
+				model_remove_at(&m, i);
+				check_tree(&root, &m);
+			}
+			ck_assert_ptr_null(root.root.node);
+		}
+	}
+	model_free(&m);
+}
+END_TEST
+
+/* Sorted insertion is the classic worst case for an unbalanced tree. */
+START_TEST(sequential_inserts_stay_balanced)
+{
+	enum { N = 4096 };
+	static struct tnode nodes[N];
+	struct ms_rb_root_cached root = MS_RB_ROOT_CACHED;
+	struct model m;
+
+	model_init(&m, N);
+	for (size_t i = 0; i < N; i++) {
+		nodes[i].key = i;
+		tree_insert(&root, &nodes[i]);
+		model_insert(&m, &nodes[i]);
+		if (i % 256 == 0)
+			check_tree(&root, &m);
+	}
+	check_tree(&root, &m);
+	/* Then descending order into a fresh tree. */
+	root = MS_RB_ROOT_CACHED;
+	m.n = 0;
+	for (size_t i = N; i-- > 0;) {
+		nodes[i].key = i;
+		tree_insert(&root, &nodes[i]);
+		model_insert(&m, &nodes[i]);
+		ck_assert_ptr_eq(root.leftmost, &nodes[i].rb);
+	}
+	check_tree(&root, &m);
+	model_free(&m);
+}
+END_TEST
+
+/* The validator itself must notice each kind of damage. */
+START_TEST(validator_detects_corruption)
+{
+	enum { N = 31 };
+	static struct tnode nodes[N];
+	struct ms_rb_root_cached root;
+	struct ms_rb_node *top, *l, saved;
+	struct model m;
+	struct tu_rng r;
+
+	model_init(&m, N);
+	tu_rng_seed(&r, 3);
+	build_tree(&root, &m, nodes, N, &r);
+	top = root.root.node;
+
+	/* Red root. */
+	top->parent_color &= ~(uintptr_t)MS_RB_BLACK;
+	ck_assert_int_eq(ms_rb_validate(&root.root, NULL, NULL), MS_RB_EROOT_RED);
+	top->parent_color |= MS_RB_BLACK;
+
+	/* Wrong parent pointer. */
+	l = top->left;
+	saved = *l;
+	l->parent_color = (uintptr_t)l->left | (l->parent_color & 1);
+	ck_assert_int_eq(ms_rb_validate(&root.root, NULL, NULL), MS_RB_EPARENT);
+	*l = saved;
+
+	/* Stray flag bit. */
+	l->parent_color |= 2;
+	ck_assert_int_eq(ms_rb_validate(&root.root, NULL, NULL), MS_RB_EFLAGS);
+	*l = saved;
+
+	/* Out of order. */
+	{
+		uint64_t k = tnode_of(top)->key;
+
+		tnode_of(top)->key = UINT64_MAX;
+		ck_assert_int_eq(ms_rb_validate(&root.root, tnode_cmp, NULL), MS_RB_EORDER);
+		ck_assert_int_eq(ms_rb_validate(&root.root, NULL, NULL), 0);
+		tnode_of(top)->key = k;
+	}
+
+	/* Wrong leftmost. */
+	root.leftmost = top;
+	ck_assert_int_eq(ms_rb_validate_cached(&root, tnode_cmp, NULL), MS_RB_ELEFTMOST);
+	root.leftmost = ms_rb_first(&root.root);
+
+	/* Flipping one colour breaks red-red or the black height. */
+	{
+		struct ms_rb_node *leaf = ms_rb_first(&root.root);
+		int err;
+
+		leaf->parent_color ^= MS_RB_BLACK;
+		err = ms_rb_validate(&root.root, NULL, NULL);
+		ck_assert(err == MS_RB_ERED_RED || err == MS_RB_EBLACK_HEIGHT);
+		leaf->parent_color ^= MS_RB_BLACK;
+	}
+
+	/* A link back to an ancestor is caught (its parent word disagrees). */
+	{
+		struct ms_rb_node *last = ms_rb_last(&root.root);
+
+		last->right = top;
+		ck_assert_int_eq(ms_rb_validate(&root.root, NULL, NULL), MS_RB_EPARENT);
+		last->right = NULL;
+	}
+
+	ck_assert_int_eq(ms_rb_validate_cached(&root, tnode_cmp, NULL), 0);
+	ck_assert_str_ne(ms_rb_strerror(MS_RB_EDEPTH), ms_rb_strerror(0));
+	model_free(&m);
+}
+END_TEST
+
+/* A consistent but absurdly deep chain hits the depth bound, not the stack. */
+START_TEST(validator_bounds_depth)
+{
+	enum { N = 200 };
+	static struct ms_rb_node chain[N];
+	struct ms_rb_root root = {&chain[0]};
+
+	for (size_t i = 0; i < N; i++) {
+		chain[i].parent_color = (uintptr_t)(i ? &chain[i - 1] : NULL) | MS_RB_BLACK;
+		chain[i].left = i + 1 < N ? &chain[i + 1] : NULL;
+		chain[i].right = NULL;
+	}
+	ck_assert_int_eq(ms_rb_validate(&root, NULL, NULL), MS_RB_EDEPTH);
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+	Suite *s = suite_create("rbtree");
+	TCase *tc;
+
+	tc = tcase_create("focused");
+	tcase_add_test(tc, empty_tree);
+	tcase_add_test(tc, single_node);
+	tcase_add_test(tc, replace_keeps_position_and_colour);
+	tcase_add_test(tc, erase_every_node_in_orders);
+	tcase_add_test(tc, sequential_inserts_stay_balanced);
+	tcase_add_test(tc, validator_detects_corruption);
+	tcase_add_test(tc, validator_bounds_depth);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("random_dup");
+	tcase_add_test(tc, random_dup_keys);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("random_unique");
+	tcase_add_test(tc, random_unique_keys);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("random_grow_shrink");
+	tcase_add_test(tc, random_grow_shrink);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("random_many");
+	tcase_add_test(tc, random_many_ops);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run_suite(make_suite());
+}
