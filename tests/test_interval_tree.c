@@ -50,7 +50,7 @@ struct fixture {
 static size_t scaled(size_t n)
 {
 	/* Valgrind runs ~50x slower; keep its runs short. */
-	return RUNNING_ON_VALGRIND ? n / 20 + 1 : n;
+	return RUNNING_ON_VALGRIND ? n / 5 + 1 : n;
 }
 
 static struct inode *inode_of(struct ms_itree_node *n)

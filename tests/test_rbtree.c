@@ -214,7 +214,7 @@ struct random_cfg {
 static size_t scaled(size_t n)
 {
 	/* Valgrind runs ~50x slower; keep its runs short. */
-	return RUNNING_ON_VALGRIND ? n / 20 + 1 : n;
+	return RUNNING_ON_VALGRIND ? n / 5 + 1 : n;
 }
 
 static uint64_t draw_key(struct tu_rng *r, uint64_t span)
