@@ -27,9 +27,9 @@ extern "C" {
  * of BENCH_STRIDE - BENCH_SLOT_PAGES pages follows each; the hva layout is the
  * same, so a 2 MiB hva range covers 64 slots. */
 #define BENCH_SLOT_PAGES 4u
-#define BENCH_STRIDE     8u
-#define BENCH_BASE_GFN   0x100000ull        /* 4 GiB */
-#define BENCH_BASE_HVA   0x7f0000000000ull
+#define BENCH_STRIDE	 8u
+#define BENCH_BASE_GFN	 0x100000ull /* 4 GiB */
+#define BENCH_BASE_HVA	 0x7f0000000000ull
 
 struct bench_fixture; /* one populated address space of N slots */
 

@@ -114,7 +114,7 @@ static void bench_count_free(void *ptr, void *opaque)
 
 static struct memslots *bench_new(struct bench_count *count)
 {
-	struct memslots_config cfg = { 0 };
+	struct memslots_config cfg = {0};
 	struct memslots *ms;
 
 	if (count) {
@@ -272,7 +272,7 @@ static uint64_t bench_gfn_repeat(struct bench_fixture *fx, uint64_t iters)
 static uint64_t bench_gfn_cached(struct bench_fixture *fx, uint64_t iters)
 {
 	const struct memslots_set *set = memslots_read_lock(fx->ms);
-	struct memslots_cache cache = { 0 };
+	struct memslots_cache cache = {0};
 	uint64_t base = fx->gfns[0] - (fx->gfns[0] - BENCH_BASE_GFN) % BENCH_STRIDE;
 	uintptr_t acc = 0;
 	uint64_t t0, t;
@@ -330,7 +330,7 @@ struct bench_reader {
 static void *bench_reader_main(void *arg)
 {
 	struct bench_reader *rd = arg;
-	struct memslots_cache cache = { 0 };
+	struct memslots_cache cache = {0};
 	uintptr_t acc = 0;
 
 	memslots_reader_register(rd->ms);
@@ -351,7 +351,7 @@ static uint64_t bench_move(struct bench_fixture *fx, uint64_t iters, int active)
 {
 	unsigned int id = fx->n / 2;
 	struct memslots_region home = bench_region(id, 0), away = home;
-	struct bench_reader rd = { .ms = fx->ms, .gfn = home.guest_phys_addr / BENCH_PAGE };
+	struct bench_reader rd = {.ms = fx->ms, .gfn = home.guest_phys_addr / BENCH_PAGE};
 	pthread_t thread;
 	uint64_t t0, t;
 
@@ -435,7 +435,7 @@ static uint64_t bench_batch_flags(struct bench_fixture *fx, uint64_t iters)
 
 static size_t bench_bytes(unsigned int n)
 {
-	struct bench_count count = { 0 };
+	struct bench_count count = {0};
 	struct memslots *ms = bench_new(&count);
 	size_t bytes;
 
@@ -449,9 +449,9 @@ static size_t bench_bytes(unsigned int n)
 
 static size_t bench_bytes_sparse(void)
 {
-	struct bench_count count = { 0 };
+	struct bench_count count = {0};
 	struct memslots *ms = bench_new(&count);
-	struct memslots_region r[2] = { bench_region(0, 0), bench_region(1, 0) };
+	struct memslots_region r[2] = {bench_region(0, 0), bench_region(1, 0)};
 	size_t fi = 0, bytes;
 	int ret;
 

@@ -58,7 +58,10 @@ def load(path):
         data = json.load(f)
     res = {}
     for b in data.get("benchmarks", []):
-        if b.get("run_type", "iteration") != "iteration" or b.get("error_occurred"):
+        # single runs, or the median of repeated ones
+        if b.get("error_occurred"):
+            continue
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
             continue
         parts = b["name"].split("/")
         if len(parts) < 3:
@@ -161,7 +164,36 @@ def plots(rs, outdir):
         ])
         subprocess.run(["gnuplot"], input=script.encode(), check=True)
         made.append(png)
+    if made:
+        made.append(overview(rs, outdir))
     return made
+
+
+def overview(rs, outdir):
+    """All operations in one multiplot PNG (4 x 4 panels), from the .dat files."""
+    png = os.path.join(outdir, "overview.png")
+    lines = [
+        "set terminal pngcairo size 1600,1400 noenhanced font ',9'" if have_cairo() else
+        "set terminal png size 1600,1400 noenhanced",
+        "set output '%s'" % png,
+        "set multiplot layout 4,4 title 'libmemslots: array baseline (red) vs tree "
+        "(blue), per operation, log-log'",
+        "set logscale xy", "set grid", "set key off", "set format y '%g'",
+        "set xlabel 'N'",
+    ]
+    for op, label, kind in OPS:
+        dat = os.path.join(outdir, op + ".dat")
+        if not os.path.exists(dat):
+            continue
+        lines += [
+            "set title '%s'" % label.replace("'", ""),
+            "set ylabel '%s'" % ("ns" if kind == "time" else "bytes/slot"),
+            "plot '%s' using 1:2 with linespoints lw 2 pt 7 lc rgb '#cc3333', "
+            "'' using 1:3 with linespoints lw 2 pt 5 lc rgb '#3355cc'" % dat,
+        ]
+    lines.append("unset multiplot")
+    subprocess.run(["gnuplot"], input="\n".join(lines).encode(), check=True)
+    return png
 
 
 _cairo = None

@@ -29,10 +29,10 @@
 struct msarr_set {
 	uint64_t generation;
 	uint64_t nr_pages;
-	uint32_t used;     /* slots[0 .. used) are in use */
+	uint32_t used;	   /* slots[0 .. used) are in use */
 	uint32_t capacity; /* room in slots[] */
 	unsigned int page_shift;
-	uint32_t max_slots; /* entries of id_to_index */
+	uint32_t max_slots;   /* entries of id_to_index */
 	_Atomic uint32_t lru; /* index of the slot last found by gfn */
 	/* id -> index into slots[]; trusted only if that slot has the id */
 	uint16_t *id_to_index;
@@ -58,7 +58,7 @@ struct msarr {
 struct msarr_req {
 	enum memslots_change change;
 	const struct memslot *old; /* in the active set; NULL for CREATE */
-	struct memslot new;        /* what prepare sees; unused for DELETE */
+	struct memslot new;	   /* what prepare sees; unused for DELETE */
 	uint16_t id;
 };
 
@@ -205,8 +205,7 @@ static void msarr_set_insert(struct msarr_set *set, const struct memslot *slot)
 {
 	uint32_t pos = msarr_search(set, slot->base_gfn);
 
-	memmove(&set->slots[pos + 1], &set->slots[pos],
-		(set->used - pos) * sizeof(struct memslot));
+	memmove(&set->slots[pos + 1], &set->slots[pos], (set->used - pos) * sizeof(struct memslot));
 	set->slots[pos] = *slot;
 	set->used++;
 	set->nr_pages += slot->npages;
@@ -250,8 +249,8 @@ struct msarr *msarr_new(const struct memslots_config *cfg)
 		cfg = &defaults;
 	if ((cfg->page_shift && (cfg->page_shift < 10 || cfg->page_shift > 30)) ||
 	    cfg->max_slots > 65536 || !cfg->alloc != !cfg->free ||
-	    (cfg->rcu && (!cfg->rcu->read_lock || !cfg->rcu->read_unlock ||
-			  !cfg->rcu->synchronize))) {
+	    (cfg->rcu &&
+	     (!cfg->rcu->read_lock || !cfg->rcu->read_unlock || !cfg->rcu->synchronize))) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -541,8 +540,7 @@ rollback:
 	return ret;
 }
 
-int msarr_apply(struct msarr *ms, const struct memslots_region *r, size_t n,
-		size_t *failed_index)
+int msarr_apply(struct msarr *ms, const struct memslots_region *r, size_t n, size_t *failed_index)
 {
 	size_t failed = 0;
 	int ret;
@@ -692,9 +690,8 @@ const struct memslot *msarr_gfn_range_first(const struct msarr_set *set, uint64_
 	return msarr_gfn_meets(&set->slots[i], gfn_start, gfn_end) ? &set->slots[i] : NULL;
 }
 
-const struct memslot *msarr_gfn_range_next(const struct msarr_set *set,
-					   const struct memslot *slot, uint64_t gfn_start,
-					   uint64_t gfn_end)
+const struct memslot *msarr_gfn_range_next(const struct msarr_set *set, const struct memslot *slot,
+					   uint64_t gfn_start, uint64_t gfn_end)
 {
 	uint32_t i = msarr_index(set, slot);
 
@@ -724,9 +721,8 @@ const struct memslot *msarr_hva_range_first(const struct msarr_set *set, uint64_
 	return msarr_hva_scan(set, 0, hva_start, hva_last);
 }
 
-const struct memslot *msarr_hva_range_next(const struct msarr_set *set,
-					   const struct memslot *slot, uint64_t hva_start,
-					   uint64_t hva_last)
+const struct memslot *msarr_hva_range_next(const struct msarr_set *set, const struct memslot *slot,
+					   uint64_t hva_start, uint64_t hva_last)
 {
 	return msarr_hva_scan(set, msarr_index(set, slot) + 1, hva_start, hva_last);
 }

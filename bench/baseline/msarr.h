@@ -45,8 +45,7 @@ struct msarr *msarr_new(const struct memslots_config *cfg);
 void msarr_free(struct msarr *ms);
 
 int msarr_set_region(struct msarr *ms, const struct memslots_region *r);
-int msarr_apply(struct msarr *ms, const struct memslots_region *r, size_t n,
-		size_t *failed_index);
+int msarr_apply(struct msarr *ms, const struct memslots_region *r, size_t n, size_t *failed_index);
 
 void msarr_reader_register(struct msarr *ms);
 void msarr_reader_unregister(struct msarr *ms);
@@ -64,14 +63,12 @@ const struct memslot *msarr_next(const struct msarr_set *set, const struct memsl
 
 const struct memslot *msarr_gfn_range_first(const struct msarr_set *set, uint64_t gfn_start,
 					    uint64_t gfn_end);
-const struct memslot *msarr_gfn_range_next(const struct msarr_set *set,
-					   const struct memslot *slot, uint64_t gfn_start,
-					   uint64_t gfn_end);
+const struct memslot *msarr_gfn_range_next(const struct msarr_set *set, const struct memslot *slot,
+					   uint64_t gfn_start, uint64_t gfn_end);
 const struct memslot *msarr_hva_range_first(const struct msarr_set *set, uint64_t hva_start,
 					    uint64_t hva_last);
-const struct memslot *msarr_hva_range_next(const struct msarr_set *set,
-					   const struct memslot *slot, uint64_t hva_start,
-					   uint64_t hva_last);
+const struct memslot *msarr_hva_range_next(const struct msarr_set *set, const struct memslot *slot,
+					   uint64_t hva_start, uint64_t hva_last);
 
 uint64_t msarr_gfn_to_hva(const struct msarr_set *set, uint64_t gfn);
 uint64_t msarr_generation(const struct msarr_set *set);

@@ -23,7 +23,7 @@
 
 /* ---- a test RCU: no readers to wait for; snapshots at each grace period --- */
 
-#define MAX_SNAP 8
+#define MAX_SNAP   8
 #define SNAP_SLOTS 16
 
 struct snap {
@@ -76,16 +76,16 @@ struct hook_call {
 	enum hook hook;
 	enum memslots_change change;
 	int old_id, new_id; /* -1 for NULL */
-	uint32_t flags;     /* invalidate/release: the slot's flags */
-	uint64_t hva;       /* invalidate: gfn_to_hva of the slot's base */
-	void *priv;         /* commit: new->priv */
+	uint32_t flags;	    /* invalidate/release: the slot's flags */
+	uint64_t hva;	    /* invalidate: gfn_to_hva of the slot's base */
+	void *priv;	    /* commit: new->priv */
 };
 
 static struct hook_call t_log[64];
 static int t_nlog;
 static int t_fail_prepare_at = -1; /* fail the prepare call with this number */
 static int t_nprepare;
-static bool t_reenter;  /* prepare calls set_region (expects -EDEADLK) */
+static bool t_reenter; /* prepare calls set_region (expects -EDEADLK) */
 static int t_reenter_ret;
 
 static void log_call(enum hook h, const struct memslot *old, const struct memslot *new,
@@ -116,7 +116,7 @@ static int h_prepare(void *opaque, const struct memslot *old, struct memslot *ne
 	if (new)
 		new->priv = (void *)(uintptr_t)(0x1000 + new->id);
 	if (t_reenter) {
-		struct memslots_region r = { 99, 0, 0x100000000ull, PG, 0x100000000ull };
+		struct memslots_region r = {99, 0, 0x100000000ull, PG, 0x100000000ull};
 
 		t_reenter_ret = memslots_set_region(t_ms, &r);
 	}
@@ -205,7 +205,7 @@ static void done(struct memslots *ms)
 static struct memslots_region reg(uint32_t id, uint32_t flags, uint64_t gpa, uint64_t size,
 				  uint64_t hva)
 {
-	struct memslots_region r = { id, flags, gpa, size, hva };
+	struct memslots_region r = {id, flags, gpa, size, hva};
 
 	return r;
 }
@@ -292,8 +292,8 @@ END_TEST
 
 START_TEST(test_config)
 {
-	struct memslots_config cfg = { 0 };
-	struct memslots_rcu bad_rcu = { .read_lock = t_nop, .read_unlock = t_nop };
+	struct memslots_config cfg = {0};
+	struct memslots_rcu bad_rcu = {.read_lock = t_nop, .read_unlock = t_nop};
 	struct memslots *ms;
 
 	cfg.page_shift = 9;
@@ -423,9 +423,9 @@ START_TEST(test_lookups)
 	struct memslots *ms = mk(0, 0, false);
 	const struct memslots_set *s;
 	const struct memslot *m;
-	struct memslots_cache cache = { 0 };
+	struct memslots_cache cache = {0};
 	uint64_t prev;
-	int seen[4] = { 0 }, n;
+	int seen[4] = {0}, n;
 
 	/* ids 3, 1, 2 at gfns 0x300, 0x100, 0x200 (4 pages each); hvas of 1, 2 overlap */
 	ck_assert_int_eq(set(ms, 3, 0, 0x300000, 4 * PG, 0x9000000), 0);
@@ -622,11 +622,11 @@ START_TEST(test_batch)
 	ck_assert_uint_eq(fi, 0);
 
 	/* a later request may rely on an earlier one: move 0 away, create 9 where it was */
-	r[0] = reg(0, 0, 0x900000, PG, 0x1000000);         /* MOVE */
-	r[1] = reg(9, 0, 0x100000, PG, 0x2000000);         /* CREATE in the freed range */
-	r[2] = reg(1, 0, 0, 0, 0);                         /* DELETE */
+	r[0] = reg(0, 0, 0x900000, PG, 0x1000000); /* MOVE */
+	r[1] = reg(9, 0, 0x100000, PG, 0x2000000); /* CREATE in the freed range */
+	r[2] = reg(1, 0, 0, 0, 0);		   /* DELETE */
 	r[3] = reg(2, MEMSLOT_LOG_DIRTY_PAGES, 0x300000, PG, 0x1000000); /* FLAGS_ONLY */
-	r[4] = reg(3, 0, 0x400000, PG, 0x1000000);         /* no-op */
+	r[4] = reg(3, 0, 0x400000, PG, 0x1000000);			 /* no-op */
 	t_nlog = 0;
 	t_syncs = 0;
 	ck_assert_int_eq(memslots_apply(ms, r, 5, &fi), 0);

@@ -22,20 +22,20 @@
 #include "msarr.h"
 #include "tests_util.h"
 
-#define PG        4096ull
+#define PG	  4096ull
 #define MAX_SLOTS 24u
 #define GFN_SPACE 160u /* slots live in gfns [0, GFN_SPACE) */
 #define MAX_BATCH 6
-#define LOG_MAX   64
+#define LOG_MAX	  64
 
 /*
  * Check records the location of every passing ck_assert (a write(2) each
  * without fork); the hot comparisons only call into Check when they fail.
  */
-#define EXPECT(cond)                                                                               \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #cond);                      \
+#define EXPECT(cond)                                                          \
+	do {                                                                  \
+		if (!(cond))                                                  \
+			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #cond); \
 	} while (0)
 
 /* ---- hooks logging into one log per implementation ----------------------- */
@@ -212,7 +212,7 @@ static void compare(struct memslots *t, struct msarr *a, struct tu_rng *g)
 	const struct memslots_set *ts = memslots_read_lock(t);
 	const struct msarr_set *as = msarr_read_lock(a);
 	const struct memslot *x, *y;
-	struct memslots_cache tc = { 0 }, ac = { 0 };
+	struct memslots_cache tc = {0}, ac = {0};
 	uint64_t gfn;
 
 	EXPECT(memslots_count(ts) == msarr_count(as));
@@ -292,7 +292,7 @@ static void run_stream(uint64_t seed, int steps)
 {
 	static bool registered;
 	int order_diffs = 0;
-	struct tu_alloc_counter tcount = { 0 }, acount = { 0 };
+	struct tu_alloc_counter tcount = {0}, acount = {0};
 	struct hlog tlog, alog;
 	struct memslots_config tcfg = {
 		.max_slots = MAX_SLOTS,
@@ -384,8 +384,9 @@ static void run_stream(uint64_t seed, int steps)
 		compare(t, a, &g);
 	}
 	if (order_diffs)
-		fprintf(stderr, "seed %llu: %d batches with a failing prepare before an invalid "
-				"request: engine reports the later request\n",
+		fprintf(stderr,
+			"seed %llu: %d batches with a failing prepare before an invalid "
+			"request: engine reports the later request\n",
 			(unsigned long long)seed, order_diffs);
 	memslots_free(t);
 	msarr_free(a);
