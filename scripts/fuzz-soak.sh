@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Long fuzzing runs: each target for SECONDS (default 3600) with
+# -max_total_time, JOBS targets at a time (default: the number of CPUs).
+# Each target keeps a growing working corpus in build/fuzz/soak/<target>/
+# (seeded from tests/fuzz/corpus/<target>/) and a log in
+# build/fuzz/soak/<target>.log; a crash, leak or timeout input is copied
+# into tests/fuzz/regressions/<target>/, which CI replays (commit it once
+# the bug is fixed).  Prints executions, coverage and findings per target.
+#
+#   scripts/fuzz-soak.sh [SECONDS [TARGET...]]     e.g. scripts/fuzz-soak.sh 600 memslots
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+seconds=${1:-3600}
+shift || true
+if [ $# -gt 0 ]; then
+	targets=("$@")
+else
+	targets=(memslots rbtree itree idhash)
+fi
+jobs=${JOBS:-$(nproc)}
+
+scripts/test.d/fuzz.sh build
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+soak=$root/build/fuzz/soak
+mkdir -p "$soak"
+
+run_one() {
+	local t=$1 bin=$root/build/fuzz/tests/fuzz/fuzz_$1
+	local dict=() left=$seconds t0 rc
+	mkdir -p "$soak/$t" "$soak/$t.artifacts"
+	: >"$soak/$t.log"
+	[ -e "tests/fuzz/$t.dict" ] && dict=("-dict=tests/fuzz/$t.dict")
+	# A finding stops libFuzzer: keep its input and start again for the
+	# time left, so one bug does not end the soak.
+	while [ "$left" -gt 0 ]; do
+		t0=$SECONDS
+		rc=0
+		"$bin" "$soak/$t" "tests/fuzz/corpus/$t" "${dict[@]}" -max_total_time="$left" \
+			-max_len=1024 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix="$soak/$t.artifacts/" >>"$soak/$t.log" 2>&1 || rc=$?
+		left=$((left - (SECONDS - t0) - 1))
+		[ "$rc" -eq 0 ] && break
+	done
+	local found=("$soak/$t.artifacts"/*)
+	if [ -e "${found[0]}" ]; then
+		mkdir -p "tests/fuzz/regressions/$t"
+		cp "${found[@]}" "tests/fuzz/regressions/$t/"
+	fi
+}
+
+pids=()
+for t in "${targets[@]}"; do
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+		wait -n || true
+	done
+	run_one "$t" &
+	pids+=($!)
+done
+wait || true
+
+status=0
+for t in "${targets[@]}"; do
+	execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$soak/$t.log" |
+		grep -Eo '[0-9]+$' | awk '{ s += $1 } END { print s + 0 }')
+	cov=$(grep -Eo 'cov: [0-9]+' "$soak/$t.log" | tail -1 | grep -Eo '[0-9]+' || echo '?')
+	findings=$(find "$soak/$t.artifacts" -type f | wc -l)
+	printf '%-10s %6s s  %12s execs  cov %5s  findings %s\n' "$t" "$seconds" "$execs" \
+		"$cov" "$findings"
+	[ "$findings" -eq 0 ] || status=1
+done
+exit $status

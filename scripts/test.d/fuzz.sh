@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Test stage "fuzz": builds the libFuzzer targets of tests/fuzz (clang,
+# ASan+UBSan, in build/fuzz), replays every committed regression input
+# (tests/fuzz/regressions/<target>/), then fuzzes each target for
+# FUZZ_SECONDS (default 60) starting from its committed seed corpus
+# (tests/fuzz/corpus/<target>/).  New inputs go to a temporary directory,
+# so the repository is never modified; a crash fails the stage and its
+# input is kept in build/fuzz/artifacts/<target>/.
+#
+#   scripts/test.d/fuzz.sh          build, replay, fuzz
+#   scripts/test.d/fuzz.sh build    only build (used by scripts/fuzz-soak.sh)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+targets=(fuzz_memslots fuzz_rbtree fuzz_itree fuzz_idhash)
+seconds=${FUZZ_SECONDS:-60}
+bin=$root/build/fuzz/tests/fuzz
+
+cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	-DMEMSLOTS_BUILD_FUZZ=ON -DMEMSLOTS_BUILD_TESTS=OFF -DMEMSLOTS_BUILD_EXAMPLES=OFF \
+	-DMEMSLOTS_BUILD_BENCH=OFF >/dev/null
+cmake --build build/fuzz -j "$(nproc)" --target "${targets[@]}"
+[ "${1:-}" = build ] && exit 0
+
+# Leaks are checked by the targets themselves (live allocation counts);
+# keep libFuzzer's own leak check too, and stop at the first error.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+status=0
+for t in "${targets[@]}"; do
+	regs=(tests/fuzz/regressions/${t#fuzz_}/*)
+	if [ -e "${regs[0]}" ]; then
+		echo "--- $t: replaying ${#regs[@]} regression inputs"
+		"$bin/$t" "${regs[@]}" >"$tmp/$t.replay.log" 2>&1 || {
+			cat "$tmp/$t.replay.log"
+			echo "--- $t: a regression input fails again"
+			status=1
+			continue
+		}
+	fi
+	mkdir -p "$tmp/$t" "build/fuzz/artifacts/$t"
+	dict=()
+	[ -e "tests/fuzz/${t#fuzz_}.dict" ] && dict=("-dict=tests/fuzz/${t#fuzz_}.dict")
+	echo "--- $t: fuzzing for $seconds s"
+	# The first directory receives new inputs; the committed corpus is read only.
+	if "$bin/$t" "$tmp/$t" "tests/fuzz/corpus/${t#fuzz_}" "${dict[@]}" \
+		-max_total_time="$seconds" -max_len=1024 -timeout=10 -rss_limit_mb=2048 \
+		-print_final_stats=1 -artifact_prefix="build/fuzz/artifacts/$t/" \
+		>"$tmp/$t.log" 2>&1; then
+		grep -E '^#[0-9]+ +DONE' "$tmp/$t.log" | tail -1 || true
+		grep -E 'stat::number_of_executed_units' "$tmp/$t.log" || true
+	else
+		tail -60 "$tmp/$t.log"
+		echo "--- $t: FAILED; input kept in build/fuzz/artifacts/$t/"
+		status=1
+	fi
+done
+exit $status
