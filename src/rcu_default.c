@@ -9,14 +9,26 @@
 
 #include <urcu/urcu-memb.h>
 
+/*
+ * liburcu's memb flavor is one domain per process and refuses a second
+ * registration of the same thread, but a VMM with two address spaces (two
+ * struct memslots, e.g. for SMM) registers each vCPU thread with both.
+ * Count registrations per thread and talk to liburcu on the first and last.
+ */
+static _Thread_local unsigned int ms_urcu_registrations;
+
 static void ms_urcu_register(void)
 {
-	urcu_memb_register_thread();
+	if (ms_urcu_registrations++ == 0)
+		urcu_memb_register_thread();
 }
 
 static void ms_urcu_unregister(void)
 {
-	urcu_memb_unregister_thread();
+	if (ms_urcu_registrations == 0)
+		return; /* unbalanced: ignore rather than corrupt liburcu's list */
+	if (--ms_urcu_registrations == 0)
+		urcu_memb_unregister_thread();
 }
 
 static void ms_urcu_read_lock(void)
