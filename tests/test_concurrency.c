@@ -384,6 +384,47 @@ START_TEST(readers_vs_writer_rwlock_rcu)
 }
 END_TEST
 
+/*
+ * A VMM with two address spaces (two objects, one default RCU domain)
+ * registers each vCPU thread with both.  liburcu refuses a thread twice in
+ * its registry; the library must count, and a grace period must still see
+ * the thread while either registration stands.
+ */
+START_TEST(two_address_spaces_one_thread)
+{
+	struct memslots *a = memslots_new(NULL), *b = memslots_new(NULL);
+	struct memslots_region r = {
+		.slot = 1,
+		.memory_size = TC_PAGE,
+		.userspace_addr = tc_hva(1),
+	};
+	int i;
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	for (i = 0; i < 50; i++) {
+		memslots_reader_register(a);
+		memslots_reader_register(b);
+		memslots_read_lock(a);
+		memslots_read_lock(b);
+		memslots_read_unlock(b);
+		memslots_read_unlock(a);
+		memslots_reader_unregister(b);
+		/* Still registered through a: writers' grace periods walk the
+		 * registry, which a double registration would have corrupted. */
+		r.guest_phys_addr = (uint64_t)(i % 2) * TC_PAGE * 16;
+		ck_assert_int_eq(memslots_set_region(a, &r), 0);
+		ck_assert_int_eq(memslots_set_region(b, &r), 0);
+		memslots_reader_unregister(a);
+	}
+	/* Unbalanced unregister is ignored, not passed on to liburcu. */
+	memslots_reader_unregister(a);
+	ck_assert_int_eq(memslots_set_region(a, &r), 0);
+	memslots_free(a);
+	memslots_free(b);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("concurrency");
@@ -393,6 +434,9 @@ static Suite *make_suite(void)
 	tc = tcase_create("urcu");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, readers_vs_writer_default_rcu);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("registration");
+	tcase_add_test(tc, two_address_spaces_one_thread);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("rwlock");
 	tcase_set_timeout(tc, 120);
