@@ -10,9 +10,41 @@
 # the bug is fixed).  Prints executions, coverage and findings per target.
 #
 #   scripts/fuzz-soak.sh [SECONDS [TARGET...]]     e.g. scripts/fuzz-soak.sh 600 memslots
+#   scripts/fuzz-soak.sh coverage [TARGET...]
+#       source coverage of src/ reached by each target's soak corpus (or the
+#       committed corpus when there is none), built with clang's
+#       source-based coverage in build/fuzz/cov
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+
+coverage() {
+	local cov=$root/build/fuzz/cov t corpus
+	[ $# -gt 0 ] || set -- memslots rbtree itree idhash
+	# for build/fuzz/include/memslots/version.h
+	[ -e build/fuzz/include/memslots/version.h ] || scripts/test.d/fuzz.sh build >/dev/null
+	mkdir -p "$cov"
+	for t in "$@"; do
+		clang -O1 -g -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping -DFZ_STATS \
+			-D_GNU_SOURCE -DMEMSLOTS_BUILDING -Iinclude -Ibuild/fuzz/include -Isrc \
+			src/*.c "tests/fuzz/fuzz_$t.c" -lurcu-memb -lpthread -o "$cov/fuzz_$t"
+		corpus=$root/build/fuzz/soak/$t
+		[ -d "$corpus" ] || corpus=$root/tests/fuzz/corpus/$t
+		echo "== fuzz_$t ($(find "$corpus" -type f | wc -l) inputs from $corpus)"
+		LLVM_PROFILE_FILE="$cov/$t.profraw" "$cov/fuzz_$t" -runs=0 "$corpus" \
+			>"$cov/$t.log" 2>&1
+		grep -E '^(rejected|model):' "$cov/$t.log" || true
+		llvm-profdata-14 merge -sparse "$cov/$t.profraw" -o "$cov/$t.profdata"
+		llvm-cov-14 report "$cov/fuzz_$t" -instr-profile="$cov/$t.profdata" src/*.c |
+			awk '/%/ { printf "%-16s regions %7s  functions %7s  lines %7s  branches %7s\n", $1, $4, $7, $10, $13 }'
+	done
+}
+
+if [ "${1:-}" = coverage ]; then
+	shift
+	coverage "$@"
+	exit 0
+fi
 seconds=${1:-3600}
 shift || true
 if [ $# -gt 0 ]; then

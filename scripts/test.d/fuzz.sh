@@ -52,7 +52,7 @@ for t in "${targets[@]}"; do
 		-max_total_time="$seconds" -max_len=1024 -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="build/fuzz/artifacts/$t/" \
 		>"$tmp/$t.log" 2>&1; then
-		grep -E '^#[0-9]+ +DONE' "$tmp/$t.log" | tail -1 || true
+		grep -E '^#[0-9]+[[:space:]]+DONE' "$tmp/$t.log" | tail -1 || true
 		grep -E 'stat::number_of_executed_units' "$tmp/$t.log" || true
 	else
 		tail -60 "$tmp/$t.log"

@@ -194,6 +194,69 @@ struct fz_named {
 	unsigned int n;
 };
 
+/*
+ * Built with -DFZ_STATS (scripts/fuzz-soak.sh coverage does), the target
+ * counts what it exercised and prints it at exit: the catalogue of bad
+ * inputs in docs/reliability.md.
+ */
+#ifdef FZ_STATS
+static const char *const fz_reasons[] = {
+	"unknown flag bits",
+	"misaligned size, gpa or hva",
+	"hva + size wraps",
+	"hva + size over hva_limit",
+	"address space bits or id >= max_slots",
+	"gpa + size wraps",
+	"more than MEMSLOTS_MAX_NR_PAGES",
+	"id named twice in a batch",
+	"delete of an absent id",
+	"create overlapping a slot",
+	"change of size, hva or READONLY",
+	"move overlapping a slot",
+};
+static unsigned long fz_rejected[sizeof(fz_reasons) / sizeof(fz_reasons[0])];
+static unsigned long fz_outcome[8]; /* by enum memslots_change, then the rest */
+static const char *const fz_outcomes[] = {
+	"CREATE",
+	"DELETE",
+	"MOVE",
+	"FLAGS_ONLY",
+	"no-op request",
+	"prepare failure injected",
+	"-ENOMEM injected and returned",
+	"writer call",
+};
+#define FZ_COUNT(i) (fz_outcome[i]++)
+
+static void fz_print_stats(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(fz_reasons) / sizeof(fz_reasons[0]); i++)
+		fprintf(stderr, "rejected: %-40s %lu\n", fz_reasons[i], fz_rejected[i]);
+	for (i = 0; i < sizeof(fz_outcomes) / sizeof(fz_outcomes[0]); i++)
+		fprintf(stderr, "model: %-44s %lu\n", fz_outcomes[i], fz_outcome[i]);
+}
+
+__attribute__((constructor)) static void fz_stats_init(void)
+{
+	atexit(fz_print_stats);
+}
+
+static int fz_reject(unsigned int reason, int err)
+{
+	fz_rejected[reason]++;
+	return err;
+}
+#else
+#define FZ_COUNT(i) ((void)0)
+static inline int fz_reject(unsigned int reason, int err)
+{
+	(void)reason;
+	return err;
+}
+#endif
+
 static int fz_model_check(struct fz_model *m, const struct memslots_region *r,
 			  struct fz_named *named, struct fz_change *c, bool *noop)
 {
@@ -204,25 +267,25 @@ static int fz_model_check(struct fz_model *m, const struct memslots_region *r,
 
 	*noop = false;
 	if (r->flags & ~(MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY))
-		return -EINVAL;
+		return fz_reject(0, -EINVAL);
 	if ((size & mask) || (gpa & mask) || (hva & mask))
-		return -EINVAL;
+		return fz_reject(1, -EINVAL);
 	if (hva + size < hva)
-		return -EINVAL;
+		return fz_reject(2, -EINVAL);
 	if (m->hva_limit && hva + size > m->hva_limit)
-		return -EINVAL;
+		return fz_reject(3, -EINVAL);
 	if ((r->slot >> 16) || id >= m->max_slots)
-		return -EINVAL;
+		return fz_reject(4, -EINVAL);
 	if (gpa + size < gpa)
-		return -EINVAL;
+		return fz_reject(5, -EINVAL);
 	if ((size >> m->page_shift) > MEMSLOTS_MAX_NR_PAGES)
-		return -EINVAL;
+		return fz_reject(6, -EINVAL);
 	if (named) {
 		unsigned int i;
 
 		for (i = 0; i < named->n; i++)
 			if (named->id[i] == id)
-				return -EINVAL;
+				return fz_reject(7, -EINVAL);
 		named->id[named->n++] = id;
 	}
 	old = fz_model_find(m, id);
@@ -237,23 +300,23 @@ static int fz_model_check(struct fz_model *m, const struct memslots_region *r,
 	c->new.hva = hva;
 	if (!size) {
 		if (!old)
-			return -EINVAL;
+			return fz_reject(8, -EINVAL);
 		c->type = MEMSLOTS_DELETE;
 		return 0;
 	}
 	if (!old) {
 		if (fz_model_overlaps(m, c->new.base_gfn, c->new.npages, -1))
-			return -EEXIST;
+			return fz_reject(9, -EEXIST);
 		c->type = MEMSLOTS_CREATE;
 		return 0;
 	}
 	if (hva != old->hva || c->new.npages != old->npages ||
 	    ((r->flags ^ old->flags) & MEMSLOT_READONLY))
-		return -EINVAL;
+		return fz_reject(10, -EINVAL);
 	c->new.priv = old->priv;
 	if (c->new.base_gfn != old->base_gfn) {
 		if (fz_model_overlaps(m, c->new.base_gfn, c->new.npages, id))
-			return -EEXIST;
+			return fz_reject(11, -EEXIST);
 		c->type = MEMSLOTS_MOVE;
 		return 0;
 	}
@@ -775,12 +838,16 @@ static void fz_writer_call(const struct memslots_region *r, size_t n, bool batch
 
 		m_ret = fz_model_check(&F.m, &r[i], batch ? &named : NULL, c, &noop);
 		m_failed = i;
+		if (noop)
+			FZ_COUNT(4);
 		if (m_ret || noop)
 			continue;
+		FZ_COUNT(c->type);
 		c->index = i;
 		F.nr_changes++;
 		nprep++;
 		if (F.fail_prep == nprep) {
+			FZ_COUNT(5);
 			m_ret = F.prep_ret;
 			m_prep_failed = true;
 		} else {
@@ -790,6 +857,7 @@ static void fz_writer_call(const struct memslots_region *r, size_t n, bool batch
 	if (m_ret)
 		F.m = before; /* the engine must roll back */
 
+	FZ_COUNT(7);
 	set = memslots_read_lock(F.ms);
 	gen0 = memslots_generation(set);
 	memslots_read_unlock(F.ms);
@@ -820,6 +888,7 @@ static void fz_writer_call(const struct memslots_region *r, size_t n, bool batch
 		FZ_CHECK(fz_events(FZ_COMMIT, got) == 0);
 		FZ_CHECK(fz_events(FZ_INVALIDATE, got) == 0);
 		m_ret = ret;
+		FZ_COUNT(6);
 	} else {
 		FZ_CHECK(ret == m_ret);
 		if (ret && batch)
