@@ -276,6 +276,32 @@ START_TEST(test_unlock_without_lock_default_rcu)
 }
 END_TEST
 
+/* Registrations are counted per thread: repeated and unbalanced ones are harmless. */
+START_TEST(test_register_unbalanced)
+{
+	struct memslots *a = memslots_new(NULL), *b = memslots_new(NULL);
+	const struct memslots_set *set;
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	memslots_reader_unregister(a); /* never registered */
+	memslots_reader_register(a);
+	memslots_reader_register(a);
+	memslots_reader_register(b); /* two address spaces, one thread */
+	set = memslots_read_lock(b);
+	ck_assert_ptr_nonnull(set);
+	memslots_read_unlock(b);
+	memslots_reader_unregister(b);
+	memslots_reader_unregister(a);
+	memslots_reader_unregister(a);
+	memslots_reader_unregister(a); /* one too many */
+	still_works(a, 1);
+	still_works(b, 1);
+	memslots_free(a);
+	memslots_free(b);
+}
+END_TEST
+
 /* ---- writers from read-side sections -------------------------------------------- */
 
 static void deadlk_in_section(struct memslots *ms)
@@ -512,6 +538,7 @@ static Suite *make_suite(void)
 	tc = tcase_create("unbalanced_unlock");
 	tcase_add_test(tc, test_unlock_without_lock);
 	tcase_add_test(tc, test_unlock_without_lock_default_rcu);
+	tcase_add_test(tc, test_register_unbalanced);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("deadlk");
 	tcase_add_test(tc, test_deadlk_read_section);
