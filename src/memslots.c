@@ -200,7 +200,7 @@ static void ms_free_subtree(struct memslots *ms, struct memslots_set *set, struc
 		return;
 	ms_free_subtree(ms, set, n->left);
 	ms_free_subtree(ms, set, n->right);
-	ms_free(&ms->alloc, ms_set_slot_of_gfn_node(set, n));
+	ms_slot_free(&ms->alloc, ms_set_slot_of_gfn_node(set, n));
 }
 
 MEMSLOTS_API void memslots_free(struct memslots *ms)
@@ -421,10 +421,10 @@ static void ms_call_apply_on(struct ms_call *call, struct memslots_set *set)
 
 /* ---- validation: classify each request, allocate, apply to the work set ---- */
 
-static struct ms_slot *ms_slot_alloc(struct memslots *ms, const struct ms_req *req, uint32_t flags,
-				     void *priv)
+static struct ms_slot *ms_slot_new(struct memslots *ms, const struct ms_req *req, uint32_t flags,
+				   void *priv)
 {
-	struct ms_slot *s = ms_calloc(&ms->alloc, 1, sizeof(*s));
+	struct ms_slot *s = ms_slot_alloc(&ms->alloc);
 
 	if (!s)
 		return NULL;
@@ -439,7 +439,7 @@ static struct ms_slot *ms_slot_alloc(struct memslots *ms, const struct ms_req *r
 
 static struct ms_slot *ms_slot_dup(struct memslots *ms, const struct ms_slot *old, uint32_t flags)
 {
-	struct ms_slot *s = ms_calloc(&ms->alloc, 1, sizeof(*s));
+	struct ms_slot *s = ms_slot_alloc(&ms->alloc);
 
 	if (!s)
 		return NULL;
@@ -450,8 +450,8 @@ static struct ms_slot *ms_slot_dup(struct memslots *ms, const struct ms_slot *ol
 
 static void ms_change_free_copies(struct memslots *ms, struct ms_change *c)
 {
-	ms_free(&ms->alloc, c->new);
-	ms_free(&ms->alloc, c->invalid);
+	ms_slot_free(&ms->alloc, c->new);
+	ms_slot_free(&ms->alloc, c->invalid);
 }
 
 /*
@@ -527,11 +527,11 @@ static int ms_change_alloc(struct ms_call *call, const struct ms_req *req, struc
 		err = ms_call_reserve_id(call, call->work->count + 1);
 		if (err)
 			return err;
-		c->new = ms_slot_alloc(ms, req, req->flags, NULL);
+		c->new = ms_slot_new(ms, req, req->flags, NULL);
 		break;
 	case MEMSLOTS_MOVE:
 	case MEMSLOTS_FLAGS_ONLY:
-		c->new = ms_slot_alloc(ms, req, req->flags, c->old->pub.priv);
+		c->new = ms_slot_new(ms, req, req->flags, c->old->pub.priv);
 		break;
 	case MEMSLOTS_DELETE:
 		break;
@@ -693,9 +693,9 @@ static void ms_call_commit(struct ms_call *call)
 	for (i = 0; i < call->nr_changes; i++) {
 		struct ms_change *c = &call->changes[i];
 
-		ms_free(&ms->alloc, c->invalid);
+		ms_slot_free(&ms->alloc, c->invalid);
 		if (c->type != MEMSLOTS_CREATE)
-			ms_free(&ms->alloc, c->old);
+			ms_slot_free(&ms->alloc, c->old);
 	}
 	inactive = call->work == atomic_load_explicit(&ms->active, memory_order_relaxed)
 			   ? call->other
@@ -937,7 +937,8 @@ MEMSLOTS_API const struct memslot *memslots_next(const struct memslots_set *set,
 
 	if (ms_unlikely(!set || !slot))
 		return NULL;
-	next = ms_set_slot_of_gfn_node(set, ms_rb_next(&ms_slot_of(slot)->gfn_node[set->idx].rb));
+	next = ms_set_slot_of_gfn_node(set,
+				       ms_rb_next(&ms_slot_gfn(ms_slot_of(slot), set->idx)->rb));
 	return next ? &next->pub : NULL;
 }
 

@@ -27,16 +27,17 @@ void ms_set_destroy(struct memslots_set *set)
 struct ms_slot *ms_set_slot_of_gfn_node(const struct memslots_set *set,
 					const struct ms_rb_node *node)
 {
-	return node ? ms_gfn_node_slot(node, set->idx) : NULL;
+	return node ? ms_slot_from_gfn(node, set->idx) : NULL;
 }
 
 static void ms_gfn_tree_insert(struct memslots_set *set, struct ms_slot *slot)
 {
-	struct ms_gfn_node *gn = &slot->gfn_node[set->idx];
+	struct ms_gfn_node *gn = ms_slot_gfn(slot, set->idx);
 	struct ms_rb_node **link = &set->gfn_tree.root.node, *parent = NULL;
 	bool leftmost = true;
 
 	gn->base_gfn = slot->pub.base_gfn;
+	gn->npages = slot->pub.npages;
 	while (*link) {
 		const struct ms_gfn_node *cur = ms_container_of(*link, struct ms_gfn_node, rb);
 
@@ -78,7 +79,7 @@ void ms_set_insert(struct memslots_set *set, struct ms_slot *slot)
 	hn->start = slot->pub.userspace_addr;
 	hn->last = ms_slot_hva_last(slot, set->page_shift);
 	ms_itree_insert(hn, &set->hva_tree);
-	ms_hash_add(&set->id_hash, &slot->id_node[set->idx], slot->pub.id);
+	ms_hash_add(&set->id_hash, ms_slot_id(slot, set->idx), slot->pub.id);
 	set->count++;
 	set->nr_pages += slot->pub.npages;
 }
@@ -86,9 +87,9 @@ void ms_set_insert(struct memslots_set *set, struct ms_slot *slot)
 void ms_set_remove(struct memslots_set *set, struct ms_slot *slot)
 {
 	ms_set_drop_last_used(set, slot);
-	ms_rb_erase_cached(&slot->gfn_node[set->idx].rb, &set->gfn_tree);
+	ms_rb_erase_cached(&ms_slot_gfn(slot, set->idx)->rb, &set->gfn_tree);
 	ms_itree_remove(&slot->hva_node[set->idx], &set->hva_tree);
-	ms_hash_del(&set->id_hash, &slot->id_node[set->idx]);
+	ms_hash_del(&set->id_hash, ms_slot_id(slot, set->idx));
 	set->count--;
 	set->nr_pages -= slot->pub.npages;
 }
@@ -98,12 +99,14 @@ void ms_set_replace(struct memslots_set *set, struct ms_slot *old, struct ms_slo
 	unsigned int i = set->idx;
 
 	ms_set_drop_last_used(set, old);
-	new->gfn_node[i].base_gfn = old->gfn_node[i].base_gfn;
-	ms_rb_replace_node_cached(&old->gfn_node[i].rb, &new->gfn_node[i].rb, &set->gfn_tree);
+	ms_slot_gfn(new, i)->base_gfn = ms_slot_gfn(old, i)->base_gfn;
+	ms_slot_gfn(new, i)->npages = ms_slot_gfn(old, i)->npages;
+	ms_rb_replace_node_cached(&ms_slot_gfn(old, i)->rb, &ms_slot_gfn(new, i)->rb,
+				  &set->gfn_tree);
 	new->hva_node[i].start = old->hva_node[i].start;
 	new->hva_node[i].last = old->hva_node[i].last;
 	ms_itree_replace(&old->hva_node[i], &new->hva_node[i], &set->hva_tree);
-	ms_hash_replace(&set->id_hash, &old->id_node[i], &new->id_node[i]);
+	ms_hash_replace(&set->id_hash, ms_slot_id(old, i), ms_slot_id(new, i));
 }
 
 bool ms_set_overlaps(const struct memslots_set *set, uint64_t gfn, uint64_t npages,
@@ -119,8 +122,8 @@ bool ms_set_overlaps(const struct memslots_set *set, uint64_t gfn, uint64_t npag
 	 */
 	ms_set_search(set, gfn + npages - 1, &below, NULL);
 	if (below && below == ignore) {
-		prev = ms_rb_prev(&below->gfn_node[set->idx].rb);
-		below = prev ? ms_gfn_node_slot(prev, set->idx) : NULL;
+		prev = ms_rb_prev(&ms_slot_gfn(below, set->idx)->rb);
+		below = prev ? ms_slot_from_gfn(prev, set->idx) : NULL;
 	}
 	return below && ms_slot_end(below) > gfn;
 }

@@ -62,18 +62,11 @@ void ms_set_forget_last_used(struct memslots_set *set);
  * library is built without LTO.
  */
 
-static inline struct ms_slot *ms_gfn_node_slot(const struct ms_rb_node *node, unsigned int idx)
-{
-	const struct ms_gfn_node *g = ms_container_of(node, struct ms_gfn_node, rb);
-
-	return ms_container_of(g - idx, struct ms_slot, gfn_node[0]);
-}
-
 static inline struct ms_slot *ms_set_find_id(const struct memslots_set *set, uint32_t id)
 {
 	struct ms_hnode *n = ms_hash_find_inline(&set->id_hash, id);
 
-	return n ? ms_container_of(n - set->idx, struct ms_slot, id_node[0]) : NULL;
+	return n ? ms_slot_from_id(n, set->idx) : NULL;
 }
 
 /*
@@ -87,11 +80,11 @@ static inline struct ms_slot *ms_set_search(const struct memslots_set *set, uint
 {
 	const struct ms_rb_node *n = set->gfn_tree.root.node;
 	const struct ms_rb_node *lo = NULL, *hi = NULL;
+	const struct ms_gfn_node *g;
 	struct ms_slot *slot;
 
 	while (n) {
-		const struct ms_gfn_node *g = ms_container_of(n, struct ms_gfn_node, rb);
-
+		g = ms_container_of(n, struct ms_gfn_node, rb);
 		if (gfn < g->base_gfn) {
 			hi = n;
 			n = n->left;
@@ -100,12 +93,15 @@ static inline struct ms_slot *ms_set_search(const struct memslots_set *set, uint
 			n = n->right;
 		}
 	}
-	slot = lo ? ms_gfn_node_slot(lo, set->idx) : NULL;
+	slot = lo ? ms_slot_from_gfn(lo, set->idx) : NULL;
 	if (below)
 		*below = slot;
 	if (above)
-		*above = hi ? ms_gfn_node_slot(hi, set->idx) : NULL;
-	return slot && gfn - slot->pub.base_gfn < slot->pub.npages ? slot : NULL;
+		*above = hi ? ms_slot_from_gfn(hi, set->idx) : NULL;
+	if (!lo)
+		return NULL;
+	g = ms_container_of(lo, struct ms_gfn_node, rb);
+	return gfn - g->base_gfn < g->npages ? slot : NULL;
 }
 
 /* Whether [gfn, gfn + npages) overlaps a slot other than @ignore. O(log n). */
