@@ -70,38 +70,42 @@ static inline struct ms_slot *ms_set_find_id(const struct memslots_set *set, uin
 }
 
 /*
- * Descends the gfn tree for @gfn: *below gets the slot with the largest
- * base_gfn <= gfn, *above the one with the smallest base_gfn > gfn (either
- * may be NULL; pass NULL for what you don't need).  Returns the slot
- * holding gfn (== *below) or NULL.
+ * Descends the gfn tree for @gfn and returns the slot holding it, or NULL.
+ * Slots never overlap, so the holder is also the slot with the largest
+ * base_gfn <= gfn, and the descent stops there: the levels it skips are
+ * the deepest, least cached ones.  When no slot holds gfn, *below gets the
+ * slot with the largest base_gfn < gfn and *above the one with the
+ * smallest base_gfn > gfn (either may be NULL); when one does, *below is
+ * that slot and *above is left alone.  Pass NULL for what you don't need.
  */
 static inline struct ms_slot *ms_set_search(const struct memslots_set *set, uint64_t gfn,
 					    struct ms_slot **below, struct ms_slot **above)
 {
 	const struct ms_rb_node *n = set->gfn_tree.root.node;
 	const struct ms_rb_node *lo = NULL, *hi = NULL;
-	const struct ms_gfn_node *g;
-	struct ms_slot *slot;
 
 	while (n) {
-		g = ms_container_of(n, struct ms_gfn_node, rb);
+		const struct ms_gfn_node *g = ms_container_of(n, struct ms_gfn_node, rb);
+
 		if (gfn < g->base_gfn) {
 			hi = n;
 			n = n->left;
+		} else if (gfn - g->base_gfn < g->npages) {
+			struct ms_slot *slot = ms_slot_from_gfn(n, set->idx);
+
+			if (below)
+				*below = slot;
+			return slot;
 		} else {
 			lo = n;
 			n = n->right;
 		}
 	}
-	slot = lo ? ms_slot_from_gfn(lo, set->idx) : NULL;
 	if (below)
-		*below = slot;
+		*below = lo ? ms_slot_from_gfn(lo, set->idx) : NULL;
 	if (above)
 		*above = hi ? ms_slot_from_gfn(hi, set->idx) : NULL;
-	if (!lo)
-		return NULL;
-	g = ms_container_of(lo, struct ms_gfn_node, rb);
-	return gfn - g->base_gfn < g->npages ? slot : NULL;
+	return NULL;
 }
 
 /* Whether [gfn, gfn + npages) overlaps a slot other than @ignore. O(log n). */
