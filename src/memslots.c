@@ -907,14 +907,19 @@ memslots_find_gfn_cached(const struct memslots_set *set, struct memslots_cache *
 	if (ms_unlikely(!cache))
 		return memslots_find_gfn(set, gfn);
 	slot = cache->slot;
-	/* Generations are unique per published set: a match means the
-	 * cached slot belongs to @set, which the caller holds. */
-	if (slot && cache->generation == set->generation && ms_slot_holds(ms_slot_of(slot), gfn))
+	/*
+	 * Generations are unique among the sets one object publishes, and set
+	 * pointers among live objects: both matching means the cached slot
+	 * belongs to @set as the caller holds it.
+	 */
+	if (slot && cache->set == set && cache->generation == set->generation &&
+	    ms_slot_holds(ms_slot_of(slot), gfn))
 		return slot;
 	/* Per-thread by design: leave the shared last-used slot alone. */
 	found = ms_set_search(set, gfn, NULL, NULL);
 	if (!found)
 		return NULL;
+	cache->set = set;
 	cache->generation = set->generation;
 	cache->slot = &found->pub;
 	return &found->pub;

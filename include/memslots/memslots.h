@@ -157,12 +157,15 @@ struct memslots_set; /**< opaque: one published, immutable-to-readers set */
 /**
  * A per-thread (per-vCPU) lookup cache for memslots_find_gfn_cached().
  * Owned by the caller, zero-initialized with `= {0}`.  It remembers a slot
- * together with the generation of the set it came from and trusts it only
- * for a set of the same generation, so it never returns a stale slot.
+ * together with the set and the generation it came from and trusts it only
+ * for that same set at that same generation, so it never returns a stale
+ * slot, even when one thread uses one cache with several memslots objects.
+ * A cache must not outlive the memslots object it was used with.
  */
 struct memslots_cache {
 	uint64_t generation;
 	const struct memslot *slot;
+	const struct memslots_set *set; /**< added: generations are per object */
 };
 
 /* ---- Lifetime ---------------------------------------------------------- */
