@@ -7,7 +7,9 @@
 # (seeded from tests/fuzz/corpus/<target>/) and a log in
 # build/fuzz/soak/<target>.log; a crash, leak or timeout input is copied
 # into tests/fuzz/regressions/<target>/, which CI replays (commit it once
-# the bug is fixed).  Prints executions, coverage and findings per target.
+# the bug is fixed).  Prints executions (of every run in the log),
+# coverage and findings per target.  JOBS and FUZZ_MAX_LEN (default 1024)
+# in the environment tune it.
 #
 #   scripts/fuzz-soak.sh [SECONDS [TARGET...]]     e.g. scripts/fuzz-soak.sh 600 memslots
 #   scripts/fuzz-soak.sh coverage [TARGET...]
@@ -36,7 +38,8 @@ coverage() {
 		grep -E '^(rejected|model):' "$cov/$t.log" || true
 		llvm-profdata-14 merge -sparse "$cov/$t.profraw" -o "$cov/$t.profdata"
 		llvm-cov-14 report "$cov/fuzz_$t" -instr-profile="$cov/$t.profdata" src/*.c |
-			awk '/%/ { printf "%-16s regions %7s  functions %7s  lines %7s  branches %7s\n", $1, $4, $7, $10, $13 }'
+			awk '/%/ { printf "%-16s regions %7s  functions %7s  lines %7s  branches %7s\n",
+				$1, $4, $7, $10, $13 }'
 	done
 }
 
@@ -53,6 +56,8 @@ else
 	targets=(memslots rbtree itree idhash)
 fi
 jobs=${JOBS:-$(nproc)}
+# Longer inputs reach deeper states, shorter ones run faster.
+max_len=${FUZZ_MAX_LEN:-1024}
 
 scripts/test.d/fuzz.sh build
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -64,7 +69,8 @@ run_one() {
 	local t=$1 bin=$root/build/fuzz/tests/fuzz/fuzz_$1
 	local dict=() left=$seconds t0 rc
 	mkdir -p "$soak/$t" "$soak/$t.artifacts"
-	: >"$soak/$t.log"
+	# Appended to: the summary adds up the executions of every run in the log.
+	echo "=== $(date -u +%FT%TZ) soak of $seconds s, max_len $max_len" >>"$soak/$t.log"
 	[ -e "tests/fuzz/$t.dict" ] && dict=("-dict=tests/fuzz/$t.dict")
 	# A finding stops libFuzzer: keep its input and start again for the
 	# time left, so one bug does not end the soak.
@@ -72,7 +78,7 @@ run_one() {
 		t0=$SECONDS
 		rc=0
 		"$bin" "$soak/$t" "tests/fuzz/corpus/$t" "${dict[@]}" -max_total_time="$left" \
-			-max_len=1024 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			-max_len="$max_len" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 			-artifact_prefix="$soak/$t.artifacts/" >>"$soak/$t.log" 2>&1 || rc=$?
 		left=$((left - (SECONDS - t0) - 1))
 		[ "$rc" -eq 0 ] && break
