@@ -18,6 +18,8 @@ targets=(fuzz_memslots fuzz_rbtree fuzz_itree fuzz_idhash)
 seconds=${FUZZ_SECONDS:-60}
 bin=$root/build/fuzz/tests/fuzz
 
+# clang alone may come without the libFuzzer runtime.
+scripts/deps.sh clang libclang-rt-14-dev
 cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DMEMSLOTS_BUILD_FUZZ=ON -DMEMSLOTS_BUILD_TESTS=OFF -DMEMSLOTS_BUILD_EXAMPLES=OFF \
 	-DMEMSLOTS_BUILD_BENCH=OFF >/dev/null
