@@ -10,6 +10,7 @@ root=$PWD
 scripts/deps.sh
 jobs=$(nproc)
 failed=()
+passed=0
 
 stage() {
 	local name=$1
@@ -18,6 +19,7 @@ stage() {
 	local t0=$SECONDS
 	if "$@"; then
 		echo "==== $name: ok ($((SECONDS - t0)) s) ===="
+		passed=$((passed + 1))
 	else
 		echo "==== $name: FAILED ($((SECONDS - t0)) s) ===="
 		failed+=("$name")
@@ -48,6 +50,8 @@ done
 
 if [ "${#failed[@]}" -ne 0 ]; then
 	echo "FAILED stages: ${failed[*]}"
+	echo "stages: $passed passed, ${#failed[@]} failed"
 	exit 1
 fi
 echo "all test stages passed"
+echo "stages: $passed passed, 0 failed"
