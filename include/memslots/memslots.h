@@ -240,7 +240,12 @@ MEMSLOTS_API int memslots_apply(struct memslots *ms, const struct memslots_regio
  */
 MEMSLOTS_API void memslots_reader_register(struct memslots *ms);
 
-/** Undoes memslots_reader_register(); outside any read-side section. */
+/**
+ * Undoes memslots_reader_register(); outside any read-side section.  With
+ * the default RCU, registrations are counted per thread, so a thread
+ * registered with several objects stays a reader until the last
+ * unregistration.
+ */
 MEMSLOTS_API void memslots_reader_unregister(struct memslots *ms);
 
 /**
@@ -253,7 +258,11 @@ MEMSLOTS_API void memslots_reader_unregister(struct memslots *ms);
  */
 MEMSLOTS_API const struct memslots_set *memslots_read_lock(struct memslots *ms);
 
-/** Leaves the innermost read-side section of the calling thread. */
+/**
+ * Leaves the innermost read-side section of the calling thread; the set
+ * and slots obtained in it must not be used afterwards.  Without a
+ * matching memslots_read_lock() it does nothing.
+ */
 MEMSLOTS_API void memslots_read_unlock(struct memslots *ms);
 
 /*
@@ -341,19 +350,20 @@ MEMSLOTS_API uint64_t memslots_nr_pages(const struct memslots_set *set);
 
 /* ---- Additions beyond the contract ------------------------------------- */
 
-/** The page shift of @p ms (as configured, 12 by default). */
+/** The page shift of @p ms (as configured, 12 by default).  Locking: none. */
 MEMSLOTS_API unsigned int memslots_page_shift(const struct memslots *ms);
 
-/** The number of slot ids of @p ms (ids are 0 .. max_slots - 1). */
+/** The number of slot ids of @p ms (ids are 0 .. max_slots - 1).  Locking: none. */
 MEMSLOTS_API unsigned int memslots_max_slots(const struct memslots *ms);
 
 /**
  * A static, human-readable description of a return code of this library
  * (0 or a negative errno), as libuv's uv_strerror().  Never NULL.
+ * Locking: none; thread-safe (the strings are static).
  */
 MEMSLOTS_API const char *memslots_strerror(int err);
 
-/** The library's version as a string ("0.1.0"). */
+/** The library's version as a string ("0.1.0").  Locking: none. */
 MEMSLOTS_API const char *memslots_version_string(void);
 
 #ifdef __cplusplus
