@@ -22,6 +22,7 @@ root=$PWD
 
 coverage() {
 	local cov=$root/build/fuzz/cov t corpus
+	scripts/deps.sh clang libclang-rt-14-dev llvm-14 # llvm-cov-14, llvm-profdata-14
 	[ $# -gt 0 ] || set -- memslots rbtree itree idhash
 	# for build/fuzz/include/memslots/version.h
 	[ -e build/fuzz/include/memslots/version.h ] || scripts/test.d/fuzz.sh build >/dev/null
