@@ -58,6 +58,7 @@ struct memslots {
 	struct memslots_ops ops; /* a copy; absent hooks are NULL */
 	void *opaque;
 	struct memslots_rcu rcu;
+	bool rcu_is_default;
 	unsigned int page_shift;
 	unsigned int max_slots;
 	uint64_t hva_limit;
@@ -142,6 +143,7 @@ static void ms_config_apply(struct memslots *ms, const struct memslots_config *c
 	ms->ops = cfg->ops ? *cfg->ops : no_ops;
 	ms->opaque = cfg->opaque;
 	ms->rcu = cfg->rcu ? *cfg->rcu : ms_rcu_urcu_memb;
+	ms->rcu_is_default = !cfg->rcu;
 	ms->hva_limit = cfg->hva_limit;
 }
 
@@ -210,6 +212,15 @@ MEMSLOTS_API void memslots_free(struct memslots *ms)
 
 	if (!ms)
 		return;
+	/*
+	 * From one of its own hooks, or inside a read-side section, the
+	 * object is still in use on this very thread: leak it rather than
+	 * free memory that will be touched again on return.
+	 */
+	if (ms_tls_in_hooks == ms || ms_tls_read_depth) {
+		errno = EDEADLK;
+		return;
+	}
 	/* Both sets hold the same slots between calls: free them through one. */
 	set = atomic_load_explicit(&ms->active, memory_order_relaxed);
 	if (ms->ops.release) {
@@ -277,18 +288,47 @@ static struct memslot *ms_pub(struct ms_slot *slot)
 	return slot ? &slot->pub : NULL;
 }
 
-static int ms_hook_prepare(struct memslots *ms, struct ms_change *c)
+/* Whether a prepare hook changed more of @new than the priv it may set. */
+static bool ms_prepare_overstepped(const struct memslot *before, const struct memslot *after)
+{
+	return before->base_gfn != after->base_gfn || before->npages != after->npages ||
+	       before->userspace_addr != after->userspace_addr || before->flags != after->flags ||
+	       before->id != after->id;
+}
+
+/*
+ * Runs the prepare hook of @c.  Returns its negative errno, or -EINVAL
+ * when the hook changed a field of the new slot other than priv: the slot
+ * is already linked into the work set by those fields, so the change is
+ * put back and refused (the caller aborts it like any prepared change,
+ * since the hook itself succeeded).  *@prepared tells whether the hook
+ * succeeded.
+ */
+static int ms_hook_prepare(struct memslots *ms, struct ms_change *c, bool *prepared)
 {
 	const struct memslots *prev;
+	struct memslot before;
 	int err;
 
+	*prepared = true;
 	if (!ms->ops.prepare)
 		return 0;
+	if (c->new)
+		before = c->new->pub;
 	prev = ms_hooks_enter(ms);
 	err = ms->ops.prepare(ms->opaque, ms_pub(c->old), ms_pub(c->new), c->type);
 	ms_hooks_leave(prev);
 	/* Only a negative errno fails the call, as the contract says. */
-	return err < 0 ? err : 0;
+	if (err < 0) {
+		*prepared = false;
+		return err;
+	}
+	if (c->new &&ms_prepare_overstepped(&before, &c->new->pub)) {
+		before.priv = c->new->pub.priv;
+		c->new->pub = before;
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static void ms_hook_abort(struct memslots *ms, struct ms_change *c)
@@ -615,8 +655,10 @@ static int ms_call_stage(struct ms_call *call, const struct memslots_region *r, 
 	for (i = 0; i < n && !err; i++) {
 		err = ms_call_validate_one(call, &r[i], i);
 		if (!err && call->nr_changes > nr_prepared) {
-			err = ms_hook_prepare(call->ms, &call->changes[nr_prepared]);
-			if (!err)
+			bool prepared;
+
+			err = ms_hook_prepare(call->ms, &call->changes[nr_prepared], &prepared);
+			if (prepared)
 				nr_prepared++;
 		}
 	}
@@ -819,6 +861,9 @@ MEMSLOTS_API void memslots_reader_register(struct memslots *ms)
 
 MEMSLOTS_API void memslots_reader_unregister(struct memslots *ms)
 {
+	/* Inside a section, grace periods would stop waiting for us. */
+	if (ms_tls_read_depth)
+		return;
 	if (ms && ms->rcu.unregister_thread)
 		ms->rcu.unregister_thread();
 }
@@ -826,6 +871,9 @@ MEMSLOTS_API void memslots_reader_unregister(struct memslots *ms)
 MEMSLOTS_API const struct memslots_set *memslots_read_lock(struct memslots *ms)
 {
 	if (ms_unlikely(!ms))
+		return NULL;
+	/* liburcu would take the lock but no grace period would wait for it. */
+	if (ms->rcu_is_default && ms_unlikely(!ms_rcu_urcu_registered()))
 		return NULL;
 	ms_tls_read_depth++;
 	ms->rcu.read_lock();

@@ -31,6 +31,11 @@ static void ms_urcu_unregister(void)
 		urcu_memb_unregister_thread();
 }
 
+bool ms_rcu_urcu_registered(void)
+{
+	return ms_urcu_registrations != 0;
+}
+
 static void ms_urcu_read_lock(void)
 {
 	urcu_memb_read_lock();

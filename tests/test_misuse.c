@@ -10,6 +10,7 @@
  * detected.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
@@ -523,6 +524,135 @@ START_TEST(test_strerror_any_code)
 }
 END_TEST
 
+/* ---- detected misuse of the object's lifetime and of hooks ------------------------ */
+
+struct meddle {
+	struct memslots *ms;
+	int prepares, aborts, commits;
+	bool move_it; /* prepare changes new->base_gfn */
+	bool free_it; /* commit calls memslots_free */
+	bool free_refused;
+};
+
+static int meddle_prepare(void *opaque, const struct memslot *old, struct memslot *new,
+			  enum memslots_change change)
+{
+	struct meddle *m = opaque;
+
+	(void)old;
+	(void)change;
+	m->prepares++;
+	if (m->move_it && new)
+		new->base_gfn += 100;
+	return 0;
+}
+
+static void meddle_abort(void *opaque, const struct memslot *old, struct memslot *new,
+			 enum memslots_change change)
+{
+	struct meddle *m = opaque;
+
+	(void)old;
+	(void)new;
+	(void)change;
+	m->aborts++;
+}
+
+static void meddle_commit(void *opaque, const struct memslot *old, const struct memslot *new,
+			  enum memslots_change change)
+{
+	struct meddle *m = opaque;
+
+	(void)old;
+	(void)new;
+	(void)change;
+	m->commits++;
+	if (m->free_it) {
+		errno = 0;
+		memslots_free(m->ms); /* refused: the object is in use right here */
+		m->free_refused = errno == EDEADLK;
+	}
+}
+
+static const struct memslots_ops meddle_ops = {
+	.prepare = meddle_prepare,
+	.abort = meddle_abort,
+	.commit = meddle_commit,
+};
+
+/* A prepare may set priv only: moving the new slot is refused and undone. */
+START_TEST(test_prepare_changes_slot)
+{
+	struct meddle m = {.move_it = true};
+	struct memslots_config cfg = {.rcu = &nop_rcu, .ops = &meddle_ops, .opaque = &m};
+	struct memslots_region r = region(1, 0, 4);
+	const struct memslots_set *set;
+
+	m.ms = memslots_new(&cfg);
+	ck_assert_ptr_nonnull(m.ms);
+	ck_assert_int_eq(memslots_set_region(m.ms, &r), -EINVAL);
+	ck_assert_int_eq(m.prepares, 1);
+	ck_assert_int_eq(m.aborts, 1); /* its prepare succeeded: it is aborted */
+	ck_assert_int_eq(m.commits, 0);
+	set = memslots_read_lock(m.ms);
+	ck_assert_uint_eq(memslots_count(set), 0);
+	ck_assert_ptr_null(memslots_find_gfn(set, 100));
+	memslots_read_unlock(m.ms);
+	/* The gfn range it tried to take is free, the one asked for too. */
+	m.move_it = false;
+	ck_assert_int_eq(memslots_set_region(m.ms, &r), 0);
+	r = region(2, 100, 4);
+	ck_assert_int_eq(memslots_set_region(m.ms, &r), 0);
+	memslots_free(m.ms);
+}
+END_TEST
+
+/* memslots_free from a hook or a read-side section frees nothing. */
+START_TEST(test_free_while_in_use)
+{
+	struct meddle m = {.free_it = true};
+	struct memslots_config cfg = {.rcu = &nop_rcu, .ops = &meddle_ops, .opaque = &m};
+	struct memslots_region r = region(1, 0, 4);
+
+	m.ms = memslots_new(&cfg);
+	ck_assert_ptr_nonnull(m.ms);
+	ck_assert_int_eq(memslots_set_region(m.ms, &r), 0);
+	ck_assert(m.free_refused);
+	m.free_it = false;
+	memslots_read_lock(m.ms);
+	errno = 0;
+	memslots_free(m.ms);
+	ck_assert_int_eq(errno, EDEADLK);
+	memslots_read_unlock(m.ms);
+	still_works(m.ms, 2);
+	memslots_free(m.ms);
+}
+END_TEST
+
+/* With the default RCU: no section on an unregistered thread, and no
+ * unregistration from inside a section. */
+START_TEST(test_default_rcu_registration)
+{
+	struct memslots *ms = memslots_new(NULL);
+	const struct memslots_set *set;
+
+	ck_assert_ptr_nonnull(ms);
+	ck_assert_ptr_null(memslots_read_lock(ms));
+	memslots_read_unlock(ms); /* matches nothing: ignored */
+	still_works(ms, 1);	  /* a writer is not stuck behind a phantom reader */
+	memslots_reader_register(ms);
+	set = memslots_read_lock(ms);
+	ck_assert_ptr_nonnull(set);
+	memslots_reader_unregister(ms); /* refused inside the section */
+	memslots_read_unlock(ms);
+	ck_assert_ptr_nonnull(memslots_read_lock(ms)); /* so still registered */
+	memslots_read_unlock(ms);
+	memslots_reader_unregister(ms);
+	ck_assert_ptr_null(memslots_read_lock(ms));
+	memslots_free(ms);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("misuse");
@@ -544,6 +674,11 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_deadlk_read_section);
 	tcase_add_test(tc, test_deadlk_hooks);
 	tcase_add_test(tc, test_deadlk_hooks_default_rcu);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("lifetime_and_hooks");
+	tcase_add_test(tc, test_prepare_changes_slot);
+	tcase_add_test(tc, test_free_while_in_use);
+	tcase_add_test(tc, test_default_rcu_registration);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("absurd_values");
 	tcase_add_test(tc, test_absurd_batch);

@@ -93,10 +93,12 @@ struct memslots_ops {
 	/**
 	 * Before a change becomes visible.  old is NULL for CREATE, new is
 	 * NULL for DELETE.  new->priv starts as NULL for CREATE and as
-	 * old->priv otherwise (the parameters are named old_slot and new_slot
-	 * only so that the header compiles as C++, where new is a keyword); prepare may set it, and the published slot
+	 * old->priv otherwise; prepare may set it, and the published slot
 	 * carries what it set.  A negative errno aborts the whole call: state
-	 * unchanged, that errno is returned.
+	 * unchanged, that errno is returned.  A prepare that changes any other
+	 * field of new fails the call with -EINVAL (and is aborted like the
+	 * other prepared changes).  (The parameters are named old_slot and
+	 * new_slot only so that the header compiles as C++.)
 	 */
 	int (*prepare)(void *opaque, const struct memslot *old_slot, struct memslot *new_slot,
 		       enum memslots_change change);
@@ -185,7 +187,9 @@ MEMSLOTS_API struct memslots *memslots_new(const struct memslots_config *cfg);
 /**
  * Frees the address space and every slot still in it, calling the release
  * hook once for each such slot (in ascending base_gfn order).  NULL is a
- * no-op.
+ * no-op.  Called from one of @p ms's own hooks or from inside a read-side
+ * section of the calling thread, it refuses (errno EDEADLK) and frees
+ * nothing, since the object is still in use on that thread.
  *
  * Locking: no other call on @p ms may be running or follow, and no reader
  * may be inside a read-side section of it.
@@ -251,7 +255,10 @@ MEMSLOTS_API void memslots_reader_unregister(struct memslots *ms);
 /**
  * Enters a read-side section and returns the active set.  The set and
  * every slot reached from it stay valid and unchanged until the matching
- * memslots_read_unlock().  Sections may nest.
+ * memslots_read_unlock().  Sections may nest.  Returns NULL, entering no
+ * section, when @p ms is NULL or, with the default RCU, when the calling
+ * thread is not registered (memslots_reader_register()); every lookup
+ * treats a NULL set as empty.
  *
  * Locking: lock-free (wait-free with the default RCU); the thread must be
  * registered.
