@@ -58,7 +58,6 @@ struct memslots {
 	struct memslots_ops ops; /* a copy; absent hooks are NULL */
 	void *opaque;
 	struct memslots_rcu rcu;
-	bool rcu_is_default;
 	unsigned int page_shift;
 	unsigned int max_slots;
 	uint64_t hva_limit;
@@ -143,7 +142,6 @@ static void ms_config_apply(struct memslots *ms, const struct memslots_config *c
 	ms->ops = cfg->ops ? *cfg->ops : no_ops;
 	ms->opaque = cfg->opaque;
 	ms->rcu = cfg->rcu ? *cfg->rcu : ms_rcu_urcu_memb;
-	ms->rcu_is_default = !cfg->rcu;
 	ms->hva_limit = cfg->hva_limit;
 }
 
@@ -871,9 +869,6 @@ MEMSLOTS_API void memslots_reader_unregister(struct memslots *ms)
 MEMSLOTS_API const struct memslots_set *memslots_read_lock(struct memslots *ms)
 {
 	if (ms_unlikely(!ms))
-		return NULL;
-	/* liburcu would take the lock but no grace period would wait for it. */
-	if (ms->rcu_is_default && ms_unlikely(!ms_rcu_urcu_registered()))
 		return NULL;
 	ms_tls_read_depth++;
 	ms->rcu.read_lock();

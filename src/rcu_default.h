@@ -5,11 +5,6 @@
 
 #include <memslots/memslots.h>
 
-#include <stdbool.h>
-
 extern const struct memslots_rcu ms_rcu_urcu_memb;
-
-/* Whether the calling thread is registered with the default RCU. */
-bool ms_rcu_urcu_registered(void);
 
 #endif /* MS_RCU_DEFAULT_H */

@@ -10,12 +10,18 @@
  * detected.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <time.h>
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <check.h>
+
+#include <urcu/urcu-memb.h>
 
 #include <memslots/memslots.h>
 
@@ -629,26 +635,143 @@ START_TEST(test_free_while_in_use)
 }
 END_TEST
 
-/* With the default RCU: no section on an unregistered thread, and no
- * unregistration from inside a section. */
-START_TEST(test_default_rcu_registration)
+/* ---- the default RCU and threads that forget to register or unregister ---------------- */
+
+struct section_thread {
+	struct memslots *ms;
+	atomic_int stage; /* 1: inside the section, 2: may leave it */
+};
+
+static void *reader_without_register(void *arg)
+{
+	struct section_thread *t = arg;
+	const struct memslots_set *set = memslots_read_lock(t->ms);
+
+	ck_assert_ptr_nonnull(set);
+	atomic_store(&t->stage, 1);
+	while (atomic_load(&t->stage) != 2)
+		sched_yield();
+	memslots_read_unlock(t->ms);
+	return NULL;
+}
+
+struct writer_thread {
+	struct memslots *ms;
+	atomic_int done;
+};
+
+static void *delete_slot_1(void *arg)
+{
+	struct writer_thread *w = arg;
+	struct memslots_region r = region(1, 0, 4);
+
+	r.memory_size = 0;
+	ck_assert_int_eq(memslots_set_region(w->ms, &r), 0);
+	atomic_store(&w->done, 1);
+	return NULL;
+}
+
+/*
+ * A thread that enters a section without registering is registered then:
+ * a writer's grace period waits for it (the delete cannot finish while the
+ * reader is inside).
+ */
+START_TEST(test_default_rcu_implicit_register)
+{
+	struct section_thread t = {.ms = memslots_new(NULL)};
+	struct writer_thread w = {.ms = t.ms};
+	struct memslots_region r = region(1, 0, 4);
+	pthread_t reader, writer;
+	struct timespec pause = {.tv_nsec = 200 * 1000 * 1000};
+
+	ck_assert_ptr_nonnull(t.ms);
+	ck_assert_int_eq(memslots_set_region(t.ms, &r), 0);
+	atomic_init(&t.stage, 0);
+	atomic_init(&w.done, 0);
+	ck_assert_int_eq(pthread_create(&reader, NULL, reader_without_register, &t), 0);
+	while (atomic_load(&t.stage) != 1)
+		sched_yield();
+	ck_assert_int_eq(pthread_create(&writer, NULL, delete_slot_1, &w), 0);
+	nanosleep(&pause, NULL);
+	ck_assert_int_eq(atomic_load(&w.done), 0); /* held by the reader */
+	atomic_store(&t.stage, 2);
+	pthread_join(reader, NULL);
+	pthread_join(writer, NULL);
+	ck_assert_int_eq(atomic_load(&w.done), 1);
+	memslots_free(t.ms);
+}
+END_TEST
+
+static void *register_and_exit(void *arg)
+{
+	struct memslots *ms = arg;
+
+	memslots_reader_register(ms);
+	memslots_read_unlock(ms);
+	memslots_read_lock(ms);
+	memslots_read_unlock(ms);
+	return NULL; /* still registered */
+}
+
+/* Threads that exit registered are unregistered: grace periods go on. */
+START_TEST(test_default_rcu_exit_registered)
 {
 	struct memslots *ms = memslots_new(NULL);
-	const struct memslots_set *set;
+	pthread_t th;
+	int i;
 
 	ck_assert_ptr_nonnull(ms);
-	ck_assert_ptr_null(memslots_read_lock(ms));
-	memslots_read_unlock(ms); /* matches nothing: ignored */
-	still_works(ms, 1);	  /* a writer is not stuck behind a phantom reader */
+	for (i = 0; i < 16; i++) {
+		ck_assert_int_eq(pthread_create(&th, NULL, register_and_exit, ms), 0);
+		pthread_join(th, NULL);
+	}
+	for (i = 0; i < 32; i++)
+		still_works(ms, (uint32_t)i);
+	memslots_free(ms);
+}
+END_TEST
+
+/* An application that uses liburcu's memb flavor itself registers its
+ * threads with liburcu; the library must leave that registration alone. */
+START_TEST(test_default_rcu_app_registered)
+{
+	struct memslots *ms = memslots_new(NULL);
+
+	ck_assert_ptr_nonnull(ms);
+	urcu_memb_register_thread();
+	memslots_reader_register(ms); /* liburcu would abort a second one */
+	ck_assert_ptr_nonnull(memslots_read_lock(ms));
+	memslots_read_unlock(ms);
+	memslots_reader_unregister(ms); /* must not unregister the app's */
+	ck_assert_ptr_nonnull(memslots_read_lock(ms));
+	memslots_read_unlock(ms);
+	urcu_memb_unregister_thread(); /* liburcu would abort if already done */
+	still_works(ms, 3);
+	memslots_free(ms);
+}
+END_TEST
+
+/* No unregistration from inside a section. */
+START_TEST(test_default_rcu_unregister_in_section)
+{
+	struct memslots *ms = memslots_new(NULL);
+	struct writer_thread w = {.ms = ms};
+	struct memslots_region r = region(1, 0, 4);
+	struct timespec pause = {.tv_nsec = 200 * 1000 * 1000};
+	pthread_t writer;
+
+	ck_assert_ptr_nonnull(ms);
+	ck_assert_int_eq(memslots_set_region(ms, &r), 0);
+	atomic_init(&w.done, 0);
 	memslots_reader_register(ms);
-	set = memslots_read_lock(ms);
-	ck_assert_ptr_nonnull(set);
-	memslots_reader_unregister(ms); /* refused inside the section */
+	ck_assert_ptr_nonnull(memslots_read_lock(ms));
+	memslots_reader_unregister(ms); /* refused: still a reader */
+	ck_assert_int_eq(pthread_create(&writer, NULL, delete_slot_1, &w), 0);
+	nanosleep(&pause, NULL);
+	ck_assert_int_eq(atomic_load(&w.done), 0);
 	memslots_read_unlock(ms);
-	ck_assert_ptr_nonnull(memslots_read_lock(ms)); /* so still registered */
-	memslots_read_unlock(ms);
+	pthread_join(writer, NULL);
 	memslots_reader_unregister(ms);
-	ck_assert_ptr_null(memslots_read_lock(ms));
 	memslots_free(ms);
 }
 END_TEST
@@ -678,7 +801,10 @@ static Suite *make_suite(void)
 	tc = tcase_create("lifetime_and_hooks");
 	tcase_add_test(tc, test_prepare_changes_slot);
 	tcase_add_test(tc, test_free_while_in_use);
-	tcase_add_test(tc, test_default_rcu_registration);
+	tcase_add_test(tc, test_default_rcu_implicit_register);
+	tcase_add_test(tc, test_default_rcu_exit_registered);
+	tcase_add_test(tc, test_default_rcu_unregister_in_section);
+	tcase_add_test(tc, test_default_rcu_app_registered);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("absurd_values");
 	tcase_add_test(tc, test_absurd_batch);

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include <urcu/urcu-memb.h>
+#include <urcu/static/urcu-memb.h> /* urcu_memb_reader.registered */
 
 #define MSARR_ALLOWED_FLAGS (MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY)
 /* Never a valid index check on its own: find_id also compares the slot id. */
@@ -72,13 +73,26 @@ static _Thread_local const struct msarr *msarr_in_writer;
 
 /* ---- default RCU: liburcu memb ------------------------------------------ */
 
+/*
+ * The tree engine in the same process may have registered this thread with
+ * liburcu already (it registers readers that forgot to): register only
+ * threads liburcu does not know, and unregister only those.
+ */
+static _Thread_local bool msarr_urcu_owned;
+
 static void msarr_urcu_register(void)
 {
+	if (URCU_TLS(urcu_memb_reader).registered)
+		return;
 	urcu_memb_register_thread();
+	msarr_urcu_owned = true;
 }
 
 static void msarr_urcu_unregister(void)
 {
+	if (!msarr_urcu_owned)
+		return;
+	msarr_urcu_owned = false;
 	urcu_memb_unregister_thread();
 }
 

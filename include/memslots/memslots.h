@@ -238,7 +238,9 @@ MEMSLOTS_API int memslots_apply(struct memslots *ms, const struct memslots_regio
 /**
  * Registers the calling thread as a reader (the configured RCU's
  * register_thread).  Call once per reader thread before its first
- * memslots_read_lock().
+ * memslots_read_lock().  With the default RCU, registrations are counted
+ * per thread (several objects may register the same thread), and a thread
+ * that exits still registered is unregistered by the library.
  *
  * Locking: none; not from inside a read-side section.
  */
@@ -256,9 +258,9 @@ MEMSLOTS_API void memslots_reader_unregister(struct memslots *ms);
  * Enters a read-side section and returns the active set.  The set and
  * every slot reached from it stay valid and unchanged until the matching
  * memslots_read_unlock().  Sections may nest.  Returns NULL, entering no
- * section, when @p ms is NULL or, with the default RCU, when the calling
- * thread is not registered (memslots_reader_register()); every lookup
- * treats a NULL set as empty.
+ * section, when @p ms is NULL; every lookup treats a NULL set as empty.
+ * With the default RCU, a thread that never called
+ * memslots_reader_register() is registered here, until it exits.
  *
  * Locking: lock-free (wait-free with the default RCU); the thread must be
  * registered.
