@@ -1020,7 +1020,7 @@ static const struct memslot *ms_hva_node_slot(const struct memslots_set *set,
 {
 	if (!n)
 		return NULL;
-	return &ms_container_of(n - set->idx, struct ms_slot, hva_node[0])->pub;
+	return &ms_slot_from_hva(n, set->idx)->pub;
 }
 
 MEMSLOTS_API const struct memslot *memslots_hva_range_first(const struct memslots_set *set,

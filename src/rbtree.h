@@ -38,18 +38,13 @@ struct ms_rb_root_cached {
 	struct ms_rb_node *leftmost;
 };
 
-#define MS_RB_ROOT        ((struct ms_rb_root){ NULL })
-#define MS_RB_ROOT_CACHED ((struct ms_rb_root_cached){ { NULL }, NULL })
+#define MS_RB_ROOT		       ((struct ms_rb_root){NULL})
+#define MS_RB_ROOT_CACHED	       ((struct ms_rb_root_cached){{NULL}, NULL})
 
 #define ms_rb_entry(ptr, type, member) ms_container_of(ptr, type, member)
-#define ms_rb_entry_safe(ptr, type, member)                                                        \
-	({                                                                                         \
-		__typeof__(ptr) ms__p = (ptr);                                                     \
-		ms__p ? ms_rb_entry(ms__p, type, member) : NULL;                                   \
-	})
 
-#define MS_RB_RED   0u
-#define MS_RB_BLACK 1u
+#define MS_RB_RED		       0u
+#define MS_RB_BLACK		       1u
 
 static inline struct ms_rb_node *ms_rb_parent(const struct ms_rb_node *n)
 {

@@ -83,6 +83,11 @@ static inline struct ms_slot *ms_slot_from_id(const struct ms_hnode *n, unsigned
 	return ms_container_of(l - idx, struct ms_slot, link[0]);
 }
 
+static inline struct ms_slot *ms_slot_from_hva(const struct ms_itree_node *n, unsigned int idx)
+{
+	return ms_container_of(n - idx, struct ms_slot, hva_node[0]);
+}
+
 /* One past the slot's last gfn; never wraps (the request checks forbid it). */
 static inline uint64_t ms_slot_end(const struct ms_slot *s)
 {
