@@ -135,6 +135,27 @@ int ms_hash_prepare_resize(const struct ms_hash *h, size_t count, bool grow_only
 	return 0;
 }
 
+/* Whether 2^@shift buckets hold @count elements within the load bound. */
+static bool ms_hash_fits(uint32_t shift, size_t count)
+{
+	return ((size_t)1 << shift) * MS_HASH_MAX_LOAD >= count;
+}
+
+int ms_hash_plan_growth(const struct ms_hash *h, size_t count, struct ms_hash_resize *plan)
+{
+	struct ms_hash_resize r;
+	int err;
+
+	if (ms_hash_fits(plan->buckets ? plan->shift : h->shift, count))
+		return 0;
+	err = ms_hash_prepare_resize(h, count, true, &r);
+	if (err)
+		return err;
+	ms_hash_cancel_resize(h, plan);
+	*plan = r;
+	return 0;
+}
+
 void ms_hash_commit_resize(struct ms_hash *h, struct ms_hash_resize *r)
 {
 	size_t i, n = ms_hash_buckets(h);

@@ -72,6 +72,14 @@ void ms_hash_replace(struct ms_hash *h, struct ms_hnode *old, struct ms_hnode *n
  */
 int ms_hash_prepare_resize(const struct ms_hash *h, size_t count, bool grow_only,
 			   struct ms_hash_resize *r);
+/*
+ * Plans growth for a table that is still in use: makes sure that @plan
+ * (empty, or filled by an earlier call for the same @h) holds a bucket
+ * array in which @count elements fit the load bound, unless @h's own
+ * array already does.  A plan that fits is kept; a smaller one is replaced.
+ * -ENOMEM leaves @plan as it was.  Install with ms_hash_commit_resize().
+ */
+int ms_hash_plan_growth(const struct ms_hash *h, size_t count, struct ms_hash_resize *plan);
 /* Moves every element into @r's buckets and frees the old ones. */
 void ms_hash_commit_resize(struct ms_hash *h, struct ms_hash_resize *r);
 /* Frees @r's buckets, if any. */
