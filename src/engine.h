@@ -60,6 +60,7 @@ struct ms_call {
 	struct ms_change *changes;
 	size_t nr_changes;
 	size_t nr_invalidating;	   /* DELETE and MOVE changes */
+	size_t nr_inserting;	   /* CREATE and MOVE changes */
 	uint64_t *named;	   /* bitmap of ids named so far (batches) */
 	struct ms_set_growth grow; /* for the set active at the start, installed once inactive */
 	size_t failed_index;

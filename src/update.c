@@ -8,11 +8,12 @@
  *     against the state as the earlier requests of the call leave it.  To
  *     get that evolving state for free, each valid change is applied at
  *     once to the inactive set, which no reader can see.  The slot copies
- *     the call will publish are allocated here, and so is the id hash
- *     growth of both sets: nothing after this step allocates.  Each change
- *     gets its prepare hook as soon as it is validated, so a call fails at
- *     the first request that would fail one by one; a failure aborts the
- *     prepared changes in reverse order and undoes the inactive set.
+ *     the call will publish are allocated here, and so are the id hash
+ *     growth and the gfn tree nodes of both sets: nothing after this step
+ *     allocates.  Each change gets its prepare hook as soon as it is
+ *     validated, so a call fails at the first request that would fail one
+ *     by one; a failure aborts the prepared changes in reverse order and
+ *     undoes the inactive set.
  *  2. invalidate (kvm_invalidate_memslot), only with deletes or moves:
  *     readers must first see the old state with those slots replaced by
  *     copies flagged INVALID.  The inactive set is put back to the old
@@ -54,15 +55,16 @@ struct ms_change_kind {
 	bool has_new;	  /* publishes a new slot object (all but DELETE) */
 	bool invalidates; /* readers first see the old slot INVALID (DELETE, MOVE) */
 	bool adds_id;	  /* one more id in the sets: their id hashes must hold it */
+	bool inserts;	  /* a gfn tree entry at a new base (CREATE, MOVE) */
 };
 
 static const struct ms_change_kind ms_change_kinds[] = {
 	/* kvm_create_memslot */
-	[MEMSLOTS_CREATE] = {.has_new = true, .adds_id = true},
+	[MEMSLOTS_CREATE] = {.has_new = true, .adds_id = true, .inserts = true},
 	/* kvm_delete_memslot */
 	[MEMSLOTS_DELETE] = {.invalidates = true},
 	/* kvm_move_memslot */
-	[MEMSLOTS_MOVE] = {.has_new = true, .invalidates = true},
+	[MEMSLOTS_MOVE] = {.has_new = true, .invalidates = true, .inserts = true},
 	/* kvm_update_flags_memslot */
 	[MEMSLOTS_FLAGS_ONLY] = {.has_new = true},
 };
@@ -334,6 +336,31 @@ static int ms_call_reserve(struct ms_call *call, size_t count)
 	return ms_set_plan_growth(call->active, count, &call->grow);
 }
 
+/*
+ * Puts aside the gfn tree nodes both sets need once @kind's change joins
+ * the call: each set's inserts are counted from now to the end of the call.
+ *
+ * The inactive set: this change's own insert, then at worst, for every
+ * change so far, either the rollback's re-insert of a deleted or moved
+ * slot, or the invalidate step's (the same re-inserts) followed by the
+ * final inserts of the creates and moves.  The published set is changed
+ * once, after publication: the creates' and moves' inserts.  Flags-only
+ * changes replace in place and need nothing.
+ */
+static int ms_call_reserve_nodes(struct ms_call *call, const struct ms_change_kind *kind)
+{
+	size_t inserting = call->nr_inserting + kind->inserts;
+	size_t invalidating = call->nr_invalidating + kind->invalidates;
+	int err;
+
+	if (!kind->inserts && !kind->invalidates)
+		return 0;
+	err = ms_set_reserve_inserts(call->inactive, kind->inserts + invalidating + inserting);
+	if (err || !kind->inserts)
+		return err;
+	return ms_set_reserve_inserts(call->active, inserting);
+}
+
 /* Allocates what publishing @c will need (the memory half of KVM's
  * kvm_prepare_memory_region()). */
 static int ms_change_alloc(struct ms_call *call, const struct ms_req *req, struct ms_change *c)
@@ -347,6 +374,9 @@ static int ms_change_alloc(struct ms_call *call, const struct ms_req *req, struc
 		if (err)
 			return err;
 	}
+	err = ms_call_reserve_nodes(call, kind);
+	if (err)
+		return err;
 	if (kind->has_new) {
 		/* new->priv starts as NULL for CREATE and as old->priv otherwise. */
 		c->new = ms_slot_new(ms, req, c->old ? c->old->pub.priv : NULL);
@@ -398,6 +428,8 @@ static int ms_call_validate_one(struct ms_call *call, const struct memslots_regi
 	ms_change_apply(call->inactive, c);
 	if (c->invalid)
 		call->nr_invalidating++;
+	if (ms_change_kinds[c->type].inserts)
+		call->nr_inserting++;
 	call->nr_changes++;
 	return 0;
 }
@@ -556,5 +588,7 @@ int ms_set_memslots(struct ms_call *call, const struct memslots_region *r, size_
 		ms_call_commit(call);
 	}
 	ms_set_settle(call->inactive);
+	/* Readers never look at a tree's reserve: trim the published set's too. */
+	ms_set_trim_reserve(call->active);
 	return err;
 }

@@ -3,7 +3,7 @@
  * Property tests of the gfn B+tree against a brute-force model: a sorted
  * array of (key, end, value).  Random inserts (colliding ones included),
  * removes, replaces, bulk builds, reserves and trims; after every change the
- * whole structure goes through the independent checker (btree_check.c) and
+ * whole structure goes through the independent checker (src/btree_check.c) and
  * is compared entry by entry with the model, and random lookups, neighbour
  * searches, seeks, range walks and overlap queries are compared with brute
  * force.  Then the reserve: allocation failure at every allocation site,
@@ -344,7 +344,7 @@ static void run_random(const struct random_cfg *cfg)
 		}
 		/* Whole-structure checks are O(n): every step below 4096 entries. */
 		if (m.n < 4096 || op % 61 == 0)
-			REQUIRE_CHECK(btree_check_model(&t, m.v, m.n));
+			REQUIRE_CHECK(ms_btree_check_model(&t, m.v, m.n));
 		for (int q = 0; q < 4; q++) {
 			uint64_t g = draw_gfn(&r, cfg, &m), h = draw_gfn(&r, cfg, &m);
 			const void *ignore = m.n ? m.v[tu_rng_below(&r, m.n)].val : NULL;
@@ -365,7 +365,7 @@ static void run_random(const struct random_cfg *cfg)
 		REQUIRE(ms_btree_remove(&t, m.v[i].key, NULL) == 0);
 		model_remove_at(&m, i);
 		if (m.n < 4096 || m.n % 61 == 0)
-			REQUIRE_CHECK(btree_check_model(&t, m.v, m.n));
+			REQUIRE_CHECK(ms_btree_check_model(&t, m.v, m.n));
 	}
 	REQUIRE(t.root == NULL && t.nr_nodes == 0);
 	ms_btree_destroy(&t);
@@ -438,7 +438,7 @@ START_TEST(build_every_size)
 		for (size_t i = 0; i < n; i++)
 			model_insert(&m, 10 * i + 5, 10 * i + 5 + 1 + i % 9, model_new_val(&m));
 		REQUIRE(ms_btree_build(&t, m.v, m.n) == 0);
-		REQUIRE_CHECK(btree_check_model(&t, m.v, m.n));
+		REQUIRE_CHECK(ms_btree_check_model(&t, m.v, m.n));
 		REQUIRE(t.nr_nodes == ms_btree_build_nodes(n));
 		for (int k = 0; k < 3 && m.n; k++) {
 			size_t i = tu_rng_below(&r, m.n);
@@ -447,17 +447,17 @@ START_TEST(build_every_size)
 
 			REQUIRE(ms_btree_remove(&t, key, NULL) == 0);
 			model_remove_at(&m, i);
-			REQUIRE_CHECK(btree_check_model(&t, m.v, m.n));
+			REQUIRE_CHECK(ms_btree_check_model(&t, m.v, m.n));
 			REQUIRE(ms_btree_insert(&t, key, end, val) == 0);
 			model_insert(&m, key, end, val);
-			REQUIRE_CHECK(btree_check_model(&t, m.v, m.n));
+			REQUIRE_CHECK(ms_btree_check_model(&t, m.v, m.n));
 			if (model_collides(&m, key + 9, key + 10)) {
 				REQUIRE(ms_btree_insert(&t, key + 9, key + 10, val) == -EEXIST);
 				continue;
 			}
 			REQUIRE(ms_btree_insert(&t, key + 9, key + 10, val) == 0);
 			model_insert(&m, key + 9, key + 10, val);
-			REQUIRE_CHECK(btree_check_model(&t, m.v, m.n));
+			REQUIRE_CHECK(ms_btree_check_model(&t, m.v, m.n));
 		}
 	}
 	ms_btree_destroy(&t);
@@ -519,7 +519,7 @@ static void run_reserve_covers(uint64_t seed, size_t n0, size_t k, bool full, un
 		model_insert(&m, key, key + 1, NULL);
 		done++;
 	}
-	REQUIRE_CHECK(btree_check_model(&t, m.v, m.n));
+	REQUIRE_CHECK(ms_btree_check_model(&t, m.v, m.n));
 	REQUIRE(cnt.calls == calls); /* not even an attempt */
 	cnt.fail_at = 0;
 	ms_btree_destroy(&t);
@@ -557,7 +557,7 @@ START_TEST(insert_allocates_on_demand)
 		REQUIRE(ms_btree_insert(&t, i * 3, i * 3 + 2, NULL) == 0);
 	REQUIRE(t.pool_count == 0);
 	REQUIRE(cnt.live == t.nr_nodes);
-	REQUIRE_CHECK(btree_check(&t));
+	REQUIRE_CHECK(ms_btree_check(&t));
 	ms_btree_destroy(&t);
 	REQUIRE(cnt.live == 0);
 }
@@ -588,7 +588,7 @@ static void fail_each(struct ms_btree *t, const struct model *m, struct tu_alloc
 		REQUIRE(err == -ENOMEM);
 		REQUIRE(cnt->live == live && t->pool_count == pool);
 		REQUIRE(t->nr_nodes == nodes && t->root == root && t->count == count);
-		REQUIRE_CHECK(btree_check(t));
+		REQUIRE_CHECK(ms_btree_check(t));
 	}
 	REQUIRE(k > 1 || arg == 0);
 }
@@ -640,13 +640,13 @@ START_TEST(alloc_failure_everywhere)
 	fail_each(&t, &big, &cnt, call_reserve_build, big.n);
 	ms_btree_trim(&t, 0);
 	fail_each(&t, &big, &cnt, call_build, big.n);
-	REQUIRE_CHECK(btree_check_model(&t, big.v, big.n));
+	REQUIRE_CHECK(ms_btree_check_model(&t, big.v, big.n));
 	fail_each(&t, &big, &cnt, call_reserve, 300);
 	ms_btree_trim(&t, 0);
 	/* An insert into a full path needs a node per level and a new root. */
 	fail_each(&t, &big, &cnt, call_insert, 4 * 2999 + 3);
 	model_insert(&big, 4 * 2999 + 3, 4 * 2999 + 4, NULL);
-	REQUIRE_CHECK(btree_check_model(&t, big.v, big.n));
+	REQUIRE_CHECK(ms_btree_check_model(&t, big.v, big.n));
 	/* A smaller build reuses nodes and needs none. */
 	ms_btree_trim(&t, 0);
 	cnt.fail_at = cnt.calls + 1;
@@ -670,7 +670,7 @@ START_TEST(empty_tree)
 	void *below = (void *)1, *above = (void *)1;
 
 	ms_btree_init(&t, &ms_alloc_libc);
-	REQUIRE_CHECK(btree_check(&t));
+	REQUIRE_CHECK(ms_btree_check(&t));
 	ck_assert_ptr_null(ms_btree_lookup(&t, 0));
 	ck_assert_ptr_null(ms_btree_lookup(&t, UINT64_MAX));
 	ck_assert_ptr_null(ms_btree_search(&t, 5, &below, &above));
@@ -716,7 +716,7 @@ START_TEST(bad_input)
 	ck_assert_int_eq(ms_btree_insert(&t, 30, 31, NULL), 0);
 	ck_assert_int_eq(ms_btree_remove(&t, 11, NULL), -ENOENT);
 	ck_assert_int_eq(ms_btree_remove(&t, UINT64_MAX, NULL), -ENOENT);
-	REQUIRE_CHECK(btree_check(&t));
+	REQUIRE_CHECK(ms_btree_check(&t));
 	ms_btree_destroy(&t);
 }
 END_TEST
@@ -733,7 +733,7 @@ START_TEST(top_of_range)
 		ck_assert_int_eq(
 			ms_btree_insert(&t, UINT64_MAX - 2 * i, UINT64_MAX - 2 * i + 1, &a), 0);
 	ck_assert_int_eq(ms_btree_insert(&t, UINT64_MAX - 1, UINT64_MAX, &b), 0);
-	REQUIRE_CHECK(btree_check(&t));
+	REQUIRE_CHECK(ms_btree_check(&t));
 	ck_assert_ptr_eq(ms_btree_lookup(&t, UINT64_MAX - 1), &b);
 	ck_assert_ptr_null(ms_btree_lookup(&t, UINT64_MAX));
 	ck_assert_ptr_eq(ms_btree_lookup(&t, UINT64_MAX - 2), &a);

@@ -268,7 +268,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		fa.fail = false;
 		{
-			const char *why = btree_check_model(&t, model, nmodel);
+			const char *why = ms_btree_check_model(&t, model, nmodel);
 
 			if (why)
 				fz_fail(__FILE__, __LINE__, why);

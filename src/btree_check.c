@@ -11,6 +11,7 @@ struct btree_walk {
 	bool have_prev;
 	uint64_t prev_end; /* end of the entry before, in key order */
 	size_t entries, nodes;
+	bool with_pool; /* the pool is the writer's: only on an unpublished tree */
 	char msg[160];
 };
 
@@ -147,9 +148,11 @@ static const char *check_walk(const struct ms_btree *t, struct btree_walk *w)
 	uint64_t min;
 
 	w->t = t;
-	err = check_pool(w);
-	if (err)
-		return err;
+	if (w->with_pool) {
+		err = check_pool(w);
+		if (err)
+			return err;
+	}
 	if (!t->root) {
 		if (t->height || t->count || t->nr_nodes)
 			FAIL(w, "empty tree: height %u count %zu nodes %zu", t->height, t->count,
@@ -175,41 +178,48 @@ static const char *check_walk(const struct ms_btree *t, struct btree_walk *w)
 	return NULL;
 }
 
-const char *btree_check(const struct ms_btree *t)
-{
-	static struct btree_walk w;
+/* Per thread: readers may check published trees concurrently. */
+static _Thread_local struct btree_walk ms_btree_walk;
 
-	w = (struct btree_walk){0};
-	return check_walk(t, &w);
+const char *ms_btree_check_shape(const struct ms_btree *t)
+{
+	ms_btree_walk = (struct btree_walk){0};
+	return check_walk(t, &ms_btree_walk);
 }
 
-const char *btree_check_model(const struct ms_btree *t, const struct ms_btree_entry *model,
-			      size_t n)
+const char *ms_btree_check(const struct ms_btree *t)
 {
-	static struct btree_walk w;
+	ms_btree_walk = (struct btree_walk){.with_pool = true};
+	return check_walk(t, &ms_btree_walk);
+}
+
+const char *ms_btree_check_model(const struct ms_btree *t, const struct ms_btree_entry *model,
+				 size_t n)
+{
+	struct btree_walk *wp = &ms_btree_walk;
 	struct ms_btree_cursor c;
 	const char *err;
 	size_t i = 0;
 
-	w = (struct btree_walk){0};
-	err = check_walk(t, &w);
+	*wp = (struct btree_walk){.with_pool = true};
+	err = check_walk(t, wp);
 	if (err)
 		return err;
 	if (t->count != n)
-		FAIL(&w, "tree holds %zu entries, the model %zu", t->count, n);
+		FAIL(wp, "tree holds %zu entries, the model %zu", t->count, n);
 	for (ms_btree_first(t, &c); ms_btree_cursor_valid(&c); ms_btree_cursor_next(&c), i++) {
 		if (i >= n)
-			FAIL(&w, "the walk goes past the model's %zu entries", n);
+			FAIL(wp, "the walk goes past the model's %zu entries", n);
 		if (ms_btree_cursor_key(&c) != model[i].key ||
 		    ms_btree_cursor_end(&c) != model[i].end ||
 		    ms_btree_cursor_val(&c) != model[i].val)
-			FAIL(&w, "entry %zu: [%#llx, %#llx) %p, the model [%#llx, %#llx) %p", i,
+			FAIL(wp, "entry %zu: [%#llx, %#llx) %p, the model [%#llx, %#llx) %p", i,
 			     (unsigned long long)ms_btree_cursor_key(&c),
 			     (unsigned long long)ms_btree_cursor_end(&c), ms_btree_cursor_val(&c),
 			     (unsigned long long)model[i].key, (unsigned long long)model[i].end,
 			     model[i].val);
 	}
 	if (i != n)
-		FAIL(&w, "the walk stops after %zu of %zu entries", i, n);
+		FAIL(wp, "the walk stops after %zu of %zu entries", i, n);
 	return NULL;
 }

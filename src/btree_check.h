@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * An independent checker of the gfn B+tree's invariants (src/btree.h), for
- * the unit tests and the fuzz target.  It uses no test framework: each
- * function returns NULL when all holds, else a description of the first
- * violation found.
+ * A checker of the gfn B+tree's invariants (btree.h), written apart from
+ * the tree's own code, for the unit tests, the fuzz target and the set
+ * validator.  Each function returns NULL when all holds, else a
+ * description of the first violation found, in a per-thread buffer that
+ * the thread's next check overwrites.  Reader: may check a published tree
+ * (ms_btree_check_shape only; the pool is the writer's).
  */
 #ifndef MS_BTREE_CHECK_H
 #define MS_BTREE_CHECK_H
@@ -20,11 +22,13 @@
  * unused slots cleared, the leaf chain equal to the in-order leaves and
  * ending in NULL, node alignment, the entry, node and pool counts.
  */
-const char *btree_check(const struct ms_btree *t);
+const char *ms_btree_check(const struct ms_btree *t);
+/* As ms_btree_check(), the pool left out: for a published tree. */
+const char *ms_btree_check_shape(const struct ms_btree *t);
 
 /* As btree_check(), and the entries, walked with the cursor, are exactly
  * @model (sorted by key). */
-const char *btree_check_model(const struct ms_btree *t, const struct ms_btree_entry *model,
-			      size_t n);
+const char *ms_btree_check_model(const struct ms_btree *t, const struct ms_btree_entry *model,
+				 size_t n);
 
 #endif /* MS_BTREE_CHECK_H */
