@@ -32,6 +32,7 @@ struct memslots {
 	pthread_mutex_t lock; /* serializes writers */
 	uint64_t generation;  /* of the last set published */
 	struct ms_alloc alloc;
+	struct ms_slot_cache slot_cache; /* retired slot objects for reuse */
 	struct memslots_ops ops; /* a copy; absent hooks are NULL */
 	void *opaque;
 	struct memslots_rcu rcu;
@@ -64,6 +65,9 @@ struct ms_call {
 	uint64_t *named;	   /* bitmap of ids named so far (batches) */
 	struct ms_set_growth grow; /* for the set active at the start, installed once inactive */
 	size_t failed_index;
+	/* What the call found kept aside, restored when it fails: a failed
+	 * call leaves the memory it found. */
+	size_t kept_slots, kept_nodes[2];
 };
 
 /*

@@ -130,6 +130,7 @@ MEMSLOTS_API void memslots_free(struct memslots *ms)
 		ms_hooks_leave(prev);
 	}
 	ms_set_free_slots(set, &ms->alloc);
+	ms_slot_cache_trim(&ms->slot_cache, &ms->alloc, 0);
 	ms_set_destroy(&ms->sets[0]);
 	ms_set_destroy(&ms->sets[1]);
 	pthread_mutex_destroy(&ms->lock);

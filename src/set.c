@@ -19,13 +19,14 @@ int ms_set_init(struct memslots_set *set, unsigned int idx, unsigned int page_sh
 	set->idx = idx;
 	set->page_shift = page_shift;
 	atomic_init(&set->last_used, NULL);
-	return ms_hash_init(&set->id_hash, alloc);
+	ms_idtab_init(&set->ids, alloc);
+	return 0;
 }
 
 void ms_set_destroy(struct memslots_set *set)
 {
 	ms_btree_destroy(&set->gfn_tree);
-	ms_hash_destroy(&set->id_hash);
+	ms_idtab_destroy(&set->ids);
 }
 
 /*
@@ -67,7 +68,7 @@ void ms_set_insert(struct memslots_set *set, struct ms_slot *slot)
 	hn->start = slot->pub.userspace_addr;
 	hn->last = ms_slot_hva_last(slot, set->page_shift);
 	ms_itree_insert(hn, &set->hva_tree);
-	ms_hash_add(&set->id_hash, ms_slot_id(slot, set->idx), slot->pub.id);
+	ms_idtab_set(&set->ids, slot->pub.id, slot);
 	set->count++;
 	set->nr_pages += slot->pub.npages;
 }
@@ -77,7 +78,7 @@ void ms_set_remove(struct memslots_set *set, struct ms_slot *slot)
 	ms_set_drop_last_used(set, slot);
 	ms_btree_remove(&set->gfn_tree, slot->pub.base_gfn, NULL);
 	ms_itree_remove(&slot->hva_node[set->idx], &set->hva_tree);
-	ms_hash_del(&set->id_hash, ms_slot_id(slot, set->idx));
+	ms_idtab_clear(&set->ids, slot->pub.id);
 	set->count--;
 	set->nr_pages -= slot->pub.npages;
 }
@@ -91,7 +92,7 @@ void ms_set_replace(struct memslots_set *set, struct ms_slot *old, struct ms_slo
 	new->hva_node[i].start = old->hva_node[i].start;
 	new->hva_node[i].last = old->hva_node[i].last;
 	ms_itree_replace(&old->hva_node[i], &new->hva_node[i], &set->hva_tree);
-	ms_hash_replace(&set->id_hash, ms_slot_id(old, i), ms_slot_id(new, i));
+	ms_idtab_replace(&set->ids, old->pub.id, new);
 }
 
 bool ms_set_overlaps(const struct memslots_set *set, uint64_t gfn, uint64_t npages,
@@ -111,31 +112,31 @@ void ms_set_trim_reserve(struct memslots_set *set)
 	ms_btree_trim(&set->gfn_tree, set->gfn_tree.height + 1);
 }
 
-int ms_set_reserve(struct memslots_set *set, size_t count)
+int ms_set_reserve(struct memslots_set *set, uint16_t id)
 {
-	return ms_hash_reserve(&set->id_hash, count);
+	return ms_idtab_reserve(&set->ids, id);
 }
 
-int ms_set_plan_growth(const struct memslots_set *set, size_t count, struct ms_set_growth *g)
+int ms_set_plan_growth(const struct memslots_set *set, uint16_t id, struct ms_set_growth *g)
 {
-	return ms_hash_plan_growth(&set->id_hash, count, &g->id_hash);
+	return ms_idtab_plan(&set->ids, id, &g->ids);
 }
 
 void ms_set_commit_growth(struct memslots_set *set, struct ms_set_growth *g)
 {
-	ms_hash_commit_resize(&set->id_hash, &g->id_hash);
+	ms_idtab_commit(&set->ids, &g->ids);
 }
 
 void ms_set_cancel_growth(const struct memslots_set *set, struct ms_set_growth *g)
 {
-	ms_hash_cancel_resize(&set->id_hash, &g->id_hash);
+	ms_idtab_cancel(&set->ids, &g->ids);
 }
 
 void ms_set_settle(struct memslots_set *set)
 {
 	ms_set_forget_last_used(set);
 	ms_set_trim_reserve(set);
-	ms_hash_shrink(&set->id_hash);
+	ms_idtab_shrink(&set->ids);
 }
 
 /* The slots only: the tree's nodes go with ms_set_destroy(). */
@@ -174,8 +175,6 @@ static const char *ms_set_check_slot(const struct memslots_set *set, struct ms_s
 	if (h->start != slot->pub.userspace_addr ||
 	    h->last != slot->pub.userspace_addr + (slot->pub.npages << set->page_shift) - 1)
 		return "an hva node's interval differs from the slot's host range";
-	if (ms_slot_id(slot, set->idx)->key != slot->pub.id)
-		return "an id node's key differs from the slot's id";
 	if (ms_set_find_id(set, slot->pub.id) != slot)
 		return "a slot of the gfn tree is not found by its id";
 	return NULL;
@@ -206,12 +205,11 @@ int ms_set_validate(const struct memslots_set *set, const char **reason)
 	n_gfn = ms_btree_count(&set->gfn_tree);
 	if (ms_itree_validate(&set->hva_tree, &n_hva))
 		return ms_set_fail(reason, "the hva tree breaks an interval-tree invariant");
-	if (ms_hash_validate(&set->id_hash))
-		return ms_set_fail(reason, "the id hash breaks an invariant");
-	if (n_gfn != set->count || n_hva != set->count || set->id_hash.count != set->count)
+	why = ms_idtab_check(&set->ids);
+	if (why)
+		return ms_set_fail(reason, why);
+	if (n_gfn != set->count || n_hva != set->count || set->ids.count != set->count)
 		return ms_set_fail(reason, "a structure's node count differs from the set's count");
-	if (set->count > ms_hash_buckets(&set->id_hash) * MS_HASH_MAX_LOAD)
-		return ms_set_fail(reason, "the id hash is over its load bound");
 	for (ms_btree_first(&set->gfn_tree, &c); ms_btree_cursor_valid(&c);
 	     prev = slot, ms_btree_cursor_next(&c)) {
 		slot = ms_btree_cursor_val(&c);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One memslot set: a gfn B+tree (btree.h), an hva interval tree, an id
- * hash, counters and a last-used-slot cache.  A struct memslots owns two;
- * slots are linked into set i's hva tree and id hash through their
- * hva_node[i] and id[i] members, and each set's B+tree has its own nodes
- * pointing at the slots.
+ * table (idtable.h), counters and a last-used-slot cache.  A struct
+ * memslots owns two; slots are linked into set i's hva tree through their
+ * hva_node[i] members, and each set's B+tree and id table have their own
+ * memory pointing at the slots.
  *
  * Concurrency: a set is either published (active: readers walk it, nobody
  * changes it, except readers updating last_used atomically) or inactive
@@ -22,19 +22,19 @@
 
 #include "alloc.h"
 #include "btree.h"
-#include "idhash.h"
+#include "idtable.h"
 #include "interval_tree.h"
 #include "slot.h"
 
 struct memslots_set {
 	struct ms_btree gfn_tree;	   /* base_gfn -> slot; ranges never overlap */
 	struct ms_rb_root_cached hva_tree; /* by [hva, hva_last]; may overlap */
-	struct ms_hash id_hash;		   /* by id */
 	uint64_t generation;		   /* set when published; never 0 once published */
 	uint64_t nr_pages;
 	size_t count;
 	unsigned int idx;	 /* which node[] of a slot belongs to this set */
 	unsigned int page_shift; /* copied from the config, for readers */
+	struct ms_idtab ids;	 /* by id */
 	/*
 	 * Readers store to last_used on every miss: keep it a cache line away
 	 * from the read-mostly fields above so those are not bounced between
@@ -49,8 +49,8 @@ int ms_set_init(struct memslots_set *set, unsigned int idx, unsigned int page_sh
 void ms_set_destroy(struct memslots_set *set);
 
 /* Changes (inactive set only).  Insert and remove never allocate: inserts
- * take their B+tree nodes from what ms_set_reserve_inserts() put aside,
- * and the id hash may exceed its load bound until ms_hash_* resizes it. */
+ * take their B+tree nodes from what ms_set_reserve_inserts() put aside and
+ * their id table chunk from ms_set_reserve(). */
 void ms_set_insert(struct memslots_set *set, struct ms_slot *slot);
 void ms_set_remove(struct memslots_set *set, struct ms_slot *slot);
 /* @new takes @old's place: same base_gfn, npages, userspace_addr and id. */
@@ -66,7 +66,7 @@ void ms_set_forget_last_used(struct memslots_set *set);
  * (ms_set_commit_growth) or thrown away (ms_set_cancel_growth).
  */
 struct ms_set_growth {
-	struct ms_hash_resize id_hash;
+	struct ms_idtab_plan ids;
 };
 
 /*
@@ -79,11 +79,11 @@ int ms_set_reserve_inserts(struct memslots_set *set, size_t nr_inserts);
 /* Gives back the put-aside nodes an insert no longer needs (any set). */
 void ms_set_trim_reserve(struct memslots_set *set);
 
-/* Grows @set (inactive) so that @count slots fit; -ENOMEM, set unchanged. */
-int ms_set_reserve(struct memslots_set *set, size_t count);
-/* Makes @g hold what @set needs to take @count slots; keeps a plan that is
- * big enough already; -ENOMEM with @g as it was. */
-int ms_set_plan_growth(const struct memslots_set *set, size_t count, struct ms_set_growth *g);
+/* Grows @set (inactive) so that a slot of @id fits; -ENOMEM, set unchanged. */
+int ms_set_reserve(struct memslots_set *set, uint16_t id);
+/* Makes @g hold what @set needs to take a slot of @id as well; -ENOMEM
+ * with @g as it was. */
+int ms_set_plan_growth(const struct memslots_set *set, uint16_t id, struct ms_set_growth *g);
 /* Installs @g into @set, now inactive; then @g is empty.  Cannot fail. */
 void ms_set_commit_growth(struct memslots_set *set, struct ms_set_growth *g);
 void ms_set_cancel_growth(const struct memslots_set *set, struct ms_set_growth *g);
@@ -99,10 +99,10 @@ void ms_set_free_slots(struct memslots_set *set, const struct ms_alloc *alloc);
 
 /*
  * Checks every invariant of @set: each slot present in the gfn tree, the
- * hva tree and the id hash with matching keys, the counts and the page
+ * hva tree and the id table with matching keys, the counts and the page
  * total, the B+tree's and the interval tree's invariants, no two gfn ranges
- * overlapping, the id hash within its load bound, and last_used being a
- * slot of the set.  0 or -EINVAL with *@reason (if not NULL) saying what
+ * overlapping, the id table's counts, and last_used being a slot of the
+ * set.  0 or -EINVAL with *@reason (if not NULL) saying what
  * is wrong.  O(n); reads only (a published set may be checked).
  */
 int ms_set_validate(const struct memslots_set *set, const char **reason);
@@ -114,9 +114,7 @@ int ms_set_validate(const struct memslots_set *set, const char **reason);
 
 static inline struct ms_slot *ms_set_find_id(const struct memslots_set *set, uint32_t id)
 {
-	struct ms_hnode *n = ms_hash_find_inline(&set->id_hash, id);
-
-	return n ? ms_slot_from_id(n, set->idx) : NULL;
+	return ms_idtab_find(&set->ids, (uint16_t)id);
 }
 
 /* The slot holding @gfn, or NULL: the readers' hot path. */

@@ -17,3 +17,35 @@ void ms_slot_free(const struct ms_alloc *a, struct ms_slot *s)
 	if (s)
 		ms_free(a, s);
 }
+
+struct ms_slot *ms_slot_get(struct ms_slot_cache *c, const struct ms_alloc *a)
+{
+	struct ms_slot *s = c->head;
+
+	if (!s)
+		return ms_slot_alloc(a);
+	memcpy(&c->head, s, sizeof(c->head));
+	c->count--;
+	memset(s, 0, sizeof(*s));
+	return s;
+}
+
+void ms_slot_put(struct ms_slot_cache *c, struct ms_slot *s)
+{
+	if (!s)
+		return;
+	memcpy(s, &c->head, sizeof(c->head));
+	c->head = s;
+	c->count++;
+}
+
+void ms_slot_cache_trim(struct ms_slot_cache *c, const struct ms_alloc *a, size_t keep)
+{
+	while (c->count > keep) {
+		struct ms_slot *s = c->head;
+
+		memcpy(&c->head, s, sizeof(c->head));
+		c->count--;
+		ms_slot_free(a, s);
+	}
+}

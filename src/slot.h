@@ -4,9 +4,11 @@
  * per set for each per-set structure that links through the slot (the
  * scalable-memslots "node[2]"), so that one slot object can sit in both
  * sets at once and each set can be changed without touching the other's
- * linkage.  The gfn index is not among them: it is a B+tree per set
- * (btree.h) whose leaves hold each slot's base gfn, end gfn and pointer,
- * so a gfn lookup decides hit or miss without reading the slot at all.
+ * linkage.  Only the hva interval tree links through the slot.  The gfn
+ * index is a B+tree per set (btree.h) whose leaves hold each slot's base
+ * gfn, end gfn and pointer, so a gfn lookup decides hit or miss without
+ * reading the slot at all; the id index is a table of slot pointers
+ * (idtable.h).
  *
  * Layout: the public fields come first.  The last-used and per-thread
  * cache checks read base_gfn and npages through the pointer they just
@@ -15,8 +17,7 @@
  * one line, the one its caller reads next anyway.
  *
  *   pub      0..39    struct memslot
- *   id       40..71   one id-hash node per set
- *   hva_node 72..167  one interval-tree node per set
+ *   hva_node 40..135  one interval-tree node per set
  */
 #ifndef MS_SLOT_H
 #define MS_SLOT_H
@@ -27,28 +28,16 @@
 
 #include "alloc.h"
 #include "compiler.h"
-#include "idhash.h"
 #include "interval_tree.h"
 
 struct ms_slot {
 	struct memslot pub;
-	struct ms_hnode id[2];
 	struct ms_itree_node hva_node[2];
 };
 
 static inline struct ms_slot *ms_slot_of(const struct memslot *pub)
 {
 	return ms_container_of(pub, struct ms_slot, pub);
-}
-
-static inline struct ms_hnode *ms_slot_id(struct ms_slot *s, unsigned int idx)
-{
-	return &s->id[idx];
-}
-
-static inline struct ms_slot *ms_slot_from_id(const struct ms_hnode *n, unsigned int idx)
-{
-	return ms_container_of(n - idx, struct ms_slot, id[0]);
 }
 
 static inline struct ms_slot *ms_slot_from_hva(const struct ms_itree_node *n, unsigned int idx)
@@ -70,5 +59,28 @@ static inline int ms_slot_holds(const struct ms_slot *s, uint64_t gfn)
 /* A zeroed slot; NULL when memory runs out. */
 struct ms_slot *ms_slot_alloc(const struct ms_alloc *a);
 void ms_slot_free(const struct ms_alloc *a, struct ms_slot *s);
+
+/*
+ * Slot objects a writer call retired, kept for the next calls' copies.  A
+ * batch that changes most slots (dirty logging switched on for all at
+ * migration start) retires as many objects as it allocates: taking them
+ * from here rather than from the allocator saves a malloc, a free and, for
+ * memory the allocator hands out fresh, a page fault per slot.  The writer
+ * trims it after every call to at most the live slot count, so it costs at
+ * most one more object per live slot, and only after a call that replaced
+ * them; memslots_free() empties it.  Writer only (under the writer lock);
+ * a retired slot is one no reader can reach any more.
+ */
+struct ms_slot_cache {
+	struct ms_slot *head; /* linked through their first word */
+	size_t count;
+};
+
+/* A zeroed slot, recycled when one is at hand; NULL when memory runs out. */
+struct ms_slot *ms_slot_get(struct ms_slot_cache *c, const struct ms_alloc *a);
+/* Retires @s (may be NULL) into the cache. */
+void ms_slot_put(struct ms_slot_cache *c, struct ms_slot *s);
+/* Frees cached slots until at most @keep remain. */
+void ms_slot_cache_trim(struct ms_slot_cache *c, const struct ms_alloc *a, size_t keep);
 
 #endif /* MS_SLOT_H */

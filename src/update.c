@@ -8,8 +8,8 @@
  *     against the state as the earlier requests of the call leave it.  To
  *     get that evolving state for free, each valid change is applied at
  *     once to the inactive set, which no reader can see.  The slot copies
- *     the call will publish are allocated here, and so are the id hash
- *     growth and the gfn tree nodes of both sets: nothing after this step
+ *     the call will publish are allocated here, and so are the id table
+ *     chunks and the gfn tree nodes of both sets: nothing after this step
  *     allocates.  Each change gets its prepare hook as soon as it is
  *     validated, so a call fails at the first request that would fail one
  *     by one; a failure aborts the prepared changes in reverse order and
@@ -54,7 +54,7 @@ struct ms_req {
 struct ms_change_kind {
 	bool has_new;	  /* publishes a new slot object (all but DELETE) */
 	bool invalidates; /* readers first see the old slot INVALID (DELETE, MOVE) */
-	bool adds_id;	  /* one more id in the sets: their id hashes must hold it */
+	bool adds_id;	  /* one more id in the sets: their id tables must hold it */
 	bool inserts;	  /* a gfn tree entry at a new base (CREATE, MOVE) */
 };
 
@@ -291,7 +291,7 @@ static void ms_call_undo_all(struct ms_call *call)
 
 static struct ms_slot *ms_slot_new(struct memslots *ms, const struct ms_req *req, void *priv)
 {
-	struct ms_slot *s = ms_slot_alloc(&ms->alloc);
+	struct ms_slot *s = ms_slot_get(&ms->slot_cache, &ms->alloc);
 
 	if (!s)
 		return NULL;
@@ -306,7 +306,7 @@ static struct ms_slot *ms_slot_new(struct memslots *ms, const struct ms_req *req
 
 static struct ms_slot *ms_slot_dup_invalid(struct memslots *ms, const struct ms_slot *old)
 {
-	struct ms_slot *s = ms_slot_alloc(&ms->alloc);
+	struct ms_slot *s = ms_slot_get(&ms->slot_cache, &ms->alloc);
 
 	if (!s)
 		return NULL;
@@ -317,8 +317,8 @@ static struct ms_slot *ms_slot_dup_invalid(struct memslots *ms, const struct ms_
 
 static void ms_change_free_copies(struct memslots *ms, struct ms_change *c)
 {
-	ms_slot_free(&ms->alloc, c->new);
-	ms_slot_free(&ms->alloc, c->invalid);
+	ms_slot_put(&ms->slot_cache, c->new);
+	ms_slot_put(&ms->slot_cache, c->invalid);
 }
 
 /*
@@ -327,13 +327,13 @@ static void ms_change_free_copies(struct memslots *ms, struct ms_change *c)
  * published, so what it needs is only allocated now and installed once it
  * is inactive.
  */
-static int ms_call_reserve(struct ms_call *call, size_t count)
+static int ms_call_reserve(struct ms_call *call, uint16_t id)
 {
-	int err = ms_set_reserve(call->inactive, count);
+	int err = ms_set_reserve(call->inactive, id);
 
 	if (err)
 		return err;
-	return ms_set_plan_growth(call->active, count, &call->grow);
+	return ms_set_plan_growth(call->active, id, &call->grow);
 }
 
 /*
@@ -370,7 +370,7 @@ static int ms_change_alloc(struct ms_call *call, const struct ms_req *req, struc
 	int err;
 
 	if (kind->adds_id) {
-		err = ms_call_reserve(call, call->inactive->count + 1);
+		err = ms_call_reserve(call, req->id);
 		if (err)
 			return err;
 	}
@@ -543,7 +543,8 @@ static void ms_call_activate(struct ms_call *call)
 	ms_activate(call, ms_change_finish);
 }
 
-/* KVM's kvm_commit_memory_region(): commit hooks, then the replaced slots go. */
+/* KVM's kvm_commit_memory_region(): commit hooks, then the replaced slots
+ * go (to the slot cache, for the next call's copies). */
 static void ms_call_commit(struct ms_call *call)
 {
 	struct memslots *ms = call->ms;
@@ -554,9 +555,9 @@ static void ms_call_commit(struct ms_call *call)
 	for (i = 0; i < call->nr_changes; i++) {
 		struct ms_change *c = &call->changes[i];
 
-		ms_slot_free(&ms->alloc, c->invalid);
+		ms_slot_put(&ms->slot_cache, c->invalid);
 		if (c->type != MEMSLOTS_CREATE)
-			ms_slot_free(&ms->alloc, c->old);
+			ms_slot_put(&ms->slot_cache, c->old);
 	}
 }
 
@@ -573,6 +574,29 @@ void ms_call_begin(struct ms_call *call, struct memslots *ms, struct ms_change *
 	call->changes = changes;
 	/* The inactive set was last published before the previous grace period. */
 	ms_set_settle(call->inactive);
+	call->kept_slots = ms->slot_cache.count;
+	call->kept_nodes[0] = ms->sets[0].gfn_tree.pool_count;
+	call->kept_nodes[1] = ms->sets[1].gfn_tree.pool_count;
+}
+
+/*
+ * Gives back what the call put aside and no longer needs: the tree
+ * reserves down to one insert's worth (readers never look at a reserve, so
+ * the published set's too) and the slot cache down to the live count; a
+ * failed call down to what it found, so that it leaves no memory behind.
+ */
+static void ms_call_trim(struct ms_call *call, int err)
+{
+	struct memslots *ms = call->ms;
+
+	ms_set_settle(call->inactive);
+	ms_set_trim_reserve(call->active);
+	ms_slot_cache_trim(&ms->slot_cache, &ms->alloc, call->active->count);
+	if (!err)
+		return;
+	ms_slot_cache_trim(&ms->slot_cache, &ms->alloc, call->kept_slots);
+	ms_btree_trim(&ms->sets[0].gfn_tree, call->kept_nodes[0]);
+	ms_btree_trim(&ms->sets[1].gfn_tree, call->kept_nodes[1]);
 }
 
 /* KVM's kvm_set_memslot(): validates, prepares, publishes and commits. */
@@ -587,8 +611,6 @@ int ms_set_memslots(struct ms_call *call, const struct memslots_region *r, size_
 		ms_call_activate(call);
 		ms_call_commit(call);
 	}
-	ms_set_settle(call->inactive);
-	/* Readers never look at a tree's reserve: trim the published set's too. */
-	ms_set_trim_reserve(call->active);
+	ms_call_trim(call, err);
 	return err;
 }
