@@ -176,6 +176,7 @@ void ms_btree_init(struct ms_btree *t, const struct ms_alloc *alloc)
 
 void ms_btree_destroy(struct ms_btree *t)
 {
+	t->hint = NULL;
 	if (t->root)
 		ms_btree_drop_subtree(t, t->root, t->height);
 	ms_btree_trim(t, 0);
@@ -601,6 +602,8 @@ int ms_btree_insert(struct ms_btree *t, uint64_t key, uint64_t end, void *val)
 	struct ms_btree_ent e = {.end = end, .val = val};
 	struct ms_btree_path p;
 	struct ms_btree_leaf *leaf;
+
+	t->hint = NULL;
 	uint64_t sep;
 	void *right;
 
@@ -657,14 +660,39 @@ static int ms_btree_find(const struct ms_btree *t, uint64_t key, struct ms_btree
 	return 0;
 }
 
+/*
+ * The hint leaf or the one after it, when its keys span @key: then @key is
+ * there if it is in the tree at all (keys are unique and ordered across
+ * the leaf chain).  NULL otherwise.
+ */
+static struct ms_btree_leaf *ms_btree_hinted_leaf(const struct ms_btree *t, uint64_t key)
+{
+	struct ms_btree_leaf *leaf = t->hint;
+
+	for (unsigned int i = 0; leaf && i < 2; i++, leaf = leaf->next)
+		if (key >= leaf->keys[0] && key <= leaf->keys[leaf->meta.nr - 1])
+			return leaf;
+	return NULL;
+}
+
 int ms_btree_replace(struct ms_btree *t, uint64_t key, void *val)
 {
+	struct ms_btree_leaf *leaf = ms_btree_hinted_leaf(t, key);
 	struct ms_btree_path p;
 	unsigned int pos;
 
-	if (ms_btree_find(t, key, &p, &pos))
-		return -ENOENT;
-	((struct ms_btree_leaf *)p.node[0])->ent[pos].val = val;
+	if (leaf) {
+		pos = ms_btree_rank(leaf->keys, MS_BTREE_LEAF_MAX, key);
+		if (!pos || leaf->keys[pos - 1] != key)
+			return -ENOENT;
+		pos--;
+	} else {
+		if (ms_btree_find(t, key, &p, &pos))
+			return -ENOENT;
+		leaf = p.node[0];
+	}
+	leaf->ent[pos].val = val;
+	t->hint = leaf;
 	return 0;
 }
 
@@ -827,6 +855,8 @@ int ms_btree_remove(struct ms_btree *t, uint64_t key, void **val)
 	struct ms_btree_leaf *leaf;
 	unsigned int pos;
 
+	t->hint = NULL;
+
 	memset(&p, 0, sizeof(p)); /* gcc cannot see that walk_down fills it */
 	if (ms_btree_find(t, key, &p, &pos))
 		return -ENOENT;
@@ -935,6 +965,8 @@ int ms_btree_build(struct ms_btree *t, const struct ms_btree_entry *v, size_t n)
 	struct ms_btree_builder b = {.t = t, .v = v, .n = n};
 	unsigned int height;
 	uint64_t min;
+
+	t->hint = NULL;
 
 	if (ms_btree_check_sorted(v, n))
 		return -EINVAL;

@@ -116,6 +116,10 @@ struct ms_btree {
 	size_t nr_nodes;     /* nodes in the tree */
 	void *pool;	     /* free nodes, linked through their first word */
 	size_t pool_count;
+	/* The leaf of the last replace, so that replaces in key order (a
+	 * batch switching dirty logging on every slot) find their leaf in
+	 * O(1); cleared by every structural change.  Writer only. */
+	struct ms_btree_leaf *hint;
 	const struct ms_alloc *alloc;
 };
 
@@ -315,7 +319,8 @@ int ms_btree_insert(struct ms_btree *t, uint64_t key, uint64_t end, void *val);
  * 0 or -ENOENT.  Never allocates; emptied nodes go to the pool. O(log n). */
 int ms_btree_remove(struct ms_btree *t, uint64_t key, void **val);
 /* Gives the entry with @key the value @val, in place: no structural change,
- * never allocates.  0 or -ENOENT.  O(log n). */
+ * never allocates.  0 or -ENOENT.  O(log n); O(1) when @key is in the leaf
+ * of the previous replace or the next one (replaces in key order). */
 int ms_btree_replace(struct ms_btree *t, uint64_t key, void *val);
 /*
  * Replaces the whole tree by @n entries sorted by key: O(n), every leaf and
