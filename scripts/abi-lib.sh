@@ -7,13 +7,15 @@
 
 abi_dir=abi
 
-# abi_build <build-dir>: the shared library alone, with debug info
-# (abidw reads the types from DWARF), from a fresh configure.
+# abi_build <build-dir> [cmake-args...]: the shared library alone, with
+# debug info (abidw reads the types from DWARF).
 abi_build() {
-	cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMSLOTS_BUILD_TESTS=OFF \
+	local dir=$1
+	shift
+	cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMSLOTS_BUILD_TESTS=OFF \
 		-DMEMSLOTS_BUILD_EXAMPLES=OFF -DMEMSLOTS_BUILD_BENCH=OFF -DMEMSLOTS_BUILD_FUZZ=OFF \
-		>/dev/null
-	cmake --build "$1" -j "$(nproc)" --target memslots >/dev/null
+		"$@" >/dev/null
+	cmake --build "$dir" -j "$(nproc)" --target memslots >/dev/null
 }
 
 # abi_library <build-dir>: the path of the real file (libmemslots.so.X.Y.Z).
