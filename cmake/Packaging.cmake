@@ -75,8 +75,16 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_SHLIBDEPS ON)
 # (which release each symbol version needs) and dpkg-shlibdeps prefers it.
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
-configure_file(cmake/debian/symbols.in ${PROJECT_BINARY_DIR}/debian/runtime/symbols @ONLY)
-set(CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_EXTRA ${PROJECT_BINARY_DIR}/debian/runtime/symbols)
+find_program(MEMSLOTS_READELF NAMES readelf)
+set(MEMSLOTS_DEB_SYMBOLS ${PROJECT_BINARY_DIR}/debian/runtime/symbols)
+if(MEMSLOTS_READELF)
+	add_custom_command(TARGET memslots POST_BUILD
+		COMMAND ${CMAKE_COMMAND} -DLIB=$<TARGET_FILE:memslots> -DREADELF=${MEMSLOTS_READELF}
+			-DPACKAGE=${MEMSLOTS_DEB_PACKAGE_runtime} -DDEV_PACKAGE=${MEMSLOTS_DEB_PACKAGE_dev}
+			-DOUT=${MEMSLOTS_DEB_SYMBOLS} -P ${PROJECT_SOURCE_DIR}/cmake/debian/symbols.cmake
+		VERBATIM)
+	set(CPACK_DEBIAN_RUNTIME_PACKAGE_CONTROL_EXTRA ${MEMSLOTS_DEB_SYMBOLS})
+endif()
 set(CPACK_DEBIAN_RUNTIME_DESCRIPTION
 "${PROJECT_DESCRIPTION} - shared library
  libmemslots keeps a virtual machine monitor's view of its guest memory
