@@ -14,7 +14,12 @@
  *                             to memslots_new@MEMSLOTS_0.1, and the
  *                             library must also define a different
  *                             memslots_new@MEMSLOTS_0.2
- *   v0_1_program unversioned  against a library without symbol versions
+ *   v0_1_program unversioned  against the unversioned library it was linked
+ *                             with: the version check above says
+ *                             "unversioned" there (the check can tell the
+ *                             two libraries apart); the library itself is
+ *                             not used, as it is built from today's
+ *                             sources and reads today's config size
  *   v0_1_program overread     the guard works: a config one byte short of
  *                             its 0.1 size must kill a child process (the
  *                             0.1 entry point reads all of it)
@@ -206,9 +211,13 @@ int main(int argc, char **argv)
 		return overread();
 	if (!strcmp(mode, "expect-0.1") && strcmp(bound, "MEMSLOTS_0.1"))
 		FAIL("memslots_new bound to %s, not MEMSLOTS_0.1", bound);
-	if (!strcmp(mode, "unversioned") && strcmp(bound, "unversioned"))
-		FAIL("the library has symbol versions (%s)", bound);
-	if (strcmp(mode, "expect-0.1") && strcmp(mode, "unversioned"))
+	if (!strcmp(mode, "unversioned")) {
+		if (strcmp(bound, "unversioned"))
+			FAIL("the library has symbol versions (%s)", bound);
+		printf("v0_1_program: ok, no symbol versions\n");
+		return 0;
+	}
+	if (strcmp(mode, "expect-0.1"))
 		FAIL("usage: v0_1_program expect-0.1|unversioned|overread");
 	if (use_library())
 		return 1;

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Runs v0_1_program (see v0_1_program.c), as ctest's `cmake -P`:
-#   -DMODE=unversioned  against the unversioned library (OLD_LIBDIR)
+#   -DMODE=unversioned  against the unversioned library (OLD_LIBDIR): only
+#                       that the version check sees no versions there
 #   -DMODE=expect-0.1   against the current library (NEW_LIBDIR); the program
 #                       compares the address its reference got with those
 #                       of dlvsym(memslots_new, MEMSLOTS_0.1 / 0.2).  With
