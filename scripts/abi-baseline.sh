@@ -48,6 +48,7 @@ if [ -n "$rev" ]; then
 		node=$(sed -n 's/^\(MEMSLOTS_[0-9.]*\) {.*/\1/p' src/libmemslots.map | head -1)
 		printf '%s {\n\tglobal:\n\t\tmemslots_*;\n\tlocal:\n\t\t*;\n};\n' "$node" \
 			>"$src/oldest.map"
+		# shellcheck disable=SC2054 # the commas belong to -Wl,
 		extra=(-DCMAKE_SHARED_LINKER_FLAGS=-Wl,--version-script="$src/oldest.map")
 		echo "abi-baseline: $rev has no symbol versions; linking it with $node"
 	fi

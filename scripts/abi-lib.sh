@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=bash
 #
 # Shared by scripts/abi-baseline.sh and scripts/test.d/abi.sh (sourced, not
 # run): builds the shared library the way its ABI is recorded, and writes
 # that ABI as libabigail XML.  Both must describe the library identically,
 # or a baseline and a check would differ by more than the code.
 
+# shellcheck disable=SC2034 # used by the scripts that source this file
 abi_dir=abi
 
 # abi_build <build-dir> [cmake-args...]: the shared library alone, with
