@@ -16,6 +16,9 @@
 
 #include <memslots/memslots.h>
 
+#include "ts_alloc.h"
+#include "ts_rng.h"
+
 #ifndef BENCH_IMPL_SYM
 #error "BENCH_IMPL_SYM must name the table (bench_impl_tree or bench_impl_array)"
 #endif
@@ -44,18 +47,6 @@ static uint64_t bench_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* xorshift64*: cheap and repeatable; the keys are drawn before timing. */
-static uint64_t bench_rand(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
-
 static struct memslots_region bench_region(unsigned int i, uint32_t flags)
 {
 	struct memslots_region r = {
@@ -75,51 +66,17 @@ static void bench_die(const char *what, int err)
 	abort();
 }
 
-/* ---- a counting allocator, for the footprint ------------------------------- */
-
-struct bench_count {
-	size_t bytes;
-};
-
-struct bench_block {
-	size_t size;
-	max_align_t pad[];
-};
-
-static void *bench_count_alloc(size_t size, void *opaque)
-{
-	struct bench_count *c = opaque;
-	struct bench_block *b = malloc(sizeof(*b) + size);
-
-	if (!b)
-		return NULL;
-	b->size = size;
-	c->bytes += size;
-	return b->pad;
-}
-
-static void bench_count_free(void *ptr, void *opaque)
-{
-	struct bench_count *c = opaque;
-	struct bench_block *b;
-
-	if (!ptr)
-		return;
-	b = (struct bench_block *)((char *)ptr - offsetof(struct bench_block, pad));
-	c->bytes -= b->size;
-	free(b);
-}
-
 /* ---- fixtures ---------------------------------------------------------------- */
 
-static struct memslots *bench_new(struct bench_count *count)
+/* With @count: every allocation counted, for the footprint. */
+static struct memslots *bench_new(struct tu_alloc_counter *count)
 {
 	struct memslots_config cfg = {0};
 	struct memslots *ms;
 
 	if (count) {
-		cfg.alloc = bench_count_alloc;
-		cfg.free = bench_count_free;
+		cfg.alloc = tu_alloc;
+		cfg.free = tu_free;
 		cfg.alloc_opaque = count;
 	}
 	ms = memslots_new(&cfg);
@@ -146,21 +103,22 @@ static void bench_populate(struct memslots *ms, unsigned int n)
 static struct bench_fixture *bench_fixture_new(unsigned int n)
 {
 	struct bench_fixture *fx = calloc(1, sizeof(*fx));
-	uint64_t seed = 0x9e3779b97f4a7c15ull ^ n;
+	/* the keys are drawn before timing, repeatably */
+	struct tu_rng rng = {0x9e3779b97f4a7c15ull ^ n};
 
 	fx->n = n;
 	fx->ms = bench_new(NULL);
 	bench_populate(fx->ms, n);
 	for (unsigned int k = 0; k < BENCH_NR_KEYS; k++) {
-		uint64_t i = bench_rand(&seed) % n;
+		uint64_t i = tu_rng_next(&rng) % n;
 		uint64_t base = BENCH_BASE_GFN + i * BENCH_STRIDE;
 
-		fx->gfns[k] = base + bench_rand(&seed) % BENCH_SLOT_PAGES;
+		fx->gfns[k] = base + tu_rng_next(&rng) % BENCH_SLOT_PAGES;
 		fx->holes[k] = base + BENCH_SLOT_PAGES +
-			       bench_rand(&seed) % (BENCH_STRIDE - BENCH_SLOT_PAGES);
+			       tu_rng_next(&rng) % (BENCH_STRIDE - BENCH_SLOT_PAGES);
 		fx->hvas[k] = BENCH_BASE_HVA +
-			      (bench_rand(&seed) % ((uint64_t)n * BENCH_STRIDE)) * BENCH_PAGE;
-		fx->ids[k] = (uint16_t)(bench_rand(&seed) % n);
+			      (tu_rng_next(&rng) % ((uint64_t)n * BENCH_STRIDE)) * BENCH_PAGE;
+		fx->ids[k] = (uint16_t)(tu_rng_next(&rng) % n);
 	}
 	fx->reqs = malloc(sizeof(*fx->reqs) * n);
 	return fx;
@@ -435,7 +393,7 @@ static uint64_t bench_batch_flags(struct bench_fixture *fx, uint64_t iters)
 
 static size_t bench_bytes(unsigned int n)
 {
-	struct bench_count count = {0};
+	struct tu_alloc_counter count = {0};
 	struct memslots *ms = bench_new(&count);
 	size_t bytes;
 
@@ -449,7 +407,7 @@ static size_t bench_bytes(unsigned int n)
 
 static size_t bench_bytes_sparse(void)
 {
-	struct bench_count count = {0};
+	struct tu_alloc_counter count = {0};
 	struct memslots *ms = bench_new(&count);
 	struct memslots_region r[2] = {bench_region(0, 0), bench_region(1, 0)};
 	size_t fi = 0, bytes;

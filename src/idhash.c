@@ -135,6 +135,27 @@ int ms_hash_prepare_resize(const struct ms_hash *h, size_t count, bool grow_only
 	return 0;
 }
 
+/* Whether 2^@shift buckets hold @count elements within the load bound. */
+static bool ms_hash_fits(uint32_t shift, size_t count)
+{
+	return ((size_t)1 << shift) * MS_HASH_MAX_LOAD >= count;
+}
+
+int ms_hash_plan_growth(const struct ms_hash *h, size_t count, struct ms_hash_resize *plan)
+{
+	struct ms_hash_resize r;
+	int err;
+
+	if (ms_hash_fits(plan->buckets ? plan->shift : h->shift, count))
+		return 0;
+	err = ms_hash_prepare_resize(h, count, true, &r);
+	if (err)
+		return err;
+	ms_hash_cancel_resize(h, plan);
+	*plan = r;
+	return 0;
+}
+
 void ms_hash_commit_resize(struct ms_hash *h, struct ms_hash_resize *r)
 {
 	size_t i, n = ms_hash_buckets(h);
@@ -209,27 +230,6 @@ struct ms_hnode *ms_hash_iter_next(const struct ms_hash *h, size_t *bucket,
 	if (node->next)
 		return node->next;
 	return ms_hash_scan(h, bucket, *bucket + 1);
-}
-
-void ms_hash_get_stats(const struct ms_hash *h, struct ms_hash_stats *st)
-{
-	size_t i, n = ms_hash_buckets(h);
-
-	st->buckets = n;
-	st->count = h->count;
-	st->used_buckets = 0;
-	st->max_chain = 0;
-	for (i = 0; i < n; i++) {
-		const struct ms_hnode *node;
-		size_t len = 0;
-
-		for (node = h->buckets[i]; node; node = node->next)
-			len++;
-		if (len)
-			st->used_buckets++;
-		if (len > st->max_chain)
-			st->max_chain = len;
-	}
 }
 
 int ms_hash_validate(const struct ms_hash *h)

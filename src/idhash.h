@@ -72,6 +72,14 @@ void ms_hash_replace(struct ms_hash *h, struct ms_hnode *old, struct ms_hnode *n
  */
 int ms_hash_prepare_resize(const struct ms_hash *h, size_t count, bool grow_only,
 			   struct ms_hash_resize *r);
+/*
+ * Plans growth for a table that is still in use: makes sure that @plan
+ * (empty, or filled by an earlier call for the same @h) holds a bucket
+ * array in which @count elements fit the load bound, unless @h's own
+ * array already does.  A plan that fits is kept; a smaller one is replaced.
+ * -ENOMEM leaves @plan as it was.  Install with ms_hash_commit_resize().
+ */
+int ms_hash_plan_growth(const struct ms_hash *h, size_t count, struct ms_hash_resize *plan);
 /* Moves every element into @r's buckets and frees the old ones. */
 void ms_hash_commit_resize(struct ms_hash *h, struct ms_hash_resize *r);
 /* Frees @r's buckets, if any. */
@@ -92,7 +100,7 @@ struct ms_hnode *ms_hash_iter_first(const struct ms_hash *h, size_t *bucket);
 struct ms_hnode *ms_hash_iter_next(const struct ms_hash *h, size_t *bucket,
 				   const struct ms_hnode *node);
 
-/* ---- Additions: inline lookup, debugging and statistics ----------------- */
+/* ---- Additions: inline lookup, iteration, validation ----------------------- */
 
 /*
  * Fibonacci hashing: the high bits of key * 2^64/phi.  Multiplying by an
@@ -135,15 +143,6 @@ static inline size_t ms_hash_bucket_bytes(const struct ms_hash *h)
 
 /* The bucket count a table of @count elements wants: a power of two >= min. */
 size_t ms_hash_buckets_for(size_t count);
-
-struct ms_hash_stats {
-	size_t buckets;
-	size_t count;
-	size_t used_buckets; /* non-empty buckets */
-	size_t max_chain;    /* longest chain */
-};
-
-void ms_hash_get_stats(const struct ms_hash *h, struct ms_hash_stats *st);
 
 /*
  * Checks the invariants (each node in the bucket of its key, no duplicate

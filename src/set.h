@@ -18,7 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc.h"
 #include "idhash.h"
+#include "interval_tree.h"
 #include "rbtree.h"
 #include "slot.h"
 
@@ -44,10 +46,6 @@ int ms_set_init(struct memslots_set *set, unsigned int idx, unsigned int page_sh
 		const struct ms_alloc *alloc);
 void ms_set_destroy(struct memslots_set *set);
 
-/* Slot in this set, from its node; NULL-safe. */
-struct ms_slot *ms_set_slot_of_gfn_node(const struct memslots_set *set,
-					const struct ms_rb_node *node);
-
 /* Changes (inactive set only).  Insert and remove never allocate; the id
  * hash may exceed its load bound until ms_hash_* resizes it. */
 void ms_set_insert(struct memslots_set *set, struct ms_slot *slot);
@@ -56,6 +54,45 @@ void ms_set_remove(struct memslots_set *set, struct ms_slot *slot);
 void ms_set_replace(struct memslots_set *set, struct ms_slot *old, struct ms_slot *new);
 /* Forgets the last-used slot; called before changing an inactive set. */
 void ms_set_forget_last_used(struct memslots_set *set);
+
+/*
+ * Room for more slots.  Inserting never allocates, so a writer makes room
+ * before it changes anything: on the inactive set at once
+ * (ms_set_reserve), on the published one off to the side
+ * (ms_set_plan_growth), installed once that set is inactive
+ * (ms_set_commit_growth) or thrown away (ms_set_cancel_growth).
+ */
+struct ms_set_growth {
+	struct ms_hash_resize id_hash;
+};
+
+/* Grows @set (inactive) so that @count slots fit; -ENOMEM, set unchanged. */
+int ms_set_reserve(struct memslots_set *set, size_t count);
+/* Makes @g hold what @set needs to take @count slots; keeps a plan that is
+ * big enough already; -ENOMEM with @g as it was. */
+int ms_set_plan_growth(const struct memslots_set *set, size_t count, struct ms_set_growth *g);
+/* Installs @g into @set, now inactive; then @g is empty.  Cannot fail. */
+void ms_set_commit_growth(struct memslots_set *set, struct ms_set_growth *g);
+void ms_set_cancel_growth(const struct memslots_set *set, struct ms_set_growth *g);
+/*
+ * Called on the inactive set at the start and the end of a writer call:
+ * forgets the last-used slot and gives back memory a smaller count no
+ * longer needs (best effort).
+ */
+void ms_set_settle(struct memslots_set *set);
+
+/* Frees every slot of @set (memslots_free: both sets hold the same ones). */
+void ms_set_free_slots(struct memslots_set *set, const struct ms_alloc *alloc);
+
+/*
+ * Checks every invariant of @set: each slot present in the gfn tree, the
+ * hva tree and the id hash with matching keys, the counts and the page
+ * total, the red-black and interval-tree invariants, no two gfn ranges
+ * overlapping, the id hash within its load bound, and last_used being a
+ * slot of the set.  0 or -EINVAL with *@reason (if not NULL) saying what
+ * is wrong.  O(n); reads only (a published set may be checked).
+ */
+int ms_set_validate(const struct memslots_set *set, const char **reason);
 
 /*
  * Lookups (any set).  Inline: they are the readers' hot path, and the
@@ -106,6 +143,55 @@ static inline struct ms_slot *ms_set_search(const struct memslots_set *set, uint
 	if (above)
 		*above = hi ? ms_slot_from_gfn(hi, set->idx) : NULL;
 	return NULL;
+}
+
+/* Ascending base_gfn; NULL after the last. */
+static inline struct ms_slot *ms_set_first(const struct memslots_set *set)
+{
+	const struct ms_rb_node *n = ms_rb_first_cached(&set->gfn_tree);
+
+	return n ? ms_slot_from_gfn(n, set->idx) : NULL;
+}
+
+static inline struct ms_slot *ms_set_next(const struct memslots_set *set, struct ms_slot *slot)
+{
+	const struct ms_rb_node *n = ms_rb_next(&ms_slot_gfn(slot, set->idx)->rb);
+
+	return n ? ms_slot_from_gfn(n, set->idx) : NULL;
+}
+
+/* The slots whose host range meets [start, last], in no given order. */
+static inline struct ms_slot *ms_set_hva_first(const struct memslots_set *set, uint64_t start,
+					       uint64_t last)
+{
+	const struct ms_itree_node *n = ms_itree_iter_first(&set->hva_tree, start, last);
+
+	return n ? ms_slot_from_hva(n, set->idx) : NULL;
+}
+
+static inline struct ms_slot *ms_set_hva_next(const struct memslots_set *set,
+					      const struct ms_slot *slot, uint64_t start,
+					      uint64_t last)
+{
+	const struct ms_itree_node *n = ms_itree_iter_next(&slot->hva_node[set->idx], start, last);
+
+	return n ? ms_slot_from_hva(n, set->idx) : NULL;
+}
+
+/* The last-used slot: the one field readers write (atomically, relaxed);
+ * the set is otherwise read-only to them. */
+static inline struct ms_slot *ms_set_last_used(const struct memslots_set *set)
+{
+	struct memslots_set *s = (struct memslots_set *)set;
+
+	return atomic_load_explicit(&s->last_used, memory_order_relaxed);
+}
+
+static inline void ms_set_note_used(const struct memslots_set *set, struct ms_slot *slot)
+{
+	struct memslots_set *s = (struct memslots_set *)set;
+
+	atomic_store_explicit(&s->last_used, slot, memory_order_relaxed);
 }
 
 /* Whether [gfn, gfn + npages) overlaps a slot other than @ignore. O(log n). */

@@ -17,8 +17,11 @@
  * bases) so that overlaps, duplicates and id reuse are the common case,
  * with a few large values for the wraparound and limit rules.
  *
- * Single-threaded: the RCU is a no-op read lock and an empty synchronize,
- * which keeps an execution to microseconds.
+ * The model is the one the unit tests use (tests/support/model.h); the
+ * engine's own consistency checks run after every writer call too.
+ *
+ * Single-threaded: the RCU is the support library's counting one (an
+ * empty synchronize), which keeps an execution to microseconds.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -30,144 +33,12 @@
 
 #include <memslots/memslots.h>
 
-#define FZ_MAX_SLOTS 32u /* model capacity: more than any small config allows */
+#include "fuzz_common.h"
+#include "model.h"
+
 #define FZ_MAX_OPS   96u
 #define FZ_MAX_BATCH 9u
 #define FZ_MAX_LOG   64u
-
-/* Says which check failed before trapping: crash triage without a debugger. */
-#define FZ_CHECK(cond)                            \
-	do {                                      \
-		if (!(cond))                      \
-			fz_fail(__LINE__, #cond); \
-	} while (0)
-
-__attribute__((noreturn, noinline, cold)) static void fz_fail(int line, const char *what)
-{
-	fprintf(stderr, "fuzz_memslots.c:%d: check failed: %s\n", line, what);
-	__builtin_trap();
-}
-
-/* ---- input reader ----------------------------------------------------------- */
-
-struct fz_in {
-	const uint8_t *p;
-	size_t n;
-};
-
-/* Past the end every byte reads as 0, so any prefix is a valid program. */
-static uint8_t fz_u8(struct fz_in *in)
-{
-	uint8_t b;
-
-	if (!in->n)
-		return 0;
-	b = *in->p++;
-	in->n--;
-	return b;
-}
-
-static uint64_t fz_u64(struct fz_in *in)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | fz_u8(in);
-	return v;
-}
-
-/* ---- the allocator: counts live blocks, fails the k-th of a call -------------- */
-
-struct fz_alloc {
-	size_t live;
-	size_t calls;	/* attempts since the counter was armed */
-	size_t fail_at; /* 0: never */
-	bool failed;	/* an attempt was failed since armed */
-};
-
-static void *fz_alloc_fn(size_t size, void *opaque)
-{
-	struct fz_alloc *a = opaque;
-	void *p;
-
-	a->calls++;
-	if (a->fail_at && a->calls == a->fail_at) {
-		a->failed = true;
-		return NULL;
-	}
-	p = malloc(size ? size : 1);
-	if (p)
-		a->live++;
-	return p;
-}
-
-static void fz_free_fn(void *ptr, void *opaque)
-{
-	struct fz_alloc *a = opaque;
-
-	if (!ptr)
-		return;
-	FZ_CHECK(a->live > 0);
-	a->live--;
-	free(ptr);
-}
-
-/* ---- single-threaded RCU -------------------------------------------------------- */
-
-static void fz_nop(void)
-{
-}
-
-static const struct memslots_rcu fz_rcu = {
-	.read_lock = fz_nop,
-	.read_unlock = fz_nop,
-	.synchronize = fz_nop,
-};
-
-/* ---- the model ---------------------------------------------------------------------- */
-
-struct fz_slot {
-	bool present;
-	uint16_t id;
-	uint32_t flags;
-	uint64_t base_gfn;
-	uint64_t npages;
-	uint64_t hva;
-	uintptr_t priv;
-};
-
-struct fz_model {
-	unsigned int page_shift;
-	unsigned int max_slots;
-	uint64_t hva_limit;
-	struct fz_slot s[FZ_MAX_SLOTS]; /* unordered; ids unique among present ones */
-};
-
-static struct fz_slot *fz_model_find(struct fz_model *m, uint16_t id)
-{
-	unsigned int i;
-
-	for (i = 0; i < FZ_MAX_SLOTS; i++)
-		if (m->s[i].present && m->s[i].id == id)
-			return &m->s[i];
-	return NULL;
-}
-
-static bool fz_model_overlaps(const struct fz_model *m, uint64_t gfn, uint64_t npages, int skip_id)
-{
-	unsigned int i;
-
-	for (i = 0; i < FZ_MAX_SLOTS; i++) {
-		const struct fz_slot *s = &m->s[i];
-
-		if (!s->present || s->id == skip_id)
-			continue;
-		if (gfn < s->base_gfn + s->npages && s->base_gfn < gfn + npages)
-			return true;
-	}
-	return false;
-}
 
 /* What prepare sets as priv: a function of the incoming priv and the change. */
 static uintptr_t fz_next_priv(uintptr_t priv, enum memslots_change c)
@@ -178,16 +49,12 @@ static uintptr_t fz_next_priv(uintptr_t priv, enum memslots_change c)
 /* One change the model expects the engine to make. */
 struct fz_change {
 	enum memslots_change type;
+	uint16_t id;
 	size_t index;
-	struct fz_slot old; /* valid unless CREATE */
-	struct fz_slot new; /* valid unless DELETE */
+	struct model_slot old; /* as before the change (not present for CREATE) */
+	struct model_slot new; /* as after it (not present for DELETE) */
 };
 
-/*
- * Contract rules 1 to 6 for one request, against the state as the earlier
- * requests of the call left it (@m is that evolving state).  Returns 0 and
- * fills @c (1 in *noop when nothing changes), or a negative errno.
- */
 /* The ids named so far by the requests of a batch. */
 struct fz_named {
 	uint16_t id[FZ_MAX_BATCH];
@@ -200,21 +67,7 @@ struct fz_named {
  * inputs in docs/reliability.md.
  */
 #ifdef FZ_STATS
-static const char *const fz_reasons[] = {
-	"unknown flag bits",
-	"misaligned size, gpa or hva",
-	"hva + size wraps",
-	"hva + size over hva_limit",
-	"address space bits or id >= max_slots",
-	"gpa + size wraps",
-	"more than MEMSLOTS_MAX_NR_PAGES",
-	"id named twice in a batch",
-	"delete of an absent id",
-	"create overlapping a slot",
-	"change of size, hva or READONLY",
-	"move overlapping a slot",
-};
-static unsigned long fz_rejected[sizeof(fz_reasons) / sizeof(fz_reasons[0])];
+static unsigned long fz_rejected[MODEL_NR_REASONS];
 static unsigned long fz_outcome[8]; /* by enum memslots_change, then the rest */
 static const char *const fz_outcomes[] = {
 	"CREATE",
@@ -232,8 +85,8 @@ static void fz_print_stats(void)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(fz_reasons) / sizeof(fz_reasons[0]); i++)
-		fprintf(stderr, "rejected: %-40s %lu\n", fz_reasons[i], fz_rejected[i]);
+	for (i = 0; i < MODEL_NR_REASONS; i++)
+		fprintf(stderr, "rejected: %-40s %lu\n", model_reasons[i], fz_rejected[i]);
 	for (i = 0; i < sizeof(fz_outcomes) / sizeof(fz_outcomes[0]); i++)
 		fprintf(stderr, "model: %-44s %lu\n", fz_outcomes[i], fz_outcome[i]);
 }
@@ -257,93 +110,54 @@ static inline int fz_reject(unsigned int reason, int err)
 }
 #endif
 
-static int fz_model_check(struct fz_model *m, const struct memslots_region *r,
+/*
+ * Contract rules 1 to 6 for one request, by the model, against the state
+ * as the earlier requests of the call left it, with the batch rule (an id
+ * named twice) where the engine checks it: after the request's own fields
+ * (rules 1 to 3), before what it does to the state.  Returns 0 and fills
+ * @c (1 in *noop when nothing changes), or a negative errno.
+ */
+static int fz_model_check(const struct model *m, const struct memslots_region *r,
 			  struct fz_named *named, struct fz_change *c, bool *noop)
 {
-	uint64_t mask = ((uint64_t)1 << m->page_shift) - 1;
-	uint64_t size = r->memory_size, gpa = r->guest_phys_addr, hva = r->userspace_addr;
 	uint16_t id = r->slot & 0xffff;
-	struct fz_slot *old;
+	enum model_reason why;
+	int change = MODEL_NOOP;
+	int err = model_classify_why(m, r, &change, &why);
 
 	*noop = false;
-	if (r->flags & ~(MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY))
-		return fz_reject(0, -EINVAL);
-	if ((size & mask) || (gpa & mask) || (hva & mask))
-		return fz_reject(1, -EINVAL);
-	if (hva + size < hva)
-		return fz_reject(2, -EINVAL);
-	if (m->hva_limit && hva + size > m->hva_limit)
-		return fz_reject(3, -EINVAL);
-	if ((r->slot >> 16) || id >= m->max_slots)
-		return fz_reject(4, -EINVAL);
-	if (gpa + size < gpa)
-		return fz_reject(5, -EINVAL);
-	if ((size >> m->page_shift) > MEMSLOTS_MAX_NR_PAGES)
-		return fz_reject(6, -EINVAL);
+	if (err && why <= MODEL_TOO_BIG)
+		return fz_reject(why, err);
 	if (named) {
 		unsigned int i;
 
 		for (i = 0; i < named->n; i++)
 			if (named->id[i] == id)
-				return fz_reject(7, -EINVAL);
+				return fz_reject(MODEL_NAMED_TWICE, -EINVAL);
 		named->id[named->n++] = id;
 	}
-	old = fz_model_find(m, id);
+	if (err)
+		return fz_reject(why, err);
+	*noop = change == MODEL_NOOP;
 	memset(c, 0, sizeof(*c));
-	if (old)
-		c->old = *old;
-	c->new.present = true;
-	c->new.id = id;
-	c->new.flags = r->flags;
-	c->new.base_gfn = gpa >> m->page_shift;
-	c->new.npages = size >> m->page_shift;
-	c->new.hva = hva;
-	if (!size) {
-		if (!old)
-			return fz_reject(8, -EINVAL);
-		c->type = MEMSLOTS_DELETE;
-		return 0;
-	}
-	if (!old) {
-		if (fz_model_overlaps(m, c->new.base_gfn, c->new.npages, -1))
-			return fz_reject(9, -EEXIST);
-		c->type = MEMSLOTS_CREATE;
-		return 0;
-	}
-	if (hva != old->hva || c->new.npages != old->npages ||
-	    ((r->flags ^ old->flags) & MEMSLOT_READONLY))
-		return fz_reject(10, -EINVAL);
-	c->new.priv = old->priv;
-	if (c->new.base_gfn != old->base_gfn) {
-		if (fz_model_overlaps(m, c->new.base_gfn, c->new.npages, id))
-			return fz_reject(11, -EEXIST);
-		c->type = MEMSLOTS_MOVE;
-		return 0;
-	}
-	if (r->flags != old->flags) {
-		c->type = MEMSLOTS_FLAGS_ONLY;
-		return 0;
-	}
-	*noop = true;
+	c->type = (enum memslots_change)change;
+	c->id = id;
+	c->old = m->slot[id];
 	return 0;
 }
 
-static void fz_model_apply(struct fz_model *m, const struct fz_change *c)
+/* Applies @c to the model; the new slot is the model's after it. */
+static void fz_model_apply(struct model *m, const struct memslots_region *r, struct fz_change *c)
 {
-	struct fz_slot *s = fz_model_find(m, c->type == MEMSLOTS_CREATE ? c->new.id : c->old.id);
-	unsigned int i;
+	model_commit(m, r, (int)c->type);
+	c->new = m->slot[c->id];
+}
 
-	if (c->type == MEMSLOTS_DELETE) {
-		s->present = false;
-		return;
-	}
-	if (!s) {
-		for (i = 0; i < FZ_MAX_SLOTS && m->s[i].present; i++)
-			;
-		FZ_CHECK(i < FZ_MAX_SLOTS);
-		s = &m->s[i];
-	}
-	*s = c->new;
+/* Puts the model back as it was before the first @n changes, newest first. */
+static void fz_model_undo(struct model *m, const struct fz_change *changes, size_t n)
+{
+	while (n--)
+		model_set_slot(m, changes[n].id, &changes[n].old);
 }
 
 /* ---- hook recording ---------------------------------------------------------------- */
@@ -358,11 +172,12 @@ struct fz_event {
 
 struct fz_state {
 	struct memslots *ms;
-	struct fz_model m;
-	struct fz_alloc alloc;
+	struct model m;
+	struct tu_alloc_counter alloc;
 	/* per call */
 	struct fz_change changes[FZ_MAX_BATCH]; /* what the model expects */
 	size_t nr_changes;
+	size_t nr_applied; /* to the model */
 	struct fz_event log[FZ_MAX_LOG];
 	size_t nr_log;
 	int phase;		/* last hook kind seen: never goes backwards */
@@ -384,18 +199,11 @@ static const struct fz_change *fz_expected(uint16_t id)
 	for (i = 0; i < F.nr_changes; i++) {
 		const struct fz_change *c = &F.changes[i];
 
-		if ((c->type == MEMSLOTS_CREATE ? c->new.id : c->old.id) == id)
+		if (c->id == id)
 			return c;
 	}
 	FZ_CHECK(0);
 	return NULL;
-}
-
-static bool fz_same(const struct memslot *s, const struct fz_slot *m, uint32_t extra_flags)
-{
-	return s->base_gfn == m->base_gfn && s->npages == m->npages &&
-	       s->userspace_addr == m->hva && s->flags == (m->flags | extra_flags) &&
-	       s->id == m->id && (uintptr_t)s->priv == m->priv;
 }
 
 /* Records a hook call, checks hooks come in phase order: prepare, abort or
@@ -432,7 +240,7 @@ static void fz_hook_enter(int hook, const struct memslot *old, const struct mems
 	FZ_CHECK((old == NULL) == (type == MEMSLOTS_CREATE));
 	FZ_CHECK((new == NULL) == (type == MEMSLOTS_DELETE));
 	if (old)
-		FZ_CHECK(fz_same(old, &c->old, 0));
+		FZ_CHECK(model_slot_is(old, c->id, &c->old, 0));
 	fz_reenter();
 }
 
@@ -444,7 +252,7 @@ static int fz_prepare(void *opaque, const struct memslot *old, struct memslot *n
 	if (new) {
 		/* new->priv starts as NULL for CREATE and old->priv otherwise */
 		FZ_CHECK((uintptr_t) new->priv == (old ? (uintptr_t)old->priv : 0));
-		FZ_CHECK(fz_same(new, &fz_expected(new->id)->new, 0));
+		FZ_CHECK(model_slot_is(new, new->id, &fz_expected(new->id)->new, 0));
 		new->priv = (void *)fz_next_priv((uintptr_t) new->priv, type);
 	}
 	if (++F.prepares == F.fail_prep)
@@ -484,7 +292,7 @@ static void fz_invalidate(void *opaque, const struct memslot *slot)
 	(void)opaque;
 	FZ_CHECK(c->type == MEMSLOTS_DELETE || c->type == MEMSLOTS_MOVE);
 	fz_log(FZ_INVALIDATE, c->type, slot->id);
-	FZ_CHECK(fz_same(slot, &c->old, MEMSLOT_INVALID));
+	FZ_CHECK(model_slot_is(slot, c->id, &c->old, MEMSLOT_INVALID));
 	fz_reenter();
 	/* Readers now see the old state with this slot INVALID in place. */
 	set = memslots_read_lock(F.ms);
@@ -496,10 +304,8 @@ static void fz_invalidate(void *opaque, const struct memslot *slot)
 
 static void fz_release(void *opaque, struct memslot *slot)
 {
-	struct fz_slot *m = fz_model_find(&F.m, slot->id);
-
 	(void)opaque;
-	FZ_CHECK(m && fz_same(slot, m, 0));
+	FZ_CHECK(mt_slot_is(slot, &F.m, slot->id));
 	FZ_CHECK(!F.released || slot->base_gfn > F.last_release_gfn);
 	F.last_release_gfn = slot->base_gfn;
 	F.released++;
@@ -513,135 +319,13 @@ static const struct memslots_ops fz_ops = {
 	.release = fz_release,
 };
 
-/* ---- comparing the published set with the model ------------------------------------- */
+static struct memslots_cache fz_cache;
+static struct tu_rng fz_rng;
 
-static unsigned int fz_model_sorted(const struct fz_model *m, const struct fz_slot **out)
-{
-	unsigned int i, j, n = 0;
-
-	for (i = 0; i < FZ_MAX_SLOTS; i++) {
-		if (!m->s[i].present)
-			continue;
-		for (j = n; j > 0 && out[j - 1]->base_gfn > m->s[i].base_gfn; j--)
-			out[j] = out[j - 1];
-		out[j] = &m->s[i];
-		n++;
-	}
-	return n;
-}
-
+/* Everything readers can see of @set against the model. */
 static void fz_check_state(const struct memslots_set *set)
 {
-	const struct fz_slot *sorted[FZ_MAX_SLOTS];
-	unsigned int n = fz_model_sorted(&F.m, sorted), i;
-	const struct memslot *s;
-	uint64_t pages = 0;
-
-	for (i = 0, s = memslots_first(set); s; s = memslots_next(set, s), i++) {
-		FZ_CHECK(i < n && fz_same(s, sorted[i], 0));
-		FZ_CHECK(memslots_find_id(set, s->id) == s);
-		pages += s->npages;
-	}
-	FZ_CHECK(i == n);
-	FZ_CHECK(memslots_count(set) == n);
-	FZ_CHECK(memslots_nr_pages(set) == pages);
-	/* ids without a slot, including ones out of range */
-	for (i = 0; i < 20; i++)
-		if (!fz_model_find(&F.m, (uint16_t)i))
-			FZ_CHECK(memslots_find_id(set, (uint16_t)i) == NULL);
-	FZ_CHECK(memslots_find_id(set, 0xffff) == NULL || fz_model_find(&F.m, 0xffff));
-}
-
-static const struct fz_slot *fz_model_holding(uint64_t gfn)
-{
-	unsigned int i;
-
-	for (i = 0; i < FZ_MAX_SLOTS; i++) {
-		const struct fz_slot *s = &F.m.s[i];
-
-		if (s->present && gfn >= s->base_gfn && gfn - s->base_gfn < s->npages)
-			return s;
-	}
-	return NULL;
-}
-
-static struct memslots_cache fz_cache;
-
-static void fz_check_gfn(const struct memslots_set *set, uint64_t gfn)
-{
-	const struct fz_slot *m = fz_model_holding(gfn), *below = NULL, *above = NULL;
-	const struct memslot *s = memslots_find_gfn(set, gfn);
-	const struct memslot *a = memslots_find_gfn_approx(set, gfn);
-	unsigned int i;
-
-	FZ_CHECK(memslots_find_gfn_cached(set, &fz_cache, gfn) == s);
-	if (!m) {
-		FZ_CHECK(!s);
-		FZ_CHECK(memslots_gfn_to_hva(set, gfn) == MEMSLOTS_HVA_BAD);
-		for (i = 0; i < FZ_MAX_SLOTS; i++) {
-			const struct fz_slot *x = &F.m.s[i];
-
-			if (!x->present)
-				continue;
-			if (x->base_gfn < gfn && (!below || x->base_gfn > below->base_gfn))
-				below = x;
-			if (x->base_gfn > gfn && (!above || x->base_gfn < above->base_gfn))
-				above = x;
-		}
-		if (!below && !above)
-			FZ_CHECK(!a);
-		else
-			FZ_CHECK(a &&
-				 ((below && a->id == below->id) || (above && a->id == above->id)));
-		return;
-	}
-	FZ_CHECK(s && fz_same(s, m, 0) && a == s);
-	FZ_CHECK(memslots_gfn_to_hva(set, gfn) == m->hva + ((gfn - m->base_gfn) << F.m.page_shift));
-}
-
-static void fz_check_gfn_range(const struct memslots_set *set, uint64_t start, uint64_t end)
-{
-	const struct fz_slot *sorted[FZ_MAX_SLOTS];
-	unsigned int n = fz_model_sorted(&F.m, sorted), i = 0;
-	const struct memslot *s = memslots_gfn_range_first(set, start, end);
-
-	for (; s; s = memslots_gfn_range_next(set, s, start, end)) {
-		/* the next model slot intersecting the range */
-		while (i < n && (end <= start || sorted[i]->base_gfn >= end ||
-				 sorted[i]->base_gfn + sorted[i]->npages <= start))
-			i++;
-		FZ_CHECK(i < n && fz_same(s, sorted[i], 0));
-		i++;
-	}
-	while (i < n && (end <= start || sorted[i]->base_gfn >= end ||
-			 sorted[i]->base_gfn + sorted[i]->npages <= start))
-		i++;
-	FZ_CHECK(i == n);
-}
-
-static void fz_check_hva_range(const struct memslots_set *set, uint64_t first, uint64_t last)
-{
-	uint32_t want = 0, got = 0;
-	const struct memslot *s;
-	unsigned int i;
-
-	for (i = 0; i < FZ_MAX_SLOTS; i++) {
-		const struct fz_slot *x = &F.m.s[i];
-		uint64_t x_last = x->hva + (x->npages << F.m.page_shift) - 1;
-
-		if (x->present && first <= last && x->hva <= last && x_last >= first)
-			want |= 1u << i;
-	}
-	for (s = memslots_hva_range_first(set, first, last); s;
-	     s = memslots_hva_range_next(set, s, first, last)) {
-		const struct fz_slot *x = fz_model_find(&F.m, s->id);
-
-		FZ_CHECK(x && fz_same(s, x, 0));
-		i = (unsigned int)(x - F.m.s);
-		FZ_CHECK(!(got & (1u << i))); /* each exactly once */
-		got |= 1u << i;
-	}
-	FZ_CHECK(got == want);
+	model_check_set(&F.m, set, &fz_rng, 2);
 }
 
 /* ---- decoding requests --------------------------------------------------------------- */
@@ -691,7 +375,8 @@ static struct memslots_region fz_request(struct fz_in *in)
 {
 	uint8_t kind = fz_u8(in), a = fz_u8(in), b = fz_u8(in);
 	uint32_t id = fz_id_of(a);
-	struct fz_slot *old = fz_model_find(&F.m, (uint16_t)id);
+	const struct model_slot *old =
+		id < F.m.max_slots && F.m.slot[id].present ? &F.m.slot[id] : NULL;
 	uint64_t page = fz_page();
 	struct memslots_region r = {
 		.slot = id,
@@ -805,11 +490,6 @@ static bool fz_events_eq(const struct fz_event *a, const struct fz_event *b, siz
 	return true;
 }
 
-static uint16_t fz_change_id(const struct fz_change *c)
-{
-	return c->type == MEMSLOTS_CREATE ? c->new.id : c->old.id;
-}
-
 /*
  * Runs @n requests as one call (set_region when !batch) on the engine and
  * the model, and compares everything observable.
@@ -817,7 +497,6 @@ static uint16_t fz_change_id(const struct fz_change *c)
 static void fz_writer_call(const struct memslots_region *r, size_t n, bool batch,
 			   size_t alloc_fail_at)
 {
-	struct fz_model before = F.m;
 	struct fz_event got[FZ_MAX_LOG], want[FZ_MAX_LOG];
 	struct fz_named named = {.n = 0};
 	const struct memslots_set *set;
@@ -828,6 +507,7 @@ static void fz_writer_call(const struct memslots_region *r, size_t n, bool batch
 	bool noop, m_prep_failed = false;
 
 	F.nr_changes = 0;
+	F.nr_applied = 0;
 	/*
 	 * The model: one by one, each request validated against the state the
 	 * earlier ones left, and each change prepared as soon as it is
@@ -847,16 +527,16 @@ static void fz_writer_call(const struct memslots_region *r, size_t n, bool batch
 		c->index = i;
 		F.nr_changes++;
 		nprep++;
+		fz_model_apply(&F.m, &r[i], c);
+		F.nr_applied++;
 		if (F.fail_prep == nprep) {
 			FZ_COUNT(5);
 			m_ret = F.prep_ret;
 			m_prep_failed = true;
-		} else {
-			fz_model_apply(&F.m, c);
 		}
 	}
 	if (m_ret)
-		F.m = before; /* the engine must roll back */
+		fz_model_undo(&F.m, F.changes, F.nr_applied); /* the engine must roll back */
 
 	FZ_COUNT(7);
 	set = memslots_read_lock(F.ms);
@@ -885,7 +565,8 @@ static void fz_writer_call(const struct memslots_region *r, size_t n, bool batch
 	if (F.alloc.failed && ret == -ENOMEM) {
 		/* Memory ran out somewhere before publication: nothing changed,
 		 * and every prepare that succeeded was aborted. */
-		F.m = before;
+		if (!m_ret)
+			fz_model_undo(&F.m, F.changes, F.nr_applied);
 		FZ_CHECK(!batch || failed <= (m_ret ? m_failed : n - 1));
 		/* A prepare may fail with -ENOMEM too, while an ignored
 		 * best-effort allocation (a hash shrink) failed. */
@@ -905,7 +586,7 @@ static void fz_writer_call(const struct memslots_region *r, size_t n, bool batch
 		FZ_CHECK(fz_events(FZ_PREPARE, got) == nprep);
 		for (i = 0; i < nprep; i++)
 			want[i] = (struct fz_event){FZ_PREPARE, F.changes[i].type,
-						    fz_change_id(&F.changes[i])};
+						    F.changes[i].id};
 		FZ_CHECK(fz_events_eq(got, want, nprep));
 		if (m_ret) {
 			/* the prepared ones aborted in reverse order; a failing one not */
@@ -931,7 +612,7 @@ static void fz_writer_call(const struct memslots_region *r, size_t n, bool batch
 				    F.changes[i].type == MEMSLOTS_MOVE)
 					want[nw++] =
 						(struct fz_event){FZ_INVALIDATE, F.changes[i].type,
-								  fz_change_id(&F.changes[i])};
+								  F.changes[i].id};
 			FZ_CHECK(ng == nw);
 			fz_sort_events(got, ng);
 			fz_sort_events(want, nw);
@@ -939,12 +620,11 @@ static void fz_writer_call(const struct memslots_region *r, size_t n, bool batch
 			/* the priv each prepare set is what got published */
 			for (i = 0; i < F.nr_changes; i++) {
 				struct fz_change *c = &F.changes[i];
-				struct fz_slot *s;
+				struct model_slot *s = &F.m.slot[c->id];
 
 				if (c->type == MEMSLOTS_DELETE)
 					continue;
-				s = fz_model_find(&F.m, c->new.id);
-				s->priv = fz_next_priv(s->priv, c->type);
+				s->priv = (void *)fz_next_priv((uintptr_t)s->priv, c->type);
 			}
 		}
 	}
@@ -957,6 +637,7 @@ static void fz_writer_call(const struct memslots_region *r, size_t n, bool batch
 	}
 	fz_check_state(set);
 	memslots_read_unlock(F.ms);
+	mt_check_engine(F.ms);
 }
 
 /* ---- the entry point ----------------------------------------------------------------- */
@@ -972,24 +653,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t c0 = fz_u8(&in), c1 = fz_u8(&in), c2 = fz_u8(&in);
 	struct memslots_config cfg = {
 		.ops = &fz_ops,
-		.rcu = &fz_rcu,
-		.alloc = fz_alloc_fn,
-		.free = fz_free_fn,
+		.rcu = &mt_counting_rcu,
+		.alloc = tu_alloc,
+		.free = tu_free,
 		.alloc_opaque = &F.alloc,
 	};
 	struct memslots_region reqs[FZ_MAX_BATCH];
 	size_t alloc_fail_at = 0;
+	struct model keep = F.m;
 	unsigned int op;
 
+	/* The model's arrays are kept from one input to the next: allocating
+	 * and zeroing them for 65536 ids would be most of an execution. */
 	memset(&F, 0, sizeof(F));
+	F.m = keep;
 	memset(&fz_cache, 0, sizeof(fz_cache));
 	cfg.page_shift = fz_shifts[c0 & 7];
 	cfg.max_slots = c0 & 0x80 ? 65536 : 1 + ((c0 >> 3) & 15);
 	if (c1 & 1)
 		cfg.hva_limit = (uint64_t)(1 + (c1 >> 1)) << cfg.page_shift;
+	if (F.m.max_slots != cfg.max_slots) {
+		model_fini(&F.m);
+		model_init(&F.m, cfg.page_shift, cfg.max_slots, cfg.hva_limit);
+	}
+	model_clear(&F.m);
 	F.m.page_shift = cfg.page_shift;
-	F.m.max_slots = cfg.max_slots;
 	F.m.hva_limit = cfg.hva_limit;
+	F.m.id_probe_limit = 24; /* and every present id: enough for ids 0..17 */
+	tu_rng_seed(&fz_rng, ((uint64_t)c0 << 16) | ((uint64_t)c1 << 8) | c2);
 	if (c2 & 1) {
 		/* memslots_new with its k-th allocation failing: NULL with
 		 * ENOMEM and nothing left allocated, or a working object */
@@ -1040,8 +731,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			a = fz_gfn_of(x);
 			b = fz_u8(&in);
 			set = memslots_read_lock(F.ms);
-			fz_check_gfn(set, a);
-			fz_check_gfn_range(set, a, a + (b & 15) - (b & 0x80 ? 16 : 0));
+			model_check_gfn(&F.m, set, &fz_cache, a);
+			model_check_gfn_range(&F.m, set, a, a + (b & 15) - (b & 0x80 ? 16 : 0));
 			memslots_read_unlock(F.ms);
 			break;
 		case 7: /* host ranges, both ends inclusive */
@@ -1050,8 +741,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			b = a + (uint64_t)fz_u8(&in) * (fz_page() / 4) - (x & 0x80 ? 1 : 0) -
 			    (x & 0x40 ? fz_page() * 8 : 0);
 			set = memslots_read_lock(F.ms);
-			fz_check_hva_range(set, a, b);
-			fz_check_hva_range(set, 0, ~0ull);
+			model_check_hva_range(&F.m, set, a, b);
+			model_check_hva_range(&F.m, set, 0, ~0ull);
 			memslots_read_unlock(F.ms);
 			break;
 		case 8: /* writers from a read-side section, or from the next call's hooks */
@@ -1084,11 +775,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	memslots_free(F.ms);
-	{
-		const struct fz_slot *sorted[FZ_MAX_SLOTS];
-
-		FZ_CHECK(F.released == fz_model_sorted(&F.m, sorted));
-	}
+	FZ_CHECK(F.released == F.m.count);
 	FZ_CHECK(F.alloc.live == 0);
 	return 0;
 }

@@ -32,21 +32,20 @@
 
 #include <memslots/memslots.h>
 
+#include "ts_rng.h"
+
 #define PAGE	  4096ull
 #define HVA_LIMIT ((1ull << 47) - PAGE) /* x86-64 TASK_SIZE_MAX */
 #define IDS	  24			/* most requests use ids below this */
 #define GFNS	  256			/* ... and gfns below this */
 #define HVA_BASE  0x100000000ull	/* KVM only range-checks hvas */
 
-static uint64_t rng_state;
+/* Deterministic for a seed, whatever the libc. */
+static struct tu_rng rng_state;
 
 static uint64_t rnd(void)
 {
-	/* xorshift64*: deterministic for a seed, whatever the libc. */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
+	return tu_rng_next(&rng_state);
 }
 
 static uint64_t below(uint64_t n)
@@ -189,7 +188,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memslots_reader_register(ms);
-	rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
+	rng_state.s = seed * 0x9e3779b97f4a7c15ull + 1;
 	printf("conformance: %lu requests, seed %" PRIu64 ", %d slot ids\n", n, seed, nr);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);

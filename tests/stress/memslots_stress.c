@@ -46,6 +46,10 @@
 
 #include <memslots/memslots.h>
 
+#include "debug.h"
+#include "ts_alloc.h"
+#include "ts_rng.h"
+
 #if defined(__SANITIZE_THREAD__)
 #define ST_TSAN 1
 #elif defined(__has_feature)
@@ -95,38 +99,8 @@ static atomic_int st_in_hook;
 
 /* ---- an allocator that scribbles over what it frees ------------------------------ */
 
-struct st_block {
-	size_t size;
-	max_align_t data[];
-};
-
-static atomic_long st_live;
-
-static void *st_alloc(size_t size, void *opaque)
-{
-	struct st_block *b = malloc(sizeof(*b) + size);
-
-	(void)opaque;
-	if (!b)
-		return NULL;
-	b->size = size;
-	atomic_fetch_add_explicit(&st_live, 1, memory_order_relaxed);
-	return b->data;
-}
-
-static void st_free(void *ptr, void *opaque)
-{
-	struct st_block *b;
-
-	(void)opaque;
-	if (!ptr)
-		return;
-	b = (struct st_block *)((char *)ptr - offsetof(struct st_block, data));
-	/* A reader that still holds this slot now sees garbage: a violation. */
-	memset(ptr, 0x5a, b->size);
-	atomic_fetch_sub_explicit(&st_live, 1, memory_order_relaxed);
-	free(b);
-}
+/* A reader that still holds a freed slot sees garbage: a violation. */
+static struct tu_alloc_counter st_mem = {.scribble = true};
 
 /* ---- hooks ---------------------------------------------------------------------- */
 
@@ -223,20 +197,14 @@ static struct memslots *st_ms;
 static atomic_bool st_stop;
 static atomic_ulong st_reader_ops, st_reader_sections, st_writer_calls, st_writer_failed;
 
-static uint64_t st_rng(uint64_t *s)
+/* The engine's own consistency checks of both sets, between writer calls. */
+static void st_check_engine(void)
 {
-	uint64_t x = *s;
+	const char *why = NULL;
+	int err = memslots__check_sets(st_ms, &why);
 
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
-
-static uint64_t st_below(uint64_t *s, uint64_t n)
-{
-	return st_rng(s) % n;
+	if (err)
+		st_violation("memslots__check_sets: %d, %s", err, why);
 }
 
 static double st_now(void)
@@ -347,7 +315,8 @@ static void st_check_ranges(const struct memslots_set *set, unsigned int id, uin
 
 static void *st_reader(void *arg)
 {
-	uint64_t rng = (uintptr_t)arg * 0x9e3779b97f4a7c15ull + 1, last_gen = 0;
+	uint64_t last_gen = 0;
+	struct tu_rng rng = {(uintptr_t)arg * 0x9e3779b97f4a7c15ull + 1};
 	struct memslots_cache cache = {0};
 	unsigned long ops = 0, sections = 0;
 
@@ -362,10 +331,10 @@ static void *st_reader(void *arg)
 				     (unsigned long long)gen, (unsigned long long)last_gen);
 		last_gen = gen;
 		for (i = 0; i < 32; i++) {
-			uint64_t gfn = st_below(&rng, st_gfn_span);
+			uint64_t gfn = tu_rng_below(&rng, st_gfn_span);
 
 			st_check_gfn(set, &cache, gfn);
-			st_check_ranges(set, (unsigned int)st_below(&rng, st_nr_ids), gfn);
+			st_check_ranges(set, (unsigned int)tu_rng_below(&rng, st_nr_ids), gfn);
 		}
 		/* 32 x (4 gfn lookups, find_id, hva and gfn ranges), plus the walk */
 		ops += 32 * 7 + st_check_iteration(set);
@@ -391,7 +360,7 @@ struct st_own {
 
 struct st_writer {
 	unsigned int w;
-	uint64_t rng;
+	struct tu_rng rng;
 	struct st_own own[ST_IDS_PER_W];
 	uint32_t group_flags; /* the LOG_DIRTY state of the whole group */
 	pthread_t thread;
@@ -439,18 +408,18 @@ static struct memslots_region st_request(struct st_writer *wr, unsigned int i, i
 {
 	struct st_own *o = &wr->own[i];
 	unsigned int id = st_id(wr, i);
-	uint64_t gfn = st_below(&wr->rng, st_gfn_span - st_npages(id) + 1);
+	uint64_t gfn = tu_rng_below(&wr->rng, st_gfn_span - st_npages(id) + 1);
 	struct memslots_region r;
 
 	if (!o->present) {
 		r = st_region(id, gfn,
 			      i < ST_GROUP	      ? wr->group_flags
-			      : st_below(&wr->rng, 2) ? MEMSLOT_LOG_DIRTY_PAGES
+			      : tu_rng_below(&wr->rng, 2) ? MEMSLOT_LOG_DIRTY_PAGES
 						      : 0);
 		*expect = st_own_overlap(wr, i, gfn, st_npages(id)) ? -EEXIST : 1;
 		return r;
 	}
-	switch (st_below(&wr->rng, i < ST_GROUP ? 1 : 4)) {
+	switch (tu_rng_below(&wr->rng, i < ST_GROUP ? 1 : 4)) {
 	case 0: /* move (group slots only move: their flags toggle together) */
 		r = st_region(id, gfn, o->flags);
 		*expect = st_own_overlap(wr, i, gfn, st_npages(id)) ? -EEXIST : 1;
@@ -519,8 +488,8 @@ static void st_check_ret(int ret, int expect, const char *what)
 static void st_writer_batch(struct st_writer *wr)
 {
 	struct memslots_region batch[ST_MAX_BATCH];
-	unsigned int n = 1 + (unsigned int)st_below(&wr->rng, ST_MAX_BATCH);
-	unsigned int base = (unsigned int)st_below(&wr->rng, ST_IDS_PER_W), i, k;
+	unsigned int n = 1 + (unsigned int)tu_rng_below(&wr->rng, ST_MAX_BATCH);
+	unsigned int base = (unsigned int)tu_rng_below(&wr->rng, ST_IDS_PER_W), i, k;
 	struct st_writer plan = *wr;
 	bool maybe_eexist = false;
 	size_t failed = 999;
@@ -558,7 +527,7 @@ static void st_writer_step(struct st_writer *wr)
 	unsigned int n, i;
 	size_t failed = 999;
 
-	switch (st_below(&wr->rng, 8)) {
+	switch (tu_rng_below(&wr->rng, 8)) {
 	case 0: /* toggle the whole group's LOG_DIRTY in one batch */
 		for (i = n = 0; i < ST_GROUP; i++) {
 			const struct st_own *o = &wr->own[i];
@@ -580,13 +549,13 @@ static void st_writer_step(struct st_writer *wr)
 		st_writer_batch(wr);
 		break;
 	case 3: /* an invalid request: misaligned, must change nothing */
-		i = (unsigned int)st_below(&wr->rng, ST_IDS_PER_W);
+		i = (unsigned int)tu_rng_below(&wr->rng, ST_IDS_PER_W);
 		batch[0] = st_region(st_id(wr, i), 1, 0);
 		batch[0].guest_phys_addr += 512;
 		st_check_ret(memslots_set_region(st_ms, &batch[0]), -EINVAL, "misaligned");
 		break;
 	default: /* one request */
-		i = (unsigned int)st_below(&wr->rng, ST_IDS_PER_W);
+		i = (unsigned int)tu_rng_below(&wr->rng, ST_IDS_PER_W);
 		batch[0] = st_request(wr, i, &expect);
 		ret = memslots_set_region(st_ms, &batch[0]);
 		st_check_ret(ret, expect, "set_region");
@@ -595,6 +564,7 @@ static void st_writer_step(struct st_writer *wr)
 		break;
 	}
 	atomic_fetch_add_explicit(&st_writer_calls, 1, memory_order_relaxed);
+	st_check_engine();
 	st_writer_verify(wr);
 }
 
@@ -627,8 +597,9 @@ int main(int argc, char **argv)
 	bool rwlock = false;
 	struct memslots_config cfg = {
 		.ops = &st_ops,
-		.alloc = st_alloc,
-		.free = st_free,
+		.alloc = tu_alloc,
+		.free = tu_free,
+		.alloc_opaque = &st_mem,
 	};
 	pthread_t rthreads[ST_MAX_READERS];
 	struct st_writer *wrs;
@@ -686,7 +657,7 @@ int main(int argc, char **argv)
 			return 1;
 	for (i = 0; i < writers; i++) {
 		wrs[i].w = i;
-		wrs[i].rng = seed * 0x9e3779b97f4a7c15ull + 1000 + i;
+		wrs[i].rng.s = seed * 0x9e3779b97f4a7c15ull + 1000 + i;
 		if (pthread_create(&wrs[i].thread, NULL, st_writer, &wrs[i]))
 			return 1;
 	}
@@ -700,8 +671,8 @@ int main(int argc, char **argv)
 	elapsed = st_now() - t0;
 	memslots_free(st_ms);
 	free(wrs);
-	if (atomic_load(&st_live) != 0)
-		st_violation("%ld allocations left after memslots_free", atomic_load(&st_live));
+	if (st_mem.live != 0)
+		st_violation("%zu allocations left after memslots_free", (size_t)st_mem.live);
 
 	printf("duration %.1f s\n", elapsed);
 	printf("readers: %lu lookups (%.0f/s), %lu read-side sections (%.0f/s)\n",

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine's private state, shared by its three parts:
+ *
+ *   memslots.c  object lifetime, the entry points (writers, read-side
+ *               sections), misuse detection
+ *   update.c    one writer call, step by step as KVM's kvm_set_memslot()
+ *               (see the table in docs/design.md)
+ *   read.c      lookups, iteration and the caches
+ *
+ * Locking: every field of struct memslots but @active is written only
+ * under @lock, or before the object is shared (memslots_new) and after it
+ * no longer is (memslots_free).  @active is read by readers without a lock
+ * (acquire) and stored by the writer (release).
+ */
+#ifndef MS_ENGINE_H
+#define MS_ENGINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <memslots/memslots.h>
+
+#include "alloc.h"
+#include "set.h"
+
+struct memslots {
+	_Atomic(struct memslots_set *) active;
+	struct memslots_set sets[2];
+	pthread_mutex_t lock; /* serializes writers */
+	uint64_t generation;  /* of the last set published */
+	struct ms_alloc alloc;
+	struct memslots_ops ops; /* a copy; absent hooks are NULL */
+	void *opaque;
+	struct memslots_rcu rcu;
+	unsigned int page_shift;
+	unsigned int max_slots;
+	uint64_t hva_limit;
+};
+
+/* One change of a call, as classified by the validation step. */
+struct ms_change {
+	enum memslots_change type;
+	size_t index;		 /* of its request */
+	struct ms_slot *old;	 /* the published slot; NULL for CREATE */
+	struct ms_slot *new;	 /* what replaces it; NULL for DELETE */
+	struct ms_slot *invalid; /* old's INVALID copy, for DELETE and MOVE */
+};
+
+/*
+ * The working state of one writer call.  @inactive and @active follow the
+ * publications: after each one they trade places.
+ */
+struct ms_call {
+	struct memslots *ms;
+	struct memslots_set *inactive; /* no reader can see it: the one changed */
+	struct memslots_set *active;   /* the one readers see */
+	struct ms_change *changes;
+	size_t nr_changes;
+	size_t nr_invalidating;	   /* DELETE and MOVE changes */
+	uint64_t *named;	   /* bitmap of ids named so far (batches) */
+	struct ms_set_growth grow; /* for the set active at the start, installed once inactive */
+	size_t failed_index;
+};
+
+/*
+ * Misuse detection: a hook that calls a writer would deadlock on
+ * ms->lock, and a writer called from inside a read-side section would wait
+ * forever in synchronize for itself.  Both are per-thread facts.
+ */
+extern _Thread_local const struct memslots *ms_tls_in_hooks;
+extern _Thread_local unsigned int ms_tls_read_depth;
+
+/* Marks this thread as running @ms's hooks; returns what to restore, so a
+ * hook of one object may use another object's writer calls. */
+static inline const struct memslots *ms_hooks_enter(const struct memslots *ms)
+{
+	const struct memslots *prev = ms_tls_in_hooks;
+
+	ms_tls_in_hooks = ms;
+	return prev;
+}
+
+static inline void ms_hooks_leave(const struct memslots *prev)
+{
+	ms_tls_in_hooks = prev;
+}
+
+/* update.c.  Called with ms->lock held. */
+void ms_call_begin(struct ms_call *call, struct memslots *ms, struct ms_change *changes);
+/* Runs the requests of one call (changes and named set up by the caller). */
+int ms_set_memslots(struct ms_call *call, const struct memslots_region *r, size_t n);
+
+/*
+ * validate.c.  Checks that both sets of @ms hold the same slots, each set
+ * valid on its own (ms_set_validate), the inactive one as it must be
+ * between calls; 0 or -EINVAL with *@reason.  Caller holds ms->lock.
+ */
+int ms_check_sets_locked(struct memslots *ms, const char **reason);
+
+#endif /* MS_ENGINE_H */

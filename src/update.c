@@ -1,0 +1,560 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One writer call, under ms->lock, in the steps of KVM's kvm_set_memslot()
+ * (docs/design.md maps each function here to its KVM counterpart):
+ *
+ *  1. stage (__kvm_set_memory_region's checks, kvm_prepare_memory_region):
+ *     every request is checked against the contract's rules in order,
+ *     against the state as the earlier requests of the call leave it.  To
+ *     get that evolving state for free, each valid change is applied at
+ *     once to the inactive set, which no reader can see.  The slot copies
+ *     the call will publish are allocated here, and so is the id hash
+ *     growth of both sets: nothing after this step allocates.  Each change
+ *     gets its prepare hook as soon as it is validated, so a call fails at
+ *     the first request that would fail one by one; a failure aborts the
+ *     prepared changes in reverse order and undoes the inactive set.
+ *  2. invalidate (kvm_invalidate_memslot), only with deletes or moves:
+ *     readers must first see the old state with those slots replaced by
+ *     copies flagged INVALID.  The inactive set is put back to the old
+ *     state, the INVALID copies swapped in, the set activated; then the
+ *     invalidate hooks run.
+ *  3. activate (kvm_activate_memslot): the inactive set is brought to the
+ *     final state (it already is without an invalidate step), published,
+ *     and the same change made to the other set once readers have left it.
+ *  4. commit (kvm_commit_memory_region): commit hooks in request order,
+ *     then the replaced slots are freed.
+ *
+ * Unlike KVM, prepare runs before the INVALID copies are published, so
+ * that a failed call publishes nothing at all.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "engine.h"
+#include "slot.h"
+
+#define MS_VALID_FLAGS (MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY)
+
+/* A request's fields, once checked and converted to pages. */
+struct ms_req {
+	uint16_t id;
+	uint32_t flags;
+	uint64_t base_gfn;
+	uint64_t npages;
+	uint64_t hva;
+};
+
+/*
+ * What each kind of change needs, in one place; every step below is the
+ * same for all kinds, written with ms_replace_memslot().
+ */
+struct ms_change_kind {
+	bool has_new;	  /* publishes a new slot object (all but DELETE) */
+	bool invalidates; /* readers first see the old slot INVALID (DELETE, MOVE) */
+	bool adds_id;	  /* one more id in the sets: their id hashes must hold it */
+};
+
+static const struct ms_change_kind ms_change_kinds[] = {
+	/* kvm_create_memslot */
+	[MEMSLOTS_CREATE] = {.has_new = true, .adds_id = true},
+	/* kvm_delete_memslot */
+	[MEMSLOTS_DELETE] = {.invalidates = true},
+	/* kvm_move_memslot */
+	[MEMSLOTS_MOVE] = {.has_new = true, .invalidates = true},
+	/* kvm_update_flags_memslot */
+	[MEMSLOTS_FLAGS_ONLY] = {.has_new = true},
+};
+
+/* ---- request checks (contract rules 1 to 3) ------------------------------------ */
+
+static int ms_check_request(const struct memslots *ms, const struct memslots_region *r,
+			    struct ms_req *req)
+{
+	uint64_t page_mask = ((uint64_t)1 << ms->page_shift) - 1;
+	uint64_t size = r->memory_size, hva = r->userspace_addr, gpa = r->guest_phys_addr;
+
+	/* 1: only the flags a caller may set. */
+	if (r->flags & ~MS_VALID_FLAGS)
+		return -EINVAL;
+	/* 2: alignment, the host range, the address space and the id. */
+	if ((size & page_mask) || (gpa & page_mask) || (hva & page_mask))
+		return -EINVAL;
+	if (hva + size < hva)
+		return -EINVAL;
+	if (ms->hva_limit && (size > ms->hva_limit || hva > ms->hva_limit - size))
+		return -EINVAL;
+	if ((r->slot >> 16) != 0 || (r->slot & 0xffff) >= ms->max_slots)
+		return -EINVAL;
+	/* 3: the guest range. */
+	if (gpa + size < gpa)
+		return -EINVAL;
+	if ((size >> ms->page_shift) > MEMSLOTS_MAX_NR_PAGES)
+		return -EINVAL;
+
+	req->id = (uint16_t)(r->slot & 0xffff);
+	req->flags = r->flags;
+	req->base_gfn = gpa >> ms->page_shift;
+	req->npages = size >> ms->page_shift;
+	req->hva = hva;
+	return 0;
+}
+
+/* Rules 4 to 6: what the request does to the (evolving) state; 1: nothing. */
+static int ms_classify(struct ms_call *call, const struct ms_req *req, struct ms_change *c)
+{
+	struct memslots_set *set = call->inactive;
+	struct ms_slot *old = ms_set_find_id(set, req->id);
+
+	c->old = old;
+	c->new = c->invalid = NULL;
+	if (!req->npages) {
+		if (!old)
+			return -EINVAL;
+		c->type = MEMSLOTS_DELETE;
+		return 0;
+	}
+	if (!old) {
+		if (ms_set_overlaps(set, req->base_gfn, req->npages, NULL))
+			return -EEXIST;
+		c->type = MEMSLOTS_CREATE;
+		return 0;
+	}
+	if (req->hva != old->pub.userspace_addr || req->npages != old->pub.npages ||
+	    ((req->flags ^ old->pub.flags) & MEMSLOT_READONLY))
+		return -EINVAL;
+	if (req->base_gfn != old->pub.base_gfn) {
+		if (ms_set_overlaps(set, req->base_gfn, req->npages, old))
+			return -EEXIST;
+		c->type = MEMSLOTS_MOVE;
+		return 0;
+	}
+	if (req->flags != old->pub.flags) {
+		c->type = MEMSLOTS_FLAGS_ONLY;
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- hooks ----------------------------------------------------------------------- */
+
+static struct memslot *ms_pub(struct ms_slot *slot)
+{
+	return slot ? &slot->pub : NULL;
+}
+
+/* Whether a prepare hook changed more of @new than the priv it may set. */
+static bool ms_prepare_overstepped(const struct memslot *before, const struct memslot *after)
+{
+	return before->base_gfn != after->base_gfn || before->npages != after->npages ||
+	       before->userspace_addr != after->userspace_addr || before->flags != after->flags ||
+	       before->id != after->id;
+}
+
+/*
+ * Runs the prepare hook of @c.  Returns its negative errno, or -EINVAL
+ * when the hook changed a field of the new slot other than priv: the slot
+ * is already linked into the inactive set by those fields, so the change
+ * is put back and refused (the caller aborts it like any prepared change,
+ * since the hook itself succeeded).  *@prepared tells whether the hook
+ * succeeded.
+ */
+static int ms_hook_prepare(struct memslots *ms, struct ms_change *c, bool *prepared)
+{
+	const struct memslots *prev;
+	struct memslot before;
+	int err;
+
+	*prepared = true;
+	if (!ms->ops.prepare)
+		return 0;
+	if (c->new)
+		before = c->new->pub;
+	prev = ms_hooks_enter(ms);
+	err = ms->ops.prepare(ms->opaque, ms_pub(c->old), ms_pub(c->new), c->type);
+	ms_hooks_leave(prev);
+	/* Only a negative errno fails the call, as the contract says. */
+	if (err < 0) {
+		*prepared = false;
+		return err;
+	}
+	if (c->new && ms_prepare_overstepped(&before, &c->new->pub)) {
+		before.priv = c->new->pub.priv;
+		c->new->pub = before;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void ms_hook_abort(struct memslots *ms, struct ms_change *c)
+{
+	const struct memslots *prev;
+
+	if (!ms->ops.abort)
+		return;
+	prev = ms_hooks_enter(ms);
+	ms->ops.abort(ms->opaque, ms_pub(c->old), ms_pub(c->new), c->type);
+	ms_hooks_leave(prev);
+}
+
+static void ms_hook_commit(struct memslots *ms, struct ms_change *c)
+{
+	const struct memslots *prev;
+
+	if (!ms->ops.commit)
+		return;
+	prev = ms_hooks_enter(ms);
+	ms->ops.commit(ms->opaque, ms_pub(c->old), ms_pub(c->new), c->type);
+	ms_hooks_leave(prev);
+}
+
+/* KVM's kvm_arch_flush_shadow_memslot(), reached from kvm_invalidate_memslot(). */
+static void ms_hook_invalidate(struct memslots *ms, struct ms_change *c)
+{
+	const struct memslots *prev;
+
+	if (!ms->ops.invalidate)
+		return;
+	prev = ms_hooks_enter(ms);
+	ms->ops.invalidate(ms->opaque, &c->invalid->pub);
+	ms_hooks_leave(prev);
+}
+
+/* ---- changing one (inactive) set ---------------------------------------------------- */
+
+/*
+ * KVM's kvm_replace_memslot(): @new takes @old's place in @set.  No @old
+ * inserts, no @new removes; the same base_gfn is an O(1) swap in place.
+ */
+static void ms_replace_memslot(struct memslots_set *set, struct ms_slot *old, struct ms_slot *new)
+{
+	if (!old) {
+		ms_set_insert(set, new);
+	} else if (!new) {
+		ms_set_remove(set, old);
+	} else if (old->pub.base_gfn == new->pub.base_gfn) {
+		ms_set_replace(set, old, new);
+	} else {
+		ms_set_remove(set, old);
+		ms_set_insert(set, new);
+	}
+}
+
+/* A step of one change, made on one set; the call makes it for each change. */
+typedef void ms_step_fn(struct memslots_set *set, const struct ms_change *c);
+
+/* Old state to final state. */
+static void ms_change_apply(struct memslots_set *set, const struct ms_change *c)
+{
+	ms_replace_memslot(set, c->old, c->new);
+}
+
+/* Final state to old state: the exact inverse of ms_change_apply(). */
+static void ms_change_undo(struct memslots_set *set, const struct ms_change *c)
+{
+	ms_replace_memslot(set, c->new, c->old);
+}
+
+/* Old state to the intermediate one: the old slot's INVALID copy in its place. */
+static void ms_change_invalidate(struct memslots_set *set, const struct ms_change *c)
+{
+	if (c->invalid)
+		ms_replace_memslot(set, c->old, c->invalid);
+}
+
+/* Intermediate state to the final one. */
+static void ms_change_finish(struct memslots_set *set, const struct ms_change *c)
+{
+	ms_replace_memslot(set, c->invalid ? c->invalid : c->old, c->new);
+}
+
+static void ms_call_replay(struct ms_call *call, struct memslots_set *set, ms_step_fn *step)
+{
+	size_t i;
+
+	for (i = 0; i < call->nr_changes; i++)
+		step(set, &call->changes[i]);
+}
+
+static void ms_call_undo_all(struct ms_call *call)
+{
+	size_t i = call->nr_changes;
+
+	while (i--)
+		ms_change_undo(call->inactive, &call->changes[i]);
+}
+
+/* ---- stage: check, classify, allocate, prepare, apply to the inactive set ------------ */
+
+static struct ms_slot *ms_slot_new(struct memslots *ms, const struct ms_req *req, void *priv)
+{
+	struct ms_slot *s = ms_slot_alloc(&ms->alloc);
+
+	if (!s)
+		return NULL;
+	s->pub.base_gfn = req->base_gfn;
+	s->pub.npages = req->npages;
+	s->pub.userspace_addr = req->hva;
+	s->pub.flags = req->flags;
+	s->pub.id = req->id;
+	s->pub.priv = priv;
+	return s;
+}
+
+static struct ms_slot *ms_slot_dup_invalid(struct memslots *ms, const struct ms_slot *old)
+{
+	struct ms_slot *s = ms_slot_alloc(&ms->alloc);
+
+	if (!s)
+		return NULL;
+	s->pub = old->pub;
+	s->pub.flags |= MEMSLOT_INVALID;
+	return s;
+}
+
+static void ms_change_free_copies(struct memslots *ms, struct ms_change *c)
+{
+	ms_slot_free(&ms->alloc, c->new);
+	ms_slot_free(&ms->alloc, c->invalid);
+}
+
+/*
+ * A change is about to add a slot: make sure both sets can take it.  The
+ * inactive set is private and grows at once; the other one is still
+ * published, so what it needs is only allocated now and installed once it
+ * is inactive.
+ */
+static int ms_call_reserve(struct ms_call *call, size_t count)
+{
+	int err = ms_set_reserve(call->inactive, count);
+
+	if (err)
+		return err;
+	return ms_set_plan_growth(call->active, count, &call->grow);
+}
+
+/* Allocates what publishing @c will need (the memory half of KVM's
+ * kvm_prepare_memory_region()). */
+static int ms_change_alloc(struct ms_call *call, const struct ms_req *req, struct ms_change *c)
+{
+	const struct ms_change_kind *kind = &ms_change_kinds[c->type];
+	struct memslots *ms = call->ms;
+	int err;
+
+	if (kind->adds_id) {
+		err = ms_call_reserve(call, call->inactive->count + 1);
+		if (err)
+			return err;
+	}
+	if (kind->has_new) {
+		/* new->priv starts as NULL for CREATE and as old->priv otherwise. */
+		c->new = ms_slot_new(ms, req, c->old ? c->old->pub.priv : NULL);
+		if (!c->new)
+			return -ENOMEM;
+	}
+	if (kind->invalidates) {
+		c->invalid = ms_slot_dup_invalid(ms, c->old);
+		if (!c->invalid) {
+			ms_change_free_copies(ms, c);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Was this id named by an earlier request of the call?  Marks it. */
+static bool ms_call_named_before(struct ms_call *call, uint16_t id)
+{
+	uint64_t bit = (uint64_t)1 << (id % 64);
+	bool seen;
+
+	if (!call->named)
+		return false;
+	seen = call->named[id / 64] & bit;
+	call->named[id / 64] |= bit;
+	return seen;
+}
+
+/* KVM's __kvm_set_memory_region() up to kvm_set_memslot(), for one request. */
+static int ms_call_validate_one(struct ms_call *call, const struct memslots_region *r, size_t index)
+{
+	struct ms_change *c = &call->changes[call->nr_changes];
+	struct ms_req req;
+	int err;
+
+	err = ms_check_request(call->ms, r, &req);
+	if (err)
+		return err;
+	if (ms_call_named_before(call, req.id))
+		return -EINVAL;
+	err = ms_classify(call, &req, c);
+	if (err)
+		return err < 0 ? err : 0;
+	err = ms_change_alloc(call, &req, c);
+	if (err)
+		return err;
+	c->index = index;
+	ms_change_apply(call->inactive, c);
+	if (c->invalid)
+		call->nr_invalidating++;
+	call->nr_changes++;
+	return 0;
+}
+
+/* Throws away everything staging did: the inactive set is as it was. */
+static void ms_call_rollback(struct ms_call *call)
+{
+	size_t i;
+
+	ms_call_undo_all(call);
+	for (i = 0; i < call->nr_changes; i++)
+		ms_change_free_copies(call->ms, &call->changes[i]);
+	call->nr_changes = 0;
+	ms_set_cancel_growth(call->active, &call->grow);
+}
+
+/*
+ * Validates each request and runs its prepare hook before going on to the
+ * next, so that the call fails exactly where applying the requests one by
+ * one would: at the first request that is invalid or whose prepare fails.
+ * On failure the prepared changes are aborted, newest first, and the
+ * inactive set is rolled back.
+ */
+static int ms_call_stage(struct ms_call *call, const struct memslots_region *r, size_t n)
+{
+	size_t i, nr_prepared = 0;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++) {
+		err = ms_call_validate_one(call, &r[i], i);
+		if (!err && call->nr_changes > nr_prepared) {
+			bool prepared;
+
+			err = ms_hook_prepare(call->ms, &call->changes[nr_prepared], &prepared);
+			if (prepared)
+				nr_prepared++;
+		}
+	}
+	if (!err)
+		return 0;
+	call->failed_index = i - 1;
+	while (nr_prepared--)
+		ms_hook_abort(call->ms, &call->changes[nr_prepared]);
+	ms_call_rollback(call);
+	return err;
+}
+
+/* ---- publication -------------------------------------------------------------------- */
+
+/*
+ * KVM's kvm_swap_active_memslots(): makes the inactive set the active one
+ * and waits until no reader can still be using the other; the two trade
+ * places.  The release store pairs with the acquire load in
+ * memslots_read_lock(): a reader that sees the set sees every slot in it
+ * fully initialized.
+ */
+static void ms_swap_active_sets(struct ms_call *call)
+{
+	struct memslots *ms = call->ms;
+	struct memslots_set *set = call->inactive;
+
+	set->generation = ++ms->generation;
+	atomic_store_explicit(&ms->active, set, memory_order_release);
+	ms->rcu.synchronize();
+	call->inactive = call->active;
+	call->active = set;
+	/* Readers have left the old active set: it is ours again. */
+	ms_set_forget_last_used(call->inactive);
+	ms_set_commit_growth(call->inactive, &call->grow);
+}
+
+/*
+ * KVM's kvm_activate_memslot(): publishes the inactive set, whose state is
+ * ready, then makes the same @step on the other set once readers have
+ * left it, so both hold the same slots again.
+ */
+static void ms_activate(struct ms_call *call, ms_step_fn *step)
+{
+	ms_swap_active_sets(call);
+	ms_call_replay(call, call->inactive, step);
+}
+
+/*
+ * KVM's kvm_invalidate_memslot(), for all the deletes and moves of the
+ * call at once: readers see the old state with those slots replaced by
+ * INVALID copies; then the invalidate hooks flush what was derived from
+ * them.
+ */
+static void ms_call_invalidate(struct ms_call *call)
+{
+	size_t i;
+
+	ms_call_undo_all(call);
+	ms_call_replay(call, call->inactive, ms_change_invalidate);
+	ms_activate(call, ms_change_invalidate);
+	for (i = 0; i < call->nr_changes; i++)
+		if (call->changes[i].invalid)
+			ms_hook_invalidate(call->ms, &call->changes[i]);
+}
+
+/* Publishes the final state: KVM's kvm_create_memslot(), kvm_delete_memslot(),
+ * kvm_move_memslot() and kvm_update_flags_memslot() for every change. */
+static void ms_call_activate(struct ms_call *call)
+{
+	if (!call->nr_invalidating) {
+		/* The inactive set holds the final state already. */
+		ms_activate(call, ms_change_apply);
+		return;
+	}
+	ms_call_replay(call, call->inactive, ms_change_finish);
+	ms_activate(call, ms_change_finish);
+}
+
+/* KVM's kvm_commit_memory_region(): commit hooks, then the replaced slots go. */
+static void ms_call_commit(struct ms_call *call)
+{
+	struct memslots *ms = call->ms;
+	size_t i;
+
+	for (i = 0; i < call->nr_changes; i++)
+		ms_hook_commit(ms, &call->changes[i]);
+	for (i = 0; i < call->nr_changes; i++) {
+		struct ms_change *c = &call->changes[i];
+
+		ms_slot_free(&ms->alloc, c->invalid);
+		if (c->type != MEMSLOTS_CREATE)
+			ms_slot_free(&ms->alloc, c->old);
+	}
+}
+
+/* ---- the call --------------------------------------------------------------------------- */
+
+void ms_call_begin(struct ms_call *call, struct memslots *ms, struct ms_change *changes)
+{
+	struct memslots_set *active = atomic_load_explicit(&ms->active, memory_order_relaxed);
+
+	memset(call, 0, sizeof(*call));
+	call->ms = ms;
+	call->active = active;
+	call->inactive = active == &ms->sets[0] ? &ms->sets[1] : &ms->sets[0];
+	call->changes = changes;
+	/* The inactive set was last published before the previous grace period. */
+	ms_set_settle(call->inactive);
+}
+
+/* KVM's kvm_set_memslot(): validates, prepares, publishes and commits. */
+int ms_set_memslots(struct ms_call *call, const struct memslots_region *r, size_t n)
+{
+	int err;
+
+	err = ms_call_stage(call, r, n);
+	if (!err && call->nr_changes) {
+		if (call->nr_invalidating)
+			ms_call_invalidate(call);
+		ms_call_activate(call);
+		ms_call_commit(call);
+	}
+	ms_set_settle(call->inactive);
+	return err;
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Consistency checks of the engine (debug.h): of one set through
+ * ms_set_validate(), of the two sets together here.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "debug.h"
+#include "engine.h"
+#include "set.h"
+#include "slot.h"
+
+static int ms_check_fail(const char **reason, const char *what)
+{
+	if (reason)
+		*reason = what;
+	return -EINVAL;
+}
+
+/* The two sets hold the same slot objects, in the same order. */
+static const char *ms_check_replica(const struct memslots_set *active,
+				    const struct memslots_set *inactive)
+{
+	struct ms_slot *a = ms_set_first(active), *b = ms_set_first(inactive);
+
+	if (active->count != inactive->count || active->nr_pages != inactive->nr_pages)
+		return "the two sets differ in count or page total";
+	for (; a && b; a = ms_set_next(active, a), b = ms_set_next(inactive, b)) {
+		if (a != b)
+			return "the two sets hold different slots";
+		if (a->pub.flags & MEMSLOT_INVALID)
+			return "a slot is still INVALID between calls";
+	}
+	if (a || b)
+		return "the two sets differ in length";
+	return NULL;
+}
+
+int ms_check_sets_locked(struct memslots *ms, const char **reason)
+{
+	struct memslots_set *active = atomic_load_explicit(&ms->active, memory_order_relaxed);
+	struct memslots_set *inactive;
+	const char *why;
+	int err;
+
+	if (active != &ms->sets[0] && active != &ms->sets[1])
+		return ms_check_fail(reason, "the active set is neither of the object's sets");
+	inactive = active == &ms->sets[0] ? &ms->sets[1] : &ms->sets[0];
+	err = ms_set_validate(active, reason);
+	if (!err)
+		err = ms_set_validate(inactive, reason);
+	if (err)
+		return err;
+	if (active->generation != ms->generation)
+		return ms_check_fail(reason, "the active set is not the last one published");
+	if (inactive->generation >= active->generation)
+		return ms_check_fail(reason, "the inactive set was published after the active one");
+	if (ms_set_last_used(inactive))
+		return ms_check_fail(reason, "the inactive set remembers a last-used slot");
+	why = ms_check_replica(active, inactive);
+	if (why)
+		return ms_check_fail(reason, why);
+	return 0;
+}
+
+int memslots__check_set(const struct memslots_set *set, const char **reason)
+{
+	if (!set)
+		return ms_check_fail(reason, "no set");
+	return ms_set_validate(set, reason);
+}
+
+int memslots__check_sets(struct memslots *ms, const char **reason)
+{
+	int err;
+
+	if (!ms)
+		return ms_check_fail(reason, "no object");
+	if (ms_tls_in_hooks == ms || ms_tls_read_depth) {
+		if (reason)
+			*reason = "called from a hook or a read-side section";
+		return -EDEADLK;
+	}
+	pthread_mutex_lock(&ms->lock);
+	err = ms_check_sets_locked(ms, reason);
+	pthread_mutex_unlock(&ms->lock);
+	return err;
+}

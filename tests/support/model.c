@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/* The model of the contract's rules: see model.h. */
+#include "model.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const model_reasons[MODEL_NR_REASONS] = {
+	[MODEL_BAD_FLAGS] = "unknown flag bits",
+	[MODEL_MISALIGNED] = "misaligned size, gpa or hva",
+	[MODEL_HVA_WRAPS] = "hva + size wraps",
+	[MODEL_HVA_LIMIT] = "hva + size over hva_limit",
+	[MODEL_BAD_ID] = "address space bits or id >= max_slots",
+	[MODEL_GPA_WRAPS] = "gpa + size wraps",
+	[MODEL_TOO_BIG] = "more than MEMSLOTS_MAX_NR_PAGES",
+	[MODEL_NAMED_TWICE] = "id named twice in a batch",
+	[MODEL_DELETE_ABSENT] = "delete of an absent id",
+	[MODEL_CREATE_OVERLAP] = "create overlapping a slot",
+	[MODEL_FIXED_FIELD] = "change of size, hva or READONLY",
+	[MODEL_MOVE_OVERLAP] = "move overlapping a slot",
+};
+
+void model_init(struct model *m, unsigned int page_shift, unsigned int max_slots,
+		uint64_t hva_limit)
+{
+	memset(m, 0, sizeof(*m));
+	m->page_shift = page_shift;
+	m->max_slots = max_slots;
+	m->hva_limit = hva_limit;
+	m->slot = calloc(max_slots, sizeof(*m->slot));
+	m->ids = calloc(max_slots, sizeof(*m->ids));
+	MT_CHECK(m->slot && m->ids, "model_init: out of memory");
+}
+
+void model_fini(struct model *m)
+{
+	free(m->slot);
+	free(m->ids);
+	m->slot = NULL;
+	m->ids = NULL;
+}
+
+void model_clear(struct model *m)
+{
+	static const struct model_slot absent;
+
+	while (m->count)
+		model_set_slot(m, m->ids[0], &absent);
+}
+
+void model_copy(struct model *dst, const struct model *src)
+{
+	model_init(dst, src->page_shift, src->max_slots, src->hva_limit);
+	model_assign(dst, src);
+	dst->id_probe_limit = src->id_probe_limit;
+}
+
+void model_assign(struct model *dst, const struct model *src)
+{
+	MT_CMP(dst->max_slots, ==, src->max_slots);
+	memcpy(dst->slot, src->slot, src->max_slots * sizeof(*dst->slot));
+	memcpy(dst->ids, src->ids, src->max_slots * sizeof(*dst->ids));
+	dst->count = src->count;
+	dst->nr_pages = src->nr_pages;
+}
+
+void model_set_slot(struct model *m, unsigned int id, const struct model_slot *s)
+{
+	struct model_slot *cur = &m->slot[id];
+	unsigned int pos = cur->pos;
+
+	MT_CMP(id, <, m->max_slots);
+	if (cur->present) {
+		/* out of the list: the last id takes its place */
+		m->ids[pos] = m->ids[--m->count];
+		m->slot[m->ids[pos]].pos = pos;
+		m->nr_pages -= cur->npages;
+	}
+	*cur = *s;
+	if (cur->present) {
+		cur->pos = (unsigned int)m->count;
+		m->ids[m->count++] = id;
+		m->nr_pages += cur->npages;
+	}
+}
+
+struct memslots_region model_region(unsigned int page_shift, uint32_t slot, uint32_t flags,
+				    uint64_t gfn, uint64_t npages, uint64_t hva)
+{
+	struct memslots_region r = {
+		.slot = slot,
+		.flags = flags,
+		.guest_phys_addr = gfn << page_shift,
+		.memory_size = npages << page_shift,
+		.userspace_addr = hva,
+	};
+	return r;
+}
+
+static bool model_overlaps_other(const struct model *m, unsigned int id, uint64_t gfn,
+				 uint64_t npages)
+{
+	for (size_t i = 0; i < m->count; i++) {
+		const struct model_slot *s = &m->slot[m->ids[i]];
+
+		if (m->ids[i] == id)
+			continue;
+		if (gfn < s->base_gfn + s->npages && s->base_gfn < gfn + npages)
+			return true;
+	}
+	return false;
+}
+
+static int model_refuse(enum model_reason *why, enum model_reason reason, int err)
+{
+	if (why)
+		*why = reason;
+	return err;
+}
+
+int model_classify_why(const struct model *m, const struct memslots_region *r, int *change,
+		       enum model_reason *why)
+{
+	uint64_t pmask = (1ull << m->page_shift) - 1;
+	unsigned int id = r->slot & 0xffff;
+	uint64_t gfn = r->guest_phys_addr >> m->page_shift;
+	uint64_t npages = r->memory_size >> m->page_shift;
+	const struct model_slot *s;
+
+	if (why)
+		*why = MODEL_OK;
+	/* 1 */
+	if (r->flags & ~MODEL_VALID_FLAGS)
+		return model_refuse(why, MODEL_BAD_FLAGS, -EINVAL);
+	/* 2 */
+	if ((r->memory_size & pmask) || (r->guest_phys_addr & pmask) || (r->userspace_addr & pmask))
+		return model_refuse(why, MODEL_MISALIGNED, -EINVAL);
+	if (r->userspace_addr + r->memory_size < r->userspace_addr)
+		return model_refuse(why, MODEL_HVA_WRAPS, -EINVAL);
+	if (m->hva_limit && r->userspace_addr + r->memory_size > m->hva_limit)
+		return model_refuse(why, MODEL_HVA_LIMIT, -EINVAL);
+	if ((r->slot >> 16) || id >= m->max_slots)
+		return model_refuse(why, MODEL_BAD_ID, -EINVAL);
+	/* 3 */
+	if (r->guest_phys_addr + r->memory_size < r->guest_phys_addr)
+		return model_refuse(why, MODEL_GPA_WRAPS, -EINVAL);
+	if (npages > MEMSLOTS_MAX_NR_PAGES)
+		return model_refuse(why, MODEL_TOO_BIG, -EINVAL);
+	s = &m->slot[id];
+	/* 4 */
+	if (!r->memory_size) {
+		if (!s->present)
+			return model_refuse(why, MODEL_DELETE_ABSENT, -EINVAL);
+		*change = MEMSLOTS_DELETE;
+		return 0;
+	}
+	/* 5 */
+	if (!s->present) {
+		if (model_overlaps_other(m, id, gfn, npages))
+			return model_refuse(why, MODEL_CREATE_OVERLAP, -EEXIST);
+		*change = MEMSLOTS_CREATE;
+		return 0;
+	}
+	/* 6 */
+	if (r->userspace_addr != s->hva || npages != s->npages ||
+	    ((r->flags ^ s->flags) & MEMSLOT_READONLY))
+		return model_refuse(why, MODEL_FIXED_FIELD, -EINVAL);
+	if (gfn != s->base_gfn) {
+		if (model_overlaps_other(m, id, gfn, npages))
+			return model_refuse(why, MODEL_MOVE_OVERLAP, -EEXIST);
+		*change = MEMSLOTS_MOVE;
+		return 0;
+	}
+	*change = r->flags != s->flags ? MEMSLOTS_FLAGS_ONLY : MODEL_NOOP;
+	return 0;
+}
+
+int model_classify(const struct model *m, const struct memslots_region *r, int *change)
+{
+	return model_classify_why(m, r, change, NULL);
+}
+
+void model_commit(struct model *m, const struct memslots_region *r, int change)
+{
+	unsigned int id = r->slot & 0xffff;
+	struct model_slot s = m->slot[id];
+
+	switch (change) {
+	case MEMSLOTS_CREATE:
+		s.present = true;
+		s.priv = NULL;
+		s.npages = r->memory_size >> m->page_shift;
+		s.hva = r->userspace_addr;
+		/* fall through */
+	case MEMSLOTS_MOVE:
+	case MEMSLOTS_FLAGS_ONLY:
+		s.base_gfn = r->guest_phys_addr >> m->page_shift;
+		s.flags = r->flags;
+		break;
+	case MEMSLOTS_DELETE:
+		s.present = false;
+		break;
+	default:
+		return;
+	}
+	model_set_slot(m, id, &s);
+}
+
+void model_result_fini(struct model_result *res)
+{
+	free(res->change);
+	free(res->index);
+	res->change = NULL;
+	res->index = NULL;
+}
+
+void model_apply(struct model *m, const struct memslots_region *r, size_t n, int fail_id,
+		 int fail_err, struct model_result *res)
+{
+	struct model tmp;
+	bool *named;
+
+	memset(res, 0, sizeof(*res));
+	res->change = calloc(n + 1, sizeof(*res->change));
+	res->index = calloc(n + 1, sizeof(*res->index));
+	named = calloc(65536, sizeof(*named));
+	MT_CHECK(res->change && res->index && named, "out of memory");
+	model_copy(&tmp, m);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned int id = r[i].slot & 0xffff;
+		int change = MODEL_NOOP;
+		int err = model_classify(&tmp, &r[i], &change);
+
+		if (named[id] && !(r[i].slot >> 16)) {
+			res->alt_ret = err == -EEXIST ? -EEXIST : -EINVAL;
+			err = -EINVAL;
+		} else {
+			res->alt_ret = err;
+		}
+		if (!err && change != MODEL_NOOP) {
+			res->change[res->nr_changes] = change;
+			res->index[res->nr_changes] = i;
+			res->nr_changes++;
+			if ((int)id == fail_id) {
+				err = fail_err;
+				res->alt_ret = err;
+				res->prepare_failed = true;
+			}
+		}
+		if (err) {
+			res->ret = err;
+			res->failed_index = i;
+			goto out;
+		}
+		named[id] = true;
+		if (change == MEMSLOTS_DELETE || change == MEMSLOTS_MOVE)
+			res->invalidates = true;
+		model_commit(&tmp, &r[i], change);
+	}
+	res->ret = 0;
+	res->alt_ret = 0;
+	model_assign(m, &tmp);
+out:
+	model_fini(&tmp);
+	free(named);
+}
