@@ -232,27 +232,6 @@ struct ms_hnode *ms_hash_iter_next(const struct ms_hash *h, size_t *bucket,
 	return ms_hash_scan(h, bucket, *bucket + 1);
 }
 
-void ms_hash_get_stats(const struct ms_hash *h, struct ms_hash_stats *st)
-{
-	size_t i, n = ms_hash_buckets(h);
-
-	st->buckets = n;
-	st->count = h->count;
-	st->used_buckets = 0;
-	st->max_chain = 0;
-	for (i = 0; i < n; i++) {
-		const struct ms_hnode *node;
-		size_t len = 0;
-
-		for (node = h->buckets[i]; node; node = node->next)
-			len++;
-		if (len)
-			st->used_buckets++;
-		if (len > st->max_chain)
-			st->max_chain = len;
-	}
-}
-
 int ms_hash_validate(const struct ms_hash *h)
 {
 	size_t i, n, seen = 0;

@@ -100,7 +100,7 @@ struct ms_hnode *ms_hash_iter_first(const struct ms_hash *h, size_t *bucket);
 struct ms_hnode *ms_hash_iter_next(const struct ms_hash *h, size_t *bucket,
 				   const struct ms_hnode *node);
 
-/* ---- Additions: inline lookup, debugging and statistics ----------------- */
+/* ---- Additions: inline lookup, iteration, validation ----------------------- */
 
 /*
  * Fibonacci hashing: the high bits of key * 2^64/phi.  Multiplying by an
@@ -143,15 +143,6 @@ static inline size_t ms_hash_bucket_bytes(const struct ms_hash *h)
 
 /* The bucket count a table of @count elements wants: a power of two >= min. */
 size_t ms_hash_buckets_for(size_t count);
-
-struct ms_hash_stats {
-	size_t buckets;
-	size_t count;
-	size_t used_buckets; /* non-empty buckets */
-	size_t max_chain;    /* longest chain */
-};
-
-void ms_hash_get_stats(const struct ms_hash *h, struct ms_hash_stats *st);
 
 /*
  * Checks the invariants (each node in the bucket of its key, no duplicate

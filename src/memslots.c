@@ -57,6 +57,10 @@ static void ms_config_apply(struct memslots *ms, const struct memslots_config *c
 	ms->hva_limit = cfg->hva_limit;
 }
 
+/*
+ * Copies *cfg and *cfg->ops and keeps neither pointer: memslots_new@MEMSLOTS_0.1
+ * (src/compat/abi_v0_1.c) passes copies on its stack.
+ */
 MEMSLOTS_API struct memslots *memslots_new(const struct memslots_config *cfg)
 {
 	static const struct memslots_config defaults;

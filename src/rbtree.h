@@ -129,7 +129,7 @@ static inline struct ms_rb_node *ms_rb_first_cached(const struct ms_rb_root_cach
 	return root->leftmost;
 }
 
-/* ---- debug validation (tests, fuzzers; not on any hot path) ---------------- */
+/* ---- validation (consistency checks, tests, fuzzers; not on any hot path) --- */
 
 /* Error codes of the validators (0: valid). */
 #define MS_RB_EROOT_RED	    (-1)  /* the root is red */
@@ -156,7 +156,5 @@ typedef int (*ms_rb_cmp_fn)(const struct ms_rb_node *a, const struct ms_rb_node 
 int ms_rb_validate(const struct ms_rb_root *root, ms_rb_cmp_fn cmp, size_t *count);
 /* As ms_rb_validate(), and checks the cached leftmost node. */
 int ms_rb_validate_cached(const struct ms_rb_root_cached *root, ms_rb_cmp_fn cmp, size_t *count);
-/* A static description of a validator result. */
-const char *ms_rb_strerror(int err);
 
 #endif /* MS_RBTREE_H */

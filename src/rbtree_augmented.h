@@ -125,9 +125,45 @@ static MS_ALWAYS_INLINE void ms__rb_rotate_right(struct ms_rb_node *x, struct ms
 
 /*
  * Restores the red-black properties after a red leaf @node was linked in.
- * The only possible violation is a red node with a red parent; each round
- * either fixes it with at most two rotations or, when the uncle is red,
- * recolours and moves the violation two levels up.
+ *
+ * Loop invariant: @node is red; every path from any node down to a leaf
+ * has the same number of black nodes; the only broken rule, if any, is
+ * "a red node has no red child", between @node and its parent.  The loop
+ * ends when the parent is black or absent (nothing broken any more; if
+ * @node is the root, it is made black after the loop).
+ *
+ * A red parent is never the root, so the grandparent G exists and is
+ * black.  Diagrams for a parent P that is G's left child (lower case is
+ * red, upper case black, (x) either); the else branch is their mirror
+ * image, left and right swapped:
+ *
+ *   Case 1, uncle red: recolour.  Black heights are kept; G, now red, may
+ *   have a red parent, so the loop goes on with node = G, two levels up.
+ *
+ *             G                 g   <- new node
+ *            / \               / \
+ *           p   u     -->      P   U
+ *          /                  /
+ *         n                  n
+ *
+ *   Case 2, uncle black, n the inner grandchild: rotate at P to make it
+ *   the outer one, then case 3 (n and p have traded roles).
+ *
+ *             G                 G
+ *            / \               / \
+ *           p   U     -->      n   U
+ *            \                /
+ *             n              p
+ *
+ *   Case 3, uncle black, n the outer grandchild: rotate at G and swap the
+ *   colours of P and G.  The subtree's top is black again, with the same
+ *   black height on every path: done.
+ *
+ *             G                 P
+ *            / \               / \
+ *           p   U     -->      n   g
+ *          /                        \
+ *         n                          U
  */
 static MS_ALWAYS_INLINE void ms_rb_insert_augmented(struct ms_rb_node *node,
 						    struct ms_rb_root *root,
@@ -141,7 +177,7 @@ static MS_ALWAYS_INLINE void ms_rb_insert_augmented(struct ms_rb_node *node,
 		if (parent == gparent->left) {
 			uncle = gparent->right;
 			if (uncle && ms_rb_is_red(uncle)) {
-				/* Push gparent's blackness down to both children. */
+				/* Case 1: push gparent's blackness down to both children. */
 				ms__rb_set_black(parent);
 				ms__rb_set_black(uncle);
 				ms__rb_set_red(gparent);
@@ -149,12 +185,12 @@ static MS_ALWAYS_INLINE void ms_rb_insert_augmented(struct ms_rb_node *node,
 				continue;
 			}
 			if (node == parent->right) {
-				/* Inner grandchild: turn it into the outer case. */
+				/* Case 2: inner grandchild, turn it into the outer case. */
 				ms__rb_rotate_left(parent, root, aug);
 				node = parent;
 				parent = ms_rb_parent(node);
 			}
-			/* Outer grandchild: parent becomes the black top. */
+			/* Case 3: outer grandchild, parent becomes the black top. */
 			ms__rb_set_black(parent);
 			ms__rb_set_red(gparent);
 			ms__rb_rotate_right(gparent, root, aug);
@@ -200,6 +236,55 @@ ms_rb_insert_augmented_cached(struct ms_rb_node *node, struct ms_rb_root_cached 
  * carrying an extra black and move that extra up until it lands on a red
  * node (which simply turns black) or the root (where it vanishes), or until
  * a rotation at the sibling absorbs it.
+ *
+ * Loop invariant: x is black or NULL ("doubly black"); the paths through
+ * x have one black node fewer than every other path from @parent down,
+ * and nothing else is broken.  So x's sibling S has black height >= 1 and
+ * exists.  Diagrams for x the left child of P (lower case red, upper case
+ * black, (y) either colour, Sl/Sr the nephews, near and far); the else
+ * branch is their mirror image, left and right swapped:
+ *
+ *   Case 1, S red (so P, Sl, Sr black): rotate at P, swap the colours of
+ *   P and S.  Nothing changes in black heights; x now has a black
+ *   sibling, Sl, and one of cases 2 to 4 applies.
+ *
+ *             P                   S
+ *            / \                 / \
+ *           X   s       -->      p   Sr
+ *              / \              / \
+ *             Sl  Sr           X   Sl
+ *
+ *   Case 2, S black, both nephews black: make S red, so S's side is one
+ *   short too, and P becomes the doubly-black node: x = P, one level up.
+ *   A red P ends the loop and is made black after it.
+ *
+ *            (p)                 (p)  <- new x
+ *            / \                 / \
+ *           X   S       -->      X   s
+ *              / \                  / \
+ *             Sl  Sr               Sl  Sr
+ *
+ *   Case 3, S black, near nephew red, far nephew black: rotate at S and
+ *   swap the colours of S and Sl; black heights are kept and the far
+ *   nephew is now red: case 4.
+ *
+ *            (p)                 (p)
+ *            / \                 / \
+ *           X   S       -->      X   Sl
+ *              / \                    \
+ *             sl  Sr                   s
+ *                                        \
+ *                                         Sr
+ *
+ *   Case 4, S black, far nephew red: rotate at P; S takes P's colour, P
+ *   and the far nephew turn black.  x's side gains the black it lacked,
+ *   the far side keeps its count through the recoloured Sr: done.
+ *
+ *            (p)                 (s)
+ *            / \                 / \
+ *           X   S       -->      P   Sr
+ *              / \              / \
+ *            (sl) sr           X  (sl)
  */
 static MS_ALWAYS_INLINE void ms__rb_erase_fixup(struct ms_rb_node *x, struct ms_rb_node *parent,
 						struct ms_rb_root *root,
@@ -216,7 +301,7 @@ static MS_ALWAYS_INLINE void ms__rb_erase_fixup(struct ms_rb_node *x, struct ms_
 		if (x == parent->left) {
 			sib = parent->right;
 			if (ms_rb_is_red(sib)) {
-				/* Rotate so that x gets a black sibling. */
+				/* Case 1: rotate so that x gets a black sibling. */
 				ms__rb_set_black(sib);
 				ms__rb_set_red(parent);
 				ms__rb_rotate_left(parent, root, aug);
@@ -224,20 +309,20 @@ static MS_ALWAYS_INLINE void ms__rb_erase_fixup(struct ms_rb_node *x, struct ms_
 			}
 			if (ms__rb_is_black_or_nil(sib->left) &&
 			    ms__rb_is_black_or_nil(sib->right)) {
-				/* Take one black off both sides; the parent owes it. */
+				/* Case 2: one black off both sides; the parent owes it. */
 				ms__rb_set_red(sib);
 				x = parent;
 				parent = ms_rb_parent(x);
 				continue;
 			}
 			if (ms__rb_is_black_or_nil(sib->right)) {
-				/* Make the sibling's far child the red one. */
+				/* Case 3: make the sibling's far child the red one. */
 				ms__rb_set_black(sib->left);
 				ms__rb_set_red(sib);
 				ms__rb_rotate_right(sib, root, aug);
 				sib = parent->right;
 			}
-			/* The far child is red: one rotation settles the debt. */
+			/* Case 4: the far child is red, one rotation settles the debt. */
 			ms__rb_copy_color(sib, parent);
 			ms__rb_set_black(parent);
 			ms__rb_set_black(sib->right);

@@ -9,6 +9,7 @@
 #include "compiler.h"
 #include "idhash.h"
 #include "tests_util.h"
+#include "ts_structs.h"
 
 #define KEYSPACE 65536u
 

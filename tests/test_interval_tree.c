@@ -17,6 +17,7 @@
 
 #include "interval_tree.h"
 #include "tests_util.h"
+#include "ts_structs.h"
 
 /* Check's ck_assert_*() costs a write per success; hot checks use this. */
 #define REQUIRE(cond)                                                                 \

@@ -15,7 +15,9 @@
 #include <valgrind/valgrind.h>
 
 #include "rbtree.h"
+#include "ts_tnode.h"
 #include "tests_util.h"
+#include "ts_structs.h"
 
 /*
  * Check's ck_assert_*() records a mark point on every success, which costs a
@@ -28,42 +30,9 @@
 			ck_abort_msg("%s:%d: failed: %s", __FILE__, __LINE__, #cond); \
 	} while (0)
 
-struct tnode {
-	uint64_t key;
-	struct ms_rb_node rb;
-	bool in_tree;
-};
-
-static struct tnode *tnode_of(const struct ms_rb_node *rb)
-{
-	return ms_rb_entry(rb, struct tnode, rb);
-}
-
-static int tnode_cmp(const struct ms_rb_node *a, const struct ms_rb_node *b)
-{
-	uint64_t ka = tnode_of(a)->key, kb = tnode_of(b)->key;
-
-	return (ka > kb) - (ka < kb);
-}
-
-/* Descends as a user would: ties go right.  Tracks leftmost for the cache. */
 static void tree_insert(struct ms_rb_root_cached *root, struct tnode *n)
 {
-	struct ms_rb_node **link = &root->root.node, *parent = NULL;
-	bool leftmost = true;
-
-	while (*link) {
-		parent = *link;
-		if (n->key < tnode_of(parent)->key) {
-			link = &parent->left;
-		} else {
-			link = &parent->right;
-			leftmost = false;
-		}
-	}
-	ms_rb_link_node(&n->rb, parent, link);
-	ms_rb_insert_color_cached(&n->rb, root, leftmost);
-	n->in_tree = true;
+	tnode_insert(root, n);
 }
 
 static void tree_erase(struct ms_rb_root_cached *root, struct tnode *n)

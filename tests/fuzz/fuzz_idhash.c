@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "ts_structs.h"
 #include "compiler.h"
 #include "idhash.h"
 

@@ -12,49 +12,19 @@
 
 #include "fuzz_common.h"
 #include "rbtree.h"
+#include "ts_tnode.h"
 
 #define POOL 64u
-
-struct tnode {
-	uint64_t key;
-	struct ms_rb_node rb;
-	bool in_tree;
-};
 
 static struct tnode pool[POOL];
 static struct tnode *model[POOL]; /* in tree order */
 static unsigned int nmodel;
 
-static struct tnode *tnode_of(const struct ms_rb_node *rb)
-{
-	return ms_rb_entry(rb, struct tnode, rb);
-}
-
-static int tnode_cmp(const struct ms_rb_node *a, const struct ms_rb_node *b)
-{
-	uint64_t ka = tnode_of(a)->key, kb = tnode_of(b)->key;
-
-	return (ka > kb) - (ka < kb);
-}
-
 static void tree_insert(struct ms_rb_root_cached *root, struct tnode *n)
 {
-	struct ms_rb_node **link = &root->root.node, *parent = NULL;
-	bool leftmost = true;
 	unsigned int i;
 
-	while (*link) {
-		parent = *link;
-		if (n->key < tnode_of(parent)->key) {
-			link = &parent->left;
-		} else {
-			link = &parent->right;
-			leftmost = false;
-		}
-	}
-	ms_rb_link_node(&n->rb, parent, link);
-	ms_rb_insert_color_cached(&n->rb, root, leftmost);
-	n->in_tree = true;
+	tnode_insert(root, n);
 	/* the model: after the last equal key */
 	for (i = nmodel; i > 0 && model[i - 1]->key > n->key; i--)
 		model[i] = model[i - 1];
