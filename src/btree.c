@@ -511,6 +511,84 @@ static struct ms_btree_leaf *ms_btree_leaf_split(struct ms_btree *t, struct ms_b
 	return right;
 }
 
+/* The 10 entries of a full leaf and the new one at @pos, in order. */
+static void ms_btree_leaf_gather(const struct ms_btree_leaf *leaf, unsigned int pos, uint64_t key,
+				 struct ms_btree_ent e, uint64_t keys[MS_BTREE_LEAF_MAX + 1],
+				 struct ms_btree_ent ent[MS_BTREE_LEAF_MAX + 1])
+{
+	memcpy(keys, leaf->keys, pos * sizeof(keys[0]));
+	memcpy(ent, leaf->ent, pos * sizeof(ent[0]));
+	keys[pos] = key;
+	ent[pos] = e;
+	memcpy(&keys[pos + 1], &leaf->keys[pos], (MS_BTREE_LEAF_MAX - pos) * sizeof(keys[0]));
+	memcpy(&ent[pos + 1], &leaf->ent[pos], (MS_BTREE_LEAF_MAX - pos) * sizeof(ent[0]));
+}
+
+/* @leaf's entries become @n of @keys / @ent. */
+static void ms_btree_leaf_fill(struct ms_btree_leaf *leaf, const uint64_t *keys,
+			       const struct ms_btree_ent *ent, unsigned int n)
+{
+	memcpy(leaf->keys, keys, n * sizeof(keys[0]));
+	memcpy(leaf->ent, ent, n * sizeof(ent[0]));
+	leaf->meta.nr = n;
+	ms_btree_leaf_clear_from(leaf, n);
+}
+
+/*
+ * Puts the entry at @pos of a full leaf, child @i of @parent, without a
+ * split, when a sibling under the same parent has room: of the 11 entries
+ * in order, as many as the sibling has room for go to it (the first ones
+ * to the left sibling, the last ones to the right), the rest (at least 6)
+ * stay, and the separator of whichever of the two is on the right moves to
+ * its new first key.  A leaf so fills up before anything splits off it:
+ * slots created in gfn order, ascending (how a VMM lays out guest memory)
+ * or descending (a batch built from the top), always reach the last or the
+ * first leaf, and splits alone would leave every leaf behind 6/10 full.
+ * Takes no node, so the reserve bound holds.  Returns false, changing
+ * nothing, when neither sibling has room.
+ */
+static bool ms_btree_leaf_shift(const struct ms_btree *t, const struct ms_btree_path *p,
+				uint64_t key, struct ms_btree_ent e)
+{
+	const unsigned int all = MS_BTREE_LEAF_MAX + 1;
+	struct ms_btree_inner *parent;
+	struct ms_btree_leaf *leaf = p->node[0], *left = NULL, *right = NULL;
+	uint64_t keys[MS_BTREE_LEAF_MAX + 1];
+	struct ms_btree_ent ent[MS_BTREE_LEAF_MAX + 1];
+	unsigned int i, k;
+
+	if (t->height < 2)
+		return false;
+	parent = p->node[1];
+	i = p->idx[1];
+	if (i && ms_btree_node_nr(parent->child[i - 1]) < MS_BTREE_LEAF_MAX)
+		left = parent->child[i - 1];
+	else if (i + 1 < parent->meta.nr &&
+		 ms_btree_node_nr(parent->child[i + 1]) < MS_BTREE_LEAF_MAX)
+		right = parent->child[i + 1];
+	else
+		return false;
+	ms_btree_leaf_gather(leaf, p->idx[0], key, e, keys, ent);
+	if (left) {
+		k = MS_BTREE_LEAF_MAX - left->meta.nr;
+		memcpy(&left->keys[left->meta.nr], keys, k * sizeof(keys[0]));
+		memcpy(&left->ent[left->meta.nr], ent, k * sizeof(ent[0]));
+		left->meta.nr += k;
+		ms_btree_leaf_fill(leaf, &keys[k], &ent[k], all - k);
+		parent->keys[i - 1] = leaf->keys[0];
+	} else {
+		k = MS_BTREE_LEAF_MAX - right->meta.nr;
+		memmove(&right->keys[k], right->keys, right->meta.nr * sizeof(keys[0]));
+		memmove(&right->ent[k], right->ent, right->meta.nr * sizeof(ent[0]));
+		memcpy(right->keys, &keys[all - k], k * sizeof(keys[0]));
+		memcpy(right->ent, &ent[all - k], k * sizeof(ent[0]));
+		right->meta.nr += k;
+		ms_btree_leaf_fill(leaf, keys, ent, all - k);
+		parent->keys[i] = right->keys[0];
+	}
+	return true;
+}
+
 /* Inserts @child at @pos (>= 1) of @in, with @sep as its separator. */
 static void ms_btree_inner_put(struct ms_btree_inner *in, unsigned int pos, uint64_t sep,
 			       void *child)
@@ -602,11 +680,10 @@ int ms_btree_insert(struct ms_btree *t, uint64_t key, uint64_t end, void *val)
 	struct ms_btree_ent e = {.end = end, .val = val};
 	struct ms_btree_path p;
 	struct ms_btree_leaf *leaf;
-
-	t->hint = NULL;
 	uint64_t sep;
 	void *right;
 
+	t->hint = NULL;
 	if (end <= key)
 		return -EINVAL;
 	if (!t->root) {
@@ -619,17 +696,21 @@ int ms_btree_insert(struct ms_btree *t, uint64_t key, uint64_t end, void *val)
 	ms_btree_walk_down(t, key, &p);
 	if (ms_btree_collides(&p, key, end))
 		return -EEXIST;
-	if (ms_btree_pool_fill(t, ms_btree_split_cost(t, &p)))
-		return -ENOMEM;
-	t->count++;
-
 	leaf = p.node[0];
 	if (leaf->meta.nr < MS_BTREE_LEAF_MAX) {
 		ms_btree_leaf_open(leaf, p.idx[0]);
 		leaf->keys[p.idx[0]] = key;
 		leaf->ent[p.idx[0]] = e;
+		t->count++;
 		return 0;
 	}
+	if (ms_btree_leaf_shift(t, &p, key, e)) {
+		t->count++;
+		return 0;
+	}
+	if (ms_btree_pool_fill(t, ms_btree_split_cost(t, &p)))
+		return -ENOMEM;
+	t->count++;
 	right = ms_btree_leaf_split(t, leaf, p.idx[0], key, e, &sep);
 	for (unsigned int l = 1; l < t->height; l++) {
 		struct ms_btree_inner *in = p.node[l];

@@ -40,7 +40,10 @@
  *
  * Fill: a leaf holds 5..10 entries, an internal node 8..16 children, except
  * the root (a leaf root 1..10, an internal root 2..16).  An empty tree has
- * no node at all.
+ * no node at all.  An insert into a full leaf first moves entries to a
+ * sibling under the same parent that has room, and splits only when
+ * neither has: inserts in key order, ascending or descending, then leave
+ * every leaf full but the two at the end they grow from.
  *
  * Node reserve.  The library makes every allocation of a call before its
  * first publication; nothing after may fail.  So the tree keeps a pool of

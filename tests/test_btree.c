@@ -762,6 +762,51 @@ START_TEST(node_layout)
 }
 END_TEST
 
+/* Leaves of @t, and how many of them are not full. */
+static size_t count_leaves(const struct ms_btree *t, size_t *not_full)
+{
+	struct ms_btree_cursor c;
+	size_t n = 0;
+
+	*not_full = 0;
+	for (ms_btree_first(t, &c); c.leaf; c.leaf = c.leaf->next) {
+		n++;
+		*not_full += c.leaf->meta.nr < MS_BTREE_LEAF_MAX;
+	}
+	return n;
+}
+
+/*
+ * Inserts in key order, ascending and descending (how slots are created),
+ * fill every leaf but the two at the growing end: a split alone would
+ * leave them 6/10 full.
+ */
+START_TEST(in_order_inserts_fill_leaves)
+{
+	const size_t n = 5003;
+
+	for (int descending = 0; descending <= 1; descending++) {
+		struct tu_alloc_counter cnt = {0};
+		struct ms_alloc a = {.alloc = tu_alloc, .free = tu_free, .opaque = &cnt};
+		struct ms_btree t;
+		size_t leaves, not_full;
+
+		ms_btree_init(&t, &a);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t k = (descending ? n - 1 - i : i) * 4;
+
+			REQUIRE(ms_btree_insert(&t, k, k + 3, NULL) == 0);
+		}
+		REQUIRE_CHECK(ms_btree_check(&t));
+		leaves = count_leaves(&t, &not_full);
+		ck_assert_uint_le(not_full, 2);
+		ck_assert_uint_le(leaves, n / MS_BTREE_LEAF_MAX + 2);
+		ms_btree_destroy(&t);
+		REQUIRE(cnt.live == 0);
+	}
+}
+END_TEST
+
 static Suite *btree_suite(void)
 {
 	Suite *s = suite_create("btree");
@@ -789,6 +834,7 @@ static Suite *btree_suite(void)
 	tcase_add_test(tc, bad_input);
 	tcase_add_test(tc, top_of_range);
 	tcase_add_test(tc, node_layout);
+	tcase_add_test(tc, in_order_inserts_fill_leaves);
 	suite_add_tcase(s, tc);
 	return s;
 }
