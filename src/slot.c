@@ -26,6 +26,9 @@ struct ms_slot *ms_slot_get(struct ms_slot_cache *c, const struct ms_alloc *a)
 		return ms_slot_alloc(a);
 	memcpy(&c->head, s, sizeof(c->head));
 	c->count--;
+	/* The next call's copy comes from there: start loading it now. */
+	if (c->head)
+		ms_prefetch(c->head, 1);
 	memset(s, 0, sizeof(*s));
 	return s;
 }

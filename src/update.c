@@ -181,7 +181,7 @@ static int ms_hook_prepare(struct memslots *ms, struct ms_change *c, bool *prepa
 		*prepared = false;
 		return err;
 	}
-	if (c->new && ms_prepare_overstepped(&before, &c->new->pub)) {
+	if (c->new &&ms_prepare_overstepped(&before, &c->new->pub)) {
 		before.priv = c->new->pub.priv;
 		c->new->pub = before;
 		return -EINVAL;
@@ -271,12 +271,59 @@ static void ms_change_finish(struct memslots_set *set, const struct ms_change *c
 	ms_replace_memslot(set, c->invalid ? c->invalid : c->old, c->new);
 }
 
+/* How many changes ahead ms_call_replay() prefetches the slots. */
+#define MS_REPLAY_AHEAD 8
+
+/* Starts loading the lines of @s that a step on @set reads and writes. */
+static void ms_prefetch_slot(const struct memslots_set *set, const struct ms_slot *s)
+{
+	if (s) {
+		ms_prefetch(&s->pub, 0);
+		ms_prefetch(&s->hva_node[set->idx], 1);
+	}
+}
+
+/*
+ * The hva tree neighbours that replacing @s's node on @set rewrites (its
+ * parent's child link, its children's parent links); @s's own line was
+ * prefetched MS_REPLAY_AHEAD / 2 changes earlier.
+ */
+static void ms_prefetch_links(const struct memslots_set *set, const struct ms_slot *s)
+{
+	const struct ms_rb_node *rb;
+
+	if (!s)
+		return;
+	rb = &s->hva_node[set->idx].rb;
+	ms_prefetch(ms_rb_parent(rb), 1);
+	ms_prefetch(rb->left, 1);
+	ms_prefetch(rb->right, 1);
+}
+
+/*
+ * Each change's slots are objects of their own, far apart once the slot
+ * cache has recycled them, and so are their hva tree neighbours: a batch
+ * over every slot (dirty logging switched on for all) would wait for each
+ * in turn.  So the slots of the change MS_REPLAY_AHEAD places on are
+ * prefetched, and the tree neighbours of the one half as far, whose slot
+ * is in cache by then.  (Prefetching NULL is harmless.)
+ */
 static void ms_call_replay(struct ms_call *call, struct memslots_set *set, ms_step_fn *step)
 {
 	size_t i;
 
-	for (i = 0; i < call->nr_changes; i++)
+	for (i = 0; i < call->nr_changes; i++) {
+		if (i + MS_REPLAY_AHEAD < call->nr_changes) {
+			const struct ms_change *ahead = &call->changes[i + MS_REPLAY_AHEAD];
+
+			ms_prefetch_slot(set, ahead->old);
+			ms_prefetch_slot(set, ahead->new);
+			ms_prefetch_slot(set, ahead->invalid);
+		}
+		if (i + MS_REPLAY_AHEAD / 2 < call->nr_changes)
+			ms_prefetch_links(set, call->changes[i + MS_REPLAY_AHEAD / 2].old);
 		step(set, &call->changes[i]);
+	}
 }
 
 static void ms_call_undo_all(struct ms_call *call)
