@@ -139,6 +139,25 @@ void ms_set_settle(struct memslots_set *set)
 	ms_idtab_shrink(&set->ids);
 }
 
+size_t ms_set_tree_nodes(const struct memslots_set *set)
+{
+	return set->gfn_tree.nr_nodes + set->gfn_tree.pool_count;
+}
+
+void ms_set_trim_nodes(struct memslots_set *set, size_t nodes)
+{
+	size_t in_tree = set->gfn_tree.nr_nodes;
+
+	ms_btree_trim(&set->gfn_tree, nodes > in_tree ? nodes - in_tree : 0);
+}
+
+void ms_set_settle_to(struct memslots_set *set, size_t nodes)
+{
+	ms_set_forget_last_used(set);
+	ms_set_trim_nodes(set, nodes);
+	ms_idtab_shrink(&set->ids);
+}
+
 /* The slots only: the tree's nodes go with ms_set_destroy(). */
 void ms_set_free_slots(struct memslots_set *set, const struct ms_alloc *alloc)
 {
@@ -215,7 +234,8 @@ int ms_set_validate(const struct memslots_set *set, const char **reason)
 		slot = ms_btree_cursor_val(&c);
 		if (!slot || ms_btree_cursor_key(&c) != slot->pub.base_gfn ||
 		    ms_btree_cursor_end(&c) != ms_slot_end(slot))
-			return ms_set_fail(reason, "a gfn tree entry's range differs from its slot's");
+			return ms_set_fail(reason,
+					   "a gfn tree entry's range differs from its slot's");
 		why = ms_set_check_slot(set, slot);
 		if (why)
 			return ms_set_fail(reason, why);

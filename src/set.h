@@ -93,6 +93,14 @@ void ms_set_cancel_growth(const struct memslots_set *set, struct ms_set_growth *
  * longer needs (best effort), the B+tree nodes put aside included.
  */
 void ms_set_settle(struct memslots_set *set);
+/* B+tree nodes of @set, in the tree and put aside (any set). */
+size_t ms_set_tree_nodes(const struct memslots_set *set);
+/* Frees put-aside nodes until @set's tree and pool hold at most @nodes
+ * (any set: readers never look at the pool). */
+void ms_set_trim_nodes(struct memslots_set *set, size_t nodes);
+/* As ms_set_settle(), the put-aside nodes trimmed to ms_set_trim_nodes(),
+ * for a failed call: it leaves the memory it found. */
+void ms_set_settle_to(struct memslots_set *set, size_t nodes);
 
 /* Frees every slot of @set (memslots_free: both sets hold the same ones). */
 void ms_set_free_slots(struct memslots_set *set, const struct ms_alloc *alloc);

@@ -622,28 +622,32 @@ void ms_call_begin(struct ms_call *call, struct memslots *ms, struct ms_change *
 	/* The inactive set was last published before the previous grace period. */
 	ms_set_settle(call->inactive);
 	call->kept_slots = ms->slot_cache.count;
-	call->kept_nodes[0] = ms->sets[0].gfn_tree.pool_count;
-	call->kept_nodes[1] = ms->sets[1].gfn_tree.pool_count;
+	call->kept_nodes[0] = ms_set_tree_nodes(&ms->sets[0]);
+	call->kept_nodes[1] = ms_set_tree_nodes(&ms->sets[1]);
 }
 
 /*
  * Gives back what the call put aside and no longer needs: the tree
  * reserves down to one insert's worth (readers never look at a reserve, so
- * the published set's too) and the slot cache down to the live count; a
- * failed call down to what it found, so that it leaves no memory behind.
+ * the published set's too) and the slot cache down to the live count.  A
+ * failed call gives back exactly what it allocated: the slot cache and
+ * each set's B+tree nodes (tree and pool together: an undone change need
+ * not leave the tree in its old shape, and the nodes it gave up are ones
+ * the call found) down to what it found.
  */
 static void ms_call_trim(struct ms_call *call, int err)
 {
 	struct memslots *ms = call->ms;
 
+	if (err) {
+		ms_slot_cache_trim(&ms->slot_cache, &ms->alloc, call->kept_slots);
+		ms_set_settle_to(call->inactive, call->kept_nodes[call->inactive - ms->sets]);
+		ms_set_trim_nodes(call->active, call->kept_nodes[call->active - ms->sets]);
+		return;
+	}
 	ms_set_settle(call->inactive);
 	ms_set_trim_reserve(call->active);
 	ms_slot_cache_trim(&ms->slot_cache, &ms->alloc, call->active->count);
-	if (!err)
-		return;
-	ms_slot_cache_trim(&ms->slot_cache, &ms->alloc, call->kept_slots);
-	ms_btree_trim(&ms->sets[0].gfn_tree, call->kept_nodes[0]);
-	ms_btree_trim(&ms->sets[1].gfn_tree, call->kept_nodes[1]);
 }
 
 /* KVM's kvm_set_memslot(): validates, prepares, publishes and commits. */
