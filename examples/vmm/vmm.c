@@ -3,22 +3,9 @@
  * vmm: a small virtual machine monitor on /dev/kvm whose guest memory map
  * lives in libmemslots.
  *
- * The library is the VMM's own copy of the memslot table: every change is
- * made with memslots_set_region() / memslots_apply(), and the library's
- * hooks (struct memslots_ops) forward it to KVM with
- * KVM_SET_USER_MEMORY_REGION.  Because the kernel is told from the prepare
- * hook, before the library publishes anything, a change the kernel refuses
- * is also refused by the library, and the two tables never disagree:
- *
- *   prepare  issues the ioctl for one change; its -errno aborts the call;
- *   abort    undoes, in reverse order, what earlier prepares of a failed
- *            batch told the kernel (re-create, move back, restore flags,
- *            delete);
- *   commit   runs once the change is published: the VMM's bookkeeping,
- *            here freeing the per-slot data of a slot that went away;
- *   release  frees that data for the slots left at memslots_free().
- *
- * The vCPU loop resolves guest-physical addresses with the library
+ * The memslot part, the library's hooks that keep KVM's table and the
+ * library's in step, is slots.c; the KVM plumbing is kvm.c.  The vCPU
+ * loop resolves guest-physical addresses with the library
  * (memslots_find_gfn_cached(), memslots_gfn_to_hva()); an address no slot
  * holds is MMIO.
  *
@@ -46,6 +33,7 @@
 
 #include "guest_abi.h"
 #include "kvm.h"
+#include "slots.h"
 
 /* What the guest reads from an address no device answers: an open bus. */
 #define MMIO_OPEN_BUS 0xffffffffu
@@ -60,16 +48,6 @@
 #define MANY_GPA	  0x10000000ull /* one page per slot from here on */
 
 extern const unsigned char vmm_guest_code[], vmm_guest_code_end[];
-
-/*
- * What the VMM hangs on memslot.priv: the buffer KVM_GET_DIRTY_LOG fills,
- * present while the slot logs dirty pages.  It is allocated in prepare, so
- * that nothing can fail after the library has published the change.
- */
-struct slot_info {
-	uint64_t *dirty_bitmap;
-	size_t bitmap_bytes;
-};
 
 struct vcpu {
 	struct kvm_vcpu k;
@@ -87,19 +65,8 @@ struct vcpu {
 	struct memslots_cache cache; /* this vCPU's lookup cache */
 };
 
-struct vm {
-	struct kvm_vm kvm; /* counts the KVM_SET_USER_MEMORY_REGION ioctls */
-	struct memslots *ms;
-	struct vcpu vcpu;
-
-	/* Bookkeeping done by the hooks. */
-	unsigned long prepares_ok;
-	unsigned long aborts;
-	unsigned long commits;
-	unsigned long abort_failures; /* an undo the kernel refused: out of sync */
-	size_t nr_slots;	      /* kept by commit: must equal memslots_count() */
-	uint64_t nr_pages;	      /* kept by commit: must equal memslots_nr_pages() */
-};
+/* The scenario's one vCPU; the calling thread runs it. */
+static struct vcpu vcpu0;
 
 /* ---- step results ---------------------------------------------------------- */
 
@@ -117,233 +84,6 @@ static void __attribute__((format(printf, 2, 3))) check(bool ok, const char *fmt
 	putchar('\n');
 	if (!ok)
 		step_failures++;
-}
-
-/* ---- talking to KVM --------------------------------------------------------- */
-
-/* Makes KVM's slot @s->id look like @s (create, move or change flags). */
-static int kvm_install(struct vm *vm, const struct memslot *s)
-{
-	return kvm_set_region(&vm->kvm, s->id, s->flags, s->base_gfn, s->npages, s->userspace_addr);
-}
-
-/* Deletes KVM's slot @id: KVM's DELETE is memory_size 0. */
-static int kvm_remove(struct vm *vm, uint16_t id)
-{
-	return kvm_set_region(&vm->kvm, id, 0, 0, 0, 0);
-}
-
-/* ---- the hooks ---------------------------------------------------------------- */
-
-static bool wants_log(const struct memslot *s)
-{
-	return s && (s->flags & MEMSLOT_LOG_DIRTY_PAGES);
-}
-
-/*
- * prepare: runs before the library publishes the change, with the writer
- * lock held.  This is where KVM is told; a refusal is returned as -errno,
- * which makes the library drop the whole call (and abort the earlier
- * requests of a batch).  Per-slot data the new slot needs is allocated
- * here too: after a successful prepare, nothing may fail.
- */
-static int vmm_prepare(void *opaque, const struct memslot *old_slot, struct memslot *new_slot,
-		       enum memslots_change change)
-{
-	struct vm *vm = opaque;
-	struct slot_info *info = NULL;
-	int ret;
-
-	if (new_slot && wants_log(new_slot) && !new_slot->priv) {
-		/* KVM fills one bit per page, in 64-bit words. */
-		info = calloc(1, sizeof(*info));
-		if (!info)
-			return -ENOMEM;
-		info->bitmap_bytes = (new_slot->npages + 63) / 64 * 8;
-		info->dirty_bitmap = calloc(1, info->bitmap_bytes);
-		if (!info->dirty_bitmap) {
-			free(info);
-			return -ENOMEM;
-		}
-		new_slot->priv = info; /* the published slot will carry it */
-	} else if (new_slot && !wants_log(new_slot)) {
-		new_slot->priv = NULL; /* commit frees old_slot->priv */
-	}
-
-	switch (change) {
-	case MEMSLOTS_CREATE:
-	case MEMSLOTS_MOVE: /* KVM moves a slot given the same id, new_slot gpa */
-	case MEMSLOTS_FLAGS_ONLY:
-		ret = kvm_install(vm, new_slot);
-		break;
-	case MEMSLOTS_DELETE:
-		ret = kvm_remove(vm, old_slot->id);
-		break;
-	default:
-		ret = -EINVAL;
-	}
-	if (ret) {
-		/* No abort follows a failed prepare: undo our own allocation. */
-		if (info) {
-			free(info->dirty_bitmap);
-			free(info);
-			new_slot->priv = old_slot ? old_slot->priv : NULL;
-		}
-		return ret;
-	}
-	vm->prepares_ok++;
-	return 0;
-}
-
-/*
- * abort: a later request of the same batch failed (the kernel refused it,
- * or the library ran out of memory), so this change, already made in KVM,
- * must be undone.  Called in reverse order, so KVM walks back through the
- * states it went through.  It cannot fail the call; if KVM refused an
- * undo the two tables would disagree, which we count and report.
- */
-static void vmm_abort(void *opaque, const struct memslot *old_slot, struct memslot *new_slot,
-		      enum memslots_change change)
-{
-	struct vm *vm = opaque;
-	int ret;
-
-	switch (change) {
-	case MEMSLOTS_CREATE:
-		ret = kvm_remove(vm, new_slot->id);
-		break;
-	case MEMSLOTS_DELETE:	  /* re-create it as it was */
-	case MEMSLOTS_MOVE:	  /* move it back */
-	case MEMSLOTS_FLAGS_ONLY: /* restore the flags */
-		ret = kvm_install(vm, old_slot);
-		break;
-	default:
-		ret = -EINVAL;
-	}
-	if (ret) {
-		fprintf(stderr, "vmm: abort: KVM refused to undo a change of slot %u: %s\n",
-			(old_slot ? old_slot : new_slot)->id, strerror(-ret));
-		vm->abort_failures++;
-	}
-	/* Free what prepare allocated for this change. */
-	if (new_slot && new_slot->priv && new_slot->priv != (old_slot ? old_slot->priv : NULL)) {
-		struct slot_info *info = new_slot->priv;
-
-		free(info->dirty_bitmap);
-		free(info);
-		new_slot->priv = NULL;
-	}
-	vm->aborts++;
-}
-
-/*
- * commit: the change is published and no reader still sees the old slot,
- * so data that only the old slot referenced can be freed.
- */
-static void vmm_commit(void *opaque, const struct memslot *old_slot, const struct memslot *new_slot,
-		       enum memslots_change change)
-{
-	struct vm *vm = opaque;
-
-	(void)change;
-	if (old_slot && old_slot->priv && (!new_slot || new_slot->priv != old_slot->priv)) {
-		struct slot_info *info = old_slot->priv;
-
-		free(info->dirty_bitmap);
-		free(info);
-	}
-	if (old_slot) {
-		vm->nr_slots--;
-		vm->nr_pages -= old_slot->npages;
-	}
-	if (new_slot) {
-		vm->nr_slots++;
-		vm->nr_pages += new_slot->npages;
-	}
-	vm->commits++;
-}
-
-/* release: memslots_free() hands back each remaining slot. */
-static void vmm_release(void *opaque, struct memslot *slot)
-{
-	struct slot_info *info = slot->priv;
-
-	(void)opaque;
-	if (info) {
-		free(info->dirty_bitmap);
-		free(info);
-	}
-}
-
-static const struct memslots_ops vmm_ops = {
-	.prepare = vmm_prepare,
-	.abort = vmm_abort,
-	.commit = vmm_commit,
-	/* No .invalidate: this VMM caches no translations of its own.  A VMM
-	 * that did (an IOMMU map, a vhost table) would drop them there. */
-	.release = vmm_release,
-};
-
-/* ---- library helpers --------------------------------------------------------- */
-
-static struct memslots_region region(uint16_t id, uint32_t flags, uint64_t gpa, uint64_t size,
-				     const void *hva)
-{
-	return (struct memslots_region){
-		.slot = id,
-		.flags = flags,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)hva,
-	};
-}
-
-static int set_region(struct vm *vm, uint16_t id, uint32_t flags, uint64_t gpa, uint64_t size,
-		      const void *hva)
-{
-	struct memslots_region r = region(id, flags, gpa, size, hva);
-
-	return memslots_set_region(vm->ms, &r);
-}
-
-/* Host address of @gpa, as the library maps it, or NULL. */
-static void *gpa_to_host(struct vm *vm, uint64_t gpa)
-{
-	const struct memslots_set *set = memslots_read_lock(vm->ms);
-	uint64_t hva = memslots_gfn_to_hva(set, gpa >> PAGE_SHIFT);
-
-	memslots_read_unlock(vm->ms);
-	if (hva == MEMSLOTS_HVA_BAD)
-		return NULL;
-	return (void *)(uintptr_t)(hva + (gpa & (PAGE_SIZE - 1)));
-}
-
-static bool gpa_in_slot(struct vm *vm, uint64_t gpa)
-{
-	const struct memslots_set *set = memslots_read_lock(vm->ms);
-	bool in = memslots_find_gfn(set, gpa >> PAGE_SHIFT) != NULL;
-
-	memslots_read_unlock(vm->ms);
-	return in;
-}
-
-struct lib_state {
-	uint64_t generation;
-	size_t count;
-	uint64_t nr_pages;
-};
-
-static struct lib_state lib_state(struct vm *vm)
-{
-	const struct memslots_set *set = memslots_read_lock(vm->ms);
-	struct lib_state st = {
-		.generation = memslots_generation(set),
-		.count = memslots_count(set),
-		.nr_pages = memslots_nr_pages(set),
-	};
-
-	memslots_read_unlock(vm->ms);
-	return st;
 }
 
 /* The commit hook's bookkeeping must agree with the library. */
@@ -400,7 +140,7 @@ static void console_out(struct vcpu *vcpu, char c)
 /* Runs the vCPU until it waits for a command (an IN from PORT_CMD). */
 static int vcpu_run_until_cmd(struct vm *vm)
 {
-	struct vcpu *vcpu = &vm->vcpu;
+	struct vcpu *vcpu = &vcpu0;
 	struct kvm_run *run = vcpu->k.run;
 
 	vcpu->parked = false;
@@ -446,7 +186,7 @@ static int vcpu_run_until_cmd(struct vm *vm)
 /* Has the guest execute one command; returns 0 and its result, or -errno. */
 static int guest_cmd(struct vm *vm, uint32_t cmd, uint32_t a0, uint32_t a1, uint32_t *result)
 {
-	struct vcpu *vcpu = &vm->vcpu;
+	struct vcpu *vcpu = &vcpu0;
 	int ret;
 
 	if (!vcpu->parked) {
@@ -476,11 +216,11 @@ struct guest_read {
 
 static struct guest_read guest_read32(struct vm *vm, uint64_t gpa)
 {
-	unsigned long mmio_before = vm->vcpu.mmio_exits;
+	unsigned long mmio_before = vcpu0.mmio_exits;
 	struct guest_read r = {0};
 
 	r.ret = guest_cmd(vm, CMD_READ32, (uint32_t)gpa, 0, &r.value);
-	r.mmio = vm->vcpu.mmio_exits != mmio_before && vm->vcpu.last_mmio_gpa == gpa;
+	r.mmio = vcpu0.mmio_exits != mmio_before && vcpu0.last_mmio_gpa == gpa;
 	return r;
 }
 
@@ -515,33 +255,15 @@ static void check_guest_mmio(struct vm *vm, uint64_t gpa)
 
 /* The guest's MAXPHYADDR, from the CPUID KVM supports (leaf 0x80000008). */
 /* Returns 0, 77 (no usable KVM) or 1. */
-static int vm_open(struct vm *vm)
+static int scenario_open(struct vm *vm)
 {
-	struct memslots_config cfg = {0};
-	int ret;
+	int ret = vm_open(vm);
 
-	memset(vm, 0, sizeof(*vm));
-	ret = kvm_vm_open(&vm->kvm);
 	if (ret)
 		return ret;
-	printf("vmm: KVM API %d, KVM_CAP_NR_MEMSLOTS %u, guest MAXPHYADDR %u, libmemslots %s\n",
-	       KVM_API_VERSION, vm->kvm.nr_memslots, vm->kvm.phys_bits, memslots_version_string());
-
-	cfg.max_slots = vm->kvm.nr_memslots;
-	cfg.ops = &vmm_ops;
-	cfg.opaque = vm;
-	/* hva_limit stays 0: the library accepts any non-wrapping hva, and
-	 * whatever KVM refuses beyond that comes back from prepare. */
-	vm->ms = memslots_new(&cfg);
-	if (!vm->ms) {
-		printf("vmm: memslots_new: %s\n", strerror(errno));
-		return 1;
-	}
-	/* The vCPU "thread" (here the only thread) reads the table. */
-	memslots_reader_register(vm->ms);
-	ret = kvm_vcpu_create(&vm->kvm, 0, &vm->vcpu.k);
+	ret = kvm_vcpu_create(&vm->kvm, 0, &vcpu0.k);
 	if (!ret)
-		ret = kvm_vcpu_flat32(&vm->vcpu.k, GUEST_LOAD_ADDR);
+		ret = kvm_vcpu_flat32(&vcpu0.k, GUEST_LOAD_ADDR);
 	if (ret) {
 		printf("vmm: vCPU setup: %s\n", strerror(-ret));
 		return 1;
@@ -593,8 +315,8 @@ static void step_boot(struct vm *vm)
 	printf("  guest image: %zu bytes at gpa 0x%x\n", len, GUEST_LOAD_ADDR);
 
 	ret = vcpu_run_until_cmd(vm);
-	check(ret == 0 && strcmp(vm->vcpu.last_line,
-				 "hello from the guest (32-bit protected mode)") == 0,
+	check(ret == 0 &&
+		      strcmp(vcpu0.last_line, "hello from the guest (32-bit protected mode)") == 0,
 	      "guest booted, printed its greeting and waits for commands");
 	if (ret)
 		return;
@@ -868,7 +590,7 @@ static void step_rollback(struct vm *vm)
 	check(ret == 0, "KVM: id %d is free again (created with another size: %s)", A,
 	      strerror(-ret));
 	if (!ret)
-		kvm_remove(vm, A);
+		kvm_set_region(&vm->kvm, A, 0, 0, 0, 0);
 
 	/* Clean up, one batch. */
 	for (size_t i = 0; i < ARRAY_SIZE(setup); i++)
@@ -905,7 +627,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	ret = vm_open(&vm);
+	ret = scenario_open(&vm);
 	if (ret)
 		return ret;
 
@@ -916,7 +638,7 @@ int main(int argc, char **argv)
 		step_failures = 0;
 		printf("vmm: step %zu/%zu: %s\n", i + 1, ARRAY_SIZE(steps), cur_step);
 		steps[i].run(&vm);
-		steps[i].passed = step_failures == 0 && vm.vcpu.bad_exits == 0;
+		steps[i].passed = step_failures == 0 && vcpu0.bad_exits == 0;
 		passed += steps[i].passed;
 		printf("vmm: step %s: %s (%.2f s)\n", cur_step, steps[i].passed ? "PASS" : "FAIL",
 		       now() - ts);
@@ -924,8 +646,7 @@ int main(int argc, char **argv)
 			break; /* without a booted guest the rest means nothing */
 	}
 
-	memslots_reader_unregister(vm.ms);
-	memslots_free(vm.ms); /* release frees the priv of what is left */
+	vm_close(&vm);
 
 	printf("vmm: summary\n");
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++)
