@@ -494,8 +494,7 @@ int boot_setup_vcpu(struct kvm_vcpu *vcpu, struct kvm_cpuid2 *cpuid)
 
 /* Checks the bzImage header; returns the protected-mode kernel's offset
  * in the file, or 0 when the image cannot be booted this way. */
-static size_t check_bzimage(const uint8_t *img, size_t size, const struct setup_header *hdr,
-			    uint16_t *protocol)
+static size_t check_bzimage(size_t size, const struct setup_header *hdr, uint16_t *protocol)
 {
 	size_t setup_sects;
 
@@ -511,7 +510,6 @@ static size_t check_bzimage(const uint8_t *img, size_t size, const struct setup_
 		return 0;
 	}
 	setup_sects = hdr->setup_sects ? hdr->setup_sects : 4;
-	(void)img;
 	return (setup_sects + 1) * 512;
 }
 
@@ -532,7 +530,7 @@ int boot_load_linux(struct gmem *g, struct boot_info *b)
 	if (kernel_size < hdr_end || hdr_end - 0x1f1 > sizeof(bp.hdr))
 		goto out;
 	memcpy(&bp.hdr, kernel + 0x1f1, hdr_end - 0x1f1);
-	pm_offset = check_bzimage(kernel, kernel_size, &bp.hdr, &b->protocol);
+	pm_offset = check_bzimage(kernel_size, &bp.hdr, &b->protocol);
 	if (!pm_offset || pm_offset >= kernel_size)
 		goto out;
 	b->kernel_size = kernel_size - pm_offset;

@@ -45,7 +45,7 @@ struct boot_info {
 
 /*
  * Loads the kernel, the initramfs and the boot data into the guest memory
- * @g reaches, with the e820 map made from the slots of @ms.  Returns 0 or
+ * @g reaches, with the e820 map made from the slots of g->ms.  Returns 0 or
  * -errno (a message is printed).
  */
 int boot_load_linux(struct gmem *g, struct boot_info *b);

@@ -115,8 +115,9 @@ struct linux_vm {
 	unsigned int checks, failures;
 
 	/* Figures. */
+	struct gmem loader; /* the counters of mem once the loader was done */
 	double t_start, t_first_output, t_ready, t_end;
-	unsigned long exits_io, exits_mmio, exits_other, unknown_io;
+	unsigned long exits_io, exits_mmio, unknown_io;
 	bool shutdown;
 };
 
@@ -567,7 +568,6 @@ static int run_vcpu(struct linux_vm *l)
 			l->shutdown = true;
 			return 0;
 		default:
-			l->exits_other++;
 			kvm_report_exit(run);
 			return -EIO;
 		}
@@ -629,6 +629,7 @@ static int setup(struct linux_vm *l, const char *cmdline)
 	ret = boot_load_linux(&l->mem, &b);
 	if (ret)
 		return ret;
+	l->loader = l->mem;
 	printf("vmm: bzImage protocol %u.%02u, %" PRIu64 " KiB kernel at gpa %#llx, initramfs "
 	       "%" PRIu64 " KiB at gpa %#" PRIx64 ", %u e820 entries from %u slots\n",
 	       b.protocol >> 8, b.protocol & 0xff, b.kernel_size >> 10, BOOT_KERNEL,
@@ -733,6 +734,19 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/* The translations @g made (less those of @before): how many, how many
+ * the cache answered, how many copies had to be split between slots. */
+static void print_translations(const char *who, const struct gmem *g, const struct gmem *before)
+{
+	unsigned long n = g->translations - (before ? before->translations : 0);
+	unsigned long hits = g->cache_hits - (before ? before->cache_hits : 0);
+	unsigned long split = g->split_copies - (before ? before->split_copies : 0);
+
+	printf("vmm:   translations, %-22s %lu, cache hits %lu (%.1f %%), %lu copies split "
+	       "across slots\n",
+	       who, n, hits, n ? 100.0 * hits / n : 0.0, split);
+}
+
 static void print_figures(struct linux_vm *l)
 {
 	struct gmem *g = &l->mem;
@@ -745,10 +759,8 @@ static void print_figures(struct linux_vm *l)
 	printf("vmm:   vCPU exits                     %lu I/O (%lu to no device), %lu MMIO\n",
 	       l->exits_io, l->unknown_io, l->exits_mmio);
 	printf("vmm:   console bytes from the guest   %lu\n", l->uart.out_bytes);
-	printf("vmm:   translations (vCPU thread)     %lu, cache hits %lu (%.1f %%), "
-	       "%lu copies split across slots\n",
-	       g->translations, g->cache_hits,
-	       g->translations ? 100.0 * g->cache_hits / g->translations : 0.0, g->split_copies);
+	print_translations("boot loader", &l->loader, NULL);
+	print_translations("devices (vCPU thread)", g, &l->loader);
 	if (l->have_blk)
 		printf("vmm:   virtio-blk                     %lu notifies, %lu requests, "
 		       "%lu KiB read, %lu KiB written, %lu errors\n",

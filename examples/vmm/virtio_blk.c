@@ -45,16 +45,17 @@ enum {
 	VM_CONFIG = 0x100,
 };
 
-#define VIRTIO_MAGIC	      0x74726976 /* "virt" */
-#define VIRTIO_ID_BLOCK	      2
-#define VIRTIO_VENDOR	      0x544c534d /* "MSLT" */
-#define VIRTIO_F_VERSION_1    (1ull << 32)
-#define VIRTIO_BLK_F_SEG_MAX  (1ull << 2)
-#define VIRTIO_BLK_SEG_MAX    126
-#define VIRTQ_DESC_F_NEXT     1
-#define VIRTQ_DESC_F_WRITE    2
-#define VIRTQ_DESC_F_INDIRECT 4
-#define INT_USED_BUFFER	      1
+#define VIRTIO_MAGIC		  0x74726976 /* "virt" */
+#define VIRTIO_ID_BLOCK		  2
+#define VIRTIO_VENDOR		  0x544c534d /* "MSLT" */
+#define VIRTIO_F_VERSION_1	  (1ull << 32)
+#define VIRTIO_BLK_F_SEG_MAX	  (1ull << 2)
+#define VIRTIO_BLK_SEG_MAX	  126
+#define VIRTQ_DESC_F_NEXT	  1
+#define VIRTQ_DESC_F_WRITE	  2
+#define VIRTQ_DESC_F_INDIRECT	  4
+#define INT_USED_BUFFER		  1
+#define VIRTIO_STATUS_FEATURES_OK 8
 
 /* Request types and status (5.2.6). */
 #define VIRTIO_BLK_T_IN	    0
@@ -306,6 +307,18 @@ static uint32_t reg_read(struct virtio_blk *d, uint64_t off)
 	}
 }
 
+/* FEATURES_OK stays clear unless the driver took VERSION_1 and nothing
+ * we did not offer (3.1.1): a legacy driver cannot use this device. */
+static uint32_t accept_status(const struct virtio_blk *d, uint32_t v)
+{
+	uint64_t f = d->drv_features;
+
+	if ((v & VIRTIO_STATUS_FEATURES_OK) &&
+	    (!(f & VIRTIO_F_VERSION_1) || (f & ~device_features())))
+		v &= ~VIRTIO_STATUS_FEATURES_OK;
+	return v;
+}
+
 static void set_half(uint64_t *v, bool high, uint32_t val)
 {
 	*v = high ? (*v & 0xffffffffull) | ((uint64_t)val << 32) : (*v & ~0xffffffffull) | val;
@@ -351,7 +364,7 @@ static void reg_write(struct virtio_blk *d, uint64_t off, uint32_t v)
 		if (v == 0)
 			reset(d);
 		else
-			d->status = v;
+			d->status = accept_status(d, v);
 		break;
 	case VM_QUEUE_DESC_LO:
 	case VM_QUEUE_DESC_HI:
