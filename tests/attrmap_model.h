@@ -26,6 +26,7 @@
 
 #include "attrmap.h"
 #include "rbtree.h"
+#include "ts_structs.h"
 
 #define AM_UNUSED __attribute__((unused))
 
