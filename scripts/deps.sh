@@ -4,6 +4,7 @@
 set -euo pipefail
 
 pkgs=(cmake gcc g++ clang make pkgconf check liburcu-dev libbenchmark-dev valgrind
+      doxygen abigail-tools dpkg-dev
       gnuplot-nox python3 qemu-system-x86 busybox-static cpio)
 [ "$#" -gt 0 ] && pkgs=("$@")
 

@@ -59,6 +59,10 @@ static void ms_config_apply(struct memslots *ms, const struct memslots_config *c
 		cfg->supported_attributes ? cfg->supported_attributes : MEMSLOTS_ATTR_PRIVATE;
 }
 
+/*
+ * Copies *cfg and *cfg->ops and keeps neither pointer: memslots_new@MEMSLOTS_0.1
+ * (src/compat/abi_v0_1.c) passes copies on its stack.
+ */
 MEMSLOTS_API struct memslots *memslots_new(const struct memslots_config *cfg)
 {
 	static const struct memslots_config defaults;

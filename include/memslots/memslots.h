@@ -259,6 +259,9 @@ MEMSLOTS_API int memslots_set_region(struct memslots *ms, const struct memslots_
  * the old state, then (only if something is deleted or moved) the old state
  * with those slots marked MEMSLOT_INVALID, then the new state.
  *
+ * @param ms the address space.
+ * @param r the requests, in order; may be NULL only when @p n is 0.
+ * @param n the number of requests.
  * @param failed_index on failure, if not NULL, receives the index of the
  *        first failing request (0 for errors that belong to no request,
  *        such as -EINVAL for r == NULL with n > 0).
