@@ -51,6 +51,7 @@ void model_clear(struct model *m)
 
 	while (m->count)
 		model_set_slot(m, m->ids[0], &absent);
+	memset(m->attr, 0, MODEL_ATTR_GFNS * sizeof(*m->attr));
 }
 
 void model_copy(struct model *dst, const struct model *src)

@@ -67,7 +67,8 @@ struct model {
 void model_init(struct model *m, unsigned int page_shift, unsigned int max_slots,
 		uint64_t hva_limit);
 void model_fini(struct model *m);
-/* Removes every slot: O(count), so a model of 65536 ids can be reused. */
+/* Removes every slot and every attribute: O(count), so a model of 65536
+ * ids can be reused. */
 void model_clear(struct model *m);
 void model_copy(struct model *dst, const struct model *src);
 /* Replaces dst's contents by src's (same geometry), keeping dst's arrays. */
