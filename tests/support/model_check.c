@@ -382,10 +382,9 @@ void mt_check_engine(struct memslots *ms)
 
 /* One gfn: memslots_gfn_attributes() with and without run_end, and the
  * fault-path lookup, which must agree with find_gfn on the same set. */
-static void mt_check_attr_gfn(const struct model *m, const struct memslots_set *set,
-			      struct memslots_cache *cache, uint64_t gfn)
+static void mt_check_attr_gfn_is(const struct memslots_set *set, struct memslots_cache *cache,
+				 uint64_t gfn, uint64_t want, uint64_t want_end)
 {
-	uint64_t want_end, want = model_attr_get(m, gfn, &want_end);
 	uint64_t end = 0, fault_word = ~want, fault_end = 0;
 	const struct memslot *slot;
 
@@ -400,6 +399,14 @@ static void mt_check_attr_gfn(const struct model *m, const struct memslots_set *
 	MT_PTR_CMP(slot, ==, memslots_find_gfn(set, gfn));
 	MT_CMP(fault_word, ==, want);
 	MT_CMP(fault_end, ==, want_end);
+}
+
+static void mt_check_attr_gfn(const struct model *m, const struct memslots_set *set,
+			      struct memslots_cache *cache, uint64_t gfn)
+{
+	uint64_t want_end, want = model_attr_get(m, gfn, &want_end);
+
+	mt_check_attr_gfn_is(set, cache, gfn, want, want_end);
 }
 
 /*
@@ -438,8 +445,17 @@ void model_check_attributes(const struct model *m, const struct memslots_set *se
 {
 	struct memslots_cache cache = {0};
 
-	for (uint64_t gfn = 0; gfn <= MODEL_ATTR_GFNS; gfn++)
-		mt_check_attr_gfn(m, set, &cache, gfn);
+	uint64_t end;
+
+	/* Every gfn of the array, the run ends found in one backward pass
+	 * (model_attr_get() at each would cost the square of the space). */
+	model_attr_get(m, MODEL_ATTR_GFNS - 1, &end);
+	for (uint64_t gfn = MODEL_ATTR_GFNS; gfn-- > 0;) {
+		if (gfn + 1 < MODEL_ATTR_GFNS && m->attr[gfn] != m->attr[gfn + 1])
+			end = gfn + 1;
+		mt_check_attr_gfn_is(set, &cache, gfn, m->attr[gfn], end);
+	}
+	mt_check_attr_gfn(m, set, &cache, MODEL_ATTR_GFNS);
 	mt_check_attr_gfn(m, set, NULL, UINT64_MAX);
 	mt_check_attr_gfn(m, set, NULL, UINT64_MAX - 1);
 	mt_check_attr_gfn(m, set, NULL, MODEL_ATTR_GFNS + tu_rng_below(rng, 1u << 20));
