@@ -11,7 +11,7 @@
  * plugged in.
  */
 void mt_env_init(struct mt_env *e, unsigned int page_shift, unsigned int max_slots,
-			       uint64_t hva_limit, const struct memslots_rcu *rcu)
+		 uint64_t hva_limit, const struct memslots_rcu *rcu)
 {
 	memset(e, 0, sizeof(*e));
 	memset(&mt_rcu, 0, sizeof(mt_rcu));
@@ -92,10 +92,8 @@ void mt_env_set(struct mt_env *e, struct memslots_region r)
 }
 
 /* Shorthand for a request in pages of the env's page size. */
-struct memslots_region mt_env_region(const struct mt_env *e, uint32_t slot,
-						   uint32_t flags, uint64_t gfn, uint64_t npages,
-						   uint64_t hva)
+struct memslots_region mt_env_region(const struct mt_env *e, uint32_t slot, uint32_t flags,
+				     uint64_t gfn, uint64_t npages, uint64_t hva)
 {
 	return model_region(e->m.page_shift, slot, flags, gfn, npages, hva);
 }
-

@@ -194,10 +194,10 @@ bool model_equal(const struct model *a, const struct model *b);
  * gfn_to_hva) and the range queries, against brute force over m. */
 void model_check_gfn(const struct model *m, const struct memslots_set *set,
 		     struct memslots_cache *cache, uint64_t gfn);
-void model_check_gfn_range(const struct model *m, const struct memslots_set *set,
-			   uint64_t start, uint64_t end);
-void model_check_hva_range(const struct model *m, const struct memslots_set *set,
-			   uint64_t start, uint64_t last);
+void model_check_gfn_range(const struct model *m, const struct memslots_set *set, uint64_t start,
+			   uint64_t end);
+void model_check_hva_range(const struct model *m, const struct memslots_set *set, uint64_t start,
+			   uint64_t last);
 
 /*
  * Checks every lookup of set against the model: count, nr_pages, the

@@ -8,8 +8,7 @@
 #include "model.h"
 
 /* Same public fields (flags masked as given). */
-bool mt_slot_same(const struct memslot *a, const struct memslot *b,
-				uint32_t flag_mask)
+bool mt_slot_same(const struct memslot *a, const struct memslot *b, uint32_t flag_mask)
 {
 	return a->base_gfn == b->base_gfn && a->npages == b->npages &&
 	       a->userspace_addr == b->userspace_addr &&
@@ -66,8 +65,8 @@ bool model_equal(const struct model *a, const struct model *b)
 
 		if (!y->present)
 			return false;
-		if ((x->base_gfn != y->base_gfn || x->npages != y->npages ||
-				   x->hva != y->hva || x->flags != y->flags || x->priv != y->priv))
+		if ((x->base_gfn != y->base_gfn || x->npages != y->npages || x->hva != y->hva ||
+		     x->flags != y->flags || x->priv != y->priv))
 			return false;
 	}
 	return true;
@@ -92,8 +91,7 @@ static size_t model_sorted(const struct model *m, unsigned int *ids)
 }
 
 /* Index into ids (sorted) of the slot holding gfn, or -1. */
-static long model_find(const struct model *m, const unsigned int *ids, size_t n,
-			      uint64_t gfn)
+static long model_find(const struct model *m, const unsigned int *ids, size_t n, uint64_t gfn)
 {
 	size_t lo = 0, hi = n;
 
@@ -113,8 +111,8 @@ static long model_find(const struct model *m, const unsigned int *ids, size_t n,
 }
 
 static void mt_check_gfn(const struct model *m, const struct memslots_set *set,
-				const unsigned int *ids, size_t n, struct memslots_cache *cache,
-				uint64_t gfn)
+			 const unsigned int *ids, size_t n, struct memslots_cache *cache,
+			 uint64_t gfn)
 {
 	long k = model_find(m, ids, n, gfn);
 	const struct memslot *s = memslots_find_gfn(set, gfn);
@@ -161,8 +159,7 @@ static void mt_check_gfn(const struct model *m, const struct memslots_set *set,
 }
 
 static void mt_check_gfn_range(const struct model *m, const struct memslots_set *set,
-				      const unsigned int *ids, size_t n, uint64_t start,
-				      uint64_t end)
+			       const unsigned int *ids, size_t n, uint64_t start, uint64_t end)
 {
 	const struct memslot *s = memslots_gfn_range_first(set, start, end);
 
@@ -180,8 +177,8 @@ static void mt_check_gfn_range(const struct model *m, const struct memslots_set 
 		 (unsigned long long)end, s ? s->id : 0);
 }
 
-void model_check_hva_range(const struct model *m, const struct memslots_set *set,
-			   uint64_t start, uint64_t last)
+void model_check_hva_range(const struct model *m, const struct memslots_set *set, uint64_t start,
+			   uint64_t last)
 {
 	/* indexed by the slot's place in m->ids: costs the count, not max_slots */
 	unsigned char *seen = calloc(m->count + 1, 1);
@@ -224,8 +221,8 @@ void model_check_hva_range(const struct model *m, const struct memslots_set *set
  * find_gfn_cached / gfn_to_hva at every slot boundary and at random
  * gfns, plus nr_queries random gfn and hva range queries.
  */
-void model_check_set(const struct model *m, const struct memslots_set *set,
-				   struct tu_rng *rng, unsigned int nr_queries)
+void model_check_set(const struct model *m, const struct memslots_set *set, struct tu_rng *rng,
+		     unsigned int nr_queries)
 {
 	unsigned int *ids = malloc((m->count + 1) * sizeof(*ids));
 	struct memslots_cache cache = {0};
@@ -317,7 +314,7 @@ void model_check_set(const struct model *m, const struct memslots_set *set,
 
 /* Reads ms's active set into a fresh copy of m's geometry and compares. */
 void model_check(const struct model *m, struct memslots *ms, struct tu_rng *rng,
-			       unsigned int nr_queries)
+		 unsigned int nr_queries)
 {
 	const struct memslots_set *set = memslots_read_lock(ms);
 	struct model got;
@@ -340,7 +337,6 @@ uint64_t mt_generation(struct memslots *ms)
 	return gen;
 }
 
-
 /* The sorted ids of m, for the single-query checks. */
 static unsigned int *model_sorted_ids(const struct model *m, size_t *n)
 {
@@ -361,8 +357,8 @@ void model_check_gfn(const struct model *m, const struct memslots_set *set,
 	free(ids);
 }
 
-void model_check_gfn_range(const struct model *m, const struct memslots_set *set,
-			   uint64_t start, uint64_t end)
+void model_check_gfn_range(const struct model *m, const struct memslots_set *set, uint64_t start,
+			   uint64_t end)
 {
 	size_t n;
 	unsigned int *ids = model_sorted_ids(m, &n);

@@ -77,7 +77,7 @@ size_t mt_hooks_count(const struct mt_hooks *h, enum mt_hook hook)
 }
 
 static struct mt_event *mt_record(struct mt_hooks *h, enum mt_hook hook, int change,
-					 const struct memslot *old, const struct memslot *new)
+				  const struct memslot *old, const struct memslot *new)
 {
 	struct mt_event *e;
 
@@ -109,7 +109,7 @@ static struct mt_event *mt_record(struct mt_hooks *h, enum mt_hook hook, int cha
 }
 
 static int mt_hook_prepare(void *opaque, const struct memslot *old, struct memslot *new,
-				  enum memslots_change change)
+			   enum memslots_change change)
 {
 	struct mt_hooks *h = opaque;
 	struct mt_event *e = mt_record(h, MT_PREPARE, (int)change, old, new);
@@ -134,7 +134,7 @@ static int mt_hook_prepare(void *opaque, const struct memslot *old, struct memsl
 }
 
 static void mt_hook_abort(void *opaque, const struct memslot *old, struct memslot *new,
-				 enum memslots_change change)
+			  enum memslots_change change)
 {
 	struct mt_hooks *h = opaque;
 
@@ -143,8 +143,8 @@ static void mt_hook_abort(void *opaque, const struct memslot *old, struct memslo
 		h->on_event(h, &h->ev[h->n - 1]);
 }
 
-static void mt_hook_commit(void *opaque, const struct memslot *old,
-				  const struct memslot *new, enum memslots_change change)
+static void mt_hook_commit(void *opaque, const struct memslot *old, const struct memslot *new,
+			   enum memslots_change change)
 {
 	struct mt_hooks *h = opaque;
 
@@ -254,4 +254,3 @@ size_t mt_check_rolled_back(const struct mt_hooks *h, bool prepare_failed)
 	free(p);
 	return np + prepare_failed;
 }
-
