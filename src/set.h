@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One memslot set: a gfn B+tree (btree.h), an hva interval tree, an id
- * table (idtable.h), counters and a last-used-slot cache.  A struct
- * memslots owns two; slots are linked into set i's hva tree through their
- * hva_node[i] members, and each set's B+tree and id table have their own
- * memory pointing at the slots.
+ * table (idtable.h), counters, a last-used-slot cache, and the
+ * memory-attribute map.  A struct memslots owns two; slots are linked into
+ * set i's hva tree through their hva_node[i] members, and each set's
+ * B+tree and id table have their own memory pointing at the slots.  Slot
+ * objects are shared by the two sets; attribute runs are not: each set's
+ * map has nodes of its own, and the writer makes every change to both
+ * maps, one after the other, as it does for slots.
  *
  * Concurrency: a set is either published (active: readers walk it, nobody
  * changes it, except readers updating last_used atomically) or inactive
@@ -21,6 +24,7 @@
 #include <stdint.h>
 
 #include "alloc.h"
+#include "attrmap.h"
 #include "btree.h"
 #include "idtable.h"
 #include "interval_tree.h"
@@ -29,6 +33,7 @@
 struct memslots_set {
 	struct ms_btree gfn_tree;	   /* base_gfn -> slot; ranges never overlap */
 	struct ms_rb_root_cached hva_tree; /* by [hva, hva_last]; may overlap */
+	struct ms_attrmap attrs;		   /* the attribute word of every gfn */
 	uint64_t generation;		   /* set when published; never 0 once published */
 	uint64_t nr_pages;
 	size_t count;
@@ -109,8 +114,10 @@ void ms_set_free_slots(struct memslots_set *set, const struct ms_alloc *alloc);
  * Checks every invariant of @set: each slot present in the gfn tree, the
  * hva tree and the id table with matching keys, the counts and the page
  * total, the B+tree's and the interval tree's invariants, no two gfn ranges
- * overlapping, the id table's counts, and last_used being a slot of the
- * set.  0 or -EINVAL with *@reason (if not NULL) saying what
+ * overlapping, the id table's counts, last_used being a slot of the set,
+ * and the attribute map's invariants (sorted, disjoint, maximal runs: no
+ * two touching runs with the same word).  0 or -EINVAL with *@reason (if
+ * not NULL) saying what
  * is wrong.  O(n); reads only (a published set may be checked).
  */
 int ms_set_validate(const struct memslots_set *set, const char **reason);
