@@ -35,7 +35,7 @@ struct memslots {
 	uint64_t generation;  /* of the last set published */
 	struct ms_alloc alloc;
 	struct ms_slot_cache slot_cache; /* retired slot objects for reuse */
-	struct memslots_ops ops; /* a copy; absent hooks are NULL */
+	struct memslots_ops ops;	 /* a copy; absent hooks are NULL */
 	void *opaque;
 	struct memslots_rcu rcu;
 	unsigned int page_shift;
@@ -98,6 +98,13 @@ static inline void ms_hooks_leave(const struct memslots *prev)
 
 /* update.c.  Called with ms->lock held. */
 void ms_call_begin(struct ms_call *call, struct memslots *ms, struct ms_change *changes);
+/*
+ * Ends a call that did not go through ms_set_memslots() (which ends its
+ * own): gives back what the sets put aside, as every call must, so that
+ * the next call's ms_call_begin() finds nothing to free (a failed call
+ * frees only what it allocated).  @err is the call's result.
+ */
+void ms_call_end(struct ms_call *call, int err);
 /* Runs the requests of one call (changes and named set up by the caller). */
 int ms_set_memslots(struct ms_call *call, const struct memslots_region *r, size_t n);
 /*

@@ -267,6 +267,7 @@ MEMSLOTS_API int memslots_set_attributes(struct memslots *ms, const struct memsl
 	pthread_mutex_lock(&ms->lock);
 	ms_call_begin(&call, ms, NULL);
 	err = ms_set_attributes(&call, a);
+	ms_call_end(&call, err);
 	ms_debug_check(ms);
 	pthread_mutex_unlock(&ms->lock);
 	return err;

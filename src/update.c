@@ -651,6 +651,11 @@ static void ms_call_trim(struct ms_call *call, int err)
 	ms_slot_cache_trim(&ms->slot_cache, &ms->alloc, call->active->count);
 }
 
+void ms_call_end(struct ms_call *call, int err)
+{
+	ms_call_trim(call, err);
+}
+
 /* KVM's kvm_set_memslot(): validates, prepares, publishes and commits. */
 int ms_set_memslots(struct ms_call *call, const struct memslots_region *r, size_t n)
 {
