@@ -191,21 +191,15 @@ struct ms_gmem_binding *ms_gmem_find_next(const struct ms_gmem_binding *b, uint3
 					  uint64_t start, uint64_t last)
 {
 	const struct ms_rb_node *rb = b->rb.right;
-	const struct ms_rb_node *prev, *parent;
+	const struct ms_rb_node *parent;
 
 	for (;;) {
 		if (rb && !ms_gmem_max_below(ms_gmem_of(rb), fd, start))
 			return ms_gmem_subtree_first(ms_gmem_of(rb), fd, start, last);
 
-		rb = &b->rb;
-		do {
-			prev = rb;
-			parent = ms_rb_parent(rb);
-			if (!parent)
-				return NULL;
-			rb = parent;
-		} while (prev == parent->right);
-
+		parent = ms_rb_next_after_subtree(&b->rb);
+		if (!parent)
+			return NULL;
 		b = ms_gmem_of(parent);
 		if (ms_gmem_starts_after(b, fd, last))
 			return NULL;

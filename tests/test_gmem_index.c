@@ -272,7 +272,8 @@ START_TEST(test_bind_discipline)
 				for (size_t j = i + 1; j < f.npool; j++)
 					if (f.pool[i].in_index && f.pool[j].in_index)
 						REQUIRE(!meets(&f.pool[i].b, f.pool[j].b.fd,
-							       f.pool[j].b.start, f.pool[j].b.last));
+							       f.pool[j].b.start,
+							       f.pool[j].b.last));
 		}
 	}
 	/* Both outcomes must have been exercised for the test to mean anything. */
@@ -288,8 +289,8 @@ START_TEST(test_boundaries)
 	struct fixture f;
 
 	fx_init(&f, 8, 1);
-	fx_insert(&f, &f.pool[0], 5, 0x2000, 0x2000); /* bytes [0x2000, 0x3fff] */
-	fx_insert(&f, &f.pool[1], 6, 0x2000, 0x2000); /* same bytes, other fd */
+	fx_insert(&f, &f.pool[0], 5, 0x2000, 0x2000);	       /* bytes [0x2000, 0x3fff] */
+	fx_insert(&f, &f.pool[1], 6, 0x2000, 0x2000);	       /* same bytes, other fd */
 	fx_insert(&f, &f.pool[2], UINT32_MAX, 0 - PAGE, PAGE); /* the last page */
 	fx_insert(&f, &f.pool[3], 0, 0, 1);		       /* byte 0 of fd 0 */
 	fx_check_valid(&f);
@@ -334,8 +335,8 @@ START_TEST(test_validator_catches)
 		fx_insert(&f, &f.pool[i], (uint32_t)(i % 3), i * PAGE, 2 * PAGE);
 	fx_check_valid(&f);
 	{
-		struct ms_gmem_binding *top = ms_container_of(f.idx.root.node,
-							      struct ms_gmem_binding, rb);
+		struct ms_gmem_binding *top =
+			ms_container_of(f.idx.root.node, struct ms_gmem_binding, rb);
 		uint64_t saved = top->max_last;
 
 		top->max_last = saved - 1;
