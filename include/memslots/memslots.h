@@ -38,6 +38,12 @@ extern "C" {
 #define MEMSLOT_LOG_DIRTY_PAGES (1u << 0)
 /** Guest writes fault; same bit as KVM_MEM_READONLY. */
 #define MEMSLOT_READONLY (1u << 1)
+/**
+ * The slot's memory is a range of a guest_memfd (KVM_CREATE_GUEST_MEMFD);
+ * same bit as KVM_MEM_GUEST_MEMFD.  Only through memslots_set_region2()
+ * and memslots_apply2(); never with LOG_DIRTY_PAGES or READONLY.
+ */
+#define MEMSLOT_GUEST_MEMFD (1u << 2)
 /** Set by the library on the published copy of a slot being deleted or moved. */
 #define MEMSLOT_INVALID (1u << 16)
 
@@ -62,6 +68,24 @@ struct memslots_region {
 };
 
 /**
+ * A request of the KVM 6.x surface, with the same field order, types and
+ * size as struct kvm_userspace_memory_region2 (KVM_SET_USER_MEMORY_REGION2),
+ * so a VMM can pass the same request to KVM and to the library.  The
+ * first five fields are those of struct memslots_region.
+ */
+struct memslots_region2 {
+	uint32_t slot;               /**< bits 0-15: slot id; bits 16-31: address space (as_id) */
+	uint32_t flags;              /**< LOG_DIRTY_PAGES | READONLY, or GUEST_MEMFD alone */
+	uint64_t guest_phys_addr;    /**< bytes, page aligned */
+	uint64_t memory_size;        /**< bytes, page aligned; 0 deletes the slot */
+	uint64_t userspace_addr;     /**< bytes, page aligned */
+	uint64_t guest_memfd_offset; /**< bytes, page aligned; with GUEST_MEMFD only */
+	uint32_t guest_memfd;        /**< a file descriptor number; with GUEST_MEMFD only */
+	uint32_t pad1;               /**< ignored, as KVM ignores it */
+	uint64_t pad2[14];           /**< ignored, as KVM ignores it */
+};
+
+/**
  * A memslot as readers see it.  A slot reachable from a published set is
  * never modified in place, so readers never see a torn slot.  The library
  * allocates slots; the private linkage lives after these fields.
@@ -73,6 +97,10 @@ struct memslot {
 	uint32_t flags; /**< may include MEMSLOT_INVALID while being deleted or moved */
 	uint16_t id;
 	void *priv;     /**< the embedder's per-slot data (KVM's "arch") */
+	/** First byte of the guest_memfd range; 0 unless flags has GUEST_MEMFD. */
+	uint64_t guest_memfd_offset;
+	/** The guest_memfd's fd number; 0 unless flags has GUEST_MEMFD. */
+	uint32_t guest_memfd;
 };
 
 /** What a request does to the slot it names. */
@@ -151,6 +179,15 @@ struct memslots_config {
 	void *alloc_opaque;
 	/** 0: no limit but wraparound; KVM on x86-64 refuses hva + size > (1ull << 47) - 4096 */
 	uint64_t hva_limit;
+	/**
+	 * The flags requests may use; 0: LOG_DIRTY_PAGES | READONLY |
+	 * GUEST_MEMFD.  LOG_DIRTY_PAGES is always allowed.  (KVM allows
+	 * READONLY only where the architecture and VM type support it,
+	 * GUEST_MEMFD only for VM types with guest_memfd.)
+	 */
+	uint32_t allowed_flags;
+	/** The address space this object mirrors: a request's slot >> 16 must equal it. */
+	uint16_t as_id;
 };
 
 struct memslots;     /**< opaque: one guest address space */
@@ -235,6 +272,38 @@ MEMSLOTS_API int memslots_set_region(struct memslots *ms, const struct memslots_
  */
 MEMSLOTS_API int memslots_apply(struct memslots *ms, const struct memslots_region *r, size_t n,
 				size_t *failed_index);
+
+/**
+ * As memslots_set_region(), with the semantics of
+ * KVM_SET_USER_MEMORY_REGION2: a request may also create a GUEST_MEMFD
+ * slot, whose memory is bytes [guest_memfd_offset, guest_memfd_offset +
+ * memory_size) of the guest_memfd numbered guest_memfd.  Rules added to
+ * those of memslots_set_region(), in KVM's order (docs/api.md): the flags
+ * must be allowed by the config, GUEST_MEMFD excludes LOG_DIRTY_PAGES and
+ * READONLY; the offset is page aligned and offset + size does not wrap;
+ * slot >> 16 is the config's as_id; an existing slot cannot gain or lose
+ * READONLY or GUEST_MEMFD and a GUEST_MEMFD slot can only be deleted; a
+ * new GUEST_MEMFD slot may not bind bytes of a guest_memfd that another
+ * slot binds (-EINVAL).  Whether the fd is a guest_memfd of the right VM,
+ * and whether the range fits in its size, only the kernel knows: that is
+ * the prepare hook's to report.
+ *
+ * @return as memslots_set_region().
+ *
+ * Locking: as memslots_set_region().
+ */
+MEMSLOTS_API int memslots_set_region2(struct memslots *ms, const struct memslots_region2 *r);
+
+/**
+ * As memslots_apply() for requests of the KVM 6.x surface: atomic, and
+ * equivalent to applying them one by one with memslots_set_region2(), so
+ * a slot deleted by an earlier request of the batch no longer binds its
+ * guest_memfd range for a later one.
+ *
+ * Locking: as memslots_apply().
+ */
+MEMSLOTS_API int memslots_apply2(struct memslots *ms, const struct memslots_region2 *r, size_t n,
+				 size_t *failed_index);
 
 /* ---- Readers ----------------------------------------------------------- */
 
