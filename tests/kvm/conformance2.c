@@ -1,0 +1,614 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Conformance of the KVM 6.x surface against the real thing: one seeded
+ * random stream of KVM_SET_USER_MEMORY_REGION2 requests (and some
+ * KVM_SET_USER_MEMORY_REGION ones) goes both to a KVM VM that has
+ * guest_memfd and to the library, and every request must get the same
+ * answer: the library's -errno against the ioctl's -1/errno.
+ *
+ * The VM is of a type with guest_memfd (KVM_X86_SW_PROTECTED_VM when the
+ * kernel offers it, else the default type if that has guest_memfd), with
+ * real guest_memfds made by KVM_CREATE_GUEST_MEMFD.  One struct memslots
+ * per address space of the VM (as_id 0, 1, ...), each configured like the
+ * VM: KVM's slot count, the x86-64 hva limit, the flags the VM allows
+ * (KVM_CAP_READONLY_MEM asked of the VM itself).  A request goes to the
+ * object of its address space, or to object 0 when that space does not
+ * exist, which refuses it as KVM does.
+ *
+ * Requests mix guest_memfd creates (in range, past the file's size,
+ * misaligned or wrapping offsets, ranges bound twice, fds that are no
+ * guest_memfd, closed or belong to another VM), deletes of them, and the
+ * changes KVM forbids on them (moves, flag changes, toggling GUEST_MEMFD,
+ * together with dirty logging or read-only), plus everything the v1 test
+ * sends.  Where the check is one only the kernel can make (what the fd
+ * is, how big its file is), the library's answer comes from a prepare
+ * hook that knows what this program created, as a VMM's would.
+ *
+ * Kernels: KVM_SET_USER_MEMORY_REGION2 and guest_memfd came in Linux 6.8.
+ * Until 6.19 (and stable kernels without the backport), KVM let a request
+ * clear GUEST_MEMFD on an existing guest_memfd slot ("KVM: Disallow
+ * toggling KVM_MEM_GUEST_MEMFD on an existing memslot", a use-after-free
+ * fix); the contract follows the fixed kernel.  Such requests are sent
+ * only to a kernel known to have the fix (6.19 or later, or when
+ * MEMSLOTS_KVM_GMEM_TOGGLE_FIXED=1 says a backport is there), never to
+ * others, since on those they leave a dangling binding in the kernel.
+ *
+ * Usage: conformance2 [requests [seed]]   (default 20000, 1)
+ * Exit status: 0 same answers throughout, 1 a difference, 77 no KVM, or a
+ * kernel or VM without KVM_CAP_USER_MEMORY2 / guest_memfd (reason printed).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/kvm.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <memslots/memslots.h>
+
+/*
+ * The KVM 6.8+ uapi this test needs, for building against older headers
+ * (Debian 12 ships 6.1's).  Values from include/uapi/linux/kvm.h and
+ * arch/x86/include/uapi/asm/kvm.h of Linux 6.8 and later.
+ */
+#ifndef KVM_CAP_USER_MEMORY2
+#define KVM_CAP_USER_MEMORY2 231
+#endif
+#ifndef KVM_CAP_GUEST_MEMFD
+#define KVM_CAP_GUEST_MEMFD 234
+#endif
+#ifndef KVM_CAP_VM_TYPES
+#define KVM_CAP_VM_TYPES 235
+#endif
+#ifndef KVM_MEM_GUEST_MEMFD
+#define KVM_MEM_GUEST_MEMFD (1u << 2)
+#endif
+#ifndef KVM_SET_USER_MEMORY_REGION2
+struct kvm_userspace_memory_region2 {
+	__u32 slot;
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+	__u64 guest_memfd_offset;
+	__u32 guest_memfd;
+	__u32 pad1;
+	__u64 pad2[14];
+};
+#define KVM_SET_USER_MEMORY_REGION2 _IOW(KVMIO, 0x49, struct kvm_userspace_memory_region2)
+#endif
+#ifndef KVM_CREATE_GUEST_MEMFD
+struct kvm_create_guest_memfd {
+	__u64 size;
+	__u64 flags;
+	__u64 reserved[6];
+};
+#define KVM_CREATE_GUEST_MEMFD _IOWR(KVMIO, 0xd4, struct kvm_create_guest_memfd)
+#endif
+#ifndef KVM_X86_SW_PROTECTED_VM
+#define KVM_X86_SW_PROTECTED_VM 1
+#endif
+
+_Static_assert(sizeof(struct kvm_userspace_memory_region2) == sizeof(struct memslots_region2),
+	       "the same bytes go to KVM and to the library");
+
+#define PAGE	  4096ull
+#define HVA_LIMIT ((1ull << 47) - PAGE) /* x86-64 TASK_SIZE_MAX */
+#define IDS	  24			/* most requests use ids below this */
+#define GFNS	  256			/* ... and gfns below this */
+#define HVA_BASE  0x100000000ull	/* KVM only range-checks hvas */
+#define NGMEM	  3			/* guest_memfds of the VM */
+#define MAX_AS	  4
+#define NEVER_FD  987 /* a descriptor number this program never opens */
+#define GMEM	  MEMSLOT_GUEST_MEMFD
+#define LOG	  MEMSLOT_LOG_DIRTY_PAGES
+#define RO	  MEMSLOT_READONLY
+
+/* What the test made, which the prepare hook consults as a VMM would. */
+struct world {
+	int kvm, vm, other_vm;
+	int gmem[NGMEM];
+	uint64_t gmem_size[NGMEM];
+	int foreign_gmem; /* a guest_memfd of other_vm */
+	unsigned int nr_as, max_slots;
+	bool toggle_fixed;
+	struct memslots *ms[MAX_AS];
+	unsigned long gmem_creates, kernel_only_refusals;
+};
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	/* xorshift64*: deterministic for a seed, whatever the libc. */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static uint64_t below(uint64_t n)
+{
+	return rnd() % n;
+}
+
+static bool chance(unsigned int percent)
+{
+	return below(100) < percent;
+}
+
+/* ---- what only the kernel knows: the prepare hook --------------------------- */
+
+/*
+ * KVM's kvm_gmem_bind() in its order: -EBADF for no open file, -EINVAL
+ * for a file that is no guest_memfd or belongs to another VM, -EINVAL for
+ * a range past the file's size.  (The range bound twice is the library's
+ * own check, made before this hook runs, as KVM makes it after these.)
+ */
+static int kernel_only_bind_check(const struct world *w, uint32_t fd, uint64_t offset,
+				  uint64_t size)
+{
+	for (int i = 0; i < NGMEM; i++)
+		if ((uint32_t)w->gmem[i] == fd)
+			return offset > w->gmem_size[i] || size > w->gmem_size[i] - offset ? -EINVAL
+											   : 0;
+	if (fd > INT_MAX || fcntl((int)fd, F_GETFD) < 0)
+		return -EBADF;
+	return -EINVAL; /* open, but not one of this VM's guest_memfds */
+}
+
+static int prepare(void *opaque, const struct memslot *old, struct memslot *new,
+		   enum memslots_change change)
+{
+	struct world *w = opaque;
+	int err;
+
+	(void)old;
+	if (change != MEMSLOTS_CREATE || !(new->flags &GMEM))
+		return 0;
+	err = kernel_only_bind_check(w, new->guest_memfd, new->guest_memfd_offset,
+				     new->npages *PAGE);
+	if (err)
+		w->kernel_only_refusals++;
+	else
+		w->gmem_creates++;
+	return err;
+}
+
+static const struct memslots_ops ops = {.prepare = prepare};
+
+/* ---- the request stream ------------------------------------------------------ */
+
+static uint32_t random_flags(void)
+{
+	static const uint32_t bad[] = {1u << 3, 1u << 8, 1u << 16, 1u << 31, ~0u};
+	uint64_t r = below(100);
+
+	if (r < 3)
+		return bad[below(sizeof(bad) / sizeof(bad[0]))];
+	if (r < 7) /* GUEST_MEMFD with a flag it excludes */
+		return GMEM | (chance(50) ? LOG : RO) | (chance(20) ? LOG | RO : 0);
+	if (r < 40)
+		return GMEM;
+	return (uint32_t)below(4); /* LOG_DIRTY_PAGES | READONLY */
+}
+
+static uint32_t random_fd(const struct world *w)
+{
+	switch (below(20)) {
+	case 0:
+		return (uint32_t)w->foreign_gmem;
+	case 1:
+		return (uint32_t)w->vm; /* open, but no guest_memfd */
+	case 2:
+		return NEVER_FD;
+	case 3:
+		return 0x80000000u + (uint32_t)below(4); /* never a valid fd */
+	default:
+		return (uint32_t)w->gmem[below(NGMEM)];
+	}
+}
+
+static uint64_t random_offset(void)
+{
+	switch (below(20)) {
+	case 0:
+		return below(64) * PAGE + 1 + below(PAGE - 1); /* misaligned */
+	case 1:
+		return ~0ull - below(4) * PAGE - PAGE + 1; /* + size wraps */
+	case 2:
+		return 1ull << 63; /* negative as a loff_t: past any size */
+	default:
+		return below(80) * PAGE; /* sometimes past the file's size */
+	}
+}
+
+/* Junk in what KVM ignores: the pads, and the guest_memfd fields of a
+ * request without GUEST_MEMFD. */
+static void scribble_ignored(struct memslots_region2 *r, const struct world *w)
+{
+	if (chance(10)) {
+		r->pad1 = (uint32_t)rnd();
+		r->pad2[below(14)] = rnd();
+	}
+	if (!(r->flags & GMEM) && chance(30)) {
+		r->guest_memfd = random_fd(w);
+		r->guest_memfd_offset = random_offset();
+	}
+}
+
+/* A request about a random id, mostly well-formed. */
+static struct memslots_region2 random_request(const struct world *w)
+{
+	unsigned int max_slots = w->max_slots;
+	struct memslots_region2 r = {
+		.slot = (uint32_t)below(IDS),
+		.flags = random_flags(),
+		.guest_phys_addr = below(GFNS) * PAGE,
+		.memory_size = (1 + below(16)) * PAGE,
+		.userspace_addr = HVA_BASE + below(64) * PAGE,
+	};
+
+	if (r.flags & GMEM) {
+		r.guest_memfd = random_fd(w);
+		r.guest_memfd_offset = random_offset();
+	}
+	switch (below(40)) {
+	case 0:
+		r.slot = max_slots - 1 - (uint32_t)below(2); /* the last valid ids */
+		break;
+	case 1:
+		r.slot = max_slots + (uint32_t)below(4); /* out of range */
+		break;
+	case 2:
+		/*
+		 * Other address spaces.  KVM keeps a guest_memfd's bindings
+		 * per file, across the VM's address spaces; the library per
+		 * object, that is per address space.  No kernel lets a VM
+		 * with guest_memfd have a second address space (x86 turns
+		 * SMM off for them), but should one, a guest_memfd create
+		 * stays in space 0 so that the two never need to agree on
+		 * bindings across spaces.
+		 */
+		if (!(r.flags & GMEM) || w->nr_as == 1)
+			r.slot |= (1 + (uint32_t)below(MAX_AS)) << 16;
+		break;
+	case 3:
+		r.guest_phys_addr += 1 + below(PAGE - 1);
+		break;
+	case 4:
+		r.memory_size += 1 + below(PAGE - 1);
+		break;
+	case 5:
+		r.userspace_addr += 1 + below(PAGE - 1);
+		break;
+	case 6: /* hva range ending at, or one page past, the limit */
+		r.userspace_addr = HVA_LIMIT - r.memory_size + below(2) * PAGE;
+		break;
+	case 7: /* kernel half / wrapping hva */
+		r.userspace_addr = chance(50) ? 0xffff800000000000ull : ~0ull - PAGE + 1;
+		break;
+	case 8: /* gpa + size wraps */
+		r.guest_phys_addr = ~0ull - PAGE + 1;
+		break;
+	case 9: /* more pages than KVM_MEM_MAX_NR_PAGES */
+		r.memory_size = (MEMSLOTS_MAX_NR_PAGES + 1 + below(2)) * PAGE;
+		break;
+	case 10:
+	case 11:
+	case 12:
+		r.memory_size = 0; /* delete, maybe of nothing */
+		break;
+	default:
+		break;
+	}
+	scribble_ignored(&r, w);
+	return r;
+}
+
+/* A request about an existing slot: the same, moved, re-flagged, resized... */
+static struct memslots_region2 mutate(const struct world *w, const struct memslot *s,
+				      uint32_t as_bits)
+{
+	struct memslots_region2 r = {
+		.slot = as_bits | s->id,
+		.flags = s->flags & (LOG | RO | GMEM),
+		.guest_phys_addr = s->base_gfn * PAGE,
+		.memory_size = s->npages * PAGE,
+		.userspace_addr = s->userspace_addr,
+		.guest_memfd_offset = s->guest_memfd_offset,
+		.guest_memfd = s->guest_memfd,
+	};
+
+	switch (below(12)) {
+	case 0: /* no change (refused for a guest_memfd slot: immutable) */
+		break;
+	case 1:
+	case 2: /* move, maybe onto a neighbour */
+		r.guest_phys_addr = below(GFNS) * PAGE;
+		if (chance(30))
+			r.flags ^= LOG;
+		break;
+	case 3:
+	case 4: /* flags only (READONLY and GUEST_MEMFD changes are refused) */
+		r.flags ^= chance(60) ? LOG : chance(50) ? RO : GMEM;
+		break;
+	case 5: /* size change: refused */
+		r.memory_size += PAGE;
+		break;
+	case 6: /* hva change: refused */
+		r.userspace_addr += PAGE;
+		break;
+	case 7: /* another range of the guest_memfd: still refused */
+		r.guest_memfd_offset += PAGE;
+		break;
+	default: /* delete */
+		r.memory_size = 0;
+		break;
+	}
+	scribble_ignored(&r, w);
+	return r;
+}
+
+/* The object that answers for the request's address space. */
+static struct memslots *object_for(const struct world *w, uint32_t slot)
+{
+	uint32_t as = slot >> 16;
+
+	return as < w->nr_as ? w->ms[as] : w->ms[0];
+}
+
+/*
+ * On a kernel without the toggle fix, a request that would clear
+ * GUEST_MEMFD on a guest_memfd slot is turned into a delete of it: the
+ * old kernel would accept it (and leak the binding), the contract and the
+ * fixed kernel refuse it, and this test does not probe the kernel's bug.
+ */
+static void avoid_unfixed_toggle(const struct world *w, struct memslots_region2 *r)
+{
+	struct memslots *ms = object_for(w, r->slot);
+	const struct memslot *s;
+
+	if (w->toggle_fixed || (r->flags & GMEM) || !r->memory_size)
+		return;
+	s = memslots_find_id(memslots_read_lock(ms), (uint16_t)r->slot);
+	if (s && (s->flags & GMEM) && (r->slot >> 16) < w->nr_as)
+		r->memory_size = 0;
+	memslots_read_unlock(ms);
+}
+
+/* ---- setup --------------------------------------------------------------------- */
+
+static int skip(const char *why)
+{
+	printf("conformance2: SKIP: %s\n", why);
+	return 77;
+}
+
+static bool kernel_at_least(unsigned int major, unsigned int minor)
+{
+	struct utsname u;
+	unsigned int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &ma, &mi) != 2)
+		return false;
+	return ma > major || (ma == major && mi >= minor);
+}
+
+/* A VM of a type whose memslots may use guest_memfd, or -1. */
+static int create_gmem_vm(int kvm, const char **type_name)
+{
+	int types = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
+	int vm;
+
+#if defined(__x86_64__)
+	if (types > 0 && (types & (1 << KVM_X86_SW_PROTECTED_VM))) {
+		vm = ioctl(kvm, KVM_CREATE_VM, KVM_X86_SW_PROTECTED_VM);
+		if (vm >= 0) {
+			*type_name = "KVM_X86_SW_PROTECTED_VM";
+			return vm;
+		}
+	}
+#else
+	(void)types;
+#endif
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0)
+		return -1;
+	if (ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD) <= 0) {
+		close(vm);
+		return -1;
+	}
+	*type_name = "the default VM type";
+	return vm;
+}
+
+static int create_gmem(int vm, uint64_t size)
+{
+	struct kvm_create_guest_memfd g = {.size = size};
+
+	return ioctl(vm, KVM_CREATE_GUEST_MEMFD, &g);
+}
+
+static int setup(struct world *w, const char **why, char *buf, size_t buflen)
+{
+	struct memslots_config cfg = {0};
+	const char *type = "?";
+	struct utsname u;
+	int nr, nas, ro;
+
+	w->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (w->kvm < 0) {
+		snprintf(buf, buflen, "/dev/kvm: %s", strerror(errno));
+		*why = buf;
+		return 77;
+	}
+	uname(&u);
+	printf("conformance2: kernel %s %s, KVM API %d\n", u.release, u.version,
+	       ioctl(w->kvm, KVM_GET_API_VERSION, 0));
+	if (ioctl(w->kvm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY2) <= 0) {
+		snprintf(buf, buflen,
+			 "kernel %s lacks KVM_CAP_USER_MEMORY2 (KVM_SET_USER_MEMORY_REGION2, "
+			 "Linux 6.8+)",
+			 u.release);
+		*why = buf;
+		return 77;
+	}
+	if (ioctl(w->kvm, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD) <= 0) {
+		snprintf(buf, buflen, "kernel %s lacks KVM_CAP_GUEST_MEMFD", u.release);
+		*why = buf;
+		return 77;
+	}
+	w->vm = create_gmem_vm(w->kvm, &type);
+	if (w->vm < 0) {
+		snprintf(buf, buflen,
+			 "kernel %s offers no VM type with guest_memfd "
+			 "(KVM_X86_SW_PROTECTED_VM needs CONFIG_KVM_SW_PROTECTED_VM)",
+			 u.release);
+		*why = buf;
+		return 77;
+	}
+	w->other_vm = ioctl(w->kvm, KVM_CREATE_VM, 0);
+	for (int i = 0; i < NGMEM; i++) {
+		w->gmem_size[i] = (uint64_t)(16 << i) * PAGE; /* 16, 32, 64 pages */
+		w->gmem[i] = create_gmem(w->vm, w->gmem_size[i]);
+		if (w->gmem[i] < 0) {
+			snprintf(buf, buflen, "KVM_CREATE_GUEST_MEMFD on %s: %s", type,
+				 strerror(errno));
+			*why = buf;
+			return 77;
+		}
+	}
+	/* Another VM's guest_memfd, if that VM type has them; else any fd. */
+	w->foreign_gmem = w->other_vm >= 0 ? create_gmem(w->other_vm, 16 * PAGE) : -1;
+	if (w->foreign_gmem < 0)
+		w->foreign_gmem = w->kvm;
+
+	nr = ioctl(w->kvm, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+	nas = ioctl(w->vm, KVM_CHECK_EXTENSION, KVM_CAP_MULTI_ADDRESS_SPACE);
+	ro = ioctl(w->vm, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM);
+	w->nr_as = nas > 0 ? (nas > MAX_AS ? MAX_AS : (unsigned int)nas) : 1;
+	w->toggle_fixed = kernel_at_least(6, 19) || getenv("MEMSLOTS_KVM_GMEM_TOGGLE_FIXED");
+	w->max_slots = (unsigned int)nr;
+	cfg.max_slots = w->max_slots;
+	cfg.hva_limit = HVA_LIMIT;
+	cfg.allowed_flags = LOG | GMEM | (ro > 0 ? RO : 0);
+	cfg.ops = &ops;
+	cfg.opaque = w;
+	for (unsigned int as = 0; as < w->nr_as; as++) {
+		cfg.as_id = (uint16_t)as;
+		w->ms[as] = memslots_new(&cfg);
+		if (!w->ms[as]) {
+			perror("conformance2: memslots_new");
+			return 1;
+		}
+		memslots_reader_register(w->ms[as]);
+	}
+	printf("conformance2: VM type %s, %d slot ids, %u address space(s), allowed flags 0x%x, "
+	       "guest_memfds of %" PRIu64 "/%" PRIu64 "/%" PRIu64 " KiB, GUEST_MEMFD toggle "
+	       "fix %s\n",
+	       type, nr, w->nr_as, cfg.allowed_flags, w->gmem_size[0] >> 10, w->gmem_size[1] >> 10,
+	       w->gmem_size[2] >> 10,
+	       w->toggle_fixed ? "assumed (6.19+ or MEMSLOTS_KVM_GMEM_TOGGLE_FIXED)"
+			       : "not assumed: toggling requests not sent");
+	return 0;
+}
+
+/* ---- the run --------------------------------------------------------------------- */
+
+/* The same request to KVM and to the library, by v2 or (sometimes) v1. */
+static bool same_answer(struct world *w, const struct memslots_region2 *r, bool v1, int *lib_ret)
+{
+	struct memslots *ms = object_for(w, r->slot);
+	struct kvm_userspace_memory_region2 k2;
+	struct kvm_userspace_memory_region k1;
+	int kr, lib;
+
+	if (v1) {
+		/* The first five fields are struct memslots_region's. */
+		struct memslots_region r1;
+
+		memcpy(&r1, r, sizeof(r1));
+		memcpy(&k1, r, sizeof(k1));
+		kr = ioctl(w->vm, KVM_SET_USER_MEMORY_REGION, &k1) < 0 ? -errno : 0;
+		lib = memslots_set_region(ms, &r1);
+	} else {
+		memcpy(&k2, r, sizeof(k2));
+		kr = ioctl(w->vm, KVM_SET_USER_MEMORY_REGION2, &k2) < 0 ? -errno : 0;
+		lib = memslots_set_region2(ms, r);
+	}
+	*lib_ret = lib;
+	if (lib == kr)
+		return true;
+	printf("conformance2: %s request differs: slot 0x%x flags 0x%x gpa 0x%" PRIx64
+	       " size 0x%" PRIx64 " hva 0x%" PRIx64 " guest_memfd %u offset 0x%" PRIx64
+	       ": KVM %d (%s), library %d (%s)\n",
+	       v1 ? "v1" : "v2", r->slot, r->flags, r->guest_phys_addr, r->memory_size,
+	       r->userspace_addr, r->guest_memfd, r->guest_memfd_offset, kr, strerror(-kr), lib,
+	       memslots_strerror(lib));
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 0) : 20000;
+	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
+	unsigned long stats[4] = {0}; /* 0, -EINVAL, -EEXIST, other */
+	struct world w = {.kvm = -1, .vm = -1, .other_vm = -1};
+	struct timespec t0, t1;
+	const char *why = NULL;
+	char buf[256];
+	size_t count = 0;
+	int rc;
+
+	rc = setup(&w, &why, buf, sizeof(buf));
+	if (rc == 77)
+		return skip(why);
+	if (rc)
+		return rc;
+	rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
+	printf("conformance2: %lu requests, seed %" PRIu64 "\n", n, seed);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned long i = 0; i < n; i++) {
+		uint32_t as = (uint32_t)below(w.nr_as);
+		const struct memslot *s =
+			memslots_find_id(memslots_read_lock(w.ms[as]), (uint16_t)below(IDS));
+		struct memslots_region2 r =
+			s && chance(50) ? mutate(&w, s, as << 16) : random_request(&w);
+		bool v1 = chance(15);
+		int lib;
+
+		memslots_read_unlock(w.ms[as]);
+		avoid_unfixed_toggle(&w, &r);
+		if (!same_answer(&w, &r, v1, &lib)) {
+			printf("conformance2: FAIL after %lu identical answers\n", i);
+			return 1;
+		}
+		stats[lib == 0 ? 0 : lib == -EINVAL ? 1 : lib == -EEXIST ? 2 : 3]++;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	for (unsigned int as = 0; as < w.nr_as; as++) {
+		count += memslots_count(memslots_read_lock(w.ms[as]));
+		memslots_read_unlock(w.ms[as]);
+		memslots_reader_unregister(w.ms[as]);
+		memslots_free(w.ms[as]);
+	}
+	printf("conformance2: PASS: %lu requests, same answer from KVM and the library "
+	       "(%lu ok, %lu EINVAL, %lu EEXIST, %lu other; %lu guest_memfd slots created, "
+	       "%lu refused by the kernel-only checks); %zu slots at the end; %.2f s\n",
+	       n, stats[0], stats[1], stats[2], stats[3], w.gmem_creates, w.kernel_only_refusals,
+	       count, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return 0;
+}
