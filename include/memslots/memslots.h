@@ -239,7 +239,9 @@ MEMSLOTS_API void memslots_free(struct memslots *ms);
  * Creates, deletes, moves or changes the flags of one slot, with the
  * semantics of KVM_SET_USER_MEMORY_REGION for one address space; the
  * validation rules and their order are those of the API contract
- * (docs/api.md).
+ * (docs/api.md).  It is memslots_set_region2() on the same request with
+ * the extra fields zero, except that MEMSLOT_GUEST_MEMFD is refused, as
+ * KVM's v1 ioctl refuses it; slot >> 16 must be the config's as_id.
  *
  * @return 0, or a negative errno: -EINVAL (bad request), -EEXIST (gfn
  *         overlap), -ENOMEM, -EDEADLK (called from a hook or from inside
@@ -254,7 +256,9 @@ MEMSLOTS_API int memslots_set_region(struct memslots *ms, const struct memslots_
 /**
  * Applies @p n requests atomically: succeeds exactly when applying them one
  * by one with memslots_set_region() would, and a request naming an id
- * already named earlier in the same call fails with -EINVAL.  Readers see
+ * already named earlier in the same call fails with -EINVAL.  It is
+ * memslots_apply2() on the same requests with the extra fields zero,
+ * MEMSLOT_GUEST_MEMFD refused.  Readers see
  * the old state, then (only if something is deleted or moved) the old state
  * with those slots marked MEMSLOT_INVALID, then the new state.
  *
