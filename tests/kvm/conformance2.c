@@ -57,6 +57,8 @@
 
 #include <memslots/memslots.h>
 
+#include "kvm_stream.h"
+
 /*
  * The KVM 6.8+ uapi this test needs, for building against older headers
  * (Debian 12 ships 6.1's).  Values from include/uapi/linux/kvm.h and
@@ -103,17 +105,13 @@ struct kvm_create_guest_memfd {
 _Static_assert(sizeof(struct kvm_userspace_memory_region2) == sizeof(struct memslots_region2),
 	       "the same bytes go to KVM and to the library");
 
-#define PAGE	  4096ull
-#define HVA_LIMIT ((1ull << 47) - PAGE) /* x86-64 TASK_SIZE_MAX */
-#define IDS	  24			/* most requests use ids below this */
-#define GFNS	  256			/* ... and gfns below this */
-#define HVA_BASE  0x100000000ull	/* KVM only range-checks hvas */
-#define NGMEM	  3			/* guest_memfds of the VM */
-#define MAX_AS	  4
-#define NEVER_FD  987 /* a descriptor number this program never opens */
-#define GMEM	  MEMSLOT_GUEST_MEMFD
-#define LOG	  MEMSLOT_LOG_DIRTY_PAGES
-#define RO	  MEMSLOT_READONLY
+#define PAGE	 KS_PAGE
+#define NGMEM	 3 /* guest_memfds of the VM */
+#define MAX_AS	 4
+#define NEVER_FD 987 /* a descriptor number this program never opens */
+#define GMEM	 MEMSLOT_GUEST_MEMFD
+#define LOG	 MEMSLOT_LOG_DIRTY_PAGES
+#define RO	 MEMSLOT_READONLY
 
 /* What the test made, which the prepare hook consults as a VMM would. */
 struct world {
@@ -126,27 +124,6 @@ struct world {
 	struct memslots *ms[MAX_AS];
 	unsigned long gmem_creates, kernel_only_refusals;
 };
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	/* xorshift64*: deterministic for a seed, whatever the libc. */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-static uint64_t below(uint64_t n)
-{
-	return rnd() % n;
-}
-
-static bool chance(unsigned int percent)
-{
-	return below(100) < percent;
-}
 
 /* ---- what only the kernel knows: the prepare hook --------------------------- */
 
@@ -168,17 +145,18 @@ static int kernel_only_bind_check(const struct world *w, uint32_t fd, uint64_t o
 	return -EINVAL; /* open, but not one of this VM's guest_memfds */
 }
 
-static int prepare(void *opaque, const struct memslot *old, struct memslot *new,
+static int prepare(void *opaque, const struct memslot *old_slot, struct memslot *new_slot,
 		   enum memslots_change change)
 {
 	struct world *w = opaque;
+	uint64_t size;
 	int err;
 
-	(void)old;
-	if (change != MEMSLOTS_CREATE || !(new->flags &GMEM))
+	(void)old_slot;
+	if (change != MEMSLOTS_CREATE || !(new_slot->flags & GMEM))
 		return 0;
-	err = kernel_only_bind_check(w, new->guest_memfd, new->guest_memfd_offset,
-				     new->npages *PAGE);
+	size = new_slot->npages * PAGE;
+	err = kernel_only_bind_check(w, new_slot->guest_memfd, new_slot->guest_memfd_offset, size);
 	if (err)
 		w->kernel_only_refusals++;
 	else
@@ -193,20 +171,20 @@ static const struct memslots_ops ops = {.prepare = prepare};
 static uint32_t random_flags(void)
 {
 	static const uint32_t bad[] = {1u << 3, 1u << 8, 1u << 16, 1u << 31, ~0u};
-	uint64_t r = below(100);
+	uint64_t r = ks_below(100);
 
 	if (r < 3)
-		return bad[below(sizeof(bad) / sizeof(bad[0]))];
+		return bad[ks_below(sizeof(bad) / sizeof(bad[0]))];
 	if (r < 7) /* GUEST_MEMFD with a flag it excludes */
-		return GMEM | (chance(50) ? LOG : RO) | (chance(20) ? LOG | RO : 0);
+		return GMEM | (ks_chance(50) ? LOG : RO) | (ks_chance(20) ? LOG | RO : 0);
 	if (r < 40)
 		return GMEM;
-	return (uint32_t)below(4); /* LOG_DIRTY_PAGES | READONLY */
+	return (uint32_t)ks_below(4); /* LOG_DIRTY_PAGES | READONLY */
 }
 
 static uint32_t random_fd(const struct world *w)
 {
-	switch (below(20)) {
+	switch (ks_below(20)) {
 	case 0:
 		return (uint32_t)w->foreign_gmem;
 	case 1:
@@ -214,23 +192,23 @@ static uint32_t random_fd(const struct world *w)
 	case 2:
 		return NEVER_FD;
 	case 3:
-		return 0x80000000u + (uint32_t)below(4); /* never a valid fd */
+		return 0x80000000u + (uint32_t)ks_below(4); /* never a valid fd */
 	default:
-		return (uint32_t)w->gmem[below(NGMEM)];
+		return (uint32_t)w->gmem[ks_below(NGMEM)];
 	}
 }
 
 static uint64_t random_offset(void)
 {
-	switch (below(20)) {
+	switch (ks_below(20)) {
 	case 0:
-		return below(64) * PAGE + 1 + below(PAGE - 1); /* misaligned */
+		return ks_below(64) * PAGE + 1 + ks_below(PAGE - 1); /* misaligned */
 	case 1:
-		return ~0ull - below(4) * PAGE - PAGE + 1; /* + size wraps */
+		return ~0ull - ks_below(4) * PAGE - PAGE + 1; /* + size wraps */
 	case 2:
 		return 1ull << 63; /* negative as a loff_t: past any size */
 	default:
-		return below(80) * PAGE; /* sometimes past the file's size */
+		return ks_below(80) * PAGE; /* sometimes past the file's size */
 	}
 }
 
@@ -238,125 +216,64 @@ static uint64_t random_offset(void)
  * request without GUEST_MEMFD. */
 static void scribble_ignored(struct memslots_region2 *r, const struct world *w)
 {
-	if (chance(10)) {
-		r->pad1 = (uint32_t)rnd();
-		r->pad2[below(14)] = rnd();
+	if (ks_chance(10)) {
+		r->pad1 = (uint32_t)ks_rnd();
+		r->pad2[ks_below(14)] = ks_rnd();
 	}
-	if (!(r->flags & GMEM) && chance(30)) {
+	if (!(r->flags & GMEM) && ks_chance(30)) {
 		r->guest_memfd = random_fd(w);
 		r->guest_memfd_offset = random_offset();
 	}
 }
 
-/* A request about a random id, mostly well-formed. */
+/* The v2 form of a request of the v1 stream: extra fields zero. */
+static struct memslots_region2 widen(struct memslots_region r1)
+{
+	struct memslots_region2 r = {0};
+
+	memcpy(&r, &r1, sizeof(r1));
+	return r;
+}
+
+/*
+ * A request about a random id.  KVM keeps a guest_memfd's bindings per
+ * file, across the VM's address spaces; the library per object, that is
+ * per address space.  No kernel gives a VM with guest_memfd a second
+ * address space (x86 turns SMM off for them), but should one, guest_memfd
+ * requests stay in space 0, so that the two never need to agree on
+ * bindings across spaces.
+ */
 static struct memslots_region2 random_request(const struct world *w)
 {
-	unsigned int max_slots = w->max_slots;
-	struct memslots_region2 r = {
-		.slot = (uint32_t)below(IDS),
-		.flags = random_flags(),
-		.guest_phys_addr = below(GFNS) * PAGE,
-		.memory_size = (1 + below(16)) * PAGE,
-		.userspace_addr = HVA_BASE + below(64) * PAGE,
-	};
+	uint32_t flags = random_flags();
+	uint32_t nr_other = (flags & GMEM) && w->nr_as > 1 ? 0 : MAX_AS;
+	struct memslots_region2 r = widen(ks_random_region(w->max_slots, flags, 1, nr_other));
 
 	if (r.flags & GMEM) {
 		r.guest_memfd = random_fd(w);
 		r.guest_memfd_offset = random_offset();
 	}
-	switch (below(40)) {
-	case 0:
-		r.slot = max_slots - 1 - (uint32_t)below(2); /* the last valid ids */
-		break;
-	case 1:
-		r.slot = max_slots + (uint32_t)below(4); /* out of range */
-		break;
-	case 2:
-		/*
-		 * Other address spaces.  KVM keeps a guest_memfd's bindings
-		 * per file, across the VM's address spaces; the library per
-		 * object, that is per address space.  No kernel lets a VM
-		 * with guest_memfd have a second address space (x86 turns
-		 * SMM off for them), but should one, a guest_memfd create
-		 * stays in space 0 so that the two never need to agree on
-		 * bindings across spaces.
-		 */
-		if (!(r.flags & GMEM) || w->nr_as == 1)
-			r.slot |= (1 + (uint32_t)below(MAX_AS)) << 16;
-		break;
-	case 3:
-		r.guest_phys_addr += 1 + below(PAGE - 1);
-		break;
-	case 4:
-		r.memory_size += 1 + below(PAGE - 1);
-		break;
-	case 5:
-		r.userspace_addr += 1 + below(PAGE - 1);
-		break;
-	case 6: /* hva range ending at, or one page past, the limit */
-		r.userspace_addr = HVA_LIMIT - r.memory_size + below(2) * PAGE;
-		break;
-	case 7: /* kernel half / wrapping hva */
-		r.userspace_addr = chance(50) ? 0xffff800000000000ull : ~0ull - PAGE + 1;
-		break;
-	case 8: /* gpa + size wraps */
-		r.guest_phys_addr = ~0ull - PAGE + 1;
-		break;
-	case 9: /* more pages than KVM_MEM_MAX_NR_PAGES */
-		r.memory_size = (MEMSLOTS_MAX_NR_PAGES + 1 + below(2)) * PAGE;
-		break;
-	case 10:
-	case 11:
-	case 12:
-		r.memory_size = 0; /* delete, maybe of nothing */
-		break;
-	default:
-		break;
-	}
 	scribble_ignored(&r, w);
 	return r;
 }
 
-/* A request about an existing slot: the same, moved, re-flagged, resized... */
+/*
+ * A request about an existing slot: the v1 stream's changes, with
+ * READONLY and GUEST_MEMFD among the flags flipped (refused), and
+ * sometimes another range of the guest_memfd (refused too: a guest_memfd
+ * slot is immutable).
+ */
 static struct memslots_region2 mutate(const struct world *w, const struct memslot *s,
 				      uint32_t as_bits)
 {
-	struct memslots_region2 r = {
-		.slot = as_bits | s->id,
-		.flags = s->flags & (LOG | RO | GMEM),
-		.guest_phys_addr = s->base_gfn * PAGE,
-		.memory_size = s->npages * PAGE,
-		.userspace_addr = s->userspace_addr,
-		.guest_memfd_offset = s->guest_memfd_offset,
-		.guest_memfd = s->guest_memfd,
-	};
+	static const uint32_t flips[] = {LOG, LOG, LOG, RO, GMEM};
+	struct memslots_region2 r;
 
-	switch (below(12)) {
-	case 0: /* no change (refused for a guest_memfd slot: immutable) */
-		break;
-	case 1:
-	case 2: /* move, maybe onto a neighbour */
-		r.guest_phys_addr = below(GFNS) * PAGE;
-		if (chance(30))
-			r.flags ^= LOG;
-		break;
-	case 3:
-	case 4: /* flags only (READONLY and GUEST_MEMFD changes are refused) */
-		r.flags ^= chance(60) ? LOG : chance(50) ? RO : GMEM;
-		break;
-	case 5: /* size change: refused */
-		r.memory_size += PAGE;
-		break;
-	case 6: /* hva change: refused */
-		r.userspace_addr += PAGE;
-		break;
-	case 7: /* another range of the guest_memfd: still refused */
+	r = widen(ks_mutate(s, as_bits, flips, sizeof(flips) / sizeof(flips[0])));
+	r.guest_memfd_offset = s->guest_memfd_offset;
+	r.guest_memfd = s->guest_memfd;
+	if (ks_chance(8))
 		r.guest_memfd_offset += PAGE;
-		break;
-	default: /* delete */
-		r.memory_size = 0;
-		break;
-	}
 	scribble_ignored(&r, w);
 	return r;
 }
@@ -502,7 +419,7 @@ static int setup(struct world *w, const char **why, char *buf, size_t buflen)
 	w->toggle_fixed = kernel_at_least(6, 19) || getenv("MEMSLOTS_KVM_GMEM_TOGGLE_FIXED");
 	w->max_slots = (unsigned int)nr;
 	cfg.max_slots = w->max_slots;
-	cfg.hva_limit = HVA_LIMIT;
+	cfg.hva_limit = KS_HVA_LIMIT;
 	cfg.allowed_flags = LOG | GMEM | (ro > 0 ? RO : 0);
 	cfg.ops = &ops;
 	cfg.opaque = w;
@@ -577,17 +494,17 @@ int main(int argc, char **argv)
 		return skip(why);
 	if (rc)
 		return rc;
-	rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
+	ks_seed(seed);
 	printf("conformance2: %lu requests, seed %" PRIu64 "\n", n, seed);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (unsigned long i = 0; i < n; i++) {
-		uint32_t as = (uint32_t)below(w.nr_as);
+		uint32_t as = (uint32_t)ks_below(w.nr_as);
 		const struct memslot *s =
-			memslots_find_id(memslots_read_lock(w.ms[as]), (uint16_t)below(IDS));
+			memslots_find_id(memslots_read_lock(w.ms[as]), (uint16_t)ks_below(KS_IDS));
 		struct memslots_region2 r =
-			s && chance(50) ? mutate(&w, s, as << 16) : random_request(&w);
-		bool v1 = chance(15);
+			s && ks_chance(50) ? mutate(&w, s, as << 16) : random_request(&w);
+		bool v1 = ks_chance(15);
 		int lib;
 
 		memslots_read_unlock(w.ms[as]);
