@@ -163,7 +163,7 @@ static bool ms_gmem_taken(const struct memslots *ms, const struct ms_req *req)
 				  req->gmem_offset + size - 1);
 }
 
-/* Rules 4 to 6: what the request does to the (evolving) state; 1: nothing. */
+/* Rules 4 to 7: what the request does to the (evolving) state; 1: nothing. */
 static int ms_classify(struct ms_call *call, const struct ms_req *req, struct ms_change *c)
 {
 	struct memslots_set *set = call->inactive;
