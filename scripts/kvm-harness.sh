@@ -8,12 +8,19 @@
 # virtualization or with KVM access denied).
 #
 # Usage: scripts/kvm-harness.sh [--mode auto|host|qemu] [--cache DIR]
-#                               [--timeout SECS] [--] PROGRAM [ARGS...]
+#                               [--kernel DIR] [--timeout SECS]
+#                               [--] PROGRAM [ARGS...]
 #
 #   --mode     auto (default, or $MEMSLOTS_KVM_MODE): host when /dev/kvm is
 #              usable and the program does not answer 77 there, else qemu.
 #   --cache    where the guest kernel and the initramfs are kept between
 #              runs (default $MEMSLOTS_KVM_CACHE, else build/kvm-cache).
+#   --kernel   boot this guest kernel instead of Debian's default one
+#              (default $MEMSLOTS_KVM_KERNEL): a directory with vmlinuz and
+#              modules/{irqbypass,kvm,ccp,kvm-amd}.ko, the layout of the
+#              cache's kernel entries; for running a program on a newer
+#              kernel than the machine's release ships (docs/reliability.md
+#              shows how to make one from a Debian kernel package).
 #   --timeout  seconds for one whole guest boot + run (default 600).
 #
 # The guest is Debian's own kernel (the package linux-image-amd64 depends
@@ -31,6 +38,7 @@ me=kvm-harness
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=${MEMSLOTS_KVM_MODE:-auto}
 cache=${MEMSLOTS_KVM_CACHE:-$root/build/kvm-cache}
+kernel=${MEMSLOTS_KVM_KERNEL:-}
 timeout_s=600
 result_tag=MEMSLOTS-KVM-HARNESS
 
@@ -48,13 +56,14 @@ while [ "$#" -gt 0 ]; do
 	case $1 in
 	--mode) mode=$2; shift 2 ;;
 	--cache) cache=$2; shift 2 ;;
+	--kernel) kernel=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
 	esac
 done
-[ "$#" -ge 1 ] || die "usage: $0 [--mode auto|host|qemu] [--cache DIR] [--timeout S] [--] PROGRAM [ARGS...]"
+[ "$#" -ge 1 ] || die "usage: $0 [--mode auto|host|qemu] [--cache DIR] [--kernel DIR] [--timeout S] [--] PROGRAM [ARGS...]"
 case $mode in auto | host | qemu) ;; *) die "bad mode '$mode'" ;; esac
 prog=$(readlink -f "$1")
 shift
@@ -128,56 +137,64 @@ kernel_pkg() {
 		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
 }
 
-pkg=$(kernel_pkg || true)
-cached_kernel() {
-	find "$cache/kernel" -mindepth 2 -maxdepth 2 -name ok -printf '%h\n' 2>/dev/null |
-		sort | tail -n 1
-}
-
-if [ -z "$pkg" ] && [ -z "$(cached_kernel)" ]; then
-	apt_update || true
-	pkg=$(kernel_pkg || true)
-fi
-if [ -z "$pkg" ]; then
-	# No package lists (and no way to update them): use a cached kernel.
-	kdir=$(cached_kernel)
-	[ -n "$kdir" ] || skip "cannot resolve the kernel package of linux-image-amd64"
-else
-	kdir=$cache/kernel/$pkg
-fi
-
-if ! [ -f "$kdir/ok" ]; then
-	say "fetching $pkg (apt-get download, unpacked with dpkg -x)"
-	tmp=$(mktemp -d "$cache/fetch.XXXXXX")
-	chmod 755 "$tmp" # apt's _apt sandbox user must be able to write here
-	if ! (cd "$tmp" && apt-get download -q "$pkg" >&2); then
-		if ! apt_update || ! (cd "$tmp" && apt-get download -q "$pkg" >&2); then
-			rm -rf "$tmp"
-			skip "apt-get download $pkg failed"
-		fi
-	fi
-	dpkg -x "$tmp"/"$pkg"_*.deb "$tmp/x"
-	rm -rf "$kdir"
-	mkdir -p "$kdir/modules"
-	cp "$tmp"/x/boot/vmlinuz-* "$kdir/vmlinuz"
-	mdir=$(echo "$tmp"/x/lib/modules/*/kernel)
-	# irqbypass and ccp are what kvm and kvm-amd need on Debian's config.
-	for m in virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp \
-		arch/x86/kvm/kvm-amd; do
-		name=$(basename "$m")
-		if [ -f "$mdir/$m.ko" ]; then
-			cp "$mdir/$m.ko" "$kdir/modules/$name.ko"
-		elif [ -f "$mdir/$m.ko.xz" ]; then
-			xz -dc "$mdir/$m.ko.xz" >"$kdir/modules/$name.ko"
-		elif [ -f "$mdir/$m.ko.zst" ]; then
-			zstd -qdc "$mdir/$m.ko.zst" >"$kdir/modules/$name.ko"
-		else
-			rm -rf "$tmp"
-			die "$pkg has no module $m"
-		fi
+if [ -n "$kernel" ]; then
+	# A kernel the caller prepared: used as it is, never fetched.
+	kdir=$(cd "$kernel" && pwd)
+	for f in vmlinuz modules/irqbypass.ko modules/kvm.ko modules/ccp.ko modules/kvm-amd.ko; do
+		[ -f "$kdir/$f" ] || die "--kernel $kernel has no $f"
 	done
-	rm -rf "$tmp"
-	touch "$kdir/ok"
+else
+	pkg=$(kernel_pkg || true)
+	cached_kernel() {
+		find "$cache/kernel" -mindepth 2 -maxdepth 2 -name ok -printf '%h\n' 2>/dev/null |
+			sort | tail -n 1
+	}
+
+	if [ -z "$pkg" ] && [ -z "$(cached_kernel)" ]; then
+		apt_update || true
+		pkg=$(kernel_pkg || true)
+	fi
+	if [ -z "$pkg" ]; then
+		# No package lists (and no way to update them): use a cached kernel.
+		kdir=$(cached_kernel)
+		[ -n "$kdir" ] || skip "cannot resolve the kernel package of linux-image-amd64"
+	else
+		kdir=$cache/kernel/$pkg
+	fi
+
+	if ! [ -f "$kdir/ok" ]; then
+		say "fetching $pkg (apt-get download, unpacked with dpkg -x)"
+		tmp=$(mktemp -d "$cache/fetch.XXXXXX")
+		chmod 755 "$tmp" # apt's _apt sandbox user must be able to write here
+		if ! (cd "$tmp" && apt-get download -q "$pkg" >&2); then
+			if ! apt_update || ! (cd "$tmp" && apt-get download -q "$pkg" >&2); then
+				rm -rf "$tmp"
+				skip "apt-get download $pkg failed"
+			fi
+		fi
+		dpkg -x "$tmp"/"$pkg"_*.deb "$tmp/x"
+		rm -rf "$kdir"
+		mkdir -p "$kdir/modules"
+		cp "$tmp"/x/boot/vmlinuz-* "$kdir/vmlinuz"
+		mdir=$(echo "$tmp"/x/lib/modules/*/kernel)
+		# irqbypass and ccp are what kvm and kvm-amd need on Debian's config.
+		for m in virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp \
+			arch/x86/kvm/kvm-amd; do
+			name=$(basename "$m")
+			if [ -f "$mdir/$m.ko" ]; then
+				cp "$mdir/$m.ko" "$kdir/modules/$name.ko"
+			elif [ -f "$mdir/$m.ko.xz" ]; then
+				xz -dc "$mdir/$m.ko.xz" >"$kdir/modules/$name.ko"
+			elif [ -f "$mdir/$m.ko.zst" ]; then
+				zstd -qdc "$mdir/$m.ko.zst" >"$kdir/modules/$name.ko"
+			else
+				rm -rf "$tmp"
+				die "$pkg has no module $m"
+			fi
+		done
+		rm -rf "$tmp"
+		touch "$kdir/ok"
+	fi
 fi
 
 # ---- the initramfs: rebuilt when the program, its args or this script change
