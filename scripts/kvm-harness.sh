@@ -8,20 +8,29 @@
 # virtualization or with KVM access denied).
 #
 # Usage: scripts/kvm-harness.sh [--mode auto|host|qemu] [--cache DIR]
-#                               [--kernel DIR] [--timeout SECS]
+#                               [--guest-kernel DIR] [--timeout SECS]
+#                               [--memory MB] [--file SRC:DEST]...
 #                               [--] PROGRAM [ARGS...]
+#        scripts/kvm-harness.sh [--cache DIR] --kernel-dir
 #
 #   --mode     auto (default, or $MEMSLOTS_KVM_MODE): host when /dev/kvm is
 #              usable and the program does not answer 77 there, else qemu.
 #   --cache    where the guest kernel and the initramfs are kept between
 #              runs (default $MEMSLOTS_KVM_CACHE, else build/kvm-cache).
-#   --kernel   boot this guest kernel instead of Debian's default one
-#              (default $MEMSLOTS_KVM_KERNEL): a directory with vmlinuz and
-#              modules/{irqbypass,kvm,ccp,kvm-amd}.ko, the layout of the
-#              cache's kernel entries; for running a program on a newer
-#              kernel than the machine's release ships (docs/reliability.md
+#   --guest-kernel  boot this kernel instead of Debian's default one
+#              (default $MEMSLOTS_KVM_GUEST_KERNEL): a directory with
+#              vmlinuz and modules/{irqbypass,kvm,ccp,kvm-amd}.ko, the
+#              layout --kernel-dir prints; for running a program on a
+#              newer kernel than the machine's release ships (docs/vmm.md
 #              shows how to make one from a Debian kernel package).
 #   --timeout  seconds for one whole guest boot + run (default 600).
+#   --memory   the QEMU guest's RAM in MiB (default 1024).
+#   --file     puts SRC where PROGRAM finds it as DEST, a relative path:
+#              in the QEMU guest's initramfs (PROGRAM runs in /), or, on
+#              the host, in a directory PROGRAM runs in.  Repeatable.
+#   --kernel-dir  fetches the guest kernel if needed and prints the
+#              directory holding it (vmlinuz, modules/ for the QEMU guest,
+#              guest-modules/ with the virtio drivers), then exits.
 #
 # The guest is Debian's own kernel (the package linux-image-amd64 depends
 # on, fetched with apt-get download and unpacked, never installed) and an
@@ -38,8 +47,11 @@ me=kvm-harness
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=${MEMSLOTS_KVM_MODE:-auto}
 cache=${MEMSLOTS_KVM_CACHE:-$root/build/kvm-cache}
-kernel=${MEMSLOTS_KVM_KERNEL:-}
 timeout_s=600
+memory_mb=1024
+files=()
+kernel_dir_only=0
+guest_kernel=${MEMSLOTS_KVM_GUEST_KERNEL:-}
 result_tag=MEMSLOTS-KVM-HARNESS
 
 say() { echo "$me: $*" >&2; }
@@ -56,18 +68,42 @@ while [ "$#" -gt 0 ]; do
 	case $1 in
 	--mode) mode=$2; shift 2 ;;
 	--cache) cache=$2; shift 2 ;;
-	--kernel) kernel=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
+	--memory) memory_mb=$2; shift 2 ;;
+	--file) files+=("$2"); shift 2 ;;
+	--guest-kernel) guest_kernel=$2; shift 2 ;;
+	--kernel-dir) kernel_dir_only=1; mode=qemu; shift ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
 	esac
 done
-[ "$#" -ge 1 ] || die "usage: $0 [--mode auto|host|qemu] [--cache DIR] [--kernel DIR] [--timeout S] [--] PROGRAM [ARGS...]"
+[ "$#" -ge 1 ] || [ "$kernel_dir_only" -eq 1 ] ||
+	die "usage: $0 [--mode auto|host|qemu] [--cache DIR] [--guest-kernel DIR] [--timeout S] [--memory MB] [--file SRC:DEST]... [--] PROGRAM [ARGS...]"
 case $mode in auto | host | qemu) ;; *) die "bad mode '$mode'" ;; esac
-prog=$(readlink -f "$1")
-shift
-[ -x "$prog" ] || die "$prog is not an executable"
+if [ "$kernel_dir_only" -eq 0 ]; then
+	prog=$(readlink -f "$1")
+	shift
+	[ -x "$prog" ] || die "$prog is not an executable"
+fi
+for f in ${files[@]+"${files[@]}"}; do
+	src=${f%%:*}
+	dest=${f#*:}
+	[ "$src" != "$f" ] && [ -n "$dest" ] || die "--file wants SRC:DEST, not '$f'"
+	case $dest in /* | *..*) die "--file DEST must be a relative path without '..': $dest" ;; esac
+	[ -f "$src" ] || die "--file: no file $src"
+done
+
+# Copies (or links) the --file files under directory $1.
+place_files() {
+	local f src dest
+	for f in ${files[@]+"${files[@]}"}; do
+		src=${f%%:*}
+		dest=${f#*:}
+		mkdir -p "$1/$(dirname "$dest")"
+		"${@:2}" "$(readlink -f "$src")" "$1/$dest"
+	done
+}
 
 host_kvm_usable() {
 	[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]
@@ -78,7 +114,15 @@ if [ "$mode" != qemu ]; then
 	if host_kvm_usable; then
 		say "running on the host's /dev/kvm: $prog $*"
 		rc=0
-		"$prog" "$@" || rc=$?
+		if [ "${#files[@]}" -gt 0 ]; then
+			# PROGRAM finds its files relative to where it runs.
+			rundir=$(mktemp -d)
+			place_files "$rundir" ln -s
+			(cd "$rundir" && "$prog" "$@") || rc=$?
+			rm -rf "$rundir"
+		else
+			"$prog" "$@" || rc=$?
+		fi
 		if [ "$rc" -ne 77 ] || [ "$mode" = host ]; then
 			say "exit code $rc (host)"
 			exit "$rc"
@@ -137,11 +181,11 @@ kernel_pkg() {
 		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
 }
 
-if [ -n "$kernel" ]; then
+if [ -n "$guest_kernel" ]; then
 	# A kernel the caller prepared: used as it is, never fetched.
-	kdir=$(cd "$kernel" && pwd)
+	kdir=$(cd "$guest_kernel" && pwd)
 	for f in vmlinuz modules/irqbypass.ko modules/kvm.ko modules/ccp.ko modules/kvm-amd.ko; do
-		[ -f "$kdir/$f" ] || die "--kernel $kernel has no $f"
+		[ -f "$kdir/$f" ] || die "--guest-kernel $guest_kernel has no $f"
 	done
 else
 	pkg=$(kernel_pkg || true)
@@ -162,7 +206,27 @@ else
 		kdir=$cache/kernel/$pkg
 	fi
 
-	if ! [ -f "$kdir/ok" ]; then
+	# The virtio drivers the example VMM's Linux guest loads (its own
+	# initramfs, built by examples/vmm/linux-test.sh).
+	guest_modules="drivers/virtio/virtio drivers/virtio/virtio_ring drivers/virtio/virtio_mmio
+		drivers/block/virtio_blk"
+
+	# Copies module $2 (a path under kernel/, no suffix) of tree $1 to $3,
+	# decompressed.
+	copy_module() {
+		local m=$1/$2
+		if [ -f "$m.ko" ]; then
+			cp "$m.ko" "$3"
+		elif [ -f "$m.ko.xz" ]; then
+			xz -dc "$m.ko.xz" >"$3"
+		elif [ -f "$m.ko.zst" ]; then
+			zstd -qdc "$m.ko.zst" >"$3"
+		else
+			return 1
+		fi
+	}
+
+	if ! [ -f "$kdir/ok" ] || ! [ -f "$kdir/guest-modules/virtio_blk.ko" ]; then
 		say "fetching $pkg (apt-get download, unpacked with dpkg -x)"
 		tmp=$(mktemp -d "$cache/fetch.XXXXXX")
 		chmod 755 "$tmp" # apt's _apt sandbox user must be able to write here
@@ -174,30 +238,31 @@ else
 		fi
 		dpkg -x "$tmp"/"$pkg"_*.deb "$tmp/x"
 		rm -rf "$kdir"
-		mkdir -p "$kdir/modules"
+		mkdir -p "$kdir/modules" "$kdir/guest-modules"
 		cp "$tmp"/x/boot/vmlinuz-* "$kdir/vmlinuz"
 		mdir=$(echo "$tmp"/x/lib/modules/*/kernel)
 		# irqbypass and ccp are what kvm and kvm-amd need on Debian's config.
 		for m in virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp \
 			arch/x86/kvm/kvm-amd; do
-			name=$(basename "$m")
-			if [ -f "$mdir/$m.ko" ]; then
-				cp "$mdir/$m.ko" "$kdir/modules/$name.ko"
-			elif [ -f "$mdir/$m.ko.xz" ]; then
-				xz -dc "$mdir/$m.ko.xz" >"$kdir/modules/$name.ko"
-			elif [ -f "$mdir/$m.ko.zst" ]; then
-				zstd -qdc "$mdir/$m.ko.zst" >"$kdir/modules/$name.ko"
-			else
-				rm -rf "$tmp"
-				die "$pkg has no module $m"
-			fi
+			copy_module "$mdir" "$m" "$kdir/modules/$(basename "$m").ko" ||
+				{ rm -rf "$tmp"; die "$pkg has no module $m"; }
+		done
+		for m in $guest_modules; do
+			copy_module "$mdir" "$m" "$kdir/guest-modules/$(basename "$m").ko" ||
+				{ rm -rf "$tmp"; die "$pkg has no module $m"; }
 		done
 		rm -rf "$tmp"
 		touch "$kdir/ok"
 	fi
 fi
 
-# ---- the initramfs: rebuilt when the program, its args or this script change
+if [ "$kernel_dir_only" -eq 1 ]; then
+	echo "$kdir"
+	exit 0
+fi
+
+# ---- the initramfs: rebuilt when the program, its args, its files or this
+# script change
 quote() {
 	# Single-quotes each argument for busybox sh.
 	local a out=""
@@ -231,6 +296,9 @@ initrd=$cache/initrd-$name.cpio.gz
 stamp=$(
 	{
 		sha256sum "$prog" "$0" "$kdir/vmlinuz"
+		for f in ${files[@]+"${files[@]}"}; do
+			echo "$f $(sha256sum <"${f%%:*}")"
+		done
 		init_script "$@"
 	} | sha256sum | cut -d' ' -f1
 )
@@ -241,6 +309,7 @@ if ! [ -f "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$stamp" ]; t
 	cp $busybox "$tmp/bin/busybox"
 	cp "$kdir"/modules/*.ko "$tmp/lib/modules/"
 	cp "$prog" "$tmp/prog"
+	place_files "$tmp" cp
 	if ! is_static "$prog"; then
 		# Bring the loader and the libraries along, at the same paths.
 		for lib in $(ldd "$prog" | grep -o '/[^ ]*'); do
@@ -263,7 +332,7 @@ trap 'rm -f "$log"' EXIT
 say "booting $(basename "$kdir") under QEMU TCG (-cpu EPYC: SVM emulated) to run $name"
 t0=$(date +%s.%N)
 qrc=0
-timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 -accel tcg -cpu EPYC -m 1024 -smp 1 \
+timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 -accel tcg -cpu EPYC -m "$memory_mb" -smp 1 \
 	-nographic -no-reboot -kernel "$kdir/vmlinuz" -initrd "$initrd" \
 	-append 'console=ttyS0 panic=-1 quiet' </dev/null 2>&1 |
 	sed -u -e 's/\r$//' -e "/TCG doesn't support requested feature/d" | tee "$log" ||

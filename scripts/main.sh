@@ -2,8 +2,9 @@
 # The main job: builds libmemslots (release), runs the hello_memslots demo,
 # the benchmark table against the array baseline (with JSON/CSV and PNG
 # plots), and the example VMM on real KVM (the host's /dev/kvm, or a QEMU
-# guest with kvm_amd when the host has none).  Installs missing Debian
-# packages first.
+# guest with kvm_amd when the host has none): its scenario, then
+# vmm-linux booting Debian's kernel with its RAM in 64 slots.  Installs
+# missing Debian packages first.
 #
 # usage: scripts/main.sh [--quick]
 #   --quick: benchmark only N = 10, 100 and 4096 (about a minute).
@@ -29,9 +30,9 @@ scripts/bench.sh build/release/bench-results "${bench_args[@]}"
 echo "==== example VMM on real KVM ===="
 cmake -S . -B build/kvm -DCMAKE_BUILD_TYPE=Release -DMEMSLOTS_BUILD_TESTS=ON \
 	-DMEMSLOTS_BUILD_EXAMPLES=ON -DMEMSLOTS_BUILD_BENCH=OFF >/dev/null
-cmake --build build/kvm -j "$(nproc)" --target memslots_vmm
+cmake --build build/kvm -j "$(nproc)" --target memslots_vmm memslots_vmm_linux
 set +e
-ctest --test-dir build/kvm -R '^kvm\.vmm$' -V
+ctest --test-dir build/kvm -R '^kvm\.(vmm|linux)$' -V
 rc=$?
 set -e
 if [ "$rc" -ne 0 ]; then

@@ -6,6 +6,8 @@
  *               sections), misuse detection
  *   update.c    one writer call, step by step as KVM's kvm_set_memslot()
  *               (see the table in docs/design.md)
+ *   attributes.c memslots_set_attributes(), as KVM's
+ *               kvm_vm_set_mem_attributes(), with update.c's publication
  *   read.c      lookups, iteration and the caches
  *
  * Locking: every field of struct memslots but @active is written only
@@ -39,6 +41,7 @@ struct memslots {
 	unsigned int page_shift;
 	unsigned int max_slots;
 	uint64_t hva_limit;
+	uint64_t supported_attributes; /* never 0: the config's 0 is ATTR_PRIVATE */
 	uint32_t allowed_flags; /* as configured, with LOG_DIRTY_PAGES always in */
 	uint16_t as_id;
 	/*
@@ -114,11 +117,22 @@ static inline void ms_hooks_leave(const struct memslots *prev)
 void ms_call_begin(struct ms_call *call, struct memslots *ms, struct ms_change *changes);
 /* Runs the requests of one call (changes and named set up by the caller). */
 int ms_set_memslots(struct ms_call *call, const struct ms_requests *reqs, size_t n);
+/*
+ * Publishes the inactive set (a new generation), waits for a grace period
+ * and swaps call->inactive and call->active: after it the old active set
+ * is the writer's to bring up to date.
+ */
+void ms_swap_active_sets(struct ms_call *call);
+
+/* attributes.c.  Called with ms->lock held, the call begun. */
+int ms_set_attributes(struct ms_call *call, const struct memslots_attributes *a);
 
 /*
- * validate.c.  Checks that both sets of @ms hold the same slots, each set
- * valid on its own (ms_set_validate), the inactive one as it must be
- * between calls; 0 or -EINVAL with *@reason.  Caller holds ms->lock.
+ * validate.c.  Checks that both sets of @ms hold the same slots and the
+ * same attribute runs, each set valid on its own (ms_set_validate), the
+ * inactive one as it must be between calls, and no attribute bit outside
+ * ms->supported_attributes; 0 or -EINVAL with *@reason.  Caller holds
+ * ms->lock.
  */
 int ms_check_sets_locked(struct memslots *ms, const char **reason);
 

@@ -58,6 +58,8 @@ static void ms_config_apply(struct memslots *ms, const struct memslots_config *c
 	ms->opaque = cfg->opaque;
 	ms->rcu = cfg->rcu ? *cfg->rcu : ms_rcu_urcu_memb;
 	ms->hva_limit = cfg->hva_limit;
+	ms->supported_attributes =
+		cfg->supported_attributes ? cfg->supported_attributes : MEMSLOTS_ATTR_PRIVATE;
 	/* LOG_DIRTY_PAGES is always allowed, as in KVM. */
 	ms->allowed_flags =
 		(cfg->allowed_flags ? cfg->allowed_flags : MS_ALL_FLAGS) | MEMSLOT_LOG_DIRTY_PAGES;
@@ -283,6 +285,24 @@ MEMSLOTS_API int memslots_apply(struct memslots *ms, const struct memslots_regio
 				size_t *failed_index)
 {
 	return ms_apply_n(ms, r, sizeof(*r), n, failed_index);
+}
+
+MEMSLOTS_API int memslots_set_attributes(struct memslots *ms, const struct memslots_attributes *a)
+{
+	struct ms_call call;
+	int err;
+
+	if (!ms || !a)
+		return -EINVAL;
+	err = ms_writer_check(ms);
+	if (err)
+		return err;
+	pthread_mutex_lock(&ms->lock);
+	ms_call_begin(&call, ms, NULL);
+	err = ms_set_attributes(&call, a);
+	ms_debug_check(ms);
+	pthread_mutex_unlock(&ms->lock);
+	return err;
 }
 
 /* ---- readers ------------------------------------------------------------------- */

@@ -178,3 +178,26 @@ MEMSLOTS_API uint64_t memslots_nr_pages(const struct memslots_set *set)
 {
 	return set ? set->nr_pages : 0;
 }
+
+MEMSLOTS_API uint64_t memslots_gfn_attributes(const struct memslots_set *set, uint64_t gfn,
+					      uint64_t *run_end)
+{
+	if (ms_unlikely(!set)) {
+		/* A NULL set is empty: every gfn 0, one run to the top. */
+		if (run_end)
+			*run_end = UINT64_MAX;
+		return 0;
+	}
+	return ms_attrmap_get(&set->attrs, gfn, run_end);
+}
+
+MEMSLOTS_API const struct memslot *memslots_fault_lookup(const struct memslots_set *set,
+							 struct memslots_cache *cache, uint64_t gfn,
+							 uint64_t *attributes, uint64_t *run_end)
+{
+	uint64_t word = memslots_gfn_attributes(set, gfn, run_end);
+
+	if (attributes)
+		*attributes = word;
+	return memslots_find_gfn_cached(set, cache, gfn);
+}

@@ -17,11 +17,13 @@ int ms_set_init(struct memslots_set *set, unsigned int idx, unsigned int page_sh
 	set->idx = idx;
 	set->page_shift = page_shift;
 	atomic_init(&set->last_used, NULL);
+	ms_attrmap_init(&set->attrs, alloc);
 	return ms_hash_init(&set->id_hash, alloc);
 }
 
 void ms_set_destroy(struct memslots_set *set)
 {
+	ms_attrmap_destroy(&set->attrs);
 	ms_hash_destroy(&set->id_hash);
 }
 
@@ -264,5 +266,8 @@ int ms_set_validate(const struct memslots_set *set, const char **reason)
 	last = ms_set_last_used(set);
 	if (last && ms_set_find_id(set, last->pub.id) != last)
 		return ms_set_fail(reason, "the last-used slot is not a slot of the set");
+	if (ms_attrmap_validate(&set->attrs))
+		return ms_set_fail(reason, "the attribute map has unsorted, overlapping or "
+					   "unmerged runs, or a node of the word 0");
 	return 0;
 }

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One memslot set: a gfn red-black tree, an hva interval tree, an id hash,
- * counters and a last-used-slot cache.  A struct memslots owns two; slots
- * are linked into set i through their node[i] members.
+ * counters, a last-used-slot cache, and the memory-attribute map.  A
+ * struct memslots owns two; slots are linked into set i through their
+ * node[i] members.  Slot objects are shared by the two sets; attribute
+ * runs are not: each set's map has nodes of its own, and the writer makes
+ * every change to both maps, one after the other, as it does for slots.
  *
  * Concurrency: a set is either published (active: readers walk it, nobody
  * changes it, except readers updating last_used atomically) or inactive
@@ -19,6 +22,7 @@
 #include <stdint.h>
 
 #include "alloc.h"
+#include "attrmap.h"
 #include "idhash.h"
 #include "interval_tree.h"
 #include "rbtree.h"
@@ -28,6 +32,7 @@ struct memslots_set {
 	struct ms_rb_root_cached gfn_tree; /* by base_gfn; ranges never overlap */
 	struct ms_rb_root_cached hva_tree; /* by [hva, hva_last]; may overlap */
 	struct ms_hash id_hash;		   /* by id */
+	struct ms_attrmap attrs;	   /* the attribute word of every gfn */
 	uint64_t generation;		   /* set when published; never 0 once published */
 	uint64_t nr_pages;
 	size_t count;
@@ -88,8 +93,9 @@ void ms_set_free_slots(struct memslots_set *set, const struct ms_alloc *alloc);
  * Checks every invariant of @set: each slot present in the gfn tree, the
  * hva tree and the id hash with matching keys, the counts and the page
  * total, the red-black and interval-tree invariants, no two gfn ranges
- * overlapping, the id hash within its load bound, and last_used being a
- * slot of the set.  0 or -EINVAL with *@reason (if not NULL) saying what
+ * overlapping, the id hash within its load bound, last_used being a slot
+ * of the set, and the attribute map's invariants (sorted, disjoint,
+ * maximal runs: no two touching runs with the same word).  0 or -EINVAL with *@reason (if not NULL) saying what
  * is wrong.  O(n); reads only (a published set may be checked).
  */
 int ms_set_validate(const struct memslots_set *set, const char **reason);

@@ -555,10 +555,11 @@ static int ms_call_stage(struct ms_call *call, const struct ms_requests *reqs, s
  * KVM's kvm_swap_active_memslots(): makes the inactive set the active one
  * and waits until no reader can still be using the other; the two trade
  * places.  The release store pairs with the acquire load in
- * memslots_read_lock(): a reader that sees the set sees every slot in it
- * fully initialized.
+ * memslots_read_lock(): a reader that sees the set sees every slot and
+ * every attribute run in it fully initialized.  Also the publication of
+ * memslots_set_attributes() (attributes.c).
  */
-static void ms_swap_active_sets(struct ms_call *call)
+void ms_swap_active_sets(struct ms_call *call)
 {
 	struct memslots *ms = call->ms;
 	struct memslots_set *set = call->inactive;

@@ -69,6 +69,25 @@ static const char *ms_check_gmem_index(const struct memslots *ms, const struct m
 	return NULL;
 }
 
+/*
+ * The two maps give every gfn the same word (each map's own invariants,
+ * maximal runs among them, are ms_set_validate()'s), and no run has a bit
+ * the object does not support: memslots_set_attributes() refuses those.
+ */
+static const char *ms_check_attributes(const struct memslots *ms,
+				       const struct memslots_set *active,
+				       const struct memslots_set *inactive)
+{
+	const struct ms_attr_run *run;
+
+	if (!ms_attrmap_equal(&active->attrs, &inactive->attrs))
+		return "the two sets' attribute maps differ";
+	for (run = ms_attrmap_first(&active->attrs); run; run = ms_attrmap_next(run))
+		if (run->attrs & ~ms->supported_attributes)
+			return "an attribute run has a bit outside supported_attributes";
+	return NULL;
+}
+
 int ms_check_sets_locked(struct memslots *ms, const char **reason)
 {
 	struct memslots_set *active = atomic_load_explicit(&ms->active, memory_order_relaxed);
@@ -93,6 +112,9 @@ int ms_check_sets_locked(struct memslots *ms, const char **reason)
 	why = ms_check_replica(active, inactive);
 	if (!why)
 		why = ms_check_gmem_index(ms, active);
+	if (why)
+		return ms_check_fail(reason, why);
+	why = ms_check_attributes(ms, active, inactive);
 	if (why)
 		return ms_check_fail(reason, why);
 	return 0;

@@ -3,22 +3,10 @@
  * vmm: a small virtual machine monitor on /dev/kvm whose guest memory map
  * lives in libmemslots.
  *
- * The library is the VMM's own copy of the memslot table: every change is
- * made with memslots_set_region() / memslots_apply(), and the library's
- * hooks (struct memslots_ops) forward it to KVM with
- * KVM_SET_USER_MEMORY_REGION.  Because the kernel is told from the prepare
- * hook, before the library publishes anything, a change the kernel refuses
- * is also refused by the library, and the two tables never disagree:
- *
- *   prepare  issues the ioctl for one change; its -errno aborts the call;
- *   abort    undoes, in reverse order, what earlier prepares of a failed
- *            batch told the kernel (re-create, move back, restore flags,
- *            delete);
- *   commit   runs once the change is published: the VMM's bookkeeping,
- *            here freeing the per-slot data of a slot that went away;
- *   release  frees that data for the slots left at memslots_free().
- *
- * The vCPU loop resolves guest-physical addresses with the library
+ * The memslot part, the library's hooks that keep KVM's table and the
+ * library's in step, is slots.c; the KVM plumbing is kvm.c; the vCPU and
+ * its command channel to the guest are vmm_vcpu.c.  The vCPU loop
+ * resolves guest-physical addresses with the library
  * (memslots_find_gfn_cached(), memslots_gfn_to_hva()); an address no slot
  * holds is MMIO.
  *
@@ -32,30 +20,22 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <linux/kvm.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <memslots/memslots.h>
 
 #include "guest_abi.h"
-
-#define PAGE_SHIFT    12
-#define PAGE_SIZE     (1ull << PAGE_SHIFT)
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* What the guest reads from an address no device answers: an open bus. */
-#define MMIO_OPEN_BUS 0xffffffffu
+#include "kvm.h"
+#include "slots.h"
+#include "vmm_vcpu.h"
 
 /* Guest-physical layout used by the scenario (all below 4 GiB: the guest
  * runs without paging). */
@@ -67,54 +47,6 @@
 #define MANY_GPA	  0x10000000ull /* one page per slot from here on */
 
 extern const unsigned char vmm_guest_code[], vmm_guest_code_end[];
-
-/*
- * What the VMM hangs on memslot.priv: the buffer KVM_GET_DIRTY_LOG fills,
- * present while the slot logs dirty pages.  It is allocated in prepare, so
- * that nothing can fail after the library has published the change.
- */
-struct slot_info {
-	uint64_t *dirty_bitmap;
-	size_t bitmap_bytes;
-};
-
-struct vcpu {
-	int fd;
-	struct kvm_run *run;
-	bool parked;	  /* stopped at an IN from PORT_CMD */
-	uint32_t args[2]; /* what the next INs from PORT_ARG return */
-	unsigned int next_arg;
-	bool have_result;
-	uint32_t result;
-	unsigned long mmio_exits; /* exits for gpas in no slot */
-	uint64_t last_mmio_gpa;
-	unsigned long bad_exits; /* MMIO exits inside a valid slot, etc. */
-	char line[256];		 /* the guest's console line being printed */
-	size_t line_len;
-	char last_line[256];
-	struct memslots_cache cache; /* this vCPU's lookup cache */
-};
-
-struct vm {
-	int kvm_fd;
-	int vm_fd;
-	unsigned int nr_memslots; /* KVM_CAP_NR_MEMSLOTS */
-	unsigned int phys_bits;	  /* the guest's MAXPHYADDR */
-	struct memslots *ms;
-	struct vcpu vcpu;
-
-	/* Bookkeeping done by the hooks. */
-	unsigned long kvm_ioctls;   /* KVM_SET_USER_MEMORY_REGION issued */
-	unsigned long kvm_refusals; /* ... that the kernel refused */
-	double kvm_secs;	    /* time spent in them */
-	unsigned long prepares_ok;
-	unsigned long aborts;
-	unsigned long commits;
-	unsigned long abort_failures; /* an undo the kernel refused: out of sync */
-	size_t nr_slots;	      /* kept by commit: must equal memslots_count() */
-	uint64_t nr_pages;	      /* kept by commit: must equal memslots_nr_pages() */
-	int last_kvm_errno;
-};
 
 /* ---- step results ---------------------------------------------------------- */
 
@@ -134,266 +66,6 @@ static void __attribute__((format(printf, 2, 3))) check(bool ok, const char *fmt
 		step_failures++;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* ---- talking to KVM --------------------------------------------------------- */
-
-/* The one call that changes KVM's memslots.  Returns 0 or -errno. */
-static int kvm_set_region(struct vm *vm, uint16_t id, uint32_t flags, uint64_t gfn, uint64_t npages,
-			  uint64_t hva)
-{
-	struct kvm_userspace_memory_region r = {
-		.slot = id,
-		/* MEMSLOT_INVALID is the library's; KVM would reject it. */
-		.flags = flags & (KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY),
-		.guest_phys_addr = gfn << PAGE_SHIFT,
-		.memory_size = npages << PAGE_SHIFT,
-		.userspace_addr = hva,
-	};
-
-	double t0 = now();
-	int ret = ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
-
-	vm->kvm_secs += now() - t0;
-	vm->kvm_ioctls++;
-	if (ret) {
-		vm->kvm_refusals++;
-		vm->last_kvm_errno = -ret;
-	}
-	return ret;
-}
-
-/* Makes KVM's slot @s->id look like @s (create, move or change flags). */
-static int kvm_install(struct vm *vm, const struct memslot *s)
-{
-	return kvm_set_region(vm, s->id, s->flags, s->base_gfn, s->npages, s->userspace_addr);
-}
-
-/* Deletes KVM's slot @id: KVM's DELETE is memory_size 0. */
-static int kvm_remove(struct vm *vm, uint16_t id)
-{
-	return kvm_set_region(vm, id, 0, 0, 0, 0);
-}
-
-/* ---- the hooks ---------------------------------------------------------------- */
-
-static bool wants_log(const struct memslot *s)
-{
-	return s && (s->flags & MEMSLOT_LOG_DIRTY_PAGES);
-}
-
-/*
- * prepare: runs before the library publishes the change, with the writer
- * lock held.  This is where KVM is told; a refusal is returned as -errno,
- * which makes the library drop the whole call (and abort the earlier
- * requests of a batch).  Per-slot data the new slot needs is allocated
- * here too: after a successful prepare, nothing may fail.
- */
-static int vmm_prepare(void *opaque, const struct memslot *old_slot, struct memslot *new_slot,
-		       enum memslots_change change)
-{
-	struct vm *vm = opaque;
-	struct slot_info *info = NULL;
-	int ret;
-
-	if (new_slot && wants_log(new_slot) && !new_slot->priv) {
-		/* KVM fills one bit per page, in 64-bit words. */
-		info = calloc(1, sizeof(*info));
-		if (!info)
-			return -ENOMEM;
-		info->bitmap_bytes = (new_slot->npages + 63) / 64 * 8;
-		info->dirty_bitmap = calloc(1, info->bitmap_bytes);
-		if (!info->dirty_bitmap) {
-			free(info);
-			return -ENOMEM;
-		}
-		new_slot->priv = info; /* the published slot will carry it */
-	} else if (new_slot && !wants_log(new_slot)) {
-		new_slot->priv = NULL; /* commit frees old_slot->priv */
-	}
-
-	switch (change) {
-	case MEMSLOTS_CREATE:
-	case MEMSLOTS_MOVE: /* KVM moves a slot given the same id, new_slot gpa */
-	case MEMSLOTS_FLAGS_ONLY:
-		ret = kvm_install(vm, new_slot);
-		break;
-	case MEMSLOTS_DELETE:
-		ret = kvm_remove(vm, old_slot->id);
-		break;
-	default:
-		ret = -EINVAL;
-	}
-	if (ret) {
-		/* No abort follows a failed prepare: undo our own allocation. */
-		if (info) {
-			free(info->dirty_bitmap);
-			free(info);
-			new_slot->priv = old_slot ? old_slot->priv : NULL;
-		}
-		return ret;
-	}
-	vm->prepares_ok++;
-	return 0;
-}
-
-/*
- * abort: a later request of the same batch failed (the kernel refused it,
- * or the library ran out of memory), so this change, already made in KVM,
- * must be undone.  Called in reverse order, so KVM walks back through the
- * states it went through.  It cannot fail the call; if KVM refused an
- * undo the two tables would disagree, which we count and report.
- */
-static void vmm_abort(void *opaque, const struct memslot *old_slot, struct memslot *new_slot,
-		      enum memslots_change change)
-{
-	struct vm *vm = opaque;
-	int ret;
-
-	switch (change) {
-	case MEMSLOTS_CREATE:
-		ret = kvm_remove(vm, new_slot->id);
-		break;
-	case MEMSLOTS_DELETE:	  /* re-create it as it was */
-	case MEMSLOTS_MOVE:	  /* move it back */
-	case MEMSLOTS_FLAGS_ONLY: /* restore the flags */
-		ret = kvm_install(vm, old_slot);
-		break;
-	default:
-		ret = -EINVAL;
-	}
-	if (ret) {
-		fprintf(stderr, "vmm: abort: KVM refused to undo a change of slot %u: %s\n",
-			(old_slot ? old_slot : new_slot)->id, strerror(-ret));
-		vm->abort_failures++;
-	}
-	/* Free what prepare allocated for this change. */
-	if (new_slot && new_slot->priv && new_slot->priv != (old_slot ? old_slot->priv : NULL)) {
-		struct slot_info *info = new_slot->priv;
-
-		free(info->dirty_bitmap);
-		free(info);
-		new_slot->priv = NULL;
-	}
-	vm->aborts++;
-}
-
-/*
- * commit: the change is published and no reader still sees the old slot,
- * so data that only the old slot referenced can be freed.
- */
-static void vmm_commit(void *opaque, const struct memslot *old_slot, const struct memslot *new_slot,
-		       enum memslots_change change)
-{
-	struct vm *vm = opaque;
-
-	(void)change;
-	if (old_slot && old_slot->priv && (!new_slot || new_slot->priv != old_slot->priv)) {
-		struct slot_info *info = old_slot->priv;
-
-		free(info->dirty_bitmap);
-		free(info);
-	}
-	if (old_slot) {
-		vm->nr_slots--;
-		vm->nr_pages -= old_slot->npages;
-	}
-	if (new_slot) {
-		vm->nr_slots++;
-		vm->nr_pages += new_slot->npages;
-	}
-	vm->commits++;
-}
-
-/* release: memslots_free() hands back each remaining slot. */
-static void vmm_release(void *opaque, struct memslot *slot)
-{
-	struct slot_info *info = slot->priv;
-
-	(void)opaque;
-	if (info) {
-		free(info->dirty_bitmap);
-		free(info);
-	}
-}
-
-static const struct memslots_ops vmm_ops = {
-	.prepare = vmm_prepare,
-	.abort = vmm_abort,
-	.commit = vmm_commit,
-	/* No .invalidate: this VMM caches no translations of its own.  A VMM
-	 * that did (an IOMMU map, a vhost table) would drop them there. */
-	.release = vmm_release,
-};
-
-/* ---- library helpers --------------------------------------------------------- */
-
-static struct memslots_region region(uint16_t id, uint32_t flags, uint64_t gpa, uint64_t size,
-				     const void *hva)
-{
-	return (struct memslots_region){
-		.slot = id,
-		.flags = flags,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)hva,
-	};
-}
-
-static int set_region(struct vm *vm, uint16_t id, uint32_t flags, uint64_t gpa, uint64_t size,
-		      const void *hva)
-{
-	struct memslots_region r = region(id, flags, gpa, size, hva);
-
-	return memslots_set_region(vm->ms, &r);
-}
-
-/* Host address of @gpa, as the library maps it, or NULL. */
-static void *gpa_to_host(struct vm *vm, uint64_t gpa)
-{
-	const struct memslots_set *set = memslots_read_lock(vm->ms);
-	uint64_t hva = memslots_gfn_to_hva(set, gpa >> PAGE_SHIFT);
-
-	memslots_read_unlock(vm->ms);
-	if (hva == MEMSLOTS_HVA_BAD)
-		return NULL;
-	return (void *)(uintptr_t)(hva + (gpa & (PAGE_SIZE - 1)));
-}
-
-static bool gpa_in_slot(struct vm *vm, uint64_t gpa)
-{
-	const struct memslots_set *set = memslots_read_lock(vm->ms);
-	bool in = memslots_find_gfn(set, gpa >> PAGE_SHIFT) != NULL;
-
-	memslots_read_unlock(vm->ms);
-	return in;
-}
-
-struct lib_state {
-	uint64_t generation;
-	size_t count;
-	uint64_t nr_pages;
-};
-
-static struct lib_state lib_state(struct vm *vm)
-{
-	const struct memslots_set *set = memslots_read_lock(vm->ms);
-	struct lib_state st = {
-		.generation = memslots_generation(set),
-		.count = memslots_count(set),
-		.nr_pages = memslots_nr_pages(set),
-	};
-
-	memslots_read_unlock(vm->ms);
-	return st;
-}
-
 /* The commit hook's bookkeeping must agree with the library. */
 static void check_bookkeeping(struct vm *vm)
 {
@@ -403,151 +75,6 @@ static void check_bookkeeping(struct vm *vm)
 	      "bookkeeping: library has %zu slots / %" PRIu64 " pages, commit hook counted "
 	      "%zu / %" PRIu64 ", %lu failed undos",
 	      st.count, st.nr_pages, vm->nr_slots, vm->nr_pages, vm->abort_failures);
-}
-
-/* ---- the vCPU ------------------------------------------------------------------ */
-
-static void *io_data(struct vcpu *vcpu)
-{
-	return (char *)vcpu->run + vcpu->run->io.data_offset;
-}
-
-/*
- * An MMIO exit: the guest touched a gpa KVM has no memslot for.  The VMM
- * asks its own copy of the table (the library) which is the same answer
- * KVM had, and emulates a device there: an empty bus.
- */
-static void handle_mmio(struct vm *vm, struct vcpu *vcpu)
-{
-	struct kvm_run *run = vcpu->run;
-	uint64_t gpa = run->mmio.phys_addr;
-	const struct memslots_set *set = memslots_read_lock(vm->ms);
-	const struct memslot *slot = memslots_find_gfn_cached(set, &vcpu->cache, gpa >> PAGE_SHIFT);
-	bool valid = slot && !(slot->flags & MEMSLOT_INVALID);
-
-	memslots_read_unlock(vm->ms);
-	if (valid && !(slot->flags & MEMSLOT_READONLY)) {
-		/* KVM maps this gpa: the exit means the two tables disagree. */
-		fprintf(stderr, "vmm: MMIO exit at gpa 0x%" PRIx64 " inside slot %u\n", gpa,
-			slot->id);
-		vcpu->bad_exits++;
-	}
-	vcpu->mmio_exits++;
-	vcpu->last_mmio_gpa = gpa;
-	if (!run->mmio.is_write)
-		memset(run->mmio.data, 0xff, sizeof(run->mmio.data)); /* MMIO_OPEN_BUS */
-}
-
-static void console_out(struct vcpu *vcpu, char c)
-{
-	if (c != '\n' && vcpu->line_len + 1 < sizeof(vcpu->line)) {
-		vcpu->line[vcpu->line_len++] = c;
-		return;
-	}
-	vcpu->line[vcpu->line_len] = '\0';
-	printf("  guest: %s\n", vcpu->line);
-	memcpy(vcpu->last_line, vcpu->line, vcpu->line_len + 1);
-	vcpu->line_len = 0;
-}
-
-/* Runs the vCPU until it waits for a command (an IN from PORT_CMD). */
-static int vcpu_run_until_cmd(struct vm *vm)
-{
-	struct vcpu *vcpu = &vm->vcpu;
-	struct kvm_run *run = vcpu->run;
-
-	vcpu->parked = false;
-	for (;;) {
-		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			fprintf(stderr, "vmm: KVM_RUN: %s\n", strerror(errno));
-			return -errno;
-		}
-		switch (run->exit_reason) {
-		case KVM_EXIT_IO:
-			if (run->io.direction == KVM_EXIT_IO_OUT && run->io.port == PORT_CONSOLE &&
-			    run->io.size == 1) {
-				console_out(vcpu, *(char *)io_data(vcpu));
-			} else if (run->io.direction == KVM_EXIT_IO_IN &&
-				   run->io.port == PORT_CMD && run->io.size == 4) {
-				vcpu->parked = true;
-				return 0;
-			} else if (run->io.direction == KVM_EXIT_IO_IN &&
-				   run->io.port == PORT_ARG && run->io.size == 4 &&
-				   vcpu->next_arg < ARRAY_SIZE(vcpu->args)) {
-				memcpy(io_data(vcpu), &vcpu->args[vcpu->next_arg++], 4);
-			} else if (run->io.direction == KVM_EXIT_IO_OUT &&
-				   run->io.port == PORT_RESULT && run->io.size == 4) {
-				memcpy(&vcpu->result, io_data(vcpu), 4);
-				vcpu->have_result = true;
-			} else {
-				fprintf(stderr, "vmm: unexpected I/O %s port 0x%x size %u\n",
-					run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in",
-					run->io.port, run->io.size);
-				return -EIO;
-			}
-			break;
-		case KVM_EXIT_MMIO:
-			handle_mmio(vm, vcpu);
-			break;
-		case KVM_EXIT_HLT:
-			fprintf(stderr, "vmm: the guest halted\n");
-			return -EIO;
-		case KVM_EXIT_FAIL_ENTRY:
-			fprintf(stderr, "vmm: KVM_EXIT_FAIL_ENTRY, reason 0x%llx\n",
-				(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-			return -EIO;
-		case KVM_EXIT_INTERNAL_ERROR:
-			fprintf(stderr, "vmm: KVM_EXIT_INTERNAL_ERROR, suberror %u\n",
-				run->internal.suberror);
-			return -EIO;
-		default:
-			fprintf(stderr, "vmm: unexpected exit reason %u\n", run->exit_reason);
-			return -EIO;
-		}
-	}
-}
-
-/* Has the guest execute one command; returns 0 and its result, or -errno. */
-static int guest_cmd(struct vm *vm, uint32_t cmd, uint32_t a0, uint32_t a1, uint32_t *result)
-{
-	struct vcpu *vcpu = &vm->vcpu;
-	int ret;
-
-	if (!vcpu->parked) {
-		ret = vcpu_run_until_cmd(vm);
-		if (ret)
-			return ret;
-	}
-	memcpy(io_data(vcpu), &cmd, 4); /* the pending IN from PORT_CMD */
-	vcpu->args[0] = a0;
-	vcpu->args[1] = a1;
-	vcpu->next_arg = 0;
-	vcpu->have_result = false;
-	ret = vcpu_run_until_cmd(vm);
-	if (ret)
-		return ret;
-	if (!vcpu->have_result)
-		return -EPROTO;
-	*result = vcpu->result;
-	return 0;
-}
-
-struct guest_read {
-	int ret;
-	uint32_t value;
-	bool mmio; /* the read caused an MMIO exit for that gpa */
-};
-
-static struct guest_read guest_read32(struct vm *vm, uint64_t gpa)
-{
-	unsigned long mmio_before = vm->vcpu.mmio_exits;
-	struct guest_read r = {0};
-
-	r.ret = guest_cmd(vm, CMD_READ32, (uint32_t)gpa, 0, &r.value);
-	r.mmio = vm->vcpu.mmio_exits != mmio_before && vm->vcpu.last_mmio_gpa == gpa;
-	return r;
 }
 
 /* The guest reads @gpa and must see @want from RAM, not through MMIO. */
@@ -575,148 +102,6 @@ static void check_guest_mmio(struct vm *vm, uint64_t gpa)
 	      : r.mmio ? "MMIO exit"
 		       : "no MMIO exit",
 	      r.value, in_slot ? "in a slot" : "no slot");
-}
-
-static int vcpu_setup(struct vm *vm)
-{
-	struct vcpu *vcpu = &vm->vcpu;
-	struct kvm_sregs sregs;
-	struct kvm_regs regs;
-	struct kvm_segment seg;
-	int mmap_size;
-
-	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
-	if (vcpu->fd < 0)
-		return -errno;
-	mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (mmap_size <= 0)
-		return -errno;
-	vcpu->run = mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
-	if (vcpu->run == MAP_FAILED)
-		return -errno;
-
-	/*
-	 * 32-bit protected mode with flat 4 GiB segments, set straight into
-	 * the segment registers' hidden parts: KVM loads them as they are,
-	 * so no GDT is needed as long as the guest never reloads a segment.
-	 */
-	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
-		return -errno;
-	seg = (struct kvm_segment){
-		.base = 0,
-		.limit = 0xffffffff,
-		.selector = 1 << 3,
-		.type = 11, /* code: execute/read, accessed */
-		.present = 1,
-		.dpl = 0,
-		.db = 1, /* 32-bit */
-		.s = 1,	 /* code/data */
-		.l = 0,
-		.g = 1, /* 4 KiB granularity */
-	};
-	sregs.cs = seg;
-	seg.type = 3; /* data: read/write, accessed */
-	seg.selector = 2 << 3;
-	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = seg;
-	sregs.cr0 |= 1; /* PE */
-	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
-		return -errno;
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = GUEST_LOAD_ADDR;
-	regs.rflags = 2; /* bit 1 is reserved, always 1 */
-	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0)
-		return -errno;
-	return 0;
-}
-
-/* ---- setup ---------------------------------------------------------------------- */
-
-/* The guest's MAXPHYADDR, from the CPUID KVM supports (leaf 0x80000008). */
-static unsigned int guest_phys_bits(int kvm_fd)
-{
-	unsigned int bits = 36, nent = 256;
-	struct kvm_cpuid2 *cpuid;
-
-	for (;;) {
-		cpuid = calloc(1, sizeof(*cpuid) + nent * sizeof(cpuid->entries[0]));
-		if (!cpuid)
-			return bits;
-		cpuid->nent = nent;
-		if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
-			break;
-		free(cpuid);
-		if (errno != E2BIG || nent > 4096)
-			return bits;
-		nent *= 2;
-	}
-	for (unsigned int i = 0; i < cpuid->nent; i++)
-		if (cpuid->entries[i].function == 0x80000008)
-			bits = cpuid->entries[i].eax & 0xff;
-	free(cpuid);
-	return bits;
-}
-
-static void *map_anon(size_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-/* Returns 0, 77 (no usable KVM) or 1. */
-static int vm_open(struct vm *vm)
-{
-	struct memslots_config cfg = {0};
-	int nr;
-
-	memset(vm, 0, sizeof(*vm));
-	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (vm->kvm_fd < 0) {
-		printf("vmm: cannot open /dev/kvm: %s: no usable KVM here\n", strerror(errno));
-		return 77;
-	}
-	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
-		printf("vmm: unexpected KVM API version\n");
-		return 77;
-	}
-	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) <= 0) {
-		printf("vmm: KVM lacks KVM_CAP_USER_MEMORY\n");
-		return 77;
-	}
-	nr = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
-	if (nr <= 0) {
-		printf("vmm: KVM lacks KVM_CAP_NR_MEMSLOTS\n");
-		return 77;
-	}
-	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
-	if (vm->vm_fd < 0) {
-		printf("vmm: KVM_CREATE_VM: %s: no usable KVM here\n", strerror(errno));
-		return 77;
-	}
-	/* Slot ids are 0 .. nr - 1 for KVM; the library enforces the same. */
-	vm->nr_memslots = nr > 65536 ? 65536 : (unsigned int)nr;
-	vm->phys_bits = guest_phys_bits(vm->kvm_fd);
-	printf("vmm: KVM API %d, KVM_CAP_NR_MEMSLOTS %d, guest MAXPHYADDR %u, libmemslots %s\n",
-	       KVM_API_VERSION, nr, vm->phys_bits, memslots_version_string());
-
-	cfg.max_slots = vm->nr_memslots;
-	cfg.ops = &vmm_ops;
-	cfg.opaque = vm;
-	/* hva_limit stays 0: the library accepts any non-wrapping hva, and
-	 * whatever KVM refuses beyond that comes back from prepare. */
-	vm->ms = memslots_new(&cfg);
-	if (!vm->ms) {
-		printf("vmm: memslots_new: %s\n", strerror(errno));
-		return 1;
-	}
-	/* The vCPU "thread" (here the only thread) reads the table. */
-	memslots_reader_register(vm->ms);
-	if (vcpu_setup(vm)) {
-		printf("vmm: vCPU setup: %s\n", strerror(errno));
-		return 1;
-	}
-	return 0;
 }
 
 /* ---- the scenario ---------------------------------------------------------------- */
@@ -763,8 +148,8 @@ static void step_boot(struct vm *vm)
 	printf("  guest image: %zu bytes at gpa 0x%x\n", len, GUEST_LOAD_ADDR);
 
 	ret = vcpu_run_until_cmd(vm);
-	check(ret == 0 && strcmp(vm->vcpu.last_line,
-				 "hello from the guest (32-bit protected mode)") == 0,
+	check(ret == 0 &&
+		      strcmp(vcpu0.last_line, "hello from the guest (32-bit protected mode)") == 0,
 	      "guest booted, printed its greeting and waits for commands");
 	if (ret)
 		return;
@@ -794,13 +179,13 @@ static void step_hotplug(struct vm *vm)
 
 static void step_move(struct vm *vm)
 {
-	unsigned long ioctls = vm->kvm_ioctls;
+	unsigned long ioctls = vm->kvm.region_ioctls;
 	int ret;
 
 	/* Same id, size and hva, another gpa: a MOVE for KVM and the library. */
 	ret = set_region(vm, HOTPLUG_SLOT, 0, HOTPLUG_MOVED_GPA, HOTPLUG_PAGES * PAGE_SIZE,
 			 hotplug_mem);
-	check(ret == 0 && vm->kvm_ioctls == ioctls + 1,
+	check(ret == 0 && vm->kvm.region_ioctls == ioctls + 1,
 	      "slot %d moved to gpa 0x%llx with one KVM ioctl: %s", HOTPLUG_SLOT, HOTPLUG_MOVED_GPA,
 	      memslots_strerror(ret));
 	if (ret)
@@ -810,14 +195,6 @@ static void step_move(struct vm *vm)
 	check_guest_mmio(vm, HOTPLUG_GPA);
 	check_guest_mmio(vm, HOTPLUG_GPA + 9 * PAGE_SIZE);
 	check_bookkeeping(vm);
-}
-
-/* KVM_GET_DIRTY_LOG into the slot's buffer; returns 0 or -errno. */
-static int get_dirty_log(struct vm *vm, uint16_t id, uint64_t *bitmap)
-{
-	struct kvm_dirty_log log = {.slot = id, .dirty_bitmap = bitmap};
-
-	return ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0 ? -errno : 0;
 }
 
 static void step_dirty_log(struct vm *vm)
@@ -847,12 +224,12 @@ static void step_dirty_log(struct vm *vm)
 		check(!ret && *(uint32_t *)gpa_to_host(vm, gpa) == 0xd1d1d100u + i,
 		      "guest wrote page %u (gpa 0x%" PRIx64 "), the VMM sees it", written[i], gpa);
 	}
-	ret = get_dirty_log(vm, HOTPLUG_SLOT, info->dirty_bitmap);
+	ret = kvm_get_dirty_log(&vm->kvm, HOTPLUG_SLOT, info->dirty_bitmap);
 	got = info->dirty_bitmap[0];
 	check(ret == 0 && got == want,
 	      "KVM_GET_DIRTY_LOG: dirty pages 0x%04" PRIx64 " (want 0x%04" PRIx64 "): %s", got,
 	      want, strerror(-ret));
-	ret = get_dirty_log(vm, HOTPLUG_SLOT, info->dirty_bitmap);
+	ret = kvm_get_dirty_log(&vm->kvm, HOTPLUG_SLOT, info->dirty_bitmap);
 	check(ret == 0 && info->dirty_bitmap[0] == 0,
 	      "KVM_GET_DIRTY_LOG again: 0x%04" PRIx64 " (nothing written since)",
 	      info->dirty_bitmap[0]);
@@ -864,7 +241,7 @@ static void step_dirty_log(struct vm *vm)
 		uint64_t scratch[1];
 
 		/* KVM keeps no bitmap for a slot that does not log. */
-		ret = get_dirty_log(vm, HOTPLUG_SLOT, scratch);
+		ret = kvm_get_dirty_log(&vm->kvm, HOTPLUG_SLOT, scratch);
 		check(ret == -ENOENT, "KVM_GET_DIRTY_LOG now fails with ENOENT: %s",
 		      strerror(-ret));
 	}
@@ -893,8 +270,8 @@ static void step_many(struct vm *vm)
 	double t0, t1, kvm_secs;
 	int ret;
 
-	req = calloc(vm->nr_memslots, sizeof(*req));
-	mem = map_anon((size_t)vm->nr_memslots * PAGE_SIZE);
+	req = calloc(vm->kvm.nr_memslots, sizeof(*req));
+	mem = map_anon((size_t)vm->kvm.nr_memslots * PAGE_SIZE);
 	if (!req || !mem) {
 		check(false, "out of memory");
 		free(req);
@@ -903,7 +280,7 @@ static void step_many(struct vm *vm)
 	{
 		const struct memslots_set *set = memslots_read_lock(vm->ms);
 
-		for (unsigned int id = 0; id < vm->nr_memslots; id++) {
+		for (unsigned int id = 0; id < vm->kvm.nr_memslots; id++) {
 			if (memslots_find_id(set, (uint16_t)id))
 				continue;
 			req[n] = region((uint16_t)id, 0, MANY_GPA + n * PAGE_SIZE, PAGE_SIZE,
@@ -913,17 +290,17 @@ static void step_many(struct vm *vm)
 		memslots_read_unlock(vm->ms);
 	}
 
-	ioctls = vm->kvm_ioctls;
-	kvm_secs = vm->kvm_secs;
+	ioctls = vm->kvm.region_ioctls;
+	kvm_secs = vm->kvm.region_secs;
 	t0 = now();
 	ret = memslots_apply(vm->ms, req, n, &failed);
 	t1 = now();
-	check(ret == 0 && vm->kvm_ioctls - ioctls == n && vm->kvm_refusals == 0,
+	check(ret == 0 && vm->kvm.region_ioctls - ioctls == n && vm->kvm.region_refusals == 0,
 	      "one memslots_apply() created %zu slots (all %u ids in use), KVM accepted %lu "
 	      "of %zu: %s",
-	      n, vm->nr_memslots, vm->kvm_ioctls - ioctls, n, memslots_strerror(ret));
+	      n, vm->kvm.nr_memslots, vm->kvm.region_ioctls - ioctls, n, memslots_strerror(ret));
 	printf("  create batch: %.2f s, of which %.2f s in KVM's ioctls\n", t1 - t0,
-	       vm->kvm_secs - kvm_secs);
+	       vm->kvm.region_secs - kvm_secs);
 	if (ret) {
 		printf("  failed_index %zu (slot id %u)\n", failed, req[failed].slot);
 		goto out;
@@ -947,23 +324,23 @@ static void step_many(struct vm *vm)
 
 	for (size_t i = 0; i < n; i++)
 		req[i].memory_size = 0;
-	ioctls = vm->kvm_ioctls;
-	kvm_secs = vm->kvm_secs;
+	ioctls = vm->kvm.region_ioctls;
+	kvm_secs = vm->kvm.region_secs;
 	t0 = now();
 	ret = memslots_apply(vm->ms, req, n, &failed);
 	t1 = now();
-	check(ret == 0 && vm->kvm_ioctls - ioctls == n && vm->kvm_refusals == 0,
+	check(ret == 0 && vm->kvm.region_ioctls - ioctls == n && vm->kvm.region_refusals == 0,
 	      "one memslots_apply() deleted them, KVM accepted %lu of %zu: %s",
-	      vm->kvm_ioctls - ioctls, n, memslots_strerror(ret));
+	      vm->kvm.region_ioctls - ioctls, n, memslots_strerror(ret));
 	printf("  delete batch: %.2f s, of which %.2f s in KVM's ioctls\n", t1 - t0,
-	       vm->kvm_secs - kvm_secs);
+	       vm->kvm.region_secs - kvm_secs);
 	check(lib_state(vm).count == before.count, "library holds %zu slots again",
 	      lib_state(vm).count);
 	check_guest_mmio(vm, MANY_GPA);
 	check_guest_mmio(vm, MANY_GPA + (n - 1) * PAGE_SIZE);
 	check_bookkeeping(vm);
 out:
-	munmap(mem, (size_t)vm->nr_memslots * PAGE_SIZE);
+	munmap(mem, (size_t)vm->kvm.nr_memslots * PAGE_SIZE);
 	free(req);
 }
 
@@ -1007,21 +384,22 @@ static void step_rollback(struct vm *vm)
 
 	/* The library checks a request before any hook runs: an overlap never
 	 * reaches KVM. */
-	ioctls = vm->kvm_ioctls;
+	ioctls = vm->kvm.region_ioctls;
 	ret = set_region(vm, A, 0, 0x400000 + PAGE_SIZE, size, mem);
-	check(ret == -EEXIST && vm->kvm_ioctls == ioctls,
+	check(ret == -EEXIST && vm->kvm.region_ioctls == ioctls,
 	      "an overlapping create is refused by the library alone: %s", memslots_strerror(ret));
 
 	before = lib_state(vm);
 	prepares = vm->prepares_ok;
 	aborts = vm->aborts;
-	refusals = vm->kvm_refusals;
+	refusals = vm->kvm.region_refusals;
 	ret = memslots_apply(vm->ms, batch, ARRAY_SIZE(batch), &failed);
 	after = lib_state(vm);
 	printf("  batch: create %d, delete %d, log %d, move %d, create %d at gpa 0x%" PRIx64
 	       " -> %s, failed_index %zu\n",
 	       A, B, C, D, E, huge_gpa, memslots_strerror(ret), failed);
-	check(ret == -EINVAL && failed == ARRAY_SIZE(batch) - 1 && vm->kvm_refusals == refusals + 1,
+	check(ret == -EINVAL && failed == ARRAY_SIZE(batch) - 1 &&
+		      vm->kvm.region_refusals == refusals + 1,
 	      "KVM refused the last request, the library returned its -EINVAL with "
 	      "failed_index %zu",
 	      failed);
@@ -1037,15 +415,15 @@ static void step_rollback(struct vm *vm)
 	check_guest_sees(vm, 0x600000 + 3 * PAGE_SIZE, pattern(3)); /* D moved back */
 	check_guest_mmio(vm, 0x900000);				    /* not at D's target */
 	check_guest_mmio(vm, 0x700000);				    /* A deleted again */
-	ret = get_dirty_log(vm, C, scratch);
+	ret = kvm_get_dirty_log(&vm->kvm, C, scratch);
 	check(ret == -ENOENT, "slot %d does not log dirty pages in KVM: %s", C, strerror(-ret));
 	/* Had abort left KVM's slot A in place, KVM would refuse this (a
 	 * slot's size cannot change); for a free id it is a plain CREATE. */
-	ret = kvm_set_region(vm, A, 0, 0xa00000 >> PAGE_SHIFT, 2 * PAGES, (uintptr_t)mem);
+	ret = kvm_set_region(&vm->kvm, A, 0, 0xa00000 >> PAGE_SHIFT, 2 * PAGES, (uintptr_t)mem);
 	check(ret == 0, "KVM: id %d is free again (created with another size: %s)", A,
 	      strerror(-ret));
 	if (!ret)
-		kvm_remove(vm, A);
+		kvm_set_region(&vm->kvm, A, 0, 0, 0, 0);
 
 	/* Clean up, one batch. */
 	for (size_t i = 0; i < ARRAY_SIZE(setup); i++)
@@ -1082,7 +460,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	ret = vm_open(&vm);
+	ret = scenario_open(&vm);
 	if (ret)
 		return ret;
 
@@ -1093,7 +471,7 @@ int main(int argc, char **argv)
 		step_failures = 0;
 		printf("vmm: step %zu/%zu: %s\n", i + 1, ARRAY_SIZE(steps), cur_step);
 		steps[i].run(&vm);
-		steps[i].passed = step_failures == 0 && vm.vcpu.bad_exits == 0;
+		steps[i].passed = step_failures == 0 && vcpu0.bad_exits == 0;
 		passed += steps[i].passed;
 		printf("vmm: step %s: %s (%.2f s)\n", cur_step, steps[i].passed ? "PASS" : "FAIL",
 		       now() - ts);
@@ -1101,14 +479,13 @@ int main(int argc, char **argv)
 			break; /* without a booted guest the rest means nothing */
 	}
 
-	memslots_reader_unregister(vm.ms);
-	memslots_free(vm.ms); /* release frees the priv of what is left */
+	vm_close(&vm);
 
 	printf("vmm: summary\n");
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++)
 		printf("%s %s\n", steps[i].passed ? "PASS" : "FAIL", steps[i].name);
 	printf("vmm: %u/%zu steps passed, %lu KVM_SET_USER_MEMORY_REGION ioctls (%lu refused), "
 	       "%.2f s\n",
-	       passed, ARRAY_SIZE(steps), vm.kvm_ioctls, vm.kvm_refusals, now() - t0);
+	       passed, ARRAY_SIZE(steps), vm.kvm.region_ioctls, vm.kvm.region_refusals, now() - t0);
 	return passed == ARRAY_SIZE(steps) ? 0 : 1;
 }

@@ -12,8 +12,8 @@
  * changes the inactive one and publishes it RCU-style.
  *
  * Locking contract, in general:
- *  - writer functions (memslots_set_region(), memslots_apply()) may be
- *    called from any thread; they serialize on an internal mutex and wait
+ *  - writer functions (memslots_set_region(), memslots_apply(),
+ *    memslots_set_attributes()) may be called from any thread; they serialize on an internal mutex and wait
  *    for grace periods, so they must not be called from inside a read-side
  *    section or from a hook (both return -EDEADLK);
  *  - reader functions take a set obtained from memslots_read_lock() and
@@ -46,6 +46,9 @@ extern "C" {
 #define MEMSLOT_GUEST_MEMFD (1u << 2)
 /** Set by the library on the published copy of a slot being deleted or moved. */
 #define MEMSLOT_INVALID (1u << 16)
+
+/** A gfn's memory is private to the guest; same bit as KVM_MEMORY_ATTRIBUTE_PRIVATE. */
+#define MEMSLOTS_ATTR_PRIVATE (1ull << 3)
 
 /** Default number of slot ids (KVM x86: SHRT_MAX - 3). */
 #define MEMSLOTS_DEFAULT_MAX_SLOTS 32764u
@@ -103,6 +106,18 @@ struct memslot {
 	uint32_t guest_memfd;
 };
 
+/**
+ * A request of memslots_set_attributes(), with the same field order and
+ * types as struct kvm_memory_attributes (KVM_SET_MEMORY_ATTRIBUTES), so a
+ * VMM can pass the same request to KVM and to the library.
+ */
+struct memslots_attributes {
+	uint64_t address;    /**< bytes, page aligned: the first guest physical address */
+	uint64_t size;       /**< bytes, page aligned, not 0 */
+	uint64_t attributes; /**< the word every page of the range gets (MEMSLOTS_ATTR_*) */
+	uint64_t flags;      /**< must be 0 */
+};
+
 /** What a request does to the slot it names. */
 enum memslots_change {
 	MEMSLOTS_CREATE,
@@ -114,8 +129,9 @@ enum memslots_change {
 /**
  * Hooks that keep an embedder (a VMM, KVM itself) in step with the library.
  * All are optional (NULL).  They run on the writer's thread with the writer
- * lock held; they must not call memslots_set_region() or memslots_apply()
- * (which return -EDEADLK if they do).
+ * lock held; they must not call a writer (memslots_set_region(),
+ * memslots_apply(), memslots_set_attributes()), which returns -EDEADLK if
+ * they do.
  */
 struct memslots_ops {
 	/**
@@ -151,6 +167,14 @@ struct memslots_ops {
 	void (*invalidate)(void *opaque, const struct memslot *slot);
 	/** From memslots_free(), once for each slot still present. */
 	void (*release)(void *opaque, struct memslot *slot);
+	/**
+	 * From memslots_set_attributes(), once the request is valid, its
+	 * memory allocated and it is known to change something, before the
+	 * change is published: where a VMM issues KVM_SET_MEMORY_ATTRIBUTES.
+	 * A negative errno aborts the call: nothing changed, that errno is
+	 * returned.  Not called for a call that changes nothing.
+	 */
+	int (*set_attributes)(void *opaque, const struct memslots_attributes *a);
 };
 
 /**
@@ -188,6 +212,11 @@ struct memslots_config {
 	uint32_t allowed_flags;
 	/** The address space this object mirrors: a request's slot >> 16 must equal it. */
 	uint16_t as_id;
+	/**
+	 * The attribute bits memslots_set_attributes() accepts; 0:
+	 * MEMSLOTS_ATTR_PRIVATE.  (KVM's kvm_supported_mem_attributes().)
+	 */
+	uint64_t supported_attributes;
 };
 
 struct memslots;     /**< opaque: one guest address space */
@@ -308,6 +337,32 @@ MEMSLOTS_API int memslots_set_region2(struct memslots *ms, const struct memslots
  */
 MEMSLOTS_API int memslots_apply2(struct memslots *ms, const struct memslots_region2 *r, size_t n,
 				 size_t *failed_index);
+
+/**
+ * Sets the attribute word of every page of [address, address + size) to
+ * @p a->attributes, with the semantics of KVM_SET_MEMORY_ATTRIBUTES
+ * (KVM's kvm_vm_ioctl_set_mem_attributes()).  Attributes belong to guest
+ * physical addresses, not to slots: any range may be set, with or without
+ * a slot there, and slot changes leave them alone.  Every page starts
+ * with the word 0 (shared).
+ *
+ * Checks, in this order, each failing with -EINVAL: @p a->flags is not 0;
+ * @p a->attributes has a bit outside the config's supported_attributes;
+ * @p a->size is 0; address + size wraps (a sum of exactly 2^64 included,
+ * as KVM computes it in 64 bits); address or size is not a multiple of
+ * the page size.
+ *
+ * @return 0, or a negative errno: -EINVAL (bad request), -ENOMEM,
+ *         -EDEADLK (called from a hook or from inside a read-side
+ *         section), or what the set_attributes hook returned.  On failure
+ *         nothing changed and nothing was published.
+ *
+ * Locking: takes the writer mutex; waits for one grace period when the
+ * call changes something, none when every page already has the word
+ * (then the hook is not called either).  O(log r + k log r) for r runs
+ * in the map and k runs the range replaces, plus the grace period.
+ */
+MEMSLOTS_API int memslots_set_attributes(struct memslots *ms, const struct memslots_attributes *a);
 
 /* ---- Readers ----------------------------------------------------------- */
 
@@ -433,7 +488,37 @@ MEMSLOTS_API size_t memslots_count(const struct memslots_set *set);
 /** Sum of the npages of the set's slots.  O(1). */
 MEMSLOTS_API uint64_t memslots_nr_pages(const struct memslots_set *set);
 
+/**
+ * The attribute word of @p gfn in @p set (0 when none was set).  If
+ * @p run_end is not NULL, *run_end gets the first gfn after @p gfn whose
+ * word differs, or UINT64_MAX when none does: walking gfn = *run_end
+ * visits the runs of a range, one O(log r) call each for r runs in the
+ * map.  (UINT64_MAX, the one gfn an exclusive end cannot name, also ends
+ * a walk that reaches the top of the space: ask for it once, then stop.)
+ */
+MEMSLOTS_API uint64_t memslots_gfn_attributes(const struct memslots_set *set, uint64_t gfn,
+					      uint64_t *run_end);
+
 /* ---- Additions beyond the contract ------------------------------------- */
+
+/**
+ * The fault path's two questions in one call on one set: the slot holding
+ * @p gfn, as memslots_find_gfn_cached() with @p cache (which may be NULL:
+ * then as memslots_find_gfn()), and, in *@p attributes (if not NULL), the
+ * attribute word of @p gfn, with *@p run_end (if not NULL) as
+ * memslots_gfn_attributes() gives it.  Both answers come from @p set, so
+ * they are consistent with each other: a concurrent memslots_set_region()
+ * or memslots_set_attributes() publishes a new set and never changes this
+ * one.  Calling memslots_find_gfn_cached() and memslots_gfn_attributes()
+ * on the same set, inside one read-side section, is equivalent.
+ *
+ * @return the slot, or NULL when none holds @p gfn (the attributes are
+ *         still filled in: they exist without a slot).
+ */
+MEMSLOTS_API const struct memslot *memslots_fault_lookup(const struct memslots_set *set,
+							 struct memslots_cache *cache, uint64_t gfn,
+							 uint64_t *attributes, uint64_t *run_end);
+
 
 /** The page shift of @p ms (as configured, 12 by default).  Locking: none. */
 MEMSLOTS_API unsigned int memslots_page_shift(const struct memslots *ms);

@@ -9,7 +9,9 @@
  * hands over structs of the 0.1 size: the current memslots_new() would read
  * the later fields past their end, from whatever memory follows.  So this
  * entry point copies only the 0.1 prefix into zeroed structs of the current
- * size, zero being the default of every later field, and passes those on.
+ * size, zero being the default of every later field, and passes those on:
+ * a 0.1 caller gets no set_attributes hook (NULL) and supported_attributes
+ * 0 (MEMSLOTS_ATTR_PRIVATE), like every other 0.2 member.
  *
  * Programs linked against 0.1 carry unversioned references, and the dynamic
  * linker binds an unversioned reference to the oldest version of a symbol

@@ -6,7 +6,8 @@
  * the flags the VM type allows, the address space) and a sequence of
  * operations: single set_region calls and batched applies, through the v1
  * calls or the v2 ones with guest_memfd slots (valid and invalid requests
- * alike), prepare-hook failures and allocation failures injected into the
+ * alike), memory-attribute conversions, prepare-hook failures and
+ * allocation failures injected into the
  * next writer call, writer calls from hooks and read-side sections, and
  * lookups.  Every call runs on the engine and on the model below, which is
  * a plain transcription of the contract's rules (linear scans over at most
@@ -187,6 +188,9 @@ struct fz_state {
 	unsigned int fail_prep; /* 1-based prepare call that fails; 0: none */
 	int prep_ret;		/* what it returns */
 	bool reenter;		/* hooks try writer calls (expect -EDEADLK) */
+	int attr_ret;		/* what the next set_attributes hook returns */
+	unsigned int attr_calls; /* set_attributes hook calls in this call */
+	const struct memslots_attributes *attr_req; /* the call's request */
 	size_t released;
 	uint64_t last_release_gfn;
 };
@@ -223,6 +227,7 @@ static void fz_reenter(void)
 {
 	struct memslots_region r = {.slot = 0};
 	struct memslots_region2 r2 = {.slot = 0};
+	struct memslots_attributes a = {.size = 4096, .attributes = MEMSLOTS_ATTR_PRIVATE};
 	size_t failed = 7;
 
 	if (!F.reenter)
@@ -231,6 +236,7 @@ static void fz_reenter(void)
 	FZ_CHECK(memslots_apply(F.ms, &r, 1, &failed) == -EDEADLK);
 	FZ_CHECK(memslots_set_region2(F.ms, &r2) == -EDEADLK);
 	FZ_CHECK(memslots_apply2(F.ms, &r2, 1, &failed) == -EDEADLK);
+	FZ_CHECK(memslots_set_attributes(F.ms, &a) == -EDEADLK);
 }
 
 static void fz_hook_enter(int hook, const struct memslot *old, const struct memslot *new,
@@ -316,12 +322,23 @@ static void fz_release(void *opaque, struct memslot *slot)
 	F.released++;
 }
 
+/* Called with the call's request, before anything is published. */
+static int fz_set_attributes(void *opaque, const struct memslots_attributes *a)
+{
+	(void)opaque;
+	FZ_CHECK(F.attr_req && !memcmp(a, F.attr_req, sizeof(*a)));
+	F.attr_calls++;
+	fz_reenter();
+	return F.attr_ret;
+}
+
 static const struct memslots_ops fz_ops = {
 	.prepare = fz_prepare,
 	.abort = fz_abort,
 	.commit = fz_commit,
 	.invalidate = fz_invalidate,
 	.release = fz_release,
+	.set_attributes = fz_set_attributes,
 };
 
 static struct memslots_cache fz_cache;
@@ -688,9 +705,90 @@ static void fz_writer_call(const struct memslots_region2 *r, size_t n, bool batc
 	mt_check_engine(F.ms);
 }
 
+static const int fz_errnos[] = {-EIO, -ENOSPC, -EINVAL, -EEXIST, -ENOMEM, -EPERM, -EAGAIN, -1};
+
+/*
+ * One memslots_set_attributes() call against the model: decoded mostly
+ * inside the model's gfn space (where it can follow every gfn), with
+ * requests breaking each rule, a hook failure or an allocation failure
+ * now and then.  The call must return what the model says, except that
+ * an allocation failure may turn a call that changes something into a
+ * clean -ENOMEM; it publishes (one generation, one grace period) exactly
+ * when it succeeds and changes something, the hook runs exactly when a
+ * valid call changes something and got its memory, and a failed call
+ * leaves the allocations as they were.
+ */
+static void fz_attr_call(struct fz_in *in, size_t alloc_fail_at)
+{
+	uint8_t x = fz_u8(in), y = fz_u8(in), z = fz_u8(in);
+	uint64_t gfn = y % MODEL_ATTR_GFNS, n = 1 + z % (MODEL_ATTR_GFNS - gfn);
+	struct memslots_attributes a =
+		model_attr_request(&F.m, gfn, n, x & 1 ? MEMSLOTS_ATTR_PRIVATE : 0);
+	const struct memslots_set *set;
+	unsigned long syncs = mt_rcu.synchronize;
+	size_t live = F.alloc.live;
+	uint64_t gen0, gen1;
+	bool changes = false;
+	int want, ret;
+
+	switch ((x >> 1) & 15) {
+	case 0:
+		a.flags = 1 + (z >> 4);
+		break;
+	case 1:
+		a.attributes |= 1ull << (z & 63);
+		break;
+	case 2:
+		a.size = 0;
+		break;
+	case 3: /* the top of the space: wraps, or ends at 2^64 exactly */
+		a.address = ~0ull << F.m.page_shift;
+		a.size = (uint64_t)(1 + (z & 1)) << F.m.page_shift;
+		break;
+	case 4:
+		a.address += 1 + (z & 7);
+		break;
+	case 5:
+		a.size += 1 + (z & 7);
+		break;
+	}
+	F.attr_ret = (x & 0x60) == 0x60 ? fz_errnos[z & 7] : (int)(x >> 7);
+	F.attr_calls = 0;
+	F.attr_req = &a;
+	want = model_attr_check(&F.m, &a, &changes);
+	gen0 = mt_generation(F.ms);
+	F.alloc.failed = false;
+	if (alloc_fail_at)
+		F.alloc.fail_at = F.alloc.calls + alloc_fail_at;
+	ret = memslots_set_attributes(F.ms, &a);
+	F.alloc.fail_at = 0;
+	F.reenter = false;
+	F.attr_req = NULL;
+	if (!want && changes && ret == -ENOMEM && alloc_fail_at && F.alloc.failed) {
+		FZ_CHECK(F.attr_calls == 0);
+	} else {
+		FZ_CHECK(F.attr_calls == (!want && changes));
+		if (!want && changes && F.attr_ret < 0)
+			want = F.attr_ret;
+		FZ_CHECK(ret == want);
+	}
+	F.alloc.failed = false;
+	gen1 = mt_generation(F.ms);
+	if (!ret && changes) {
+		model_attr_commit(&F.m, &a);
+		FZ_CHECK(gen1 == gen0 + 1 && mt_rcu.synchronize == syncs + 1);
+	} else {
+		FZ_CHECK(gen1 == gen0 && mt_rcu.synchronize == syncs);
+		FZ_CHECK(F.alloc.live == live);
+	}
+	set = memslots_read_lock(F.ms);
+	model_check_attributes(&F.m, set, &fz_rng);
+	memslots_read_unlock(F.ms);
+	mt_check_engine(F.ms);
+}
+
 /* ---- the entry point ----------------------------------------------------------------- */
 
-static const int fz_errnos[] = {-EIO, -ENOSPC, -EINVAL, -EEXIST, -ENOMEM, -EPERM, -EAGAIN, -1};
 static const unsigned int fz_shifts[] = {12, 12, 10, 13, 16, 21, 30, 12};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -760,7 +858,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t a, b;
 		size_t i, n, failed;
 
-		switch (o % 10) {
+		switch (o % 11) {
 		case 0:
 		case 1: /* one request; through the v2 call when o is odd */
 			reqs[0] = fz_request(&in, o & 1);
@@ -817,6 +915,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FZ_CHECK(failed == 0);
 			fz_check_state(set);
 			memslots_read_unlock(F.ms);
+			break;
+		case 10:
+			fz_attr_call(&in, alloc_fail_at);
+			alloc_fail_at = 0;
 			break;
 		default: /* edge cases of apply */
 			failed = 99;

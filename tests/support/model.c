@@ -35,7 +35,9 @@ void model_init(struct model *m, unsigned int page_shift, unsigned int max_slots
 	model_set_surface(m, 0, 0);
 	m->slot = calloc(max_slots, sizeof(*m->slot));
 	m->ids = calloc(max_slots, sizeof(*m->ids));
-	MT_CHECK(m->slot && m->ids, "model_init: out of memory");
+	m->supported_attributes = MEMSLOTS_ATTR_PRIVATE;
+	m->attr = calloc(MODEL_ATTR_GFNS, sizeof(*m->attr));
+	MT_CHECK(m->slot && m->ids && m->attr, "model_init: out of memory");
 }
 
 void model_set_surface(struct model *m, uint32_t allowed_flags, uint16_t as_id)
@@ -49,8 +51,10 @@ void model_fini(struct model *m)
 {
 	free(m->slot);
 	free(m->ids);
+	free(m->attr);
 	m->slot = NULL;
 	m->ids = NULL;
+	m->attr = NULL;
 }
 
 void model_clear(struct model *m)
@@ -59,6 +63,7 @@ void model_clear(struct model *m)
 
 	while (m->count)
 		model_set_slot(m, m->ids[0], &absent);
+	memset(m->attr, 0, MODEL_ATTR_GFNS * sizeof(*m->attr));
 }
 
 void model_copy(struct model *dst, const struct model *src)
@@ -77,6 +82,8 @@ void model_assign(struct model *dst, const struct model *src)
 	memcpy(dst->ids, src->ids, src->max_slots * sizeof(*dst->ids));
 	dst->count = src->count;
 	dst->nr_pages = src->nr_pages;
+	dst->supported_attributes = src->supported_attributes;
+	memcpy(dst->attr, src->attr, MODEL_ATTR_GFNS * sizeof(*dst->attr));
 }
 
 void model_set_slot(struct model *m, unsigned int id, const struct model_slot *s)
@@ -369,4 +376,89 @@ void model_apply2(struct model *m, const struct memslots_region2 *r, size_t n, i
 		  int fail_err, struct model_result *res)
 {
 	model_apply_any(m, r, false, n, fail_id, fail_err, res);
+}
+
+/* ---- memory attributes ------------------------------------------------------ */
+
+int model_attr_check(const struct model *m, const struct memslots_attributes *a, bool *changes)
+{
+	uint64_t page = 1ull << m->page_shift;
+	uint64_t gfn, end;
+
+	if (a->flags)
+		return -EINVAL;
+	if (a->attributes & ~m->supported_attributes)
+		return -EINVAL;
+	if (a->size == 0 || a->address + a->size < a->address)
+		return -EINVAL;
+	if (a->address % page || a->size % page)
+		return -EINVAL;
+	if (changes) {
+		*changes = false;
+		gfn = a->address >> m->page_shift;
+		end = gfn + (a->size >> m->page_shift);
+		for (; gfn < end && !*changes; gfn++) {
+			/* Beyond the array every word is 0: one probe says it. */
+			if (gfn >= MODEL_ATTR_GFNS) {
+				*changes = a->attributes != 0;
+				break;
+			}
+			*changes = m->attr[gfn] != a->attributes;
+		}
+	}
+	return 0;
+}
+
+void model_attr_commit(struct model *m, const struct memslots_attributes *a)
+{
+	uint64_t gfn = a->address >> m->page_shift;
+	uint64_t n = a->size >> m->page_shift;
+
+	MT_CHECK(gfn < MODEL_ATTR_GFNS && n <= MODEL_ATTR_GFNS - gfn,
+		 "model_attr_commit: gfns %#llx + %#llx beyond the model's space",
+		 (unsigned long long)gfn, (unsigned long long)n);
+	for (uint64_t i = 0; i < n; i++)
+		m->attr[gfn + i] = a->attributes;
+}
+
+uint64_t model_attr_get(const struct model *m, uint64_t gfn, uint64_t *run_end)
+{
+	uint64_t word, next;
+
+	if (gfn >= MODEL_ATTR_GFNS) {
+		/* 0 from the array's end to the top */
+		if (run_end)
+			*run_end = UINT64_MAX;
+		return 0;
+	}
+	word = m->attr[gfn];
+	if (!run_end)
+		return word;
+	for (next = gfn + 1; next < MODEL_ATTR_GFNS && m->attr[next] == word;)
+		next++;
+	/* Past the array every gfn is 0: a 0 run there reaches the top. */
+	*run_end = next >= MODEL_ATTR_GFNS && !word ? UINT64_MAX : next;
+	return word;
+}
+
+size_t model_attr_runs(const struct model *m)
+{
+	size_t runs = 1;
+
+	for (unsigned int g = 1; g < MODEL_ATTR_GFNS; g++)
+		runs += m->attr[g] != m->attr[g - 1];
+	/* the 0s above the array are one more run unless the last word is 0 */
+	return runs + (m->attr[MODEL_ATTR_GFNS - 1] != 0);
+}
+
+struct memslots_attributes model_attr_request(const struct model *m, uint64_t gfn,
+					      uint64_t npages, uint64_t attributes)
+{
+	struct memslots_attributes a = {
+		.address = gfn << m->page_shift,
+		.size = npages << m->page_shift,
+		.attributes = attributes,
+	};
+
+	return a;
 }

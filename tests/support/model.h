@@ -45,6 +45,14 @@ struct model_slot {
 	unsigned int pos; /* in model.ids, when present */
 };
 
+/*
+ * Memory attributes: a plain per-gfn array over the gfns [0,
+ * MODEL_ATTR_GFNS).  Every gfn above keeps the word 0: the model refuses to
+ * commit a range that reaches there (tests generate none), so that what it
+ * says about any gfn is exact.
+ */
+#define MODEL_ATTR_GFNS 256u
+
 struct model {
 	unsigned int page_shift;
 	unsigned int max_slots;
@@ -58,6 +66,8 @@ struct model {
 	/* model_check_set: find_id is tried on every id below this and on
 	 * every present one; 0: on all max_slots ids. */
 	unsigned int id_probe_limit;
+	uint64_t supported_attributes; /* as the engine's config; never 0 */
+	uint64_t *attr;		       /* [MODEL_ATTR_GFNS], indexed by gfn */
 };
 
 void model_init(struct model *m, unsigned int page_shift, unsigned int max_slots,
@@ -65,7 +75,8 @@ void model_init(struct model *m, unsigned int page_shift, unsigned int max_slots
 /* The config's allowed_flags (0: all) and as_id, as memslots_new() takes them. */
 void model_set_surface(struct model *m, uint32_t allowed_flags, uint16_t as_id);
 void model_fini(struct model *m);
-/* Removes every slot: O(count), so a model of 65536 ids can be reused. */
+/* Removes every slot and every attribute: O(count), so a model of 65536
+ * ids can be reused. */
 void model_clear(struct model *m);
 void model_copy(struct model *dst, const struct model *src);
 /* Replaces dst's contents by src's (same geometry), keeping dst's arrays. */
@@ -132,6 +143,35 @@ int model_classify2_why(const struct model *m, const struct memslots_region2 *r,
 			int *change, enum model_reason *why);
 int model_classify2(const struct model *m, const struct memslots_region2 *r, int *change);
 void model_commit2(struct model *m, const struct memslots_region2 *r, int change);
+
+/* ---- memory attributes (model.c) ---------------------------------------- */
+
+/*
+ * memslots_set_attributes()'s checks, in the contract's order, for @a
+ * against m: 0 or -EINVAL.  On 0, *changes (if not NULL) tells whether
+ * some gfn of the range gets a new word (if not, nothing is published
+ * and the hook is not called).
+ */
+int model_attr_check(const struct model *m, const struct memslots_attributes *a, bool *changes);
+/* Applies a request model_attr_check() accepted; its range must lie below
+ * MODEL_ATTR_GFNS. */
+void model_attr_commit(struct model *m, const struct memslots_attributes *a);
+/* The word of @gfn and (if not NULL) the first gfn after it whose word
+ * differs, UINT64_MAX when none does: memslots_gfn_attributes() by brute force. */
+uint64_t model_attr_get(const struct model *m, uint64_t gfn, uint64_t *run_end);
+/* Number of maximal runs of equal words over the whole u64 gfn space. */
+size_t model_attr_runs(const struct model *m);
+/* A request in gfns of m's page size. */
+struct memslots_attributes model_attr_request(const struct model *m, uint64_t gfn,
+					      uint64_t npages, uint64_t attributes);
+/*
+ * memslots_gfn_attributes() and memslots_fault_lookup() of @set against
+ * the model at every gfn of the model's space and around it, and a walk
+ * of every run from gfn 0 along run_end, which must visit exactly the
+ * model's maximal runs.
+ */
+void model_check_attributes(const struct model *m, const struct memslots_set *set,
+			    struct tu_rng *rng);
 
 /* What memslots_apply() must do with a batch, as predicted by the model. */
 struct model_result {
@@ -235,6 +275,7 @@ enum mt_hook {
 	MT_COMMIT,
 	MT_INVALIDATE,
 	MT_RELEASE,
+	MT_SET_ATTRIBUTES,
 };
 
 struct mt_event {
@@ -246,7 +287,8 @@ struct mt_event {
 	const struct memslot *new_ptr;
 	void *priv_in; /* prepare: new->priv on entry */
 	uint64_t gen;  /* generation of the active set inside the hook */
-	int ret;       /* prepare: what it returned */
+	int ret;       /* prepare, set_attributes: what it returned */
+	struct memslots_attributes attr; /* set_attributes: its request */
 };
 
 struct mt_hooks {
@@ -258,6 +300,7 @@ struct mt_hooks {
 	int fail_id;		/* fail every prepare of this id; -1: never */
 	int fail_err;
 	bool set_priv; /* prepare stores a fresh token in new->priv */
+	int fail_attributes; /* what set_attributes returns (0: success) */
 	uintptr_t next_token;
 	/* Extra checks run inside every hook, after it is recorded. */
 	void (*on_event)(struct mt_hooks *h, const struct mt_event *e);

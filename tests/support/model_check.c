@@ -52,11 +52,15 @@ void model_from_set(struct model *m, const struct memslots_set *set)
 		model_set_slot(m, s->id, &ms);
 		MT_CMP(m->count, <=, m->max_slots);
 	}
+	for (uint64_t gfn = 0; gfn < MODEL_ATTR_GFNS; gfn++)
+		m->attr[gfn] = memslots_gfn_attributes(set, gfn, NULL);
 }
 
 bool model_equal(const struct model *a, const struct model *b)
 {
 	if (a->count != b->count || a->nr_pages != b->nr_pages)
+		return false;
+	if (memcmp(a->attr, b->attr, MODEL_ATTR_GFNS * sizeof(*a->attr)))
 		return false;
 	/* same count: comparing a's present slots covers b's */
 	for (size_t k = 0; k < a->count; k++) {
@@ -310,6 +314,7 @@ void model_check_set(const struct model *m, const struct memslots_set *set, stru
 	}
 	mt_check_gfn_range(m, set, ids, n, 0, UINT64_MAX);
 	model_check_hva_range(m, set, 0, UINT64_MAX);
+	model_check_attributes(m, set, rng);
 	free(ids);
 }
 
@@ -375,4 +380,86 @@ void mt_check_engine(struct memslots *ms)
 
 	/* -EDEADLK: called from a hook or a read-side section, mid-call. */
 	MT_CHECK(!err || err == -EDEADLK, "memslots__check_sets: %d, %s", err, why);
+}
+
+/* One gfn: memslots_gfn_attributes() with and without run_end, and the
+ * fault-path lookup, which must agree with find_gfn on the same set. */
+static void mt_check_attr_gfn_is(const struct memslots_set *set, struct memslots_cache *cache,
+				 uint64_t gfn, uint64_t want, uint64_t want_end)
+{
+	uint64_t end = 0, fault_word = ~want, fault_end = 0;
+	const struct memslot *slot;
+
+	MT_CHECK(memslots_gfn_attributes(set, gfn, NULL) == want,
+		 "gfn_attributes(%#llx): %#llx, expected %#llx", (unsigned long long)gfn,
+		 (unsigned long long)memslots_gfn_attributes(set, gfn, NULL),
+		 (unsigned long long)want);
+	MT_CMP(memslots_gfn_attributes(set, gfn, &end), ==, want);
+	MT_CHECK(end == want_end, "gfn_attributes(%#llx): run_end %#llx, expected %#llx",
+		 (unsigned long long)gfn, (unsigned long long)end, (unsigned long long)want_end);
+	slot = memslots_fault_lookup(set, cache, gfn, &fault_word, &fault_end);
+	MT_PTR_CMP(slot, ==, memslots_find_gfn(set, gfn));
+	MT_CMP(fault_word, ==, want);
+	MT_CMP(fault_end, ==, want_end);
+}
+
+static void mt_check_attr_gfn(const struct model *m, const struct memslots_set *set,
+			      struct memslots_cache *cache, uint64_t gfn)
+{
+	uint64_t want_end, want = model_attr_get(m, gfn, &want_end);
+
+	mt_check_attr_gfn_is(set, cache, gfn, want, want_end);
+}
+
+/*
+ * Walks the runs from gfn 0 along run_end: each run's word must differ
+ * from the one before (runs are maximal), and the walk must see exactly
+ * the model's runs.  A run_end of UINT64_MAX leaves the gfn UINT64_MAX
+ * itself, which may be a run of its own, to one more probe.
+ */
+static size_t mt_walk_attr_runs(const struct model *m, const struct memslots_set *set)
+{
+	uint64_t gfn = 0, end, word, prev = 0;
+	size_t runs = 0, limit = model_attr_runs(m) + 1;
+
+	for (;;) {
+		word = memslots_gfn_attributes(set, gfn, &end);
+		MT_CHECK(!runs || word != prev, "runs at %#llx and before have the same word",
+			 (unsigned long long)gfn);
+		MT_CMP(word, ==, model_attr_get(m, gfn, NULL));
+		MT_CHECK(++runs <= limit, "the walk finds more runs than the model's %zu",
+			 limit - 1);
+		prev = word;
+		if (end != UINT64_MAX) {
+			MT_CMP(end, >, gfn);
+			gfn = end;
+			continue;
+		}
+		if (gfn == UINT64_MAX || memslots_gfn_attributes(set, UINT64_MAX, NULL) == word)
+			break;
+		gfn = UINT64_MAX;
+	}
+	return runs;
+}
+
+void model_check_attributes(const struct model *m, const struct memslots_set *set,
+			    struct tu_rng *rng)
+{
+	struct memslots_cache cache = {0};
+
+	uint64_t end;
+
+	/* Every gfn of the array, the run ends found in one backward pass
+	 * (model_attr_get() at each would cost the square of the space). */
+	model_attr_get(m, MODEL_ATTR_GFNS - 1, &end);
+	for (uint64_t gfn = MODEL_ATTR_GFNS; gfn-- > 0;) {
+		if (gfn + 1 < MODEL_ATTR_GFNS && m->attr[gfn] != m->attr[gfn + 1])
+			end = gfn + 1;
+		mt_check_attr_gfn_is(set, &cache, gfn, m->attr[gfn], end);
+	}
+	mt_check_attr_gfn(m, set, &cache, MODEL_ATTR_GFNS);
+	mt_check_attr_gfn(m, set, NULL, UINT64_MAX);
+	mt_check_attr_gfn(m, set, NULL, UINT64_MAX - 1);
+	mt_check_attr_gfn(m, set, NULL, MODEL_ATTR_GFNS + tu_rng_below(rng, 1u << 20));
+	MT_CMP(mt_walk_attr_runs(m, set), ==, model_attr_runs(m));
 }

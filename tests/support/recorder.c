@@ -175,12 +175,25 @@ static void mt_hook_release(void *opaque, struct memslot *slot)
 		h->on_event(h, &h->ev[h->n - 1]);
 }
 
+static int mt_hook_set_attributes(void *opaque, const struct memslots_attributes *a)
+{
+	struct mt_hooks *h = opaque;
+	struct mt_event *e = mt_record(h, MT_SET_ATTRIBUTES, -1, NULL, NULL);
+
+	e->attr = *a;
+	e->ret = h->fail_attributes;
+	if (h->on_event)
+		h->on_event(h, e);
+	return h->fail_attributes;
+}
+
 const struct memslots_ops mt_recording_ops = {
 	.prepare = mt_hook_prepare,
 	.abort = mt_hook_abort,
 	.commit = mt_hook_commit,
 	.invalidate = mt_hook_invalidate,
 	.release = mt_hook_release,
+	.set_attributes = mt_hook_set_attributes,
 };
 
 bool mt_same_event_args(const struct mt_event *a, const struct mt_event *b)

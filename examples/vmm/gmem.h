@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest-physical memory as the VMM's code sees it: every access is
+ * translated by the library (memslots_find_gfn_cached() on a cache of the
+ * caller's own), one slot at a time, so a range that crosses slot
+ * boundaries (each slot being its own host mapping) is copied in pieces.
+ *
+ * Locking: one struct gmem per thread (its cache and counters are not
+ * shared); the thread must be registered as a reader of @ms.  Each call
+ * takes its own read-side section.
+ */
+#ifndef VMM_GMEM_H
+#define VMM_GMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <memslots/memslots.h>
+
+struct gmem {
+	struct memslots *ms;
+	struct memslots_cache cache; /* this thread's lookup cache */
+	unsigned long translations;  /* memslots_find_gfn_cached() calls */
+	unsigned long cache_hits;    /* ... answered by the cache */
+	unsigned long split_copies;  /* copies that spanned two or more slots */
+};
+
+/* Copies @len bytes at guest-physical @gpa into @buf; 0, or -EFAULT when
+ * part of the range is in no valid slot (then @buf is partly filled). */
+int gmem_read(struct gmem *g, uint64_t gpa, void *buf, size_t len);
+
+/* Copies @buf to guest-physical @gpa; 0 or -EFAULT as gmem_read(). */
+int gmem_write(struct gmem *g, uint64_t gpa, const void *buf, size_t len);
+
+/* Fills @len bytes at @gpa with zeroes; 0 or -EFAULT. */
+int gmem_zero(struct gmem *g, uint64_t gpa, size_t len);
+
+#endif /* VMM_GMEM_H */

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The example VMM's KVM plumbing (see kvm.h): /dev/kvm, the VM, vCPUs
+ * and the few ioctls the rest of the example needs.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "kvm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void *map_anon(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd)
+{
+	unsigned int nent = 64;
+	struct kvm_cpuid2 *cpuid;
+
+	for (;;) {
+		cpuid = calloc(1, sizeof(*cpuid) + nent * sizeof(cpuid->entries[0]));
+		if (!cpuid)
+			return NULL;
+		cpuid->nent = nent;
+		if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
+			return cpuid;
+		free(cpuid);
+		/* E2BIG: the table has more entries than we offered room for. */
+		if (errno != E2BIG || nent > 4096)
+			return NULL;
+		nent *= 2;
+	}
+}
+
+/* The guest's MAXPHYADDR, from the CPUID KVM supports (leaf 0x80000008). */
+static unsigned int guest_phys_bits(int kvm_fd)
+{
+	struct kvm_cpuid2 *cpuid = kvm_supported_cpuid(kvm_fd);
+	unsigned int bits = 36; /* the architectural default without the leaf */
+
+	if (!cpuid)
+		return bits;
+	for (unsigned int i = 0; i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == 0x80000008)
+			bits = cpuid->entries[i].eax & 0xff;
+	free(cpuid);
+	return bits;
+}
+
+int kvm_vm_open(struct kvm_vm *vm)
+{
+	int nr;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->vm_fd = -1;
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		printf("vmm: cannot open /dev/kvm: %s: no usable KVM here\n", strerror(errno));
+		return 77;
+	}
+	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		printf("vmm: unexpected KVM API version\n");
+		return 77;
+	}
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) <= 0) {
+		printf("vmm: KVM lacks KVM_CAP_USER_MEMORY\n");
+		return 77;
+	}
+	nr = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+	if (nr <= 0) {
+		printf("vmm: KVM lacks KVM_CAP_NR_MEMSLOTS\n");
+		return 77;
+	}
+	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size <= 0) {
+		printf("vmm: KVM_GET_VCPU_MMAP_SIZE: %s\n", strerror(errno));
+		return 77;
+	}
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		printf("vmm: KVM_CREATE_VM: %s: no usable KVM here\n", strerror(errno));
+		return 77;
+	}
+	/* Slot ids are 0 .. nr - 1 for KVM; the library enforces the same. */
+	vm->nr_memslots = nr > 65536 ? 65536 : (unsigned int)nr;
+	vm->phys_bits = guest_phys_bits(vm->kvm_fd);
+	return 0;
+}
+
+void kvm_vm_close(struct kvm_vm *vm)
+{
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->vm_fd = vm->kvm_fd = -1;
+}
+
+int kvm_vm_check(struct kvm_vm *vm, long cap)
+{
+	return ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, cap);
+}
+
+int kvm_set_region(struct kvm_vm *vm, uint16_t id, uint32_t flags, uint64_t gfn, uint64_t npages,
+		   uint64_t hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = id,
+		/* Other bits (the library's MEMSLOT_INVALID) KVM would reject. */
+		.flags = flags & (KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY),
+		.guest_phys_addr = gfn << PAGE_SHIFT,
+		.memory_size = npages << PAGE_SHIFT,
+		.userspace_addr = hva,
+	};
+	double t0 = now();
+	int ret = ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
+
+	vm->region_secs += now() - t0;
+	vm->region_ioctls++;
+	if (ret) {
+		vm->region_refusals++;
+		vm->last_errno = -ret;
+	}
+	return ret;
+}
+
+int kvm_get_dirty_log(struct kvm_vm *vm, uint16_t id, uint64_t *bitmap)
+{
+	struct kvm_dirty_log log = {.slot = id, .dirty_bitmap = bitmap};
+
+	return ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0 ? -errno : 0;
+}
+
+int kvm_vcpu_create(struct kvm_vm *vm, unsigned int id, struct kvm_vcpu *vcpu)
+{
+	void *run;
+
+	vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (vcpu->fd < 0)
+		return -errno;
+	run = mmap(NULL, (size_t)vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (run == MAP_FAILED) {
+		int err = -errno;
+
+		close(vcpu->fd);
+		return err;
+	}
+	vcpu->run = run;
+	return 0;
+}
+
+int kvm_vcpu_flat32(struct kvm_vcpu *vcpu, uint64_t rip)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct kvm_segment seg;
+
+	/*
+	 * Flat 4 GiB segments, set straight into the segment registers'
+	 * hidden parts: KVM loads them as they are, so no GDT is needed as
+	 * long as the guest never reloads a segment.
+	 */
+	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+	seg = (struct kvm_segment){
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = 1 << 3,
+		.type = 11, /* code: execute/read, accessed */
+		.present = 1,
+		.dpl = 0,
+		.db = 1, /* 32-bit */
+		.s = 1,	 /* code/data */
+		.l = 0,
+		.g = 1, /* 4 KiB granularity */
+	};
+	sregs.cs = seg;
+	seg.type = 3; /* data: read/write, accessed */
+	seg.selector = 2 << 3;
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = seg;
+	sregs.cr0 |= 1; /* PE */
+	if (ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0)
+		return -errno;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = rip;
+	regs.rflags = 2; /* bit 1 is reserved, always 1 */
+	if (ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0)
+		return -errno;
+	return 0;
+}
+
+int kvm_vcpu_run(struct kvm_vcpu *vcpu)
+{
+	while (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+		if (errno == EINTR || errno == EAGAIN)
+			continue;
+		fprintf(stderr, "vmm: KVM_RUN: %s\n", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+void kvm_report_exit(const struct kvm_run *run)
+{
+	switch (run->exit_reason) {
+	case KVM_EXIT_FAIL_ENTRY:
+		fprintf(stderr, "vmm: KVM_EXIT_FAIL_ENTRY, reason 0x%llx\n",
+			(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		fprintf(stderr, "vmm: KVM_EXIT_INTERNAL_ERROR, suberror %u\n",
+			run->internal.suberror);
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		fprintf(stderr, "vmm: KVM_EXIT_SHUTDOWN (triple fault)\n");
+		break;
+	case KVM_EXIT_HLT:
+		fprintf(stderr, "vmm: the guest halted\n");
+		break;
+	default:
+		fprintf(stderr, "vmm: unexpected exit reason %u\n", run->exit_reason);
+	}
+}

@@ -1,0 +1,72 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: MIT
+#
+# /init of the Linux guest that vmm-linux boots (docs/vmm.md).  It loads
+# the virtio modules of the guest's own kernel, then executes the VMM's
+# commands, which arrive as lines on the console (the VMM's UART), and
+# answers each on the console:
+#
+#   @@MSCMD md5                   -> @@MSREQ md5 <md5sum of /dev/vda>
+#   @@MSCMD blkwrite SECTOR TEXT  -> writes TEXT at SECTOR of /dev/vda; @@MSREQ done
+#   @@MSCMD dirty NONCE N         -> writes N pages, each starting with
+#                                    "MSDIRTY NONCE k" (k = 0000..); @@MSREQ done
+#   @@MSCMD read GPA              -> @@MSREQ value <32-bit word at GPA> (devmem)
+#   @@MSCMD write GPA VALUE       -> devmem write; @@MSREQ done
+#   @@MSCMD quit                  -> @@MSREQ bye, then reboot -f
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+# The VMM's answers must not come back as our input.
+stty -echo 2>/dev/null
+for m in virtio_ring virtio virtio_mmio virtio_blk; do
+	[ -f /lib/modules/$m.ko ] && { insmod /lib/modules/$m.ko || echo "init: insmod $m failed"; }
+done
+
+# A page of the dirty pass: a 29-byte header, padding, a newline.
+pad=$(head -c 4066 /dev/zero | tr '\0' .)
+
+reply() { echo "@@MSREQ $*"; }
+
+reply ready
+while read -r tag op a b; do
+	[ "$tag" = "@@MSCMD" ] || continue
+	case $op in
+	md5)
+		i=0
+		while ! [ -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		reply "md5 $(md5sum /dev/vda | cut -d' ' -f1)"
+		;;
+	blkwrite)
+		printf '%s' "$b" | dd of=/dev/vda bs=512 seek="$a" conv=notrunc,fsync 2>/dev/null
+		reply done
+		;;
+	dirty)
+		rm -f /dirty
+		k=0
+		while [ $k -lt "$b" ]; do
+			printf 'MSDIRTY %s %04d%s\n' "$a" $k "$pad" >>/dirty
+			k=$((k + 1))
+		done
+		reply done
+		;;
+	read)
+		reply "value $(devmem "$a" 32)"
+		;;
+	write)
+		devmem "$a" 32 "$b"
+		reply done
+		;;
+	quit)
+		reply bye
+		sync
+		reboot -f
+		;;
+	*)
+		reply "unknown $op"
+		;;
+	esac
+done
+echo "init: console closed"
+reboot -f

@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vmm-linux: the example VMM booting a real Linux kernel, with all of its
+ * guest memory kept by libmemslots.
+ *
+ * Guest RAM is many slots, each its own host mapping (one mmap per slot),
+ * created by one memslots_apply(); the library's hooks (slots.c) hand
+ * them to KVM.  Since no two slots are contiguous on the host, every
+ * access the VMM makes to guest memory has to be translated by the
+ * library: the boot loader's copies (boot.c), the e820 map (made by
+ * walking the slots), the virtio queues and buffers (virtio_blk.c, on the
+ * vCPU thread with memslots_find_gfn_cached()).
+ *
+ * Once the guest's init script is up it executes the VMM's commands,
+ * sent as lines on the serial console, and answers on it (the VMM's side
+ * of that conversation is linux_commands.c):
+ *
+ *   md5        the guest hashes /dev/vda, which must equal the disk file;
+ *   blkwrite   it writes a sector, which the VMM reads back from the file;
+ *   dirty      one batch turns dirty logging on for every RAM slot, the
+ *              guest writes marked pages, KVM_GET_DIRTY_LOG of each slot
+ *              must hold them all, one batch turns logging off;
+ *   hotplug    a slot appears outside the e820 RAM, the guest reads the
+ *              VMM's pattern there and writes its own (busybox devmem), the
+ *              slot moves, the guest finds its data at the new address and
+ *              an open bus at the old one, the slot goes, the bus is open;
+ *   quit       the guest reboots (reboot=t: a triple fault), which ends the
+ *              run.
+ *
+ * Exit status: 0 everything checked out, 1 a check failed, 2 usage,
+ * 77 no usable KVM.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <memslots/memslots.h>
+
+#include "boot.h"
+#include "gmem.h"
+#include "kvm.h"
+#include "linux_vm.h"
+#include "serial.h"
+#include "slots.h"
+#include "virtio_blk.h"
+
+#define GiB (1ull << 30)
+#define MiB (1ull << 20)
+
+/* Guest-physical layout beyond RAM. */
+#define PCI_HOLE_START (3 * GiB) /* RAM stops here and resumes at 4 GiB */
+#define VIRTIO_GPA     0xd0000000ull
+#define VIRTIO_IRQ     5
+#define TSS_GPA	       0xfffbd000ull /* 3 pages KVM needs on Intel */
+
+static const char base_cmdline[] =
+	"console=ttyS0 reboot=t panic=-1 mitigations=off pci=off no_timer_check "
+	"8250.nr_uarts=1 rdinit=/init";
+
+static volatile sig_atomic_t timed_out;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	timed_out = 1;
+}
+
+void check(struct linux_vm *l, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("vmm:   %s ", ok ? "ok  " : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	l->checks++;
+	l->failures += !ok;
+}
+
+/* ---- interrupts ------------------------------------------------------------ */
+
+static void irq_line(struct linux_vm *l, unsigned int irq, int level)
+{
+	struct kvm_irq_level req = {.irq = irq, .level = (uint32_t)level};
+
+	if (ioctl(l->vm.kvm.vm_fd, KVM_IRQ_LINE, &req) < 0)
+		fprintf(stderr, "vmm: KVM_IRQ_LINE %u: %s\n", irq, strerror(errno));
+}
+
+static void uart_irq(void *opaque, int level)
+{
+	irq_line(opaque, SERIAL_IRQ, level);
+}
+
+static void blk_irq(void *opaque, int level)
+{
+	irq_line(opaque, VIRTIO_IRQ, level);
+}
+
+/* ---- guest RAM: many slots, one mapping each ---------------------------------- */
+
+uint64_t slot_gpa(const struct linux_vm *l, unsigned int i)
+{
+	uint64_t gpa = (uint64_t)i * l->opt.slot_size;
+
+	/* RAM that would reach into the hole below 4 GiB goes above it. */
+	if (gpa + l->opt.slot_size > PCI_HOLE_START)
+		gpa += 4 * GiB - PCI_HOLE_START;
+	return gpa;
+}
+
+/* All RAM slots in one memslots_apply(): one KVM ioctl per slot from the
+ * prepare hook, one publication for the library. */
+static int create_ram(struct linux_vm *l)
+{
+	struct memslots_region *req = calloc(l->opt.slots, sizeof(*req));
+	size_t failed = 0;
+	double t0;
+	int ret;
+
+	l->slot_mem = calloc(l->opt.slots, sizeof(void *));
+	if (!req || !l->slot_mem) {
+		free(req);
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < l->opt.slots; i++) {
+		l->slot_mem[i] = map_anon(l->opt.slot_size);
+		if (!l->slot_mem[i]) {
+			free(req);
+			return -ENOMEM;
+		}
+		req[i] = region((uint16_t)i, 0, slot_gpa(l, i), l->opt.slot_size, l->slot_mem[i]);
+	}
+	t0 = now();
+	ret = memslots_apply(l->vm.ms, req, l->opt.slots, &failed);
+	printf("vmm: RAM: %u slots of %" PRIu64 " KiB, each its own mmap, one memslots_apply(): "
+	       "%s (%.3f s)\n",
+	       l->opt.slots, l->opt.slot_size >> 10, memslots_strerror(ret), now() - t0);
+	if (ret)
+		printf("vmm: failed_index %zu\n", failed);
+	free(req);
+	return ret;
+}
+
+static void print_e820(struct linux_vm *l)
+{
+	struct {
+		uint64_t addr, size;
+		uint32_t type;
+	} __attribute__((packed)) e;
+	uint8_t n = 0;
+
+	/* Read back from the zero page, through the library like the rest. */
+	gmem_read(&l->mem, BOOT_PARAMS + 0x1e8, &n, 1);
+	for (unsigned int i = 0; i < n; i++) {
+		gmem_read(&l->mem, BOOT_PARAMS + 0x2d0 + 20ull * i, &e, sizeof(e));
+		printf("vmm:   e820 [%#012" PRIx64 "-%#012" PRIx64 "] %s\n", e.addr,
+		       e.addr + e.size - 1, e.type == 1 ? "RAM" : "reserved");
+	}
+}
+
+/* ---- the vCPU loop ---------------------------------------------------------------- */
+
+static void handle_io(struct linux_vm *l)
+{
+	struct kvm_run *run = l->vcpu.run;
+	uint8_t *data = kvm_io_data(&l->vcpu);
+	bool out = run->io.direction == KVM_EXIT_IO_OUT;
+
+	l->exits_io++;
+	if (run->io.port >= SERIAL_PORT && run->io.port < SERIAL_PORT + 8 && run->io.size == 1) {
+		for (uint32_t i = 0; i < run->io.count; i++)
+			serial_access(&l->uart, run->io.port - SERIAL_PORT, out, data + i);
+		return;
+	}
+	/* Nothing else is there: reads float high, writes go nowhere. */
+	l->unknown_io++;
+	if (!out)
+		memset(data, 0xff, (size_t)run->io.size * run->io.count);
+}
+
+static void handle_mmio(struct linux_vm *l)
+{
+	struct kvm_run *run = l->vcpu.run;
+	uint64_t gpa = run->mmio.phys_addr;
+
+	l->exits_mmio++;
+	if (l->have_blk && gpa >= VIRTIO_GPA && gpa < VIRTIO_GPA + VIRTIO_MMIO_SIZE) {
+		virtio_blk_mmio(&l->blk, gpa - VIRTIO_GPA, run->mmio.is_write, run->mmio.data,
+				run->mmio.len);
+		return;
+	}
+	/* No device: an open bus, as long as the library agrees that no
+	 * valid slot holds the address (else KVM and the library differ). */
+	{
+		const struct memslots_set *set = memslots_read_lock(l->vm.ms);
+		const struct memslot *s =
+			memslots_find_gfn_cached(set, &l->mem.cache, gpa >> PAGE_SHIFT);
+
+		if (s && !(s->flags & (MEMSLOT_INVALID | MEMSLOT_READONLY)))
+			check(l, false, "MMIO exit at gpa %#" PRIx64 " inside slot %u", gpa, s->id);
+		memslots_read_unlock(l->vm.ms);
+	}
+	if (!run->mmio.is_write)
+		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+}
+
+/* Runs the guest until it shuts down (0) or something goes wrong. */
+static int run_vcpu(struct linux_vm *l)
+{
+	struct kvm_run *run = l->vcpu.run;
+
+	for (;;) {
+		if (ioctl(l->vcpu.fd, KVM_RUN, 0) < 0) {
+			if ((errno == EINTR || errno == EAGAIN) && !timed_out)
+				continue;
+			if (timed_out) {
+				printf("vmm: timed out after %u s\n", l->opt.timeout);
+				return -ETIMEDOUT;
+			}
+			fprintf(stderr, "vmm: KVM_RUN: %s\n", strerror(errno));
+			return -errno;
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO:
+			handle_io(l);
+			break;
+		case KVM_EXIT_MMIO:
+			handle_mmio(l);
+			break;
+		case KVM_EXIT_SHUTDOWN: /* reboot=t: the guest's reboot is a triple fault */
+			l->shutdown = true;
+			return 0;
+		case KVM_EXIT_SYSTEM_EVENT:
+			l->shutdown = true;
+			return 0;
+		default:
+			kvm_report_exit(run);
+			return -EIO;
+		}
+	}
+}
+
+/* ---- setup ------------------------------------------------------------------------ */
+
+static int create_devices(struct linux_vm *l)
+{
+	struct kvm_pit_config pit = {.flags = 0};
+	struct kvm_vm *k = &l->vm.kvm;
+
+	/* Intel needs 3 pages for a real-mode TSS; harmless elsewhere. */
+	if (ioctl(k->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)TSS_GPA) < 0)
+		return -errno;
+	if (ioctl(k->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) /* PIC, IOAPIC, local APICs */
+		return -errno;
+	if (ioctl(k->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return -errno;
+	l->uart.set_irq = uart_irq;
+	l->uart.on_line = on_line;
+	l->uart.opaque = l;
+	return 0;
+}
+
+static int setup(struct linux_vm *l, const char *cmdline)
+{
+	struct boot_info b = {
+		.kernel_path = l->opt.kernel,
+		.initrd_path = l->opt.initrd,
+		.cmdline = cmdline,
+		.virtio_gpa = l->have_blk ? VIRTIO_GPA : 0,
+		.virtio_irq = VIRTIO_IRQ,
+	};
+	struct kvm_cpuid2 *cpuid;
+	int ret;
+
+	ret = create_devices(l);
+	if (ret) {
+		printf("vmm: irqchip/PIT: %s\n", strerror(-ret));
+		return ret;
+	}
+	ret = create_ram(l);
+	if (ret)
+		return ret;
+	l->mem.ms = l->vm.ms;
+	if (l->opt.disk) {
+		ret = virtio_blk_open(&l->blk, l->opt.disk, VIRTIO_GPA, &l->mem);
+		if (ret) {
+			printf("vmm: %s: %s\n", l->opt.disk, strerror(-ret));
+			return ret;
+		}
+		l->blk.set_irq = blk_irq;
+		l->blk.opaque = l;
+		l->have_blk = true;
+		b.virtio_gpa = VIRTIO_GPA;
+	}
+	ret = boot_load_linux(&l->mem, &b);
+	if (ret)
+		return ret;
+	l->loader = l->mem;
+	printf("vmm: bzImage protocol %u.%02u, %" PRIu64 " KiB kernel at gpa %#llx, initramfs "
+	       "%" PRIu64 " KiB at gpa %#" PRIx64 ", %u e820 entries from %u slots\n",
+	       b.protocol >> 8, b.protocol & 0xff, b.kernel_size >> 10, BOOT_KERNEL,
+	       b.initrd_size >> 10, b.initrd_gpa, b.e820_entries, l->opt.slots);
+	print_e820(l);
+	printf("vmm: command line: %s\n", cmdline);
+
+	ret = kvm_vcpu_create(&l->vm.kvm, 0, &l->vcpu);
+	if (ret)
+		return ret;
+	cpuid = kvm_supported_cpuid(l->vm.kvm.kvm_fd);
+	if (!cpuid)
+		return -errno;
+	ret = boot_setup_vcpu(&l->vcpu, cpuid);
+	free(cpuid);
+	return ret;
+}
+
+static uint64_t parse_size(const char *s)
+{
+	char *end;
+	uint64_t v = strtoull(s, &end, 0);
+
+	switch (*end) {
+	case 'g':
+	case 'G':
+		return v << 30;
+	case 'm':
+	case 'M':
+		return v << 20;
+	case 'k':
+	case 'K':
+		return v << 10;
+	default:
+		return v;
+	}
+}
+
+static void usage(void)
+{
+	printf("usage: vmm-linux --kernel BZIMAGE [--initrd FILE] [--disk FILE [--disk-md5 HEX]]\n"
+	       "                 [--slots N] [--slot-size SIZE] [--append ARGS] [--quiet]\n"
+	       "                 [--timeout SECS]\n"
+	       "Boots Linux on /dev/kvm with its RAM in N slots (default 64 x 16M) kept by\n"
+	       "libmemslots; exit 0 all checks passed, 1 a check failed, 77 no usable KVM.\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{"kernel", required_argument, NULL, 'k'},
+		{"initrd", required_argument, NULL, 'i'},
+		{"disk", required_argument, NULL, 'd'},
+		{"disk-md5", required_argument, NULL, 'm'},
+		{"slots", required_argument, NULL, 'n'},
+		{"slot-size", required_argument, NULL, 's'},
+		{"append", required_argument, NULL, 'a'},
+		{"timeout", required_argument, NULL, 't'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	*o = (struct options){.slots = 64, .slot_size = 16 * MiB, .timeout = 900};
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			o->kernel = optarg;
+			break;
+		case 'i':
+			o->initrd = optarg;
+			break;
+		case 'd':
+			o->disk = optarg;
+			break;
+		case 'm':
+			o->disk_md5 = optarg;
+			break;
+		case 'n':
+			o->slots = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 's':
+			o->slot_size = parse_size(optarg);
+			break;
+		case 'a':
+			o->append = optarg;
+			break;
+		case 't':
+			o->timeout = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (!o->kernel || optind != argc || !o->slots || !o->slot_size ||
+	    o->slot_size % PAGE_SIZE != 0 || o->slots * o->slot_size < 128 * MiB)
+		return -1;
+	return 0;
+}
+
+/* The translations @g made (less those of @before): how many, how many
+ * the cache answered, how many copies had to be split between slots. */
+static void print_translations(const char *who, const struct gmem *g, const struct gmem *before)
+{
+	unsigned long n = g->translations - (before ? before->translations : 0);
+	unsigned long hits = g->cache_hits - (before ? before->cache_hits : 0);
+	unsigned long split = g->split_copies - (before ? before->split_copies : 0);
+
+	printf("vmm:   translations, %-22s %lu, cache hits %lu (%.1f %%), %lu copies split "
+	       "across slots\n",
+	       who, n, hits, n ? 100.0 * hits / n : 0.0, split);
+}
+
+static void print_figures(struct linux_vm *l)
+{
+	struct gmem *g = &l->mem;
+	double boot = l->t_ready ? l->t_ready - l->t_start : 0;
+
+	printf("vmm: figures\n");
+	printf("vmm:   boot to init's first request   %.2f s (first console line at %.2f s)\n",
+	       boot, l->t_first_output ? l->t_first_output - l->t_start : 0);
+	printf("vmm:   whole run                      %.2f s\n", l->t_end - l->t_start);
+	printf("vmm:   vCPU exits                     %lu I/O (%lu to no device), %lu MMIO\n",
+	       l->exits_io, l->unknown_io, l->exits_mmio);
+	printf("vmm:   console bytes from the guest   %lu\n", l->uart.out_bytes);
+	print_translations("boot loader", &l->loader, NULL);
+	print_translations("devices (vCPU thread)", g, &l->loader);
+	if (l->have_blk)
+		printf("vmm:   virtio-blk                     %lu notifies, %lu requests, "
+		       "%lu KiB read, %lu KiB written, %lu errors\n",
+		       l->blk.notifies, l->blk.requests, l->blk.read_bytes >> 10,
+		       l->blk.written_bytes >> 10, l->blk.errors);
+	printf("vmm:   KVM_SET_USER_MEMORY_REGION     %lu (%lu refused), %.3f s\n",
+	       l->vm.kvm.region_ioctls, l->vm.kvm.region_refusals, l->vm.kvm.region_secs);
+	printf("vmm:   library                        %zu slots, generation %" PRIu64 "\n",
+	       lib_state(&l->vm).count, lib_state(&l->vm).generation);
+}
+
+int main(int argc, char **argv)
+{
+	static struct linux_vm l;
+	char cmdline[2048];
+	int ret;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (parse_options(argc, argv, &l.opt)) {
+		usage();
+		return 2;
+	}
+	snprintf(cmdline, sizeof(cmdline), "%s%s%s%s", base_cmdline, l.opt.quiet ? " quiet" : "",
+		 l.opt.append ? " " : "", l.opt.append ? l.opt.append : "");
+	ret = vm_open(&l.vm);
+	if (ret)
+		return ret;
+	l.nonce = ((uint64_t)getpid() << 32) ^ (uint64_t)(now() * 1e9);
+	if (setup(&l, cmdline)) {
+		printf("vmm: setup failed\n");
+		return 1;
+	}
+
+	{
+		/* No SA_RESTART: the alarm makes KVM_RUN return EINTR. */
+		struct sigaction sa = {.sa_handler = on_alarm};
+
+		sigaction(SIGALRM, &sa, NULL);
+	}
+	alarm(l.opt.timeout);
+	l.t_start = now();
+	ret = run_vcpu(&l);
+	l.t_end = now();
+	alarm(0);
+
+	check(&l, ret == 0 && l.shutdown, "the guest shut down (KVM_EXIT_SHUTDOWN from reboot=t)");
+	check(&l, l.step == DONE, "the guest went through every step (stopped at step %d of %d)",
+	      l.step, DONE);
+	print_figures(&l);
+	vm_close(&l.vm);
+	printf("vmm-linux: %u checks, %u failed: %s\n", l.checks, l.failures,
+	       l.failures ? "FAIL" : "PASS");
+	return l.failures ? 1 : 0;
+}

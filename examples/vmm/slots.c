@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The example VMM's guest memory: the library is the VMM's own copy of
+ * KVM's memslot table.  Every change is made with memslots_set_region() /
+ * memslots_apply(), and the library's hooks (struct memslots_ops) forward
+ * it to KVM with KVM_SET_USER_MEMORY_REGION.  Because the kernel is told
+ * from the prepare hook, before the library publishes anything, a change
+ * the kernel refuses is also refused by the library, and the two tables
+ * never disagree:
+ *
+ *   prepare  issues the ioctl for one change; its -errno aborts the call;
+ *   abort    undoes, in reverse order, what earlier prepares of a failed
+ *            batch told the kernel (re-create, move back, restore flags,
+ *            delete);
+ *   commit   runs once the change is published: the VMM's bookkeeping,
+ *            here freeing the per-slot data of a slot that went away;
+ *   release  frees that data for the slots left at memslots_free().
+ *
+ * The VMM's lookups (gpa_to_host() here, the device models' translations
+ * in gmem.c) go through the library too: no address of guest memory is
+ * known to the VMM but through it.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "slots.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Makes KVM's slot @s->id look like @s (create, move or change flags). */
+static int kvm_install(struct vm *vm, const struct memslot *s)
+{
+	return kvm_set_region(&vm->kvm, s->id, s->flags, s->base_gfn, s->npages, s->userspace_addr);
+}
+
+/* Deletes KVM's slot @id: KVM's DELETE is memory_size 0. */
+static int kvm_remove(struct vm *vm, uint16_t id)
+{
+	return kvm_set_region(&vm->kvm, id, 0, 0, 0, 0);
+}
+
+/* ---- the hooks ---------------------------------------------------------------- */
+
+static bool wants_log(const struct memslot *s)
+{
+	return s && (s->flags & MEMSLOT_LOG_DIRTY_PAGES);
+}
+
+/*
+ * prepare: runs before the library publishes the change, with the writer
+ * lock held.  This is where KVM is told; a refusal is returned as -errno,
+ * which makes the library drop the whole call (and abort the earlier
+ * requests of a batch).  Per-slot data the new slot needs is allocated
+ * here too: after a successful prepare, nothing may fail.
+ */
+static int vmm_prepare(void *opaque, const struct memslot *old_slot, struct memslot *new_slot,
+		       enum memslots_change change)
+{
+	struct vm *vm = opaque;
+	struct slot_info *info = NULL;
+	int ret;
+
+	if (new_slot && wants_log(new_slot) && !new_slot->priv) {
+		/* KVM fills one bit per page, in 64-bit words. */
+		info = calloc(1, sizeof(*info));
+		if (!info)
+			return -ENOMEM;
+		info->bitmap_bytes = (new_slot->npages + 63) / 64 * 8;
+		info->dirty_bitmap = calloc(1, info->bitmap_bytes);
+		if (!info->dirty_bitmap) {
+			free(info);
+			return -ENOMEM;
+		}
+		new_slot->priv = info; /* the published slot will carry it */
+	} else if (new_slot && !wants_log(new_slot)) {
+		new_slot->priv = NULL; /* commit frees old_slot->priv */
+	}
+
+	switch (change) {
+	case MEMSLOTS_CREATE:
+	case MEMSLOTS_MOVE: /* KVM moves a slot given the same id, new_slot gpa */
+	case MEMSLOTS_FLAGS_ONLY:
+		ret = kvm_install(vm, new_slot);
+		break;
+	case MEMSLOTS_DELETE:
+		ret = kvm_remove(vm, old_slot->id);
+		break;
+	default:
+		ret = -EINVAL;
+	}
+	if (ret) {
+		/* No abort follows a failed prepare: undo our own allocation. */
+		if (info) {
+			free(info->dirty_bitmap);
+			free(info);
+			new_slot->priv = old_slot ? old_slot->priv : NULL;
+		}
+		return ret;
+	}
+	vm->prepares_ok++;
+	return 0;
+}
+
+/*
+ * abort: a later request of the same batch failed (the kernel refused it,
+ * or the library ran out of memory), so this change, already made in KVM,
+ * must be undone.  Called in reverse order, so KVM walks back through the
+ * states it went through.  It cannot fail the call; if KVM refused an
+ * undo the two tables would disagree, which we count and report.
+ */
+static void vmm_abort(void *opaque, const struct memslot *old_slot, struct memslot *new_slot,
+		      enum memslots_change change)
+{
+	struct vm *vm = opaque;
+	int ret;
+
+	switch (change) {
+	case MEMSLOTS_CREATE:
+		ret = kvm_remove(vm, new_slot->id);
+		break;
+	case MEMSLOTS_DELETE:	  /* re-create it as it was */
+	case MEMSLOTS_MOVE:	  /* move it back */
+	case MEMSLOTS_FLAGS_ONLY: /* restore the flags */
+		ret = kvm_install(vm, old_slot);
+		break;
+	default:
+		ret = -EINVAL;
+	}
+	if (ret) {
+		fprintf(stderr, "vmm: abort: KVM refused to undo a change of slot %u: %s\n",
+			(old_slot ? old_slot : new_slot)->id, strerror(-ret));
+		vm->abort_failures++;
+	}
+	/* Free what prepare allocated for this change. */
+	if (new_slot && new_slot->priv && new_slot->priv != (old_slot ? old_slot->priv : NULL)) {
+		struct slot_info *info = new_slot->priv;
+
+		free(info->dirty_bitmap);
+		free(info);
+		new_slot->priv = NULL;
+	}
+	vm->aborts++;
+}
+
+/*
+ * commit: the change is published and no reader still sees the old slot,
+ * so data that only the old slot referenced can be freed.
+ */
+static void vmm_commit(void *opaque, const struct memslot *old_slot, const struct memslot *new_slot,
+		       enum memslots_change change)
+{
+	struct vm *vm = opaque;
+
+	(void)change;
+	if (old_slot && old_slot->priv && (!new_slot || new_slot->priv != old_slot->priv)) {
+		struct slot_info *info = old_slot->priv;
+
+		free(info->dirty_bitmap);
+		free(info);
+	}
+	if (old_slot) {
+		vm->nr_slots--;
+		vm->nr_pages -= old_slot->npages;
+	}
+	if (new_slot) {
+		vm->nr_slots++;
+		vm->nr_pages += new_slot->npages;
+	}
+	vm->commits++;
+}
+
+/* release: memslots_free() hands back each remaining slot. */
+static void vmm_release(void *opaque, struct memslot *slot)
+{
+	struct slot_info *info = slot->priv;
+
+	(void)opaque;
+	if (info) {
+		free(info->dirty_bitmap);
+		free(info);
+	}
+}
+
+static const struct memslots_ops vmm_ops = {
+	.prepare = vmm_prepare,
+	.abort = vmm_abort,
+	.commit = vmm_commit,
+	/* No .invalidate: this VMM caches no translations of its own.  A VMM
+	 * that did (an IOMMU map, a vhost table) would drop them there. */
+	.release = vmm_release,
+};
+
+/* ---- library helpers --------------------------------------------------------- */
+
+struct memslots_region region(uint16_t id, uint32_t flags, uint64_t gpa, uint64_t size,
+			      const void *hva)
+{
+	return (struct memslots_region){
+		.slot = id,
+		.flags = flags,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)hva,
+	};
+}
+
+int set_region(struct vm *vm, uint16_t id, uint32_t flags, uint64_t gpa, uint64_t size,
+	       const void *hva)
+{
+	struct memslots_region r = region(id, flags, gpa, size, hva);
+
+	return memslots_set_region(vm->ms, &r);
+}
+
+void *gpa_to_host(struct vm *vm, uint64_t gpa)
+{
+	const struct memslots_set *set = memslots_read_lock(vm->ms);
+	uint64_t hva = memslots_gfn_to_hva(set, gpa >> PAGE_SHIFT);
+
+	memslots_read_unlock(vm->ms);
+	if (hva == MEMSLOTS_HVA_BAD)
+		return NULL;
+	return (void *)(uintptr_t)(hva + (gpa & (PAGE_SIZE - 1)));
+}
+
+bool gpa_in_slot(struct vm *vm, uint64_t gpa)
+{
+	const struct memslots_set *set = memslots_read_lock(vm->ms);
+	bool in = memslots_find_gfn(set, gpa >> PAGE_SHIFT) != NULL;
+
+	memslots_read_unlock(vm->ms);
+	return in;
+}
+
+struct lib_state lib_state(struct vm *vm)
+{
+	const struct memslots_set *set = memslots_read_lock(vm->ms);
+	struct lib_state st = {
+		.generation = memslots_generation(set),
+		.count = memslots_count(set),
+		.nr_pages = memslots_nr_pages(set),
+	};
+
+	memslots_read_unlock(vm->ms);
+	return st;
+}
+
+int vm_open(struct vm *vm)
+{
+	struct memslots_config cfg = {0};
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	ret = kvm_vm_open(&vm->kvm);
+	if (ret)
+		return ret;
+	printf("vmm: KVM API %d, KVM_CAP_NR_MEMSLOTS %u, guest MAXPHYADDR %u, libmemslots %s\n",
+	       KVM_API_VERSION, vm->kvm.nr_memslots, vm->kvm.phys_bits, memslots_version_string());
+
+	cfg.max_slots = vm->kvm.nr_memslots;
+	cfg.ops = &vmm_ops;
+	cfg.opaque = vm;
+	/* hva_limit stays 0: the library accepts any non-wrapping hva, and
+	 * whatever KVM refuses beyond that comes back from prepare. */
+	vm->ms = memslots_new(&cfg);
+	if (!vm->ms) {
+		printf("vmm: memslots_new: %s\n", strerror(errno));
+		return 1;
+	}
+	/* The vCPU thread (the calling one) reads the table. */
+	memslots_reader_register(vm->ms);
+	return 0;
+}
+
+void vm_close(struct vm *vm)
+{
+	memslots_reader_unregister(vm->ms);
+	memslots_free(vm->ms); /* release frees the priv of what is left */
+	vm->ms = NULL;
+	kvm_vm_close(&vm->kvm);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The example VMM's guest memory: KVM's memslots kept by libmemslots.
+ * See slots.c for how the library's hooks keep the two tables in step.
+ *
+ * Locking: the writer calls (set_region, memslots_apply) are serialized
+ * by the library, which runs the hooks under its writer lock; the lookups
+ * (gpa_to_host, gpa_in_slot, lib_state) take a read-side section of their
+ * own and may run on any registered reader thread.
+ */
+#ifndef VMM_SLOTS_H
+#define VMM_SLOTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <memslots/memslots.h>
+
+#include "kvm.h"
+
+/*
+ * What the VMM hangs on memslot.priv: the buffer KVM_GET_DIRTY_LOG fills,
+ * present while the slot logs dirty pages.  It is allocated in prepare, so
+ * that nothing can fail after the library has published the change.
+ */
+struct slot_info {
+	uint64_t *dirty_bitmap;
+	size_t bitmap_bytes;
+};
+
+struct vm {
+	struct kvm_vm kvm; /* counts the KVM_SET_USER_MEMORY_REGION ioctls */
+	struct memslots *ms;
+
+	/* Bookkeeping done by the hooks. */
+	unsigned long prepares_ok;
+	unsigned long aborts;
+	unsigned long commits;
+	unsigned long abort_failures; /* an undo the kernel refused: out of sync */
+	size_t nr_slots;	      /* kept by commit: must equal memslots_count() */
+	uint64_t nr_pages;	      /* kept by commit: must equal memslots_nr_pages() */
+};
+
+/* Opens KVM (kvm_vm_open) and a library object whose hooks drive it; the
+ * calling thread is registered as a reader.  Returns 0, 77 (no usable
+ * KVM) or 1. */
+int vm_open(struct vm *vm);
+
+/* memslots_free() (release hands back the slots' data), then KVM's fds. */
+void vm_close(struct vm *vm);
+
+struct memslots_region region(uint16_t id, uint32_t flags, uint64_t gpa, uint64_t size,
+			      const void *hva);
+int set_region(struct vm *vm, uint16_t id, uint32_t flags, uint64_t gpa, uint64_t size,
+	       const void *hva);
+
+/* Host address of @gpa, as the library maps it, or NULL. */
+void *gpa_to_host(struct vm *vm, uint64_t gpa);
+/* Whether a slot, valid or not, holds @gpa. */
+bool gpa_in_slot(struct vm *vm, uint64_t gpa);
+
+struct lib_state {
+	uint64_t generation;
+	size_t count;
+	uint64_t nr_pages;
+};
+
+struct lib_state lib_state(struct vm *vm);
+
+#endif /* VMM_SLOTS_H */
