@@ -16,8 +16,9 @@
  *
  *   link[0]  0..63    id node (16), bookkeeping (8), gfn node (40)
  *   link[1]  64..127  the same for set 1
- *   pub      128..167 struct memslot
- *   hva_node 168..263 one interval-tree node per set
+ *   pub      128..183 struct memslot
+ *   hva_node 184..279 one interval-tree node per set
+ *   gmem     280..335 the guest_memfd binding (writer only, last)
  */
 #ifndef MS_SLOT_H
 #define MS_SLOT_H
@@ -28,6 +29,7 @@
 
 #include "alloc.h"
 #include "compiler.h"
+#include "gmem_index.h"
 #include "idhash.h"
 #include "interval_tree.h"
 #include "rbtree.h"
@@ -49,6 +51,12 @@ struct ms_slot {
 	struct ms_slot_link link[2];
 	struct memslot pub;
 	struct ms_itree_node hva_node[2];
+	/*
+	 * A GUEST_MEMFD slot's range of its guest_memfd, in the object's
+	 * binding index (one for both sets: it follows the staged state)
+	 * from the staging of the slot's CREATE to that of its DELETE.
+	 */
+	struct ms_gmem_binding gmem;
 };
 
 #define MS_SLOT_ALIGN 32u
