@@ -8,14 +8,21 @@
 # virtualization or with KVM access denied).
 #
 # Usage: scripts/kvm-harness.sh [--mode auto|host|qemu] [--cache DIR]
-#                               [--timeout SECS] [--memory MB]
-#                               [--file SRC:DEST]... [--] PROGRAM [ARGS...]
+#                               [--guest-kernel DIR] [--timeout SECS]
+#                               [--memory MB] [--file SRC:DEST]...
+#                               [--] PROGRAM [ARGS...]
 #        scripts/kvm-harness.sh [--cache DIR] --kernel-dir
 #
 #   --mode     auto (default, or $MEMSLOTS_KVM_MODE): host when /dev/kvm is
 #              usable and the program does not answer 77 there, else qemu.
 #   --cache    where the guest kernel and the initramfs are kept between
 #              runs (default $MEMSLOTS_KVM_CACHE, else build/kvm-cache).
+#   --guest-kernel  boot this kernel instead of Debian's default one
+#              (default $MEMSLOTS_KVM_GUEST_KERNEL): a directory with
+#              vmlinuz and modules/{irqbypass,kvm,ccp,kvm-amd}.ko, the
+#              layout --kernel-dir prints; for running a program on a
+#              newer kernel than the machine's release ships (docs/vmm.md
+#              shows how to make one from a Debian kernel package).
 #   --timeout  seconds for one whole guest boot + run (default 600).
 #   --memory   the QEMU guest's RAM in MiB (default 1024).
 #   --file     puts SRC where PROGRAM finds it as DEST, a relative path:
@@ -44,6 +51,7 @@ timeout_s=600
 memory_mb=1024
 files=()
 kernel_dir_only=0
+guest_kernel=${MEMSLOTS_KVM_GUEST_KERNEL:-}
 result_tag=MEMSLOTS-KVM-HARNESS
 
 say() { echo "$me: $*" >&2; }
@@ -63,6 +71,7 @@ while [ "$#" -gt 0 ]; do
 	--timeout) timeout_s=$2; shift 2 ;;
 	--memory) memory_mb=$2; shift 2 ;;
 	--file) files+=("$2"); shift 2 ;;
+	--guest-kernel) guest_kernel=$2; shift 2 ;;
 	--kernel-dir) kernel_dir_only=1; mode=qemu; shift ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
@@ -70,7 +79,7 @@ while [ "$#" -gt 0 ]; do
 	esac
 done
 [ "$#" -ge 1 ] || [ "$kernel_dir_only" -eq 1 ] ||
-	die "usage: $0 [--mode auto|host|qemu] [--cache DIR] [--timeout S] [--memory MB] [--file SRC:DEST]... [--] PROGRAM [ARGS...]"
+	die "usage: $0 [--mode auto|host|qemu] [--cache DIR] [--guest-kernel DIR] [--timeout S] [--memory MB] [--file SRC:DEST]... [--] PROGRAM [ARGS...]"
 case $mode in auto | host | qemu) ;; *) die "bad mode '$mode'" ;; esac
 if [ "$kernel_dir_only" -eq 0 ]; then
 	prog=$(readlink -f "$1")
@@ -172,71 +181,79 @@ kernel_pkg() {
 		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
 }
 
-pkg=$(kernel_pkg || true)
-cached_kernel() {
-	find "$cache/kernel" -mindepth 2 -maxdepth 2 -name ok -printf '%h\n' 2>/dev/null |
-		sort | tail -n 1
-}
-
-if [ -z "$pkg" ] && [ -z "$(cached_kernel)" ]; then
-	apt_update || true
-	pkg=$(kernel_pkg || true)
-fi
-if [ -z "$pkg" ]; then
-	# No package lists (and no way to update them): use a cached kernel.
-	kdir=$(cached_kernel)
-	[ -n "$kdir" ] || skip "cannot resolve the kernel package of linux-image-amd64"
+if [ -n "$guest_kernel" ]; then
+	# A kernel the caller prepared: used as it is, never fetched.
+	kdir=$(cd "$guest_kernel" && pwd)
+	for f in vmlinuz modules/irqbypass.ko modules/kvm.ko modules/ccp.ko modules/kvm-amd.ko; do
+		[ -f "$kdir/$f" ] || die "--guest-kernel $guest_kernel has no $f"
+	done
 else
-	kdir=$cache/kernel/$pkg
-fi
+	pkg=$(kernel_pkg || true)
+	cached_kernel() {
+		find "$cache/kernel" -mindepth 2 -maxdepth 2 -name ok -printf '%h\n' 2>/dev/null |
+			sort | tail -n 1
+	}
 
-# The virtio drivers the example VMM's Linux guest loads (its own
-# initramfs, built by examples/vmm/linux-test.sh).
-guest_modules="drivers/virtio/virtio drivers/virtio/virtio_ring drivers/virtio/virtio_mmio
-	drivers/block/virtio_blk"
-
-# Copies module $2 (a path under kernel/, no suffix) of tree $1 to $3,
-# decompressed.
-copy_module() {
-	local m=$1/$2
-	if [ -f "$m.ko" ]; then
-		cp "$m.ko" "$3"
-	elif [ -f "$m.ko.xz" ]; then
-		xz -dc "$m.ko.xz" >"$3"
-	elif [ -f "$m.ko.zst" ]; then
-		zstd -qdc "$m.ko.zst" >"$3"
+	if [ -z "$pkg" ] && [ -z "$(cached_kernel)" ]; then
+		apt_update || true
+		pkg=$(kernel_pkg || true)
+	fi
+	if [ -z "$pkg" ]; then
+		# No package lists (and no way to update them): use a cached kernel.
+		kdir=$(cached_kernel)
+		[ -n "$kdir" ] || skip "cannot resolve the kernel package of linux-image-amd64"
 	else
-		return 1
+		kdir=$cache/kernel/$pkg
 	fi
-}
 
-if ! [ -f "$kdir/ok" ] || ! [ -f "$kdir/guest-modules/virtio_blk.ko" ]; then
-	say "fetching $pkg (apt-get download, unpacked with dpkg -x)"
-	tmp=$(mktemp -d "$cache/fetch.XXXXXX")
-	chmod 755 "$tmp" # apt's _apt sandbox user must be able to write here
-	if ! (cd "$tmp" && apt-get download -q "$pkg" >&2); then
-		if ! apt_update || ! (cd "$tmp" && apt-get download -q "$pkg" >&2); then
-			rm -rf "$tmp"
-			skip "apt-get download $pkg failed"
+	# The virtio drivers the example VMM's Linux guest loads (its own
+	# initramfs, built by examples/vmm/linux-test.sh).
+	guest_modules="drivers/virtio/virtio drivers/virtio/virtio_ring drivers/virtio/virtio_mmio
+		drivers/block/virtio_blk"
+
+	# Copies module $2 (a path under kernel/, no suffix) of tree $1 to $3,
+	# decompressed.
+	copy_module() {
+		local m=$1/$2
+		if [ -f "$m.ko" ]; then
+			cp "$m.ko" "$3"
+		elif [ -f "$m.ko.xz" ]; then
+			xz -dc "$m.ko.xz" >"$3"
+		elif [ -f "$m.ko.zst" ]; then
+			zstd -qdc "$m.ko.zst" >"$3"
+		else
+			return 1
 		fi
+	}
+
+	if ! [ -f "$kdir/ok" ] || ! [ -f "$kdir/guest-modules/virtio_blk.ko" ]; then
+		say "fetching $pkg (apt-get download, unpacked with dpkg -x)"
+		tmp=$(mktemp -d "$cache/fetch.XXXXXX")
+		chmod 755 "$tmp" # apt's _apt sandbox user must be able to write here
+		if ! (cd "$tmp" && apt-get download -q "$pkg" >&2); then
+			if ! apt_update || ! (cd "$tmp" && apt-get download -q "$pkg" >&2); then
+				rm -rf "$tmp"
+				skip "apt-get download $pkg failed"
+			fi
+		fi
+		dpkg -x "$tmp"/"$pkg"_*.deb "$tmp/x"
+		rm -rf "$kdir"
+		mkdir -p "$kdir/modules" "$kdir/guest-modules"
+		cp "$tmp"/x/boot/vmlinuz-* "$kdir/vmlinuz"
+		mdir=$(echo "$tmp"/x/lib/modules/*/kernel)
+		# irqbypass and ccp are what kvm and kvm-amd need on Debian's config.
+		for m in virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp \
+			arch/x86/kvm/kvm-amd; do
+			copy_module "$mdir" "$m" "$kdir/modules/$(basename "$m").ko" ||
+				{ rm -rf "$tmp"; die "$pkg has no module $m"; }
+		done
+		for m in $guest_modules; do
+			copy_module "$mdir" "$m" "$kdir/guest-modules/$(basename "$m").ko" ||
+				{ rm -rf "$tmp"; die "$pkg has no module $m"; }
+		done
+		rm -rf "$tmp"
+		touch "$kdir/ok"
 	fi
-	dpkg -x "$tmp"/"$pkg"_*.deb "$tmp/x"
-	rm -rf "$kdir"
-	mkdir -p "$kdir/modules" "$kdir/guest-modules"
-	cp "$tmp"/x/boot/vmlinuz-* "$kdir/vmlinuz"
-	mdir=$(echo "$tmp"/x/lib/modules/*/kernel)
-	# irqbypass and ccp are what kvm and kvm-amd need on Debian's config.
-	for m in virt/lib/irqbypass arch/x86/kvm/kvm drivers/crypto/ccp/ccp \
-		arch/x86/kvm/kvm-amd; do
-		copy_module "$mdir" "$m" "$kdir/modules/$(basename "$m").ko" ||
-			{ rm -rf "$tmp"; die "$pkg has no module $m"; }
-	done
-	for m in $guest_modules; do
-		copy_module "$mdir" "$m" "$kdir/guest-modules/$(basename "$m").ko" ||
-			{ rm -rf "$tmp"; die "$pkg has no module $m"; }
-	done
-	rm -rf "$tmp"
-	touch "$kdir/ok"
 fi
 
 if [ "$kernel_dir_only" -eq 1 ]; then

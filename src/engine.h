@@ -26,6 +26,7 @@
 #include <memslots/memslots.h>
 
 #include "alloc.h"
+#include "gmem_index.h"
 #include "set.h"
 
 struct memslots {
@@ -42,6 +43,27 @@ struct memslots {
 	unsigned int max_slots;
 	uint64_t hva_limit;
 	uint64_t supported_attributes; /* never 0: the config's 0 is ATTR_PRIVATE */
+	uint32_t allowed_flags; /* as configured, with LOG_DIRTY_PAGES always in */
+	uint16_t as_id;
+	/*
+	 * The guest_memfd ranges the slots bind.  One for both sets: it
+	 * follows the state the writer stages, which a failed call undoes,
+	 * and is never read by readers.
+	 */
+	struct ms_gmem_index gmem;
+};
+
+/*
+ * The requests of one call as the caller gave them: an array of struct
+ * memslots_region2 (v2) or of struct memslots_region (v1), whose fields
+ * are the first five of the former.  Both go through the one validation
+ * path; a v1 request reads as a v2 one with the extra fields zero, and
+ * may not use GUEST_MEMFD (KVM's v1 ioctl accepts only LOG_DIRTY_PAGES
+ * and READONLY).
+ */
+struct ms_requests {
+	const void *base;
+	size_t size; /* of one request */
 };
 
 /* One change of a call, as classified by the validation step. */
@@ -106,7 +128,7 @@ void ms_call_begin(struct ms_call *call, struct memslots *ms, struct ms_change *
  */
 void ms_call_end(struct ms_call *call, int err);
 /* Runs the requests of one call (changes and named set up by the caller). */
-int ms_set_memslots(struct ms_call *call, const struct memslots_region *r, size_t n);
+int ms_set_memslots(struct ms_call *call, const struct ms_requests *reqs, size_t n);
 /*
  * Publishes the inactive set (a new generation), waits for a grace period
  * and swaps call->inactive and call->active: after it the old active set

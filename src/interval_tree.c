@@ -125,22 +125,16 @@ struct ms_itree_node *ms_itree_iter_first(const struct ms_rb_root_cached *root, 
 struct ms_itree_node *ms_itree_iter_next(const struct ms_itree_node *node, uint64_t qs, uint64_t ql)
 {
 	const struct ms_rb_node *rb = node->rb.right;
-	const struct ms_rb_node *prev, *parent;
+	const struct ms_rb_node *parent;
 
 	for (;;) {
 		if (rb && ms_itree_of(rb)->subtree_last >= qs)
 			return ms_itree_subtree_first(ms_itree_of(rb), qs, ql);
 
 		/* Climb to the next ancestor in order. */
-		rb = &node->rb;
-		do {
-			prev = rb;
-			parent = ms_rb_parent(rb);
-			if (!parent)
-				return NULL;
-			rb = parent;
-		} while (prev == parent->right);
-
+		parent = ms_rb_next_after_subtree(&node->rb);
+		if (!parent)
+			return NULL;
 		node = ms_itree_of(parent);
 		if (node->start > ql)
 			return NULL;

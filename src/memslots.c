@@ -25,6 +25,7 @@
 #define MS_MIN_PAGE_SHIFT 10u
 #define MS_MAX_PAGE_SHIFT 30u
 #define MS_MAX_MAX_SLOTS  65536u
+#define MS_ALL_FLAGS	  (MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY | MEMSLOT_GUEST_MEMFD)
 
 _Thread_local const struct memslots *ms_tls_in_hooks;
 _Thread_local unsigned int ms_tls_read_depth;
@@ -42,6 +43,8 @@ static int ms_config_check(const struct memslots_config *cfg)
 		return -EINVAL;
 	if (cfg->rcu && (!cfg->rcu->read_lock || !cfg->rcu->read_unlock || !cfg->rcu->synchronize))
 		return -EINVAL;
+	if (cfg->allowed_flags & ~MS_ALL_FLAGS)
+		return -EINVAL;
 	return 0;
 }
 
@@ -57,6 +60,11 @@ static void ms_config_apply(struct memslots *ms, const struct memslots_config *c
 	ms->hva_limit = cfg->hva_limit;
 	ms->supported_attributes =
 		cfg->supported_attributes ? cfg->supported_attributes : MEMSLOTS_ATTR_PRIVATE;
+	/* LOG_DIRTY_PAGES is always allowed, as in KVM. */
+	ms->allowed_flags =
+		(cfg->allowed_flags ? cfg->allowed_flags : MS_ALL_FLAGS) | MEMSLOT_LOG_DIRTY_PAGES;
+	ms->as_id = cfg->as_id;
+	ms->gmem = MS_GMEM_INDEX_INIT;
 }
 
 /*
@@ -182,8 +190,10 @@ static int ms_writer_check(const struct memslots *ms)
 	return 0;
 }
 
-MEMSLOTS_API int memslots_set_region(struct memslots *ms, const struct memslots_region *r)
+/* One request, of either form (@size tells which): set_region and set_region2. */
+static int ms_set_one(struct memslots *ms, const void *r, size_t size)
 {
+	const struct ms_requests reqs = {.base = r, .size = size};
 	struct ms_change change;
 	struct ms_call call;
 	int err;
@@ -195,10 +205,20 @@ MEMSLOTS_API int memslots_set_region(struct memslots *ms, const struct memslots_
 		return err;
 	pthread_mutex_lock(&ms->lock);
 	ms_call_begin(&call, ms, &change);
-	err = ms_set_memslots(&call, r, 1);
+	err = ms_set_memslots(&call, &reqs, 1);
 	ms_debug_check(ms);
 	pthread_mutex_unlock(&ms->lock);
 	return err;
+}
+
+MEMSLOTS_API int memslots_set_region2(struct memslots *ms, const struct memslots_region2 *r)
+{
+	return ms_set_one(ms, r, sizeof(*r));
+}
+
+MEMSLOTS_API int memslots_set_region(struct memslots *ms, const struct memslots_region *r)
+{
+	return ms_set_one(ms, r, sizeof(*r));
 }
 
 /* The change records and the named-ids bitmap of a batch, in one block. */
@@ -220,9 +240,11 @@ static int ms_batch_alloc(struct ms_call *call, size_t n)
 	return 0;
 }
 
-MEMSLOTS_API int memslots_apply(struct memslots *ms, const struct memslots_region *r, size_t n,
-				size_t *failed_index)
+/* A batch of requests of either form (@size tells which): apply and apply2. */
+static int ms_apply_n(struct memslots *ms, const void *r, size_t size, size_t n,
+		      size_t *failed_index)
 {
+	const struct ms_requests reqs = {.base = r, .size = size};
 	struct ms_call call;
 	int err;
 
@@ -239,7 +261,7 @@ MEMSLOTS_API int memslots_apply(struct memslots *ms, const struct memslots_regio
 	ms_call_begin(&call, ms, NULL);
 	err = ms_batch_alloc(&call, n);
 	if (!err) {
-		err = ms_set_memslots(&call, r, n);
+		err = ms_set_memslots(&call, &reqs, n);
 		ms_free(&ms->alloc, call.changes);
 		ms_debug_check(ms);
 	}
@@ -252,6 +274,18 @@ out_index:
 	if (failed_index)
 		*failed_index = 0;
 	return err;
+}
+
+MEMSLOTS_API int memslots_apply2(struct memslots *ms, const struct memslots_region2 *r, size_t n,
+				 size_t *failed_index)
+{
+	return ms_apply_n(ms, r, sizeof(*r), n, failed_index);
+}
+
+MEMSLOTS_API int memslots_apply(struct memslots *ms, const struct memslots_region *r, size_t n,
+				size_t *failed_index)
+{
+	return ms_apply_n(ms, r, sizeof(*r), n, failed_index);
 }
 
 MEMSLOTS_API int memslots_set_attributes(struct memslots *ms, const struct memslots_attributes *a)

@@ -86,8 +86,6 @@ struct ms_rb_node *ms_rb_last(const struct ms_rb_root *root)
 
 struct ms_rb_node *ms_rb_next(const struct ms_rb_node *node)
 {
-	const struct ms_rb_node *parent;
-
 	/* With a right subtree, the successor is its leftmost node. */
 	if (node->right) {
 		node = node->right;
@@ -96,9 +94,7 @@ struct ms_rb_node *ms_rb_next(const struct ms_rb_node *node)
 		return (struct ms_rb_node *)node;
 	}
 	/* Else it is the first ancestor we reach from its left side. */
-	while ((parent = ms_rb_parent(node)) && node == parent->right)
-		node = parent;
-	return (struct ms_rb_node *)parent;
+	return ms_rb_next_after_subtree(node);
 }
 
 struct ms_rb_node *ms_rb_prev(const struct ms_rb_node *node)

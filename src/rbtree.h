@@ -94,6 +94,21 @@ void ms_rb_erase(struct ms_rb_node *node, struct ms_rb_root *root);
  * caller guarantees that @new sorts where @victim did. */
 void ms_rb_replace_node(struct ms_rb_node *victim, struct ms_rb_node *new, struct ms_rb_root *root);
 
+/*
+ * The first node in order after @node and its whole subtree: the first
+ * ancestor reached from a left child, or NULL.  The successor of a node
+ * without a right subtree, and where an interval walk resumes once a
+ * subtree is exhausted.
+ */
+static inline struct ms_rb_node *ms_rb_next_after_subtree(const struct ms_rb_node *node)
+{
+	const struct ms_rb_node *parent;
+
+	while ((parent = ms_rb_parent(node)) && node == parent->right)
+		node = parent;
+	return (struct ms_rb_node *)parent;
+}
+
 struct ms_rb_node *ms_rb_first(const struct ms_rb_root *root);
 struct ms_rb_node *ms_rb_last(const struct ms_rb_root *root);
 struct ms_rb_node *ms_rb_next(const struct ms_rb_node *node);

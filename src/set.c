@@ -191,8 +191,15 @@ static const char *ms_set_check_slot(const struct memslots_set *set, struct ms_s
 		return "a slot has no pages";
 	if (slot->pub.base_gfn + slot->pub.npages < slot->pub.base_gfn)
 		return "a slot's gfn range wraps";
-	if (slot->pub.flags & ~(MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY | MEMSLOT_INVALID))
+	if (slot->pub.flags &
+	    ~(MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY | MEMSLOT_GUEST_MEMFD | MEMSLOT_INVALID))
 		return "a slot has unknown flag bits";
+	if ((slot->pub.flags & MEMSLOT_GUEST_MEMFD) &&
+	    (slot->pub.flags & (MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY)))
+		return "a guest_memfd slot has LOG_DIRTY_PAGES or READONLY";
+	if (!(slot->pub.flags & MEMSLOT_GUEST_MEMFD) &&
+	    (slot->pub.guest_memfd_offset || slot->pub.guest_memfd))
+		return "a slot without GUEST_MEMFD has guest_memfd fields";
 	if (h->start != slot->pub.userspace_addr ||
 	    h->last != slot->pub.userspace_addr + (slot->pub.npages << set->page_shift) - 1)
 		return "an hva node's interval differs from the slot's host range";

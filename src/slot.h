@@ -16,8 +16,9 @@
  * public struct for any 16-byte aligned allocation, so a cache hit touches
  * one line, the one its caller reads next anyway.
  *
- *   pub      0..39    struct memslot
- *   hva_node 40..135  one interval-tree node per set
+ *   pub      0..55    struct memslot (guest_memfd fields included)
+ *   hva_node 56..151  one interval-tree node per set
+ *   gmem     152..207 the guest_memfd binding (writer only, last)
  */
 #ifndef MS_SLOT_H
 #define MS_SLOT_H
@@ -28,11 +29,18 @@
 
 #include "alloc.h"
 #include "compiler.h"
+#include "gmem_index.h"
 #include "interval_tree.h"
 
 struct ms_slot {
 	struct memslot pub;
 	struct ms_itree_node hva_node[2];
+	/*
+	 * A GUEST_MEMFD slot's range of its guest_memfd, in the object's
+	 * binding index (one for both sets: it follows the staged state)
+	 * from the staging of the slot's CREATE to that of its DELETE.
+	 */
+	struct ms_gmem_binding gmem;
 };
 
 static inline struct ms_slot *ms_slot_of(const struct memslot *pub)

@@ -36,7 +36,10 @@
 #include "engine.h"
 #include "slot.h"
 
-#define MS_VALID_FLAGS (MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY)
+#define MS_GMEM		 MEMSLOT_GUEST_MEMFD
+#define MS_GMEM_EXCLUDES (MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY)
+/* What a request may not change on an existing slot. */
+#define MS_IMMUTABLE_FLAGS (MEMSLOT_READONLY | MEMSLOT_GUEST_MEMFD)
 
 /* A request's fields, once checked and converted to pages. */
 struct ms_req {
@@ -45,6 +48,8 @@ struct ms_req {
 	uint64_t base_gfn;
 	uint64_t npages;
 	uint64_t hva;
+	uint64_t gmem_offset; /* with GUEST_MEMFD only, else 0 */
+	uint32_t gmem_fd;     /* with GUEST_MEMFD only, else 0 */
 };
 
 /*
@@ -69,25 +74,66 @@ static const struct ms_change_kind ms_change_kinds[] = {
 	[MEMSLOTS_FLAGS_ONLY] = {.has_new = true},
 };
 
+/* ---- reading the requests ------------------------------------------------------ */
+
+/* The bytes of a v2 request that mean something: pad1 and pad2 are ignored. */
+#define MS_REGION2_USED offsetof(struct memslots_region2, pad1)
+
+/* Request @i of @reqs as a v2 request; a v1 one gets zero extra fields. */
+static void ms_request_read(const struct ms_requests *reqs, size_t i, struct memslots_region2 *r)
+{
+	size_t used = reqs->size < MS_REGION2_USED ? reqs->size : MS_REGION2_USED;
+
+	memset(r, 0, MS_REGION2_USED);
+	memcpy(r, (const char *)reqs->base + i * reqs->size, used);
+}
+
+static bool ms_requests_are_v1(const struct ms_requests *reqs)
+{
+	return reqs->size == sizeof(struct memslots_region);
+}
+
 /* ---- request checks (contract rules 1 to 3) ------------------------------------ */
 
-static int ms_check_request(const struct memslots *ms, const struct memslots_region *r,
+/*
+ * Rule 1: the flags the config allows (through a v1 call, never
+ * GUEST_MEMFD), and GUEST_MEMFD alone.  KVM's check_memory_region_flags()
+ * and the v1 ioctl's flag check; deletes too.
+ */
+static int ms_check_flags(const struct memslots *ms, uint32_t flags, bool v1)
+{
+	uint32_t allowed = v1 ? ms->allowed_flags & ~MS_GMEM : ms->allowed_flags;
+
+	if (flags & ~allowed)
+		return -EINVAL;
+	if ((flags & MS_GMEM) && (flags & MS_GMEM_EXCLUDES))
+		return -EINVAL;
+	return 0;
+}
+
+static int ms_check_request(const struct memslots *ms, const struct memslots_region2 *r, bool v1,
 			    struct ms_req *req)
 {
 	uint64_t page_mask = ((uint64_t)1 << ms->page_shift) - 1;
 	uint64_t size = r->memory_size, hva = r->userspace_addr, gpa = r->guest_phys_addr;
+	uint64_t off = r->guest_memfd_offset;
+	bool gmem = r->flags & MS_GMEM;
+	int err;
 
-	/* 1: only the flags a caller may set. */
-	if (r->flags & ~MS_VALID_FLAGS)
-		return -EINVAL;
-	/* 2: alignment, the host range, the address space and the id. */
+	err = ms_check_flags(ms, r->flags, v1);
+	if (err)
+		return err;
+	/* 2: alignment, the host range, the guest_memfd range, the address
+	 * space and the id. */
 	if ((size & page_mask) || (gpa & page_mask) || (hva & page_mask))
 		return -EINVAL;
 	if (hva + size < hva)
 		return -EINVAL;
 	if (ms->hva_limit && (size > ms->hva_limit || hva > ms->hva_limit - size))
 		return -EINVAL;
-	if ((r->slot >> 16) != 0 || (r->slot & 0xffff) >= ms->max_slots)
+	if (gmem && ((off & page_mask) || off + size < off))
+		return -EINVAL;
+	if ((r->slot >> 16) != ms->as_id || (r->slot & 0xffff) >= ms->max_slots)
 		return -EINVAL;
 	/* 3: the guest range. */
 	if (gpa + size < gpa)
@@ -100,10 +146,26 @@ static int ms_check_request(const struct memslots *ms, const struct memslots_reg
 	req->base_gfn = gpa >> ms->page_shift;
 	req->npages = size >> ms->page_shift;
 	req->hva = hva;
+	req->gmem_offset = gmem ? off : 0;
+	req->gmem_fd = gmem ? r->guest_memfd : 0;
 	return 0;
 }
 
-/* Rules 4 to 6: what the request does to the (evolving) state; 1: nothing. */
+/*
+ * Rule 7: whether a new GUEST_MEMFD slot would bind bytes of its
+ * guest_memfd that another slot binds (KVM's kvm_gmem_bind()).  The index
+ * holds the staged state: a slot deleted earlier in the call is out.
+ */
+static bool ms_gmem_taken(const struct memslots *ms, const struct ms_req *req)
+{
+	uint64_t size = req->npages << ms->page_shift;
+
+	return (req->flags & MS_GMEM) &&
+	       ms_gmem_intersects(&ms->gmem, req->gmem_fd, req->gmem_offset,
+				  req->gmem_offset + size - 1);
+}
+
+/* Rules 4 to 7: what the request does to the (evolving) state; 1: nothing. */
 static int ms_classify(struct ms_call *call, const struct ms_req *req, struct ms_change *c)
 {
 	struct memslots_set *set = call->inactive;
@@ -120,11 +182,16 @@ static int ms_classify(struct ms_call *call, const struct ms_req *req, struct ms
 	if (!old) {
 		if (ms_set_overlaps(set, req->base_gfn, req->npages, NULL))
 			return -EEXIST;
+		if (ms_gmem_taken(call->ms, req))
+			return -EINVAL;
 		c->type = MEMSLOTS_CREATE;
 		return 0;
 	}
-	if (req->hva != old->pub.userspace_addr || req->npages != old->pub.npages ||
-	    ((req->flags ^ old->pub.flags) & MEMSLOT_READONLY))
+	/* A guest_memfd slot can only be deleted; nothing gains or loses
+	 * READONLY or GUEST_MEMFD. */
+	if ((req->flags & MS_GMEM) || ((req->flags ^ old->pub.flags) & MS_IMMUTABLE_FLAGS))
+		return -EINVAL;
+	if (req->hva != old->pub.userspace_addr || req->npages != old->pub.npages)
 		return -EINVAL;
 	if (req->base_gfn != old->pub.base_gfn) {
 		if (ms_set_overlaps(set, req->base_gfn, req->npages, old))
@@ -151,7 +218,8 @@ static bool ms_prepare_overstepped(const struct memslot *before, const struct me
 {
 	return before->base_gfn != after->base_gfn || before->npages != after->npages ||
 	       before->userspace_addr != after->userspace_addr || before->flags != after->flags ||
-	       before->id != after->id;
+	       before->id != after->id || before->guest_memfd_offset != after->guest_memfd_offset ||
+	       before->guest_memfd != after->guest_memfd;
 }
 
 /*
@@ -348,6 +416,11 @@ static struct ms_slot *ms_slot_new(struct memslots *ms, const struct ms_req *req
 	s->pub.flags = req->flags;
 	s->pub.id = req->id;
 	s->pub.priv = priv;
+	s->pub.guest_memfd_offset = req->gmem_offset;
+	s->pub.guest_memfd = req->gmem_fd;
+	if (req->flags & MS_GMEM)
+		ms_gmem_binding_set(&s->gmem, req->gmem_fd, req->gmem_offset,
+				    req->npages << ms->page_shift);
 	return s;
 }
 
@@ -453,14 +526,41 @@ static bool ms_call_named_before(struct ms_call *call, uint16_t id)
 	return seen;
 }
 
+/*
+ * The binding index follows the staged state: a GUEST_MEMFD slot's range
+ * is bound from its CREATE and free again from its DELETE (the only
+ * changes such a slot can have), so a later request of the same call sees
+ * what one-by-one application would (KVM's kvm_gmem_bind() and, once the
+ * slot is gone, kvm_gmem_unbind()).  Never allocates: the binding lives in
+ * the slot.
+ */
+static void ms_gmem_stage(struct memslots *ms, const struct ms_change *c)
+{
+	if (c->type == MEMSLOTS_CREATE && (c->new->pub.flags & MS_GMEM))
+		ms_gmem_insert(&ms->gmem, &c->new->gmem);
+	else if (c->type == MEMSLOTS_DELETE && (c->old->pub.flags & MS_GMEM))
+		ms_gmem_remove(&ms->gmem, &c->old->gmem);
+}
+
+/* The exact inverse of ms_gmem_stage(), for a call that fails. */
+static void ms_gmem_unstage(struct memslots *ms, const struct ms_change *c)
+{
+	if (c->type == MEMSLOTS_CREATE && (c->new->pub.flags & MS_GMEM))
+		ms_gmem_remove(&ms->gmem, &c->new->gmem);
+	else if (c->type == MEMSLOTS_DELETE && (c->old->pub.flags & MS_GMEM))
+		ms_gmem_insert(&ms->gmem, &c->old->gmem);
+}
+
 /* KVM's __kvm_set_memory_region() up to kvm_set_memslot(), for one request. */
-static int ms_call_validate_one(struct ms_call *call, const struct memslots_region *r, size_t index)
+static int ms_call_validate_one(struct ms_call *call, const struct ms_requests *reqs, size_t index)
 {
 	struct ms_change *c = &call->changes[call->nr_changes];
+	struct memslots_region2 r;
 	struct ms_req req;
 	int err;
 
-	err = ms_check_request(call->ms, r, &req);
+	ms_request_read(reqs, index, &r);
+	err = ms_check_request(call->ms, &r, ms_requests_are_v1(reqs), &req);
 	if (err)
 		return err;
 	if (ms_call_named_before(call, req.id))
@@ -473,6 +573,7 @@ static int ms_call_validate_one(struct ms_call *call, const struct memslots_regi
 		return err;
 	c->index = index;
 	ms_change_apply(call->inactive, c);
+	ms_gmem_stage(call->ms, c);
 	if (c->invalid)
 		call->nr_invalidating++;
 	if (ms_change_kinds[c->type].inserts)
@@ -481,11 +582,14 @@ static int ms_call_validate_one(struct ms_call *call, const struct memslots_regi
 	return 0;
 }
 
-/* Throws away everything staging did: the inactive set is as it was. */
+/* Throws away everything staging did: the inactive set and the binding
+ * index are as they were. */
 static void ms_call_rollback(struct ms_call *call)
 {
-	size_t i;
+	size_t i = call->nr_changes;
 
+	while (i--)
+		ms_gmem_unstage(call->ms, &call->changes[i]);
 	ms_call_undo_all(call);
 	for (i = 0; i < call->nr_changes; i++)
 		ms_change_free_copies(call->ms, &call->changes[i]);
@@ -500,13 +604,13 @@ static void ms_call_rollback(struct ms_call *call)
  * On failure the prepared changes are aborted, newest first, and the
  * inactive set is rolled back.
  */
-static int ms_call_stage(struct ms_call *call, const struct memslots_region *r, size_t n)
+static int ms_call_stage(struct ms_call *call, const struct ms_requests *reqs, size_t n)
 {
 	size_t i, nr_prepared = 0;
 	int err = 0;
 
 	for (i = 0; i < n && !err; i++) {
-		err = ms_call_validate_one(call, &r[i], i);
+		err = ms_call_validate_one(call, reqs, i);
 		if (!err && call->nr_changes > nr_prepared) {
 			bool prepared;
 
@@ -657,11 +761,11 @@ void ms_call_end(struct ms_call *call, int err)
 }
 
 /* KVM's kvm_set_memslot(): validates, prepares, publishes and commits. */
-int ms_set_memslots(struct ms_call *call, const struct memslots_region *r, size_t n)
+int ms_set_memslots(struct ms_call *call, const struct ms_requests *reqs, size_t n)
 {
 	int err;
 
-	err = ms_call_stage(call, r, n);
+	err = ms_call_stage(call, reqs, n);
 	if (!err && call->nr_changes) {
 		if (call->nr_invalidating)
 			ms_call_invalidate(call);

@@ -45,6 +45,37 @@ static const char *ms_check_replica(const struct memslots_set *active,
 }
 
 /*
+ * The binding index holds exactly the GUEST_MEMFD slots' ranges: as many
+ * bindings as such slots, each slot's own binding matching its public
+ * fields and found by a query of its range (bindings of one fd never
+ * intersect, so the query finds nothing else).
+ */
+static const char *ms_check_gmem_index(const struct memslots *ms, const struct memslots_set *set)
+{
+	struct ms_slot *slot;
+	size_t n = 0;
+
+	if (ms_gmem_validate(&ms->gmem))
+		return "the guest_memfd binding index breaks an invariant";
+	for (slot = ms_set_first(set); slot; slot = ms_set_next(set, slot)) {
+		const struct ms_gmem_binding *b = &slot->gmem;
+
+		if (!(slot->pub.flags & MEMSLOT_GUEST_MEMFD))
+			continue;
+		n++;
+		if (b->fd != slot->pub.guest_memfd || b->start != slot->pub.guest_memfd_offset ||
+		    b->last != b->start + (slot->pub.npages << ms->page_shift) - 1)
+			return "a slot's guest_memfd binding differs from its fields";
+		if (ms_gmem_find(&ms->gmem, b->fd, b->start, b->last) != b ||
+		    ms_gmem_find_next(b, b->fd, b->start, b->last))
+			return "a slot's guest_memfd range is not bound to it alone";
+	}
+	if (n != ms->gmem.count)
+		return "the binding index holds a range no slot binds";
+	return NULL;
+}
+
+/*
  * The two maps give every gfn the same word (each map's own invariants,
  * maximal runs among them, are ms_set_validate()'s), and no run has a bit
  * the object does not support: memslots_set_attributes() refuses those.
@@ -85,6 +116,8 @@ int ms_check_sets_locked(struct memslots *ms, const char **reason)
 	if (ms_set_last_used(inactive))
 		return ms_check_fail(reason, "the inactive set remembers a last-used slot");
 	why = ms_check_replica(active, inactive);
+	if (!why)
+		why = ms_check_gmem_index(ms, active);
 	if (why)
 		return ms_check_fail(reason, why);
 	why = ms_check_attributes(ms, active, inactive);

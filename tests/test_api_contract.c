@@ -43,6 +43,10 @@ uint64_t memslots_gfn_to_hva(const struct memslots_set *set, uint64_t gfn);
 uint64_t memslots_generation(const struct memslots_set *set);
 size_t memslots_count(const struct memslots_set *set);
 uint64_t memslots_nr_pages(const struct memslots_set *set);
+/* Extension 1 (v0.2) */
+int memslots_set_region2(struct memslots *ms, const struct memslots_region2 *r);
+int memslots_apply2(struct memslots *ms, const struct memslots_region2 *r, size_t n,
+		    size_t *failed_index);
 
 #define SAME_TYPE(a, b) _Generic((a), __typeof__(b) : 1, default : 0)
 
@@ -73,6 +77,27 @@ _Static_assert(
 		offsetof(struct memslots_config, alloc_opaque) <
 			offsetof(struct memslots_config, hva_limit),
 	"config fields in order");
+/* struct kvm_userspace_memory_region2: same offsets and size. */
+_Static_assert(offsetof(struct memslots_region2, slot) == 0, "region2.slot first");
+_Static_assert(offsetof(struct memslots_region2, flags) == 4, "region2.flags");
+_Static_assert(offsetof(struct memslots_region2, guest_phys_addr) == 8, "region2.gpa");
+_Static_assert(offsetof(struct memslots_region2, memory_size) == 16, "region2.size");
+_Static_assert(offsetof(struct memslots_region2, userspace_addr) == 24, "region2.hva");
+_Static_assert(offsetof(struct memslots_region2, guest_memfd_offset) == 32, "region2.offset");
+_Static_assert(offsetof(struct memslots_region2, guest_memfd) == 40, "region2.guest_memfd");
+_Static_assert(offsetof(struct memslots_region2, pad1) == 44, "region2.pad1");
+_Static_assert(offsetof(struct memslots_region2, pad2) == 48, "region2.pad2");
+_Static_assert(sizeof(struct memslots_region2) == 160, "kvm_userspace_memory_region2 size");
+_Static_assert(offsetof(struct memslot, priv) < offsetof(struct memslot, guest_memfd_offset) &&
+		       offsetof(struct memslot, guest_memfd_offset) <
+			       offsetof(struct memslot, guest_memfd),
+	       "memslot v0.2 fields after priv, in order");
+_Static_assert(offsetof(struct memslots_config, hva_limit) <
+			       offsetof(struct memslots_config, allowed_flags) &&
+		       offsetof(struct memslots_config, allowed_flags) <
+			       offsetof(struct memslots_config, as_id),
+	       "config v0.2 fields after hva_limit, in order");
+_Static_assert(MEMSLOT_GUEST_MEMFD == 4u, "KVM_MEM_GUEST_MEMFD bit");
 _Static_assert(MEMSLOTS_CREATE == 0 && MEMSLOTS_DELETE == 1 && MEMSLOTS_MOVE == 2 &&
 		       MEMSLOTS_FLAGS_ONLY == 3,
 	       "change order");
@@ -86,6 +111,7 @@ _Static_assert(MEMSLOTS_HVA_BAD == ~0ull, "bad hva");
 START_TEST(field_types)
 {
 	struct memslots_region r = {0};
+	struct memslots_region2 r2 = {0};
 	struct memslot s = {0};
 	struct memslots_config c = {0};
 	struct memslots_ops o = {0};
@@ -104,6 +130,16 @@ START_TEST(field_types)
 	ck_assert(SAME_TYPE(r.guest_phys_addr, (uint64_t)0) &&
 		  SAME_TYPE(r.memory_size, (uint64_t)0) &&
 		  SAME_TYPE(r.userspace_addr, (uint64_t)0));
+	ck_assert(SAME_TYPE(r2.slot, (uint32_t)0) && SAME_TYPE(r2.flags, (uint32_t)0) &&
+		  SAME_TYPE(r2.guest_phys_addr, (uint64_t)0) &&
+		  SAME_TYPE(r2.memory_size, (uint64_t)0) &&
+		  SAME_TYPE(r2.userspace_addr, (uint64_t)0) &&
+		  SAME_TYPE(r2.guest_memfd_offset, (uint64_t)0) &&
+		  SAME_TYPE(r2.guest_memfd, (uint32_t)0) && SAME_TYPE(r2.pad1, (uint32_t)0) &&
+		  SAME_TYPE(r2.pad2[0], (uint64_t)0) && sizeof(r2.pad2) == 14 * sizeof(uint64_t));
+	ck_assert(SAME_TYPE(s.guest_memfd_offset, (uint64_t)0) &&
+		  SAME_TYPE(s.guest_memfd, (uint32_t)0));
+	ck_assert(SAME_TYPE(c.allowed_flags, (uint32_t)0) && SAME_TYPE(c.as_id, (uint16_t)0));
 	ck_assert(SAME_TYPE(s.base_gfn, (uint64_t)0) && SAME_TYPE(s.npages, (uint64_t)0) &&
 		  SAME_TYPE(s.userspace_addr, (uint64_t)0) && SAME_TYPE(s.flags, (uint32_t)0) &&
 		  SAME_TYPE(s.id, (uint16_t)0) && SAME_TYPE(s.priv, (void *)0));

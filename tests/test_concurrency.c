@@ -5,12 +5,13 @@
  * The writer creates, deletes, moves, toggles flags and applies batches for
  * a few seconds; reader threads do every kind of lookup and full
  * iterations meanwhile; in a second run the writer converts memory
- * attributes while readers walk the runs.  Each slot id has fixed, derivable properties
- * (size, host address, the priv its prepare hook sets), so a reader can
- * tell a whole slot from a torn or freed one, and checks every answer
- * against the question asked.  Run it under ASan (a slot freed too early
- * is a use-after-free) and TSan (a publication without release/acquire is
- * a data race).
+ * attributes while readers walk the runs.  Each slot id has fixed,
+ * derivable properties (size, host address, the priv its prepare hook
+ * sets, and for every third id a guest_memfd range: those slots are only
+ * ever created and deleted), so a reader can tell a whole slot from a torn
+ * or freed one, and checks every answer against the question asked.  Run
+ * it under ASan (a slot freed too early is a use-after-free) and TSan (a
+ * publication without release/acquire is a data race).
  *
  * TSan cannot see liburcu's grace periods, so under TSan the library gets
  * a writer-preferring pthread rwlock as its struct memslots_rcu: readers
@@ -55,6 +56,22 @@ static uint64_t tc_npages(unsigned int id)
 static uint64_t tc_hva(unsigned int id)
 {
 	return 0x100000000000ull + (uint64_t)id * (1ull << 32);
+}
+
+/* Every third id is a guest_memfd slot, with its own fd and range. */
+static bool tc_is_gmem(unsigned int id)
+{
+	return id % 3 == 0;
+}
+
+static uint32_t tc_gmem_fd(unsigned int id)
+{
+	return 100 + id % 4;
+}
+
+static uint64_t tc_gmem_offset(unsigned int id)
+{
+	return (uint64_t)id * 8 * TC_PAGE; /* 8 pages apart: ranges never meet */
 }
 
 static int tc_magic[TC_IDS];
@@ -138,14 +155,25 @@ static void tc_fail(struct tc_shared *sh, const char *what, const struct memslot
 			s ? (unsigned long long)s->npages : 0);
 }
 
+/* Whether @s's guest_memfd fields are its id's (0 for the others). */
+static bool tc_gmem_whole(const struct memslot *s)
+{
+	if (!tc_is_gmem(s->id))
+		return !(s->flags & MEMSLOT_GUEST_MEMFD) && !s->guest_memfd &&
+		       !s->guest_memfd_offset;
+	return (s->flags & ~MEMSLOT_INVALID) == MEMSLOT_GUEST_MEMFD &&
+	       s->guest_memfd == tc_gmem_fd(s->id) &&
+	       s->guest_memfd_offset == tc_gmem_offset(s->id);
+}
+
 /* Whether @s is a whole slot as the writer makes them. */
 static bool tc_slot_whole(const struct memslot *s)
 {
-	const uint32_t ok = MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_INVALID;
+	const uint32_t ok = MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_GUEST_MEMFD | MEMSLOT_INVALID;
 
 	return s->id < TC_IDS && s->npages == tc_npages(s->id) &&
 	       s->userspace_addr == tc_hva(s->id) && s->priv == &tc_magic[s->id] &&
-	       !(s->flags & ~ok) && s->base_gfn + s->npages <= TC_GFN_SPAN;
+	       !(s->flags & ~ok) && s->base_gfn + s->npages <= TC_GFN_SPAN && tc_gmem_whole(s);
 }
 
 static void tc_check_iteration(struct tc_shared *sh, const struct memslots_set *set)
@@ -252,9 +280,9 @@ static void *tc_reader(void *arg)
 
 /* ---- the writer ------------------------------------------------------------ */
 
-static struct memslots_region tc_region(unsigned int id, uint64_t gfn, uint32_t flags)
+static struct memslots_region2 tc_region(unsigned int id, uint64_t gfn, uint32_t flags)
 {
-	struct memslots_region r = {
+	struct memslots_region2 r = {
 		.slot = id,
 		.flags = flags,
 		.guest_phys_addr = gfn * TC_PAGE,
@@ -262,6 +290,10 @@ static struct memslots_region tc_region(unsigned int id, uint64_t gfn, uint32_t 
 		.userspace_addr = tc_hva(id),
 	};
 
+	if (flags & MEMSLOT_GUEST_MEMFD) {
+		r.guest_memfd = tc_gmem_fd(id);
+		r.guest_memfd_offset = tc_gmem_offset(id);
+	}
 	return r;
 }
 
@@ -271,15 +303,18 @@ static uint64_t tc_random_gfn(struct tu_rng *rng, unsigned int id)
 }
 
 /* One random request for @id, given what the writer knows of it. */
-static struct memslots_region tc_random_request(struct tu_rng *rng, struct memslots *ms,
-						unsigned int id)
+static struct memslots_region2 tc_random_request(struct tu_rng *rng, struct memslots *ms,
+						 unsigned int id)
 {
 	const struct memslots_set *set = memslots_read_lock(ms);
 	const struct memslot *s = memslots_find_id(set, id);
-	struct memslots_region r;
+	struct memslots_region2 r;
 
 	if (!s) {
-		r = tc_region(id, tc_random_gfn(rng, id), 0);
+		r = tc_region(id, tc_random_gfn(rng, id), tc_is_gmem(id) ? MEMSLOT_GUEST_MEMFD : 0);
+	} else if (tc_is_gmem(id)) { /* immutable: delete only */
+		r = tc_region(id, s->base_gfn, s->flags);
+		r.memory_size = 0;
 	} else {
 		switch (tu_rng_below(rng, 3)) {
 		case 0: /* delete */
@@ -300,21 +335,21 @@ static struct memslots_region tc_random_request(struct tu_rng *rng, struct memsl
 
 static void tc_writer_step(struct tc_shared *sh, struct tu_rng *rng)
 {
-	struct memslots_region batch[8];
+	struct memslots_region2 batch[8];
 	unsigned int n, i, base;
 	size_t failed;
 	int err;
 
 	if (tu_rng_below(rng, 4)) {
 		batch[0] = tc_random_request(rng, sh->ms, (unsigned int)tu_rng_below(rng, TC_IDS));
-		err = memslots_set_region(sh->ms, &batch[0]);
+		err = memslots_set_region2(sh->ms, &batch[0]);
 	} else {
 		/* Distinct ids, so only overlaps can make it fail. */
 		n = 1 + (unsigned int)tu_rng_below(rng, 8);
 		base = (unsigned int)tu_rng_below(rng, TC_IDS);
 		for (i = 0; i < n; i++)
 			batch[i] = tc_random_request(rng, sh->ms, (base + i * 7) % TC_IDS);
-		err = memslots_apply(sh->ms, batch, n, &failed);
+		err = memslots_apply2(sh->ms, batch, n, &failed);
 	}
 	ck_assert_msg(err == 0 || err == -EEXIST, "writer got %d", err);
 	atomic_fetch_add_explicit(&sh->writer_ops, 1, memory_order_relaxed);
@@ -543,12 +578,12 @@ static void ta_writer_step(struct tc_shared *sh, unsigned long i)
 		.size = (st->end - st->start) * TC_PAGE,
 		.attributes = st->attrs,
 	};
-	struct memslots_region r = tc_region(1, 12, 0);
+	struct memslots_region2 r = tc_region(1, 12, 0);
 
 	ck_assert_int_eq(memslots_set_attributes(sh->ms, &a), 0);
 	if (i % 3 == 0) {
 		r.memory_size = i % 2 ? 0 : r.memory_size;
-		ck_assert_int_eq(memslots_set_region(sh->ms, &r), 0);
+		ck_assert_int_eq(memslots_set_region2(sh->ms, &r), 0);
 	}
 	atomic_fetch_add_explicit(&sh->writer_ops, 1, memory_order_relaxed);
 }

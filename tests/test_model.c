@@ -3,11 +3,15 @@
  * A property test: thousands of random requests, valid and invalid, as
  * single memslots_set_region() calls and as memslots_apply() batches, with
  * random prepare failures, each checked against the reference model of
- * tests/model.h: the return code and failed index, the hooks, whether
- * the generation moved, and then the whole state and random lookups.
+ * tests/support/model.h: the return code and failed index, the hooks,
+ * whether the generation moved, and then the whole state and random
+ * lookups.  The v2 runs do the same through memslots_set_region2() and
+ * memslots_apply2(), with guest_memfd slots among the requests, configs
+ * that allow fewer flags, and address spaces other than 0.
  *
- * The gfn and hva spaces are tiny so that overlaps, touching ranges, id
- * collisions and duplicate ids in a batch are frequent.
+ * The gfn, hva and guest_memfd spaces are tiny so that overlaps, touching
+ * ranges, bound ranges, id collisions and duplicate ids in a batch are
+ * frequent.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -22,8 +26,9 @@
 #include "model.h"
 #include "tests_util.h"
 
-#define LOG MEMSLOT_LOG_DIRTY_PAGES
-#define RO  MEMSLOT_READONLY
+#define LOG  MEMSLOT_LOG_DIRTY_PAGES
+#define RO   MEMSLOT_READONLY
+#define GMEM MEMSLOT_GUEST_MEMFD
 
 struct params {
 	uint64_t seed;
@@ -34,44 +39,104 @@ struct params {
 	uint64_t hva_limit;    /* bytes, 0: none */
 	unsigned int fail_pct; /* steps with a failing prepare */
 	unsigned int steps;
+	/* v2: the KVM 6.x calls, guest_memfd slots among the requests */
+	bool v2;
+	uint32_t allowed_flags; /* config; 0: all */
+	uint16_t as_id;		/* config */
+	unsigned int gmem_fds;	/* fd numbers 0 .. gmem_fds - 1 */
+	uint64_t gmem_space;	/* pages of guest_memfd offsets */
 };
 
-static uint32_t rnd_flags(struct tu_rng *rng)
+/* LOG_DIRTY_PAGES and READONLY, mostly among those the config allows. */
+static uint32_t rnd_flags(const struct model *m, struct tu_rng *rng)
 {
-	return (uint32_t)tu_rng_below(rng, 4);
+	uint32_t flags = (uint32_t)tu_rng_below(rng, 4);
+
+	return tu_rng_below(rng, 10) ? flags & m->allowed_flags : flags;
+}
+
+/* A guest_memfd create for @slot: a small fd number, a page-aligned offset. */
+static struct memslots_region2 gen_gmem_create(const struct model *m, const struct params *p,
+					       struct tu_rng *rng, uint32_t slot)
+{
+	unsigned int sh = m->page_shift;
+	struct memslots_region2 r =
+		model_widen2(sh, slot, GMEM, tu_rng_below(rng, p->gfn_space),
+			     1 + tu_rng_below(rng, 8), tu_rng_below(rng, p->hva_space) << sh);
+
+	r.guest_memfd = (uint32_t)tu_rng_below(rng, p->gmem_fds);
+	r.guest_memfd_offset = tu_rng_below(rng, p->gmem_space) << sh;
+	return r;
+}
+
+/* One of the ways a v2 request can break a rule of its own. */
+static void break_v2(struct memslots_region2 *r, const struct model *m, struct tu_rng *rng)
+{
+	uint64_t ps = 1ull << m->page_shift;
+
+	switch (tu_rng_below(rng, 5)) {
+	case 0: /* GUEST_MEMFD with a flag it excludes */
+		r->flags |= GMEM | (tu_rng_below(rng, 2) ? LOG : RO);
+		break;
+	case 1:
+		r->flags |= GMEM;
+		r->guest_memfd_offset += ps / 2;
+		break;
+	case 2: /* offset + size wraps */
+		r->flags |= GMEM;
+		r->guest_memfd_offset = 0 - ps * tu_rng_below(rng, 3);
+		break;
+	case 3: /* another address space, next to the config's */
+		r->slot = (r->slot & 0xffff) | (uint32_t)(uint16_t)(m->as_id + 1) << 16;
+		break;
+	default: /* GUEST_MEMFD toggled on an existing slot */
+		r->flags ^= GMEM;
+		r->flags &= ~(LOG | RO);
+		break;
+	}
 }
 
 /* A request that is mostly plausible, sometimes broken in one way. */
-static struct memslots_region gen_request(const struct model *m, const struct params *p,
-					  struct tu_rng *rng)
+static struct memslots_region2 gen_request(const struct model *m, const struct params *p,
+					   struct tu_rng *rng)
 {
 	unsigned int sh = m->page_shift;
 	uint64_t ps = 1ull << sh;
 	unsigned int id = (unsigned int)tu_rng_below(rng, m->max_slots);
+	uint32_t slot = (uint32_t)m->as_id << 16 | id;
 	const struct model_slot *s = &m->slot[id];
-	struct memslots_region r;
+	struct memslots_region2 r;
 	unsigned int kind = (unsigned int)tu_rng_below(rng, 100);
 
-	if (!s->present || kind < 30) {
+	if (p->v2 && (!s->present || kind < 30) && tu_rng_below(rng, 100) < 40) {
+		r = gen_gmem_create(m, p, rng, slot);
+	} else if (!s->present || kind < 30) {
 		/* create (or, on an existing id, most likely an -EINVAL) */
-		r = model_region(sh, id, rnd_flags(rng), tu_rng_below(rng, p->gfn_space),
+		r = model_widen2(sh, slot, rnd_flags(m, rng), tu_rng_below(rng, p->gfn_space),
 				 1 + tu_rng_below(rng, 8), tu_rng_below(rng, p->hva_space) << sh);
-	} else if (kind < 50) {
-		r = model_region(sh, id, 0, 0, 0, 0); /* delete */
+	} else if (kind < ((s->flags & GMEM) ? 75 : 50)) {
+		/* delete; most requests on a guest_memfd slot, the only change it takes */
+		r = model_widen2(sh, slot, 0, 0, 0, 0);
 	} else if (kind < 70) {
 		/* move, maybe with a LOG_DIRTY_PAGES change */
-		r = model_region(sh, id, (s->flags & RO) | (uint32_t)tu_rng_below(rng, 2),
+		r = model_widen2(sh, slot,
+				 (s->flags & (RO | GMEM)) | (uint32_t)tu_rng_below(rng, 2),
 				 tu_rng_below(rng, p->gfn_space), s->npages, s->hva);
 	} else if (kind < 85) {
-		r = model_region(sh, id, s->flags ^ LOG, s->base_gfn, s->npages, s->hva);
+		r = model_widen2(sh, slot, s->flags ^ LOG, s->base_gfn, s->npages, s->hva);
 	} else {
-		r = model_region(sh, id, s->flags, s->base_gfn, s->npages, s->hva); /* no-op */
+		r = model_widen2(sh, slot, s->flags, s->base_gfn, s->npages, s->hva); /* no-op */
+	}
+	if (s->present && (s->flags & GMEM) && kind >= 30) {
+		/* the same guest_memfd range: still refused unless a delete */
+		r.guest_memfd = s->gmem_fd;
+		r.guest_memfd_offset = s->gmem_offset;
 	}
 
 	if (tu_rng_below(rng, 5))
 		return r;
 	/* break one rule */
-	switch (tu_rng_below(rng, 14)) {
+	switch (tu_rng_below(rng, p->v2 ? 16 : 14)) {
 	case 0:
 		r.flags |= 1u << (2 + tu_rng_below(rng, 30));
 		break;
@@ -88,9 +153,9 @@ static struct memslots_region gen_request(const struct model *m, const struct pa
 		r.slot |= (uint32_t)(1 + tu_rng_below(rng, 0xffff)) << 16;
 		break;
 	case 5:
-		r.slot = m->max_slots + (uint32_t)tu_rng_below(rng, 3);
-		if (r.slot > 0xffff)
-			r.slot = 0xffff;
+		r.slot = (uint32_t)m->as_id << 16 | (m->max_slots + (uint32_t)tu_rng_below(rng, 3));
+		if ((r.slot & 0xffff) < m->max_slots)
+			r.slot |= 0xffff;
 		break;
 	case 6:
 		r.flags ^= RO;
@@ -116,15 +181,18 @@ static struct memslots_region gen_request(const struct model *m, const struct pa
 		r.userspace_addr = (p->hva_limit ? p->hva_limit : 1ull << 48) - ps;
 		r.memory_size = 2 * ps;
 		break;
-	default:
+	case 13:
 		r.flags |= MEMSLOT_INVALID;
+		break;
+	default:
+		break_v2(&r, m, rng);
 		break;
 	}
 	return r;
 }
 
 /* Ids of the changes (in order) that prepare saw. */
-static void check_prepares(const struct mt_hooks *h, const struct memslots_region *r,
+static void check_prepares(const struct mt_hooks *h, const struct memslots_region2 *r,
 			   const struct model_result *res, size_t nr, uint64_t step)
 {
 	size_t k = 0;
@@ -149,17 +217,50 @@ static void check_prepares(const struct mt_hooks *h, const struct memslots_regio
 		 nr);
 }
 
+/* The first five fields of a v2 request: what a v1 call gets. */
+static void narrow_all(const struct memslots_region2 *r, size_t n, struct memslots_region *out)
+{
+	for (size_t i = 0; i < n; i++)
+		memcpy(&out[i], &r[i], sizeof(out[i]));
+}
+
+/* The model's prediction, through the v1 or the v2 calls as the run uses. */
+static void apply_model(const struct params *p, struct model *m, const struct memslots_region2 *r,
+			size_t n, int fail_id, int fail_err, struct model_result *res)
+{
+	struct memslots_region r1[8];
+
+	if (p->v2) {
+		model_apply2(m, r, n, fail_id, fail_err, res);
+		return;
+	}
+	narrow_all(r, n, r1);
+	model_apply(m, r1, n, fail_id, fail_err, res);
+}
+
+static int apply_engine(const struct params *p, struct memslots *ms,
+			const struct memslots_region2 *r, size_t n, bool single, size_t *failed)
+{
+	struct memslots_region r1[8];
+
+	if (p->v2)
+		return single ? memslots_set_region2(ms, r) : memslots_apply2(ms, r, n, failed);
+	narrow_all(r, n, r1);
+	return single ? memslots_set_region(ms, r1) : memslots_apply(ms, r1, n, failed);
+}
+
 static void run(const struct params *p)
 {
 	unsigned int steps = RUNNING_ON_VALGRIND ? p->steps / 20 : p->steps;
 	unsigned int order_discrepancies = 0, first_discrepancy = 0;
-	unsigned int nr_ok = 0, nr_fail = 0, nr_changes = 0, nr_prep_fail = 0;
-	struct memslots_region r[8];
+	unsigned int nr_ok = 0, nr_fail = 0, nr_changes = 0, nr_prep_fail = 0, nr_gmem = 0;
+	struct memslots_region2 r[8];
 	struct tu_rng rng;
 	struct mt_env e;
 
 	tu_rng_seed(&rng, p->seed);
-	mt_env_init(&e, p->page_shift, p->max_slots, p->hva_limit, &mt_counting_rcu);
+	mt_env_init_surface(&e, p->page_shift, p->max_slots, p->hva_limit, &mt_counting_rcu,
+			    p->allowed_flags, p->as_id);
 	e.hooks.set_priv = true;
 
 	for (unsigned int step = 0; step < steps; step++) {
@@ -179,8 +280,8 @@ static void run(const struct params *p)
 			int change;
 
 			r[i] = gen_request(&scratch, p, &rng);
-			if (!model_classify(&scratch, &r[i], &change))
-				model_commit(&scratch, &r[i], change);
+			if (!model_classify2_why(&scratch, &r[i], !p->v2, &change, NULL))
+				model_commit2(&scratch, &r[i], change);
 		}
 		model_fini(&scratch);
 		if (tu_rng_below(&rng, 100) < p->fail_pct) {
@@ -191,14 +292,14 @@ static void run(const struct params *p)
 		}
 
 		model_copy(&after, &e.m);
-		model_apply(&after, r, n, fail_id, fail_err, &res);
+		apply_model(p, &after, r, n, fail_id, fail_err, &res);
 		/*
 		 * What an engine that validates every request before running any
 		 * prepare would return: a later invalid request instead of an
 		 * earlier failing prepare.
 		 */
 		model_copy(&scratch, &e.m);
-		model_apply(&scratch, r, n, -1, 0, &vf);
+		apply_model(p, &scratch, r, n, -1, 0, &vf);
 		if (!vf.ret) {
 			vf.ret = res.ret;
 			vf.failed_index = res.failed_index;
@@ -208,10 +309,7 @@ static void run(const struct params *p)
 		mt_hooks_clear(&e.hooks);
 		e.hooks.fail_id = fail_id;
 		e.hooks.fail_err = fail_err;
-		if (single)
-			ret = memslots_set_region(e.ms, &r[0]);
-		else
-			ret = memslots_apply(e.ms, r, n, &failed);
+		ret = apply_engine(p, e.ms, r, n, single, &failed);
 		e.hooks.fail_id = -1;
 		gen1 = mt_generation(e.ms);
 
@@ -242,6 +340,9 @@ static void run(const struct params *p)
 
 			nr_ok++;
 			nr_changes += res.nr_changes;
+			for (i = 0; i < res.nr_changes; i++)
+				nr_gmem += res.change[i] == MEMSLOTS_CREATE &&
+					   (r[res.index[i]].flags & GMEM);
 			check_prepares(&e.hooks, r, &res, res.nr_changes, step);
 			for (i = 0; i < res.nr_changes; i++)
 				nr_inval += res.change[i] == MEMSLOTS_DELETE ||
@@ -269,11 +370,16 @@ static void run(const struct params *p)
 	}
 
 	/* the run must have exercised what it claims to */
+	if (getenv("MODEL_STATS"))
+		fprintf(stderr, "seed %llu: %u ok, %u failed, %u changes, %u guest_memfd creates\n",
+			(unsigned long long)p->seed, nr_ok, nr_fail, nr_changes, nr_gmem);
 	ck_assert_uint_gt(nr_ok, steps / 10);
 	ck_assert_uint_gt(nr_fail, steps / 10);
 	ck_assert_uint_gt(nr_changes, steps / 10);
 	if (p->fail_pct)
 		ck_assert_uint_gt(nr_prep_fail, 0);
+	if (p->v2)
+		ck_assert_uint_gt(nr_gmem, steps / 100);
 	mt_env_fini(&e);
 
 	ck_assert_msg(!order_discrepancies,
@@ -352,6 +458,81 @@ START_TEST(test_many_seeds)
 }
 END_TEST
 
+/* ---- the KVM 6.x surface ------------------------------------------------------ */
+
+START_TEST(test_gmem_4k)
+{
+	const struct params p = {.seed = 11,
+				 .page_shift = 12,
+				 .max_slots = 16,
+				 .gfn_space = 64,
+				 .hva_space = 32,
+				 .steps = 20000,
+				 .v2 = true,
+				 .gmem_fds = 3,
+				 .gmem_space = 24};
+
+	run(&p);
+}
+END_TEST
+
+START_TEST(test_gmem_prepare_failures)
+{
+	const struct params p = {.seed = 12,
+				 .page_shift = 12,
+				 .max_slots = 16,
+				 .gfn_space = 64,
+				 .hva_space = 32,
+				 .fail_pct = 20,
+				 .steps = 20000,
+				 .v2 = true,
+				 .gmem_fds = 2,
+				 .gmem_space = 16};
+
+	run(&p);
+}
+END_TEST
+
+/* Address space 1, a VM type without READONLY, 1 KiB pages and an hva limit. */
+START_TEST(test_gmem_as1_no_readonly)
+{
+	const struct params p = {.seed = 13,
+				 .page_shift = 10,
+				 .max_slots = 24,
+				 .gfn_space = 96,
+				 .hva_space = 64,
+				 .hva_limit = 60ull << 10,
+				 .steps = 20000,
+				 .v2 = true,
+				 .allowed_flags = LOG | GMEM,
+				 .as_id = 1,
+				 .gmem_fds = 4,
+				 .gmem_space = 32};
+
+	run(&p);
+}
+END_TEST
+
+START_TEST(test_gmem_many_seeds)
+{
+	for (uint64_t seed = 200; seed < 210; seed++) {
+		const struct params p = {.seed = seed,
+					 .page_shift = 12,
+					 .max_slots = 8 + (unsigned int)(seed % 3) * 8,
+					 .gfn_space = 48 + (seed % 4) * 16,
+					 .hva_space = 24,
+					 .steps = 3000,
+					 .v2 = true,
+					 .allowed_flags = seed % 2 ? 0 : LOG | GMEM,
+					 .as_id = (uint16_t)(seed % 5 == 0 ? 0xffff : 0),
+					 .gmem_fds = 1 + (unsigned int)(seed % 3),
+					 .gmem_space = 16 + (seed % 4) * 16};
+
+		run(&p);
+	}
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("model");
@@ -371,6 +552,18 @@ static Suite *make_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("many_seeds");
 	tcase_add_test(tc, test_many_seeds);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("gmem_4k");
+	tcase_add_test(tc, test_gmem_4k);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("gmem_prepare_failures");
+	tcase_add_test(tc, test_gmem_prepare_failures);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("gmem_as1_no_readonly");
+	tcase_add_test(tc, test_gmem_as1_no_readonly);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("gmem_many_seeds");
+	tcase_add_test(tc, test_gmem_many_seeds);
 	suite_add_tcase(s, tc);
 	return s;
 }

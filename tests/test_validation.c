@@ -6,9 +6,12 @@
  * the NULL-argument conventions.
  *
  * One table lists requests against a fixed three-slot state, with the
- * result the contract dictates.  Every row is also run through the
- * reference model (tests/model.h), so the table and the model keep each
- * other honest.
+ * result the contract dictates; a second one (validation2_rows.h) does
+ * the same for the KVM 6.x surface (Extension 1), against that state plus
+ * two guest_memfd slots.  Every row is also run through the reference
+ * model (tests/support/model.h), so the tables and the model keep each
+ * other honest, and every row runs through both the single and the batch
+ * calls.
  */
 #include <errno.h>
 #include <limits.h>
@@ -54,7 +57,9 @@ struct row {
  *   id 1: gfn [0x100, 0x110), hva 0x10000000, flags 0
  *   id 2: gfn [0x200, 0x210), hva 0x20000000, READONLY
  *   id 3: gfn [0x300, 0x310), hva 0x30000000, LOG_DIRTY_PAGES
- * Id 10 is free; "new" requests use it.
+ * and the two guest_memfd slots of the v2 table (ids 4 and 5, gfns
+ * [0x400, 0x410) and [0x500, 0x504)), which v1 requests may delete but
+ * never change.  Id 10 is free; "new" requests use it.
  */
 static const struct row rows[] = {
 	/* Rule 1: unknown flag bits, whatever else the request is. */
@@ -200,6 +205,8 @@ static const struct row rows[] = {
 	 NO_CHG},
 };
 
+#include "validation2_rows.h"
+
 enum mode {
 	SINGLE,		/* memslots_set_region() */
 	BATCH_OF_ONE,	/* memslots_apply() of that one request */
@@ -207,43 +214,150 @@ enum mode {
 	FAILING_PREPARE /* memslots_set_region() with a prepare hook that always fails */
 };
 
-/* The unrelated create that precedes a row in BATCH_SECOND mode. */
-static const struct memslots_region prefix = {
-	.slot = 400,
-	.guest_phys_addr = G(0x7000000),
-	.memory_size = G(1),
-	.userspace_addr = 0x7000000000ull,
+/*
+ * A row of either table, in one form: the request as a v2 one, sent
+ * through the v1 calls (set_region, apply) when api is V1.
+ */
+struct case_ {
+	const char *name;
+	enum api api;
+	enum cfg2 cfg;
+	bool no_limit;
+	struct memslots_region2 req;
+	int ret;
+	int change;
 };
 
-static void env_with_base_state(struct mt_env *e, bool no_limit)
+static struct case_ case_of_row(const struct row *row)
 {
-	mt_env_init(e, 12, MAXID, no_limit ? 0 : LIM, &mt_counting_rcu);
-	mt_env_set(e, mt_env_region(e, 1, 0, 0x100, 0x10, 0x10000000));
-	mt_env_set(e, mt_env_region(e, 2, RO, 0x200, 0x10, 0x20000000));
-	mt_env_set(e, mt_env_region(e, 3, LOG, 0x300, 0x10, 0x30000000));
+	struct case_ c = {
+		.name = row->name,
+		.api = V1,
+		.cfg = CFG_ALL,
+		.no_limit = row->no_limit,
+		.req = {.slot = row->slot,
+			.flags = row->flags,
+			.guest_phys_addr = row->gpa,
+			.memory_size = row->size,
+			.userspace_addr = row->hva},
+		.ret = row->ret,
+		.change = row->change,
+	};
+	return c;
 }
 
-static void run_row(const struct row *row, enum mode mode)
+static struct case_ case_of_row2(const struct row2 *row)
 {
-	struct memslots_region r[2] = {prefix};
-	struct memslots_region *req = &r[mode == BATCH_SECOND];
-	struct model expect;
+	struct case_ c = {
+		.name = row->name,
+		.api = row->api,
+		.cfg = row->cfg,
+		.req = {.slot = row->slot,
+			.flags = row->flags,
+			.guest_phys_addr = row->gpa,
+			.memory_size = row->size,
+			.userspace_addr = row->hva,
+			.guest_memfd_offset = row->offset,
+			.guest_memfd = row->fd},
+		.ret = row->ret,
+		.change = row->change,
+	};
+
+	if (row->junk) {
+		c.req.pad1 = 0xdeadbeef;
+		c.req.pad2[0] = ~0ull;
+		c.req.pad2[13] = 0x5a5a5a5a5a5a5a5aull;
+	}
+	return c;
+}
+
+static uint32_t cfg_allowed_flags(enum cfg2 cfg)
+{
+	switch (cfg) {
+	case CFG_NO_GMEM:
+		return LOG | RO;
+	case CFG_NO_RO:
+		return LOG | GMEM;
+	case CFG_ONLY_LOG:
+		return LOG;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The fixed state of both tables (validation2_rows.h), in the config's
+ * address space, without the slots whose flags the config does not allow.
+ */
+static void env_with_base_state(struct mt_env *e, enum cfg2 cfg, bool no_limit)
+{
+	uint16_t as = cfg == CFG_AS1 ? 1 : 0;
+	uint32_t asb = (uint32_t)as << 16;
+	const struct memslots_region2 base[] = {
+		{asb | 1, 0, G(0x100), G(0x10), 0x10000000, 0, 0, 0, {0}},
+		{asb | 2, RO, G(0x200), G(0x10), 0x20000000, 0, 0, 0, {0}},
+		{asb | 3, LOG, G(0x300), G(0x10), 0x30000000, 0, 0, 0, {0}},
+		{asb | 4, GMEM, G(0x400), G(0x10), GMEM_HVA, G(0x10), 7, 0, {0}},
+		{asb | 5, GMEM, G(0x500), G(4), 0x58000000, 0, 8, 0, {0}},
+	};
+
+	mt_env_init_surface(e, 12, MAXID, no_limit ? 0 : LIM, &mt_counting_rcu,
+			    cfg_allowed_flags(cfg), as);
+	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+		if (!(base[i].flags & ~e->m.allowed_flags))
+			mt_env_set2(e, base[i]);
+}
+
+/* The v1 form of a v2 request: its first five fields. */
+static struct memslots_region narrow(const struct memslots_region2 *r)
+{
+	struct memslots_region n = {
+		.slot = r->slot,
+		.flags = r->flags,
+		.guest_phys_addr = r->guest_phys_addr,
+		.memory_size = r->memory_size,
+		.userspace_addr = r->userspace_addr,
+	};
+	return n;
+}
+
+/* @r[0..n) through the row's calls: set_region(2) when !batch. */
+static int call_api(struct mt_env *e, enum api api, const struct memslots_region2 *r, size_t n,
+		    bool batch, size_t *failed)
+{
+	struct memslots_region r1[2];
+
+	if (api == V2)
+		return batch ? memslots_apply2(e->ms, r, n, failed)
+			     : memslots_set_region2(e->ms, r);
+	for (size_t i = 0; i < n; i++)
+		r1[i] = narrow(&r[i]);
+	return batch ? memslots_apply(e->ms, r1, n, failed) : memslots_set_region(e->ms, r1);
+}
+
+static void run_case(const struct case_ *row, enum mode mode)
+{
 	struct mt_env e;
+	/* The unrelated create that precedes a row in BATCH_SECOND mode. */
+	struct memslots_region2 r[2] = {{
+		.guest_phys_addr = G(0x7000000),
+		.memory_size = G(1),
+		.userspace_addr = 0x7000000000ull,
+	}};
+	struct memslots_region2 *req = &r[mode == BATCH_SECOND];
+	struct model expect;
 	unsigned long syncs;
 	uint64_t gen;
 	size_t failed = 12345;
 	int model_change = NO_CHG, model_ret, ret, want = row->ret;
 	bool changes;
 
-	env_with_base_state(&e, row->no_limit);
-	req->slot = row->slot;
-	req->flags = row->flags;
-	req->guest_phys_addr = row->gpa;
-	req->memory_size = row->size;
-	req->userspace_addr = row->hva;
+	env_with_base_state(&e, row->cfg, row->no_limit);
+	r[0].slot = (uint32_t)e.m.as_id << 16 | 400;
+	*req = row->req;
 
 	/* The model must agree with the hand-written table. */
-	model_ret = model_classify(&e.m, req, &model_change);
+	model_ret = model_classify2_why(&e.m, req, row->api == V1, &model_change, NULL);
 	ck_assert_msg(model_ret == row->ret, "%s: model says %d, table %d", row->name, model_ret,
 		      row->ret);
 	if (!row->ret)
@@ -257,20 +371,20 @@ static void run_row(const struct row *row, enum mode mode)
 
 	switch (mode) {
 	case SINGLE:
-		ret = memslots_set_region(e.ms, req);
+		ret = call_api(&e, row->api, req, 1, false, NULL);
 		break;
 	case FAILING_PREPARE:
 		e.hooks.fail_prepare_at = 1;
 		e.hooks.fail_err = -EIO;
-		ret = memslots_set_region(e.ms, req);
+		ret = call_api(&e, row->api, req, 1, false, NULL);
 		if (!row->ret && row->change != NO_CHG)
 			want = -EIO; /* validation passed, so prepare ran and failed */
 		break;
 	case BATCH_OF_ONE:
-		ret = memslots_apply(e.ms, r, 1, &failed);
+		ret = call_api(&e, row->api, r, 1, true, &failed);
 		break;
 	default:
-		ret = memslots_apply(e.ms, r, 2, &failed);
+		ret = call_api(&e, row->api, r, 2, true, &failed);
 		break;
 	}
 	ck_assert_msg(ret == want, "%s (mode %d): expected %d, got %d", row->name, mode, want, ret);
@@ -281,9 +395,9 @@ static void run_row(const struct row *row, enum mode mode)
 	changes = !ret && (row->change != NO_CHG || mode == BATCH_SECOND);
 	if (changes) {
 		if (mode == BATCH_SECOND)
-			model_commit(&expect, &r[0], CREATE);
+			model_commit2(&expect, &r[0], CREATE);
 		if (row->change != NO_CHG)
-			model_commit(&expect, req, row->change);
+			model_commit2(&expect, req, row->change);
 		ck_assert_msg(mt_generation(e.ms) > gen, "%s: generation did not increase",
 			      row->name);
 		ck_assert_msg(mt_hooks_count(&e.hooks, MT_PREPARE) ==
@@ -329,8 +443,16 @@ static void run_row(const struct row *row, enum mode mode)
 
 static void run_table(enum mode mode)
 {
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		run_row(&rows[i], mode);
+	struct case_ c;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		c = case_of_row(&rows[i]);
+		run_case(&c, mode);
+	}
+	for (size_t i = 0; i < sizeof(rows2) / sizeof(rows2[0]); i++) {
+		c = case_of_row2(&rows2[i]);
+		run_case(&c, mode);
+	}
 }
 
 START_TEST(test_rules_single)
@@ -529,6 +651,9 @@ START_TEST(test_bad_configs)
 	BAD(rcu, &no_synchronize);
 	BAD(alloc, plain_alloc);
 	BAD(free, plain_free);
+	BAD(allowed_flags, 1u << 3);
+	BAD(allowed_flags, MEMSLOT_INVALID);
+	BAD(allowed_flags, LOG | RO | GMEM | (1u << 31));
 
 	GOOD(page_shift, 10);
 	GOOD(page_shift, 30);
@@ -537,6 +662,12 @@ START_TEST(test_bad_configs)
 	GOOD(max_slots, 65536);
 	GOOD(rcu, &minimal);
 	GOOD(hva_limit, LIM);
+	GOOD(allowed_flags, LOG);
+	GOOD(allowed_flags, RO);
+	GOOD(allowed_flags, GMEM);
+	GOOD(allowed_flags, LOG | RO | GMEM);
+	GOOD(as_id, 1);
+	GOOD(as_id, 0xffff);
 #undef BAD
 #undef GOOD
 

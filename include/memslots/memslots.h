@@ -38,6 +38,12 @@ extern "C" {
 #define MEMSLOT_LOG_DIRTY_PAGES (1u << 0)
 /** Guest writes fault; same bit as KVM_MEM_READONLY. */
 #define MEMSLOT_READONLY (1u << 1)
+/**
+ * The slot's memory is a range of a guest_memfd (KVM_CREATE_GUEST_MEMFD);
+ * same bit as KVM_MEM_GUEST_MEMFD.  Only through memslots_set_region2()
+ * and memslots_apply2(); never with LOG_DIRTY_PAGES or READONLY.
+ */
+#define MEMSLOT_GUEST_MEMFD (1u << 2)
 /** Set by the library on the published copy of a slot being deleted or moved. */
 #define MEMSLOT_INVALID (1u << 16)
 
@@ -65,6 +71,24 @@ struct memslots_region {
 };
 
 /**
+ * A request of the KVM 6.x surface, with the same field order, types and
+ * size as struct kvm_userspace_memory_region2 (KVM_SET_USER_MEMORY_REGION2),
+ * so a VMM can pass the same request to KVM and to the library.  The
+ * first five fields are those of struct memslots_region.
+ */
+struct memslots_region2 {
+	uint32_t slot;               /**< bits 0-15: slot id; bits 16-31: address space (as_id) */
+	uint32_t flags;              /**< LOG_DIRTY_PAGES | READONLY, or GUEST_MEMFD alone */
+	uint64_t guest_phys_addr;    /**< bytes, page aligned */
+	uint64_t memory_size;        /**< bytes, page aligned; 0 deletes the slot */
+	uint64_t userspace_addr;     /**< bytes, page aligned */
+	uint64_t guest_memfd_offset; /**< bytes, page aligned; with GUEST_MEMFD only */
+	uint32_t guest_memfd;        /**< a file descriptor number; with GUEST_MEMFD only */
+	uint32_t pad1;               /**< ignored, as KVM ignores it */
+	uint64_t pad2[14];           /**< ignored, as KVM ignores it */
+};
+
+/**
  * A memslot as readers see it.  A slot reachable from a published set is
  * never modified in place, so readers never see a torn slot.  The library
  * allocates slots; the private linkage lives after these fields.
@@ -76,6 +100,10 @@ struct memslot {
 	uint32_t flags; /**< may include MEMSLOT_INVALID while being deleted or moved */
 	uint16_t id;
 	void *priv;     /**< the embedder's per-slot data (KVM's "arch") */
+	/** First byte of the guest_memfd range; 0 unless flags has GUEST_MEMFD. */
+	uint64_t guest_memfd_offset;
+	/** The guest_memfd's fd number; 0 unless flags has GUEST_MEMFD. */
+	uint32_t guest_memfd;
 };
 
 /**
@@ -240,7 +268,9 @@ MEMSLOTS_API void memslots_free(struct memslots *ms);
  * Creates, deletes, moves or changes the flags of one slot, with the
  * semantics of KVM_SET_USER_MEMORY_REGION for one address space; the
  * validation rules and their order are those of the API contract
- * (docs/api.md).
+ * (docs/api.md).  It is memslots_set_region2() on the same request with
+ * the extra fields zero, except that MEMSLOT_GUEST_MEMFD is refused, as
+ * KVM's v1 ioctl refuses it; slot >> 16 must be the config's as_id.
  *
  * @return 0, or a negative errno: -EINVAL (bad request), -EEXIST (gfn
  *         overlap), -ENOMEM, -EDEADLK (called from a hook or from inside
@@ -255,7 +285,9 @@ MEMSLOTS_API int memslots_set_region(struct memslots *ms, const struct memslots_
 /**
  * Applies @p n requests atomically: succeeds exactly when applying them one
  * by one with memslots_set_region() would, and a request naming an id
- * already named earlier in the same call fails with -EINVAL.  Readers see
+ * already named earlier in the same call fails with -EINVAL.  It is
+ * memslots_apply2() on the same requests with the extra fields zero,
+ * MEMSLOT_GUEST_MEMFD refused.  Readers see
  * the old state, then (only if something is deleted or moved) the old state
  * with those slots marked MEMSLOT_INVALID, then the new state.
  *
@@ -273,6 +305,38 @@ MEMSLOTS_API int memslots_set_region(struct memslots *ms, const struct memslots_
  */
 MEMSLOTS_API int memslots_apply(struct memslots *ms, const struct memslots_region *r, size_t n,
 				size_t *failed_index);
+
+/**
+ * As memslots_set_region(), with the semantics of
+ * KVM_SET_USER_MEMORY_REGION2: a request may also create a GUEST_MEMFD
+ * slot, whose memory is bytes [guest_memfd_offset, guest_memfd_offset +
+ * memory_size) of the guest_memfd numbered guest_memfd.  Rules added to
+ * those of memslots_set_region(), in KVM's order (docs/api.md): the flags
+ * must be allowed by the config, GUEST_MEMFD excludes LOG_DIRTY_PAGES and
+ * READONLY; the offset is page aligned and offset + size does not wrap;
+ * slot >> 16 is the config's as_id; an existing slot cannot gain or lose
+ * READONLY or GUEST_MEMFD and a GUEST_MEMFD slot can only be deleted; a
+ * new GUEST_MEMFD slot may not bind bytes of a guest_memfd that another
+ * slot binds (-EINVAL).  Whether the fd is a guest_memfd of the right VM,
+ * and whether the range fits in its size, only the kernel knows: that is
+ * the prepare hook's to report.
+ *
+ * @return as memslots_set_region().
+ *
+ * Locking: as memslots_set_region().
+ */
+MEMSLOTS_API int memslots_set_region2(struct memslots *ms, const struct memslots_region2 *r);
+
+/**
+ * As memslots_apply() for requests of the KVM 6.x surface: atomic, and
+ * equivalent to applying them one by one with memslots_set_region2(), so
+ * a slot deleted by an earlier request of the batch no longer binds its
+ * guest_memfd range for a later one.
+ *
+ * Locking: as memslots_apply().
+ */
+MEMSLOTS_API int memslots_apply2(struct memslots *ms, const struct memslots_region2 *r, size_t n,
+				 size_t *failed_index);
 
 /**
  * Sets the attribute word of every page of [address, address + size) to

@@ -13,6 +13,6 @@ cmake -S . -B build/kvm -DCMAKE_BUILD_TYPE=Release -DMEMSLOTS_BUILD_TESTS=ON \
 	-DMEMSLOTS_BUILD_EXAMPLES=ON -DMEMSLOTS_BUILD_BENCH=OFF >/dev/null
 # Only the programs the kvm tests run: the rest of the tree is the other
 # stages' business.
-targets=(kvm_smoke kvm_conformance memslots_vmm memslots_vmm_linux)
+targets=(kvm_smoke kvm_conformance kvm_conformance2 memslots_vmm memslots_vmm_linux)
 cmake --build build/kvm -j "$(nproc)" --target "${targets[@]}"
 ctest --test-dir build/kvm -L kvm -V

@@ -2,9 +2,12 @@
 /*
  * Differential fuzz target: the engine against a brute-force model.
  *
- * The input is decoded into a configuration and a sequence of operations:
- * single set_region calls and batched applies (valid and invalid requests
- * alike), memory-attribute conversions, prepare-hook failures and allocation failures injected into the
+ * The input is decoded into a configuration (page size, ids, hva limit,
+ * the flags the VM type allows, the address space) and a sequence of
+ * operations: single set_region calls and batched applies, through the v1
+ * calls or the v2 ones with guest_memfd slots (valid and invalid requests
+ * alike), memory-attribute conversions, prepare-hook failures and
+ * allocation failures injected into the
  * next writer call, writer calls from hooks and read-side sections, and
  * lookups.  Every call runs on the engine and on the model below, which is
  * a plain transcription of the contract's rules (linear scans over at most
@@ -117,13 +120,13 @@ static inline int fz_reject(unsigned int reason, int err)
  * (rules 1 to 3), before what it does to the state.  Returns 0 and fills
  * @c (1 in *noop when nothing changes), or a negative errno.
  */
-static int fz_model_check(const struct model *m, const struct memslots_region *r,
+static int fz_model_check(const struct model *m, const struct memslots_region2 *r, bool v1,
 			  struct fz_named *named, struct fz_change *c, bool *noop)
 {
 	uint16_t id = r->slot & 0xffff;
 	enum model_reason why;
 	int change = MODEL_NOOP;
-	int err = model_classify_why(m, r, &change, &why);
+	int err = model_classify2_why(m, r, v1, &change, &why);
 
 	*noop = false;
 	if (err && why <= MODEL_TOO_BIG)
@@ -147,9 +150,9 @@ static int fz_model_check(const struct model *m, const struct memslots_region *r
 }
 
 /* Applies @c to the model; the new slot is the model's after it. */
-static void fz_model_apply(struct model *m, const struct memslots_region *r, struct fz_change *c)
+static void fz_model_apply(struct model *m, const struct memslots_region2 *r, struct fz_change *c)
 {
-	model_commit(m, r, (int)c->type);
+	model_commit2(m, r, (int)c->type);
 	c->new = m->slot[c->id];
 }
 
@@ -223,6 +226,7 @@ static const struct fz_change *fz_log(int hook, enum memslots_change type, uint1
 static void fz_reenter(void)
 {
 	struct memslots_region r = {.slot = 0};
+	struct memslots_region2 r2 = {.slot = 0};
 	struct memslots_attributes a = {.size = 4096, .attributes = MEMSLOTS_ATTR_PRIVATE};
 	size_t failed = 7;
 
@@ -230,6 +234,8 @@ static void fz_reenter(void)
 		return;
 	FZ_CHECK(memslots_set_region(F.ms, &r) == -EDEADLK);
 	FZ_CHECK(memslots_apply(F.ms, &r, 1, &failed) == -EDEADLK);
+	FZ_CHECK(memslots_set_region2(F.ms, &r2) == -EDEADLK);
+	FZ_CHECK(memslots_apply2(F.ms, &r2, 1, &failed) == -EDEADLK);
 	FZ_CHECK(memslots_set_attributes(F.ms, &a) == -EDEADLK);
 }
 
@@ -387,15 +393,53 @@ static uint32_t fz_id_of(uint8_t b)
 	return id;
 }
 
-static struct memslots_region fz_request(struct fz_in *in)
+/*
+ * The guest_memfd part of a v2 request, from one more byte: mostly a
+ * guest_memfd create on one of four fd numbers at one of sixteen page
+ * offsets (so ranges are bound twice often), sometimes with a flag
+ * GUEST_MEMFD excludes, a misaligned or wrapping offset; or, for an
+ * existing guest_memfd slot, its own fields (immutability, and deletes).
+ */
+static void fz_gmem_fields(struct fz_in *in, struct memslots_region2 *r,
+			   const struct model_slot *old)
+{
+	uint8_t g = fz_u8(in);
+	uint64_t page = fz_page();
+
+	if (old && (old->flags & MEMSLOT_GUEST_MEMFD) && !(g & 0x80)) {
+		r->flags = (r->flags & ~(MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY)) |
+			   (g & 1 ? MEMSLOT_GUEST_MEMFD : 0);
+		r->guest_memfd = old->gmem_fd;
+		r->guest_memfd_offset = old->gmem_offset;
+		return;
+	}
+	if (!(g & 0x40)) {
+		/* a request without GUEST_MEMFD: the fields are junk, ignored */
+		r->guest_memfd = g;
+		r->guest_memfd_offset = (uint64_t)g << 40;
+		return;
+	}
+	r->flags = MEMSLOT_GUEST_MEMFD | (g & 0x20 ? r->flags : 0);
+	r->guest_memfd = g & 3;
+	switch ((g >> 2) & 7) {
+	case 7:
+		r->guest_memfd_offset = fz_interesting[(g >> 5) * 3 % 16];
+		break;
+	default:
+		r->guest_memfd_offset = (uint64_t)((g >> 2) & 7) * 2 * page;
+		break;
+	}
+}
+
+static struct memslots_region2 fz_request(struct fz_in *in, bool v2)
 {
 	uint8_t kind = fz_u8(in), a = fz_u8(in), b = fz_u8(in);
 	uint32_t id = fz_id_of(a);
 	const struct model_slot *old =
 		id < F.m.max_slots && F.m.slot[id].present ? &F.m.slot[id] : NULL;
 	uint64_t page = fz_page();
-	struct memslots_region r = {
-		.slot = id,
+	struct memslots_region2 r = {
+		.slot = (uint32_t)F.m.as_id << 16 | id,
 		.flags = kind >> 6,
 		.guest_phys_addr = fz_gfn_of(b) << F.m.page_shift,
 		.memory_size = (1 + (a >> 5)) * page,
@@ -460,13 +504,15 @@ static struct memslots_region fz_request(struct fz_in *in)
 		}
 		break;
 	default: /* raw */
-		r.slot = (uint32_t)fz_u64(in) % 24;
+		r.slot = (uint32_t)F.m.as_id << 16 | (uint32_t)(fz_u64(in) % 24);
 		r.flags = fz_u8(in) & 0x7;
 		r.guest_phys_addr = fz_u64(in);
 		r.memory_size = fz_u64(in);
 		r.userspace_addr = fz_u64(in);
 		break;
 	}
+	if (v2)
+		fz_gmem_fields(in, &r, old);
 	return r;
 }
 
@@ -510,9 +556,10 @@ static bool fz_events_eq(const struct fz_event *a, const struct fz_event *b, siz
  * Runs @n requests as one call (set_region when !batch) on the engine and
  * the model, and compares everything observable.
  */
-static void fz_writer_call(const struct memslots_region *r, size_t n, bool batch,
+static void fz_writer_call(const struct memslots_region2 *r, size_t n, bool batch, bool v2,
 			   size_t alloc_fail_at)
 {
+	struct memslots_region r1[FZ_MAX_BATCH];
 	struct fz_event got[FZ_MAX_LOG], want[FZ_MAX_LOG];
 	struct fz_named named = {.n = 0};
 	const struct memslots_set *set;
@@ -533,7 +580,7 @@ static void fz_writer_call(const struct memslots_region *r, size_t n, bool batch
 	for (i = 0; i < n && !m_ret; i++) {
 		struct fz_change *c = &F.changes[F.nr_changes];
 
-		m_ret = fz_model_check(&F.m, &r[i], batch ? &named : NULL, c, &noop);
+		m_ret = fz_model_check(&F.m, &r[i], !v2, batch ? &named : NULL, c, &noop);
 		m_failed = i;
 		if (noop)
 			FZ_COUNT(4);
@@ -565,10 +612,12 @@ static void fz_writer_call(const struct memslots_region *r, size_t n, bool batch
 	F.alloc.calls = 0;
 	F.alloc.failed = false;
 	F.alloc.fail_at = alloc_fail_at;
-	if (batch)
-		ret = memslots_apply(F.ms, r, n, &failed);
+	for (i = 0; !v2 && i < n; i++)
+		memcpy(&r1[i], &r[i], sizeof(r1[i])); /* the v1 calls get the first five fields */
+	if (v2)
+		ret = batch ? memslots_apply2(F.ms, r, n, &failed) : memslots_set_region2(F.ms, r);
 	else
-		ret = memslots_set_region(F.ms, r);
+		ret = batch ? memslots_apply(F.ms, r1, n, &failed) : memslots_set_region(F.ms, r1);
 	F.alloc.fail_at = 0;
 	/* Whether the injected prepare failure fired: that prepare is logged
 	 * but, having failed, is not aborted. */
@@ -755,7 +804,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.free = tu_free,
 		.alloc_opaque = &F.alloc,
 	};
-	struct memslots_region reqs[FZ_MAX_BATCH];
+	static const uint32_t fz_allowed[] = {
+		0,
+		MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_GUEST_MEMFD,
+		MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY,
+		MEMSLOT_LOG_DIRTY_PAGES,
+	};
+	struct memslots_region2 reqs[FZ_MAX_BATCH];
 	size_t alloc_fail_at = 0;
 	struct model keep = F.m;
 	unsigned int op;
@@ -769,6 +824,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.max_slots = c0 & 0x80 ? 65536 : 1 + ((c0 >> 3) & 15);
 	if (c1 & 1)
 		cfg.hva_limit = (uint64_t)(1 + (c1 >> 1)) << cfg.page_shift;
+	cfg.allowed_flags = fz_allowed[(c2 >> 4) & 3];
+	cfg.as_id = c2 & 0x40 ? (c2 & 0x80 ? 0xffff : 1) : 0;
 	if (F.m.max_slots != cfg.max_slots) {
 		model_fini(&F.m);
 		model_init(&F.m, cfg.page_shift, cfg.max_slots, cfg.hva_limit);
@@ -776,6 +833,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	model_clear(&F.m);
 	F.m.page_shift = cfg.page_shift;
 	F.m.hva_limit = cfg.hva_limit;
+	model_set_surface(&F.m, cfg.allowed_flags, cfg.as_id);
 	F.m.id_probe_limit = 24; /* and every present id: enough for ids 0..17 */
 	tu_rng_seed(&fz_rng, ((uint64_t)c0 << 16) | ((uint64_t)c1 << 8) | c2);
 	if (c2 & 1) {
@@ -802,17 +860,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		switch (o % 11) {
 		case 0:
-		case 1:
-			reqs[0] = fz_request(&in);
-			fz_writer_call(reqs, 1, false, alloc_fail_at);
+		case 1: /* one request; through the v2 call when o is odd */
+			reqs[0] = fz_request(&in, o & 1);
+			fz_writer_call(reqs, 1, false, o & 1, alloc_fail_at);
 			alloc_fail_at = 0;
 			break;
 		case 2:
-		case 3:
+		case 3: /* a batch; through apply2 when o is odd */
 			n = 1 + (o >> 4) % FZ_MAX_BATCH;
 			for (i = 0; i < n; i++)
-				reqs[i] = fz_request(&in);
-			fz_writer_call(reqs, n, true, alloc_fail_at);
+				reqs[i] = fz_request(&in, o & 1);
+			fz_writer_call(reqs, n, true, o & 1, alloc_fail_at);
 			alloc_fail_at = 0;
 			break;
 		case 4: /* the next call's k-th allocation fails */
@@ -847,13 +905,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				F.reenter = true;
 				break;
 			}
-			reqs[0] = fz_request(&in);
+			reqs[0] = fz_request(&in, true);
 			set = memslots_read_lock(F.ms);
 			memslots_read_lock(F.ms);
-			FZ_CHECK(memslots_set_region(F.ms, reqs) == -EDEADLK);
+			FZ_CHECK(memslots_set_region2(F.ms, reqs) == -EDEADLK);
 			memslots_read_unlock(F.ms);
 			failed = 99;
-			FZ_CHECK(memslots_apply(F.ms, reqs, 1, &failed) == -EDEADLK);
+			FZ_CHECK(memslots_apply2(F.ms, reqs, 1, &failed) == -EDEADLK);
 			FZ_CHECK(failed == 0);
 			fz_check_state(set);
 			memslots_read_unlock(F.ms);
@@ -865,8 +923,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		default: /* edge cases of apply */
 			failed = 99;
 			if (o & 0x10) {
-				FZ_CHECK(memslots_apply(F.ms, reqs, 0, &failed) == 0);
+				FZ_CHECK(memslots_apply2(F.ms, reqs, 0, &failed) == 0);
 				FZ_CHECK(failed == 99);
+			} else if (o & 0x20) {
+				FZ_CHECK(memslots_apply2(F.ms, NULL, 1 + (o >> 6), &failed) ==
+					 -EINVAL);
+				FZ_CHECK(failed == 0);
 			} else {
 				FZ_CHECK(memslots_apply(F.ms, NULL, 1 + (o >> 5), &failed) ==
 					 -EINVAL);

@@ -32,131 +32,34 @@
 
 #include <memslots/memslots.h>
 
-#include "ts_rng.h"
-
-#define PAGE	  4096ull
-#define HVA_LIMIT ((1ull << 47) - PAGE) /* x86-64 TASK_SIZE_MAX */
-#define IDS	  24			/* most requests use ids below this */
-#define GFNS	  256			/* ... and gfns below this */
-#define HVA_BASE  0x100000000ull	/* KVM only range-checks hvas */
-
-/* Deterministic for a seed, whatever the libc. */
-static struct tu_rng rng_state;
-
-static uint64_t rnd(void)
-{
-	return tu_rng_next(&rng_state);
-}
-
-static uint64_t below(uint64_t n)
-{
-	return rnd() % n;
-}
-
-static bool chance(unsigned int percent)
-{
-	return below(100) < percent;
-}
+#include "kvm_stream.h"
 
 static uint32_t random_flags(void)
 {
 	static const uint32_t bad[] = {1u << 2, 1u << 3, 1u << 8, 1u << 16, 1u << 31};
 
-	if (chance(3))
-		return bad[below(sizeof(bad) / sizeof(bad[0]))];
-	return (uint32_t)below(4); /* LOG_DIRTY_PAGES | READONLY */
+	if (ks_chance(3))
+		return bad[ks_below(sizeof(bad) / sizeof(bad[0]))];
+	return (uint32_t)ks_below(4); /* LOG_DIRTY_PAGES | READONLY */
 }
 
-/* A request about a random id, mostly well-formed. */
+/*
+ * A request about a random id.  Address spaces 2.. stand for the bad ones
+ * (x86 KVM also has 1, for SMM; this object mirrors only 0, so that one
+ * would legitimately differ).
+ */
 static struct memslots_region random_request(unsigned int max_slots)
 {
-	struct memslots_region r = {
-		.slot = (uint32_t)below(IDS),
-		.flags = random_flags(),
-		.guest_phys_addr = below(GFNS) * PAGE,
-		.memory_size = (1 + below(16)) * PAGE,
-		.userspace_addr = HVA_BASE + below(64) * PAGE,
-	};
-
-	switch (below(40)) {
-	case 0:
-		r.slot = max_slots - 1 - (uint32_t)below(2); /* the last valid ids */
-		break;
-	case 1:
-		r.slot = max_slots + (uint32_t)below(4); /* out of range */
-		break;
-	case 2:
-		/* Address spaces 2.. (x86 KVM also has 1, for SMM; the library
-		 * only 0, so that one would legitimately differ). */
-		r.slot |= (2 + (uint32_t)below(3)) << 16;
-		break;
-	case 3:
-		r.guest_phys_addr += 1 + below(PAGE - 1);
-		break;
-	case 4:
-		r.memory_size += 1 + below(PAGE - 1);
-		break;
-	case 5:
-		r.userspace_addr += 1 + below(PAGE - 1);
-		break;
-	case 6: /* hva range ending at, or one page past, the limit */
-		r.userspace_addr = HVA_LIMIT - r.memory_size + below(2) * PAGE;
-		break;
-	case 7: /* kernel half / wrapping hva */
-		r.userspace_addr = chance(50) ? 0xffff800000000000ull : ~0ull - PAGE + 1;
-		break;
-	case 8: /* gpa + size wraps */
-		r.guest_phys_addr = ~0ull - PAGE + 1;
-		break;
-	case 9: /* more pages than KVM_MEM_MAX_NR_PAGES */
-		r.memory_size = (MEMSLOTS_MAX_NR_PAGES + 1 + below(2)) * PAGE;
-		break;
-	case 10:
-	case 11:
-	case 12:
-		r.memory_size = 0; /* delete, maybe of nothing */
-		break;
-	default:
-		break;
-	}
-	return r;
+	return ks_random_region(max_slots, random_flags(), 2, 3);
 }
 
-/* A request about an existing slot: the same, moved, re-flagged, resized... */
+/* A request about an existing slot; READONLY changes are refused. */
 static struct memslots_region mutate(const struct memslot *s)
 {
-	struct memslots_region r = {
-		.slot = s->id,
-		.flags = s->flags & (MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY),
-		.guest_phys_addr = s->base_gfn * PAGE,
-		.memory_size = s->npages * PAGE,
-		.userspace_addr = s->userspace_addr,
-	};
+	static const uint32_t flips[] = {MEMSLOT_LOG_DIRTY_PAGES, MEMSLOT_LOG_DIRTY_PAGES,
+					 MEMSLOT_LOG_DIRTY_PAGES, MEMSLOT_READONLY};
 
-	switch (below(10)) {
-	case 0: /* no change */
-		break;
-	case 1:
-	case 2: /* move, maybe onto a neighbour */
-		r.guest_phys_addr = below(GFNS) * PAGE;
-		if (chance(30))
-			r.flags ^= MEMSLOT_LOG_DIRTY_PAGES;
-		break;
-	case 3:
-	case 4: /* flags only (READONLY changes are refused) */
-		r.flags ^= chance(75) ? MEMSLOT_LOG_DIRTY_PAGES : MEMSLOT_READONLY;
-		break;
-	case 5: /* size change: refused */
-		r.memory_size += PAGE;
-		break;
-	case 6: /* hva change: refused */
-		r.userspace_addr += PAGE;
-		break;
-	default: /* delete */
-		r.memory_size = 0;
-		break;
-	}
-	return r;
+	return ks_mutate(s, 0, flips, sizeof(flips) / sizeof(flips[0]));
 }
 
 int main(int argc, char **argv)
@@ -181,22 +84,22 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	cfg.max_slots = (unsigned int)nr;
-	cfg.hva_limit = HVA_LIMIT;
+	cfg.hva_limit = KS_HVA_LIMIT;
 	ms = memslots_new(&cfg);
 	if (!ms) {
 		perror("conformance: memslots_new");
 		return 1;
 	}
 	memslots_reader_register(ms);
-	rng_state.s = seed * 0x9e3779b97f4a7c15ull + 1;
+	ks_seed(seed);
 	printf("conformance: %lu requests, seed %" PRIu64 ", %d slot ids\n", n, seed, nr);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (unsigned long i = 0; i < n; i++) {
 		const struct memslots_set *set = memslots_read_lock(ms);
-		const struct memslot *s = memslots_find_id(set, (uint16_t)below(IDS));
+		const struct memslot *s = memslots_find_id(set, (uint16_t)ks_below(KS_IDS));
 		struct memslots_region r =
-			s && chance(50) ? mutate(s) : random_request(cfg.max_slots);
+			s && ks_chance(50) ? mutate(s) : random_request(cfg.max_slots);
 		struct kvm_userspace_memory_region k;
 		int lib, kr;
 

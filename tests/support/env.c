@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The test environment: an engine, its hooks and allocator, and a model. */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "model.h"
@@ -12,6 +13,13 @@
  */
 void mt_env_init(struct mt_env *e, unsigned int page_shift, unsigned int max_slots,
 		 uint64_t hva_limit, const struct memslots_rcu *rcu)
+{
+	mt_env_init_surface(e, page_shift, max_slots, hva_limit, rcu, 0, 0);
+}
+
+void mt_env_init_surface(struct mt_env *e, unsigned int page_shift, unsigned int max_slots,
+			 uint64_t hva_limit, const struct memslots_rcu *rcu, uint32_t allowed_flags,
+			 uint16_t as_id)
 {
 	memset(e, 0, sizeof(*e));
 	memset(&mt_rcu, 0, sizeof(mt_rcu));
@@ -25,12 +33,15 @@ void mt_env_init(struct mt_env *e, unsigned int page_shift, unsigned int max_slo
 	e->cfg.free = tu_free;
 	e->cfg.alloc_opaque = &e->ac;
 	e->cfg.hva_limit = hva_limit;
+	e->cfg.allowed_flags = allowed_flags;
+	e->cfg.as_id = as_id;
 	e->ms = memslots_new(&e->cfg);
 	MT_CHECK(e->ms, "memslots_new: errno %d", errno);
 	memslots_reader_register(e->ms);
 	e->hooks.ms = e->ms;
 	model_init(&e->m, page_shift ? page_shift : 12,
 		   max_slots ? max_slots : MEMSLOTS_DEFAULT_MAX_SLOTS, hva_limit);
+	model_set_surface(&e->m, allowed_flags, as_id);
 	tu_rng_seed(&e->rng, 0x5eed0000u + page_shift * 131 + max_slots);
 }
 
@@ -74,21 +85,40 @@ void mt_env_take_privs(struct mt_env *e)
 	}
 }
 
-/* A request that must succeed, applied to the engine and the model. */
-void mt_env_set(struct mt_env *e, struct memslots_region r)
+/*
+ * A request that must succeed, applied to the engine, through the v1 call
+ * (set_region, given the first five fields) or the v2 one, and to the
+ * model.
+ */
+static void mt_env_set_any(struct mt_env *e, const struct memslots_region2 *r, bool v1)
 {
+	struct memslots_region r1 = {r->slot, r->flags, r->guest_phys_addr, r->memory_size,
+				     r->userspace_addr};
 	int change = MODEL_NOOP;
 	int ret;
 
-	MT_CMP(model_classify(&e->m, &r, &change), ==, 0);
+	MT_CMP(model_classify2_why(&e->m, r, v1, &change, NULL), ==, 0);
 	mt_hooks_clear(&e->hooks);
-	ret = memslots_set_region(e->ms, &r);
-	MT_CHECK(ret == 0, "set_region(slot %#x, gpa %#llx, size %#llx, hva %#llx): %d", r.slot,
-		 (unsigned long long)r.guest_phys_addr, (unsigned long long)r.memory_size,
-		 (unsigned long long)r.userspace_addr, ret);
-	model_commit(&e->m, &r, change);
+	ret = v1 ? memslots_set_region(e->ms, &r1) : memslots_set_region2(e->ms, r);
+	MT_CHECK(ret == 0,
+		 "set_region%s(slot %#x, flags %#x, gpa %#llx, size %#llx, hva %#llx): %d",
+		 v1 ? "" : "2", r->slot, r->flags, (unsigned long long)r->guest_phys_addr,
+		 (unsigned long long)r->memory_size, (unsigned long long)r->userspace_addr, ret);
+	model_commit2(&e->m, r, change);
 	mt_env_take_privs(e);
 	mt_check_engine(e->ms);
+}
+
+void mt_env_set(struct mt_env *e, struct memslots_region r)
+{
+	struct memslots_region2 w = model_widen(&r);
+
+	mt_env_set_any(e, &w, true);
+}
+
+void mt_env_set2(struct mt_env *e, struct memslots_region2 r)
+{
+	mt_env_set_any(e, &r, false);
 }
 
 /* Shorthand for a request in pages of the env's page size. */

@@ -7,17 +7,21 @@
 #include <string.h>
 
 const char *const model_reasons[MODEL_NR_REASONS] = {
-	[MODEL_BAD_FLAGS] = "unknown flag bits",
+	[MODEL_BAD_FLAGS] = "a flag the config or the call does not allow",
+	[MODEL_GMEM_FLAGS] = "GUEST_MEMFD with LOG_DIRTY_PAGES or READONLY",
 	[MODEL_MISALIGNED] = "misaligned size, gpa or hva",
 	[MODEL_HVA_WRAPS] = "hva + size wraps",
 	[MODEL_HVA_LIMIT] = "hva + size over hva_limit",
-	[MODEL_BAD_ID] = "address space bits or id >= max_slots",
+	[MODEL_GMEM_OFFSET] = "guest_memfd offset misaligned, or offset + size wraps",
+	[MODEL_BAD_ID] = "address space other than as_id, or id >= max_slots",
 	[MODEL_GPA_WRAPS] = "gpa + size wraps",
 	[MODEL_TOO_BIG] = "more than MEMSLOTS_MAX_NR_PAGES",
 	[MODEL_NAMED_TWICE] = "id named twice in a batch",
 	[MODEL_DELETE_ABSENT] = "delete of an absent id",
 	[MODEL_CREATE_OVERLAP] = "create overlapping a slot",
-	[MODEL_FIXED_FIELD] = "change of size, hva or READONLY",
+	[MODEL_GMEM_BOUND] = "guest_memfd range bound by another slot",
+	[MODEL_IMMUTABLE] = "guest_memfd slot changed, or READONLY or GUEST_MEMFD toggled",
+	[MODEL_FIXED_FIELD] = "change of size or hva",
 	[MODEL_MOVE_OVERLAP] = "move overlapping a slot",
 };
 
@@ -28,11 +32,19 @@ void model_init(struct model *m, unsigned int page_shift, unsigned int max_slots
 	m->page_shift = page_shift;
 	m->max_slots = max_slots;
 	m->hva_limit = hva_limit;
+	model_set_surface(m, 0, 0);
 	m->slot = calloc(max_slots, sizeof(*m->slot));
 	m->ids = calloc(max_slots, sizeof(*m->ids));
 	m->supported_attributes = MEMSLOTS_ATTR_PRIVATE;
 	m->attr = calloc(MODEL_ATTR_GFNS, sizeof(*m->attr));
 	MT_CHECK(m->slot && m->ids && m->attr, "model_init: out of memory");
+}
+
+void model_set_surface(struct model *m, uint32_t allowed_flags, uint16_t as_id)
+{
+	m->allowed_flags =
+		(allowed_flags ? allowed_flags : MODEL_ALL_FLAGS) | MEMSLOT_LOG_DIRTY_PAGES;
+	m->as_id = as_id;
 }
 
 void model_fini(struct model *m)
@@ -57,6 +69,8 @@ void model_clear(struct model *m)
 void model_copy(struct model *dst, const struct model *src)
 {
 	model_init(dst, src->page_shift, src->max_slots, src->hva_limit);
+	dst->allowed_flags = src->allowed_flags;
+	dst->as_id = src->as_id;
 	model_assign(dst, src);
 	dst->id_probe_limit = src->id_probe_limit;
 }
@@ -105,6 +119,26 @@ struct memslots_region model_region(unsigned int page_shift, uint32_t slot, uint
 	return r;
 }
 
+struct memslots_region2 model_widen(const struct memslots_region *r)
+{
+	struct memslots_region2 w = {
+		.slot = r->slot,
+		.flags = r->flags,
+		.guest_phys_addr = r->guest_phys_addr,
+		.memory_size = r->memory_size,
+		.userspace_addr = r->userspace_addr,
+	};
+	return w;
+}
+
+struct memslots_region2 model_widen2(unsigned int page_shift, uint32_t slot, uint32_t flags,
+				     uint64_t gfn, uint64_t npages, uint64_t hva)
+{
+	struct memslots_region r = model_region(page_shift, slot, flags, gfn, npages, hva);
+
+	return model_widen(&r);
+}
+
 static bool model_overlaps_other(const struct model *m, unsigned int id, uint64_t gfn,
 				 uint64_t npages)
 {
@@ -119,6 +153,23 @@ static bool model_overlaps_other(const struct model *m, unsigned int id, uint64_
 	return false;
 }
 
+/* Whether a GUEST_MEMFD slot other than @id binds bytes of @fd that meet
+ * [offset, offset + size). */
+static bool model_gmem_bound(const struct model *m, unsigned int id, uint32_t fd, uint64_t offset,
+			     uint64_t size)
+{
+	for (size_t i = 0; i < m->count; i++) {
+		const struct model_slot *s = &m->slot[m->ids[i]];
+		uint64_t s_size = s->npages << m->page_shift;
+
+		if (m->ids[i] == id || !(s->flags & MEMSLOT_GUEST_MEMFD) || s->gmem_fd != fd)
+			continue;
+		if (offset < s->gmem_offset + s_size && s->gmem_offset < offset + size)
+			return true;
+	}
+	return false;
+}
+
 static int model_refuse(enum model_reason *why, enum model_reason reason, int err)
 {
 	if (why)
@@ -126,20 +177,24 @@ static int model_refuse(enum model_reason *why, enum model_reason reason, int er
 	return err;
 }
 
-int model_classify_why(const struct model *m, const struct memslots_region *r, int *change,
-		       enum model_reason *why)
+int model_classify2_why(const struct model *m, const struct memslots_region2 *r, bool v1,
+			int *change, enum model_reason *why)
 {
 	uint64_t pmask = (1ull << m->page_shift) - 1;
 	unsigned int id = r->slot & 0xffff;
 	uint64_t gfn = r->guest_phys_addr >> m->page_shift;
 	uint64_t npages = r->memory_size >> m->page_shift;
+	uint32_t allowed = v1 ? m->allowed_flags & MODEL_VALID_FLAGS : m->allowed_flags;
+	bool gmem = r->flags & MEMSLOT_GUEST_MEMFD;
 	const struct model_slot *s;
 
 	if (why)
 		*why = MODEL_OK;
 	/* 1 */
-	if (r->flags & ~MODEL_VALID_FLAGS)
+	if (r->flags & ~allowed)
 		return model_refuse(why, MODEL_BAD_FLAGS, -EINVAL);
+	if (gmem && (r->flags & MODEL_VALID_FLAGS))
+		return model_refuse(why, MODEL_GMEM_FLAGS, -EINVAL);
 	/* 2 */
 	if ((r->memory_size & pmask) || (r->guest_phys_addr & pmask) || (r->userspace_addr & pmask))
 		return model_refuse(why, MODEL_MISALIGNED, -EINVAL);
@@ -147,7 +202,10 @@ int model_classify_why(const struct model *m, const struct memslots_region *r, i
 		return model_refuse(why, MODEL_HVA_WRAPS, -EINVAL);
 	if (m->hva_limit && r->userspace_addr + r->memory_size > m->hva_limit)
 		return model_refuse(why, MODEL_HVA_LIMIT, -EINVAL);
-	if ((r->slot >> 16) || id >= m->max_slots)
+	if (gmem && ((r->guest_memfd_offset & pmask) ||
+		     r->guest_memfd_offset + r->memory_size < r->guest_memfd_offset))
+		return model_refuse(why, MODEL_GMEM_OFFSET, -EINVAL);
+	if ((r->slot >> 16) != m->as_id || id >= m->max_slots)
 		return model_refuse(why, MODEL_BAD_ID, -EINVAL);
 	/* 3 */
 	if (r->guest_phys_addr + r->memory_size < r->guest_phys_addr)
@@ -162,16 +220,20 @@ int model_classify_why(const struct model *m, const struct memslots_region *r, i
 		*change = MEMSLOTS_DELETE;
 		return 0;
 	}
-	/* 5 */
+	/* 5, and 7 */
 	if (!s->present) {
 		if (model_overlaps_other(m, id, gfn, npages))
 			return model_refuse(why, MODEL_CREATE_OVERLAP, -EEXIST);
+		if (gmem &&
+		    model_gmem_bound(m, id, r->guest_memfd, r->guest_memfd_offset, r->memory_size))
+			return model_refuse(why, MODEL_GMEM_BOUND, -EINVAL);
 		*change = MEMSLOTS_CREATE;
 		return 0;
 	}
 	/* 6 */
-	if (r->userspace_addr != s->hva || npages != s->npages ||
-	    ((r->flags ^ s->flags) & MEMSLOT_READONLY))
+	if (gmem || ((r->flags ^ s->flags) & (MEMSLOT_READONLY | MEMSLOT_GUEST_MEMFD)))
+		return model_refuse(why, MODEL_IMMUTABLE, -EINVAL);
+	if (r->userspace_addr != s->hva || npages != s->npages)
 		return model_refuse(why, MODEL_FIXED_FIELD, -EINVAL);
 	if (gfn != s->base_gfn) {
 		if (model_overlaps_other(m, id, gfn, npages))
@@ -183,12 +245,25 @@ int model_classify_why(const struct model *m, const struct memslots_region *r, i
 	return 0;
 }
 
+int model_classify2(const struct model *m, const struct memslots_region2 *r, int *change)
+{
+	return model_classify2_why(m, r, false, change, NULL);
+}
+
+int model_classify_why(const struct model *m, const struct memslots_region *r, int *change,
+		       enum model_reason *why)
+{
+	struct memslots_region2 w = model_widen(r);
+
+	return model_classify2_why(m, &w, true, change, why);
+}
+
 int model_classify(const struct model *m, const struct memslots_region *r, int *change)
 {
 	return model_classify_why(m, r, change, NULL);
 }
 
-void model_commit(struct model *m, const struct memslots_region *r, int change)
+void model_commit2(struct model *m, const struct memslots_region2 *r, int change)
 {
 	unsigned int id = r->slot & 0xffff;
 	struct model_slot s = m->slot[id];
@@ -199,6 +274,9 @@ void model_commit(struct model *m, const struct memslots_region *r, int change)
 		s.priv = NULL;
 		s.npages = r->memory_size >> m->page_shift;
 		s.hva = r->userspace_addr;
+		/* only a create can make a GUEST_MEMFD slot */
+		s.gmem_offset = r->flags & MEMSLOT_GUEST_MEMFD ? r->guest_memfd_offset : 0;
+		s.gmem_fd = r->flags & MEMSLOT_GUEST_MEMFD ? r->guest_memfd : 0;
 		/* fall through */
 	case MEMSLOTS_MOVE:
 	case MEMSLOTS_FLAGS_ONLY:
@@ -214,6 +292,13 @@ void model_commit(struct model *m, const struct memslots_region *r, int change)
 	model_set_slot(m, id, &s);
 }
 
+void model_commit(struct model *m, const struct memslots_region *r, int change)
+{
+	struct memslots_region2 w = model_widen(r);
+
+	model_commit2(m, &w, change);
+}
+
 void model_result_fini(struct model_result *res)
 {
 	free(res->change);
@@ -222,8 +307,12 @@ void model_result_fini(struct model_result *res)
 	res->index = NULL;
 }
 
-void model_apply(struct model *m, const struct memslots_region *r, size_t n, int fail_id,
-		 int fail_err, struct model_result *res)
+/*
+ * model_apply() and model_apply2(): @r is an array of v1 requests (@v1) or
+ * of v2 ones; each is read as its v2 form.
+ */
+static void model_apply_any(struct model *m, const void *r, bool v1, size_t n, int fail_id,
+			    int fail_err, struct model_result *res)
 {
 	struct model tmp;
 	bool *named;
@@ -236,11 +325,14 @@ void model_apply(struct model *m, const struct memslots_region *r, size_t n, int
 	model_copy(&tmp, m);
 
 	for (size_t i = 0; i < n; i++) {
-		unsigned int id = r[i].slot & 0xffff;
+		struct memslots_region2 ri =
+			v1 ? model_widen(&((const struct memslots_region *)r)[i])
+			   : ((const struct memslots_region2 *)r)[i];
+		unsigned int id = ri.slot & 0xffff;
 		int change = MODEL_NOOP;
-		int err = model_classify(&tmp, &r[i], &change);
+		int err = model_classify2_why(&tmp, &ri, v1, &change, NULL);
 
-		if (named[id] && !(r[i].slot >> 16)) {
+		if (named[id] && (ri.slot >> 16) == m->as_id) {
 			res->alt_ret = err == -EEXIST ? -EEXIST : -EINVAL;
 			err = -EINVAL;
 		} else {
@@ -264,7 +356,7 @@ void model_apply(struct model *m, const struct memslots_region *r, size_t n, int
 		named[id] = true;
 		if (change == MEMSLOTS_DELETE || change == MEMSLOTS_MOVE)
 			res->invalidates = true;
-		model_commit(&tmp, &r[i], change);
+		model_commit2(&tmp, &ri, change);
 	}
 	res->ret = 0;
 	res->alt_ret = 0;
@@ -272,6 +364,18 @@ void model_apply(struct model *m, const struct memslots_region *r, size_t n, int
 out:
 	model_fini(&tmp);
 	free(named);
+}
+
+void model_apply(struct model *m, const struct memslots_region *r, size_t n, int fail_id,
+		 int fail_err, struct model_result *res)
+{
+	model_apply_any(m, r, true, n, fail_id, fail_err, res);
+}
+
+void model_apply2(struct model *m, const struct memslots_region2 *r, size_t n, int fail_id,
+		  int fail_err, struct model_result *res)
+{
+	model_apply_any(m, r, false, n, fail_id, fail_err, res);
 }
 
 /* ---- memory attributes ------------------------------------------------------ */

@@ -27,9 +27,11 @@
 #include "ts_rng.h"
 
 /* "Nothing changes": the request is valid and publishes nothing. */
-#define MODEL_NOOP	  (-1)
+#define MODEL_NOOP (-1)
 
+/* The flags a request may carry: v1 calls, and v2 calls at most. */
 #define MODEL_VALID_FLAGS (MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY)
+#define MODEL_ALL_FLAGS	  (MODEL_VALID_FLAGS | MEMSLOT_GUEST_MEMFD)
 
 struct model_slot {
 	bool present;
@@ -38,6 +40,8 @@ struct model_slot {
 	uint64_t hva;
 	uint32_t flags;
 	void *priv;
+	uint64_t gmem_offset; /* GUEST_MEMFD slots; 0 for the others */
+	uint32_t gmem_fd;
 	unsigned int pos; /* in model.ids, when present */
 };
 
@@ -53,6 +57,8 @@ struct model {
 	unsigned int page_shift;
 	unsigned int max_slots;
 	uint64_t hva_limit;
+	uint32_t allowed_flags; /* what the config allows, LOG_DIRTY_PAGES always in */
+	uint16_t as_id;
 	struct model_slot *slot; /* [max_slots], indexed by id */
 	unsigned int *ids;	 /* [count]: the present ids, in no order */
 	size_t count;
@@ -66,6 +72,8 @@ struct model {
 
 void model_init(struct model *m, unsigned int page_shift, unsigned int max_slots,
 		uint64_t hva_limit);
+/* The config's allowed_flags (0: all) and as_id, as memslots_new() takes them. */
+void model_set_surface(struct model *m, uint32_t allowed_flags, uint16_t as_id);
 void model_fini(struct model *m);
 /* Removes every slot and every attribute: O(count), so a model of 65536
  * ids can be reused. */
@@ -78,20 +86,29 @@ void model_set_slot(struct model *m, unsigned int id, const struct model_slot *s
 
 struct memslots_region model_region(unsigned int page_shift, uint32_t slot, uint32_t flags,
 				    uint64_t gfn, uint64_t npages, uint64_t hva);
+/* A v1 request as the v2 one with the same meaning (extra fields zero). */
+struct memslots_region2 model_widen(const struct memslots_region *r);
+/* model_region() as a v2 request, its guest_memfd fields zero. */
+struct memslots_region2 model_widen2(unsigned int page_shift, uint32_t slot, uint32_t flags,
+				     uint64_t gfn, uint64_t npages, uint64_t hva);
 
 /* Why a request is refused, in the order the contract checks. */
 enum model_reason {
 	MODEL_OK = -1,
 	MODEL_BAD_FLAGS,
+	MODEL_GMEM_FLAGS,
 	MODEL_MISALIGNED,
 	MODEL_HVA_WRAPS,
 	MODEL_HVA_LIMIT,
+	MODEL_GMEM_OFFSET,
 	MODEL_BAD_ID,
 	MODEL_GPA_WRAPS,
 	MODEL_TOO_BIG,
 	MODEL_NAMED_TWICE,
 	MODEL_DELETE_ABSENT,
 	MODEL_CREATE_OVERLAP,
+	MODEL_GMEM_BOUND,
+	MODEL_IMMUTABLE,
 	MODEL_FIXED_FIELD,
 	MODEL_MOVE_OVERLAP,
 	MODEL_NR_REASONS
@@ -114,6 +131,18 @@ int model_classify_why(const struct model *m, const struct memslots_region *r, i
 int model_classify(const struct model *m, const struct memslots_region *r, int *change);
 /* Applies a request that model_classify() accepted. */
 void model_commit(struct model *m, const struct memslots_region *r, int change);
+/*
+ * The same for a request of the KVM 6.x surface (Extension 1): rule 1
+ * with the config's allowed_flags (and, for a v1 call, never
+ * GUEST_MEMFD), the guest_memfd offset and the address space in rule 2,
+ * immutability first in rule 6, and rule 7: a guest_memfd range bound by
+ * another slot.  The v1 functions above are these on model_widen(r) with
+ * v1 set.
+ */
+int model_classify2_why(const struct model *m, const struct memslots_region2 *r, bool v1,
+			int *change, enum model_reason *why);
+int model_classify2(const struct model *m, const struct memslots_region2 *r, int *change);
+void model_commit2(struct model *m, const struct memslots_region2 *r, int change);
 
 /* ---- memory attributes (model.c) ---------------------------------------- */
 
@@ -176,6 +205,9 @@ void model_result_fini(struct model_result *res);
  */
 void model_apply(struct model *m, const struct memslots_region *r, size_t n, int fail_id,
 		 int fail_err, struct model_result *res);
+/* The same for memslots_apply2(). */
+void model_apply2(struct model *m, const struct memslots_region2 *r, size_t n, int fail_id,
+		  int fail_err, struct model_result *res);
 
 /* ---- comparing a published set with the model (model_check.c) ---------- */
 
@@ -309,12 +341,17 @@ struct mt_env {
  */
 void mt_env_init(struct mt_env *e, unsigned int page_shift, unsigned int max_slots,
 		 uint64_t hva_limit, const struct memslots_rcu *rcu);
+/* The same with the config's allowed_flags and as_id. */
+void mt_env_init_surface(struct mt_env *e, unsigned int page_shift, unsigned int max_slots,
+			 uint64_t hva_limit, const struct memslots_rcu *rcu, uint32_t allowed_flags,
+			 uint16_t as_id);
 /* Frees the engine: one release per remaining slot, ascending, no leak. */
 void mt_env_fini(struct mt_env *e);
 /* After a successful call: the model takes the privs that prepare set. */
 void mt_env_take_privs(struct mt_env *e);
 /* A request that must succeed, applied to the engine and the model. */
 void mt_env_set(struct mt_env *e, struct memslots_region r);
+void mt_env_set2(struct mt_env *e, struct memslots_region2 r);
 /* Shorthand for a request in pages of the env's page size. */
 struct memslots_region mt_env_region(const struct mt_env *e, uint32_t slot, uint32_t flags,
 				     uint64_t gfn, uint64_t npages, uint64_t hva);

@@ -13,7 +13,8 @@ bool mt_slot_same(const struct memslot *a, const struct memslot *b, uint32_t fla
 	return a->base_gfn == b->base_gfn && a->npages == b->npages &&
 	       a->userspace_addr == b->userspace_addr &&
 	       (a->flags & flag_mask) == (b->flags & flag_mask) && a->id == b->id &&
-	       a->priv == b->priv;
+	       a->priv == b->priv && a->guest_memfd_offset == b->guest_memfd_offset &&
+	       a->guest_memfd == b->guest_memfd;
 }
 
 bool model_slot_is(const struct memslot *s, unsigned int id, const struct model_slot *ms,
@@ -21,7 +22,8 @@ bool model_slot_is(const struct memslot *s, unsigned int id, const struct model_
 {
 	return ms->present && s->id == id && s->base_gfn == ms->base_gfn &&
 	       s->npages == ms->npages && s->userspace_addr == ms->hva &&
-	       s->flags == (ms->flags | extra_flags) && s->priv == ms->priv;
+	       s->flags == (ms->flags | extra_flags) && s->priv == ms->priv &&
+	       s->guest_memfd_offset == ms->gmem_offset && s->guest_memfd == ms->gmem_fd;
 }
 
 bool mt_slot_is(const struct memslot *s, const struct model *m, unsigned int id)
@@ -41,6 +43,8 @@ void model_from_set(struct model *m, const struct memslots_set *set)
 			.hva = s->userspace_addr,
 			.flags = s->flags,
 			.priv = s->priv,
+			.gmem_offset = s->guest_memfd_offset,
+			.gmem_fd = s->guest_memfd,
 		};
 
 		MT_CMP(s->id, <, m->max_slots);
@@ -67,6 +71,8 @@ bool model_equal(const struct model *a, const struct model *b)
 			return false;
 		if ((x->base_gfn != y->base_gfn || x->npages != y->npages || x->hva != y->hva ||
 		     x->flags != y->flags || x->priv != y->priv))
+			return false;
+		if (x->gmem_offset != y->gmem_offset || x->gmem_fd != y->gmem_fd)
 			return false;
 	}
 	return true;

@@ -1,0 +1,655 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Conformance of the KVM 6.x surface against the real thing: one seeded
+ * random stream of KVM_SET_USER_MEMORY_REGION2 requests (and some
+ * KVM_SET_USER_MEMORY_REGION ones) goes both to a KVM VM that has
+ * guest_memfd and to the library, and every request must get the same
+ * answer: the library's -errno against the ioctl's -1/errno.
+ *
+ * The VM is of a type with guest_memfd (KVM_X86_SW_PROTECTED_VM when the
+ * kernel offers it, else the default type if that has guest_memfd), with
+ * real guest_memfds made by KVM_CREATE_GUEST_MEMFD.  One struct memslots
+ * per address space of the VM (as_id 0, 1, ...), each configured like the
+ * VM: KVM's slot count, the x86-64 hva limit, the flags the VM allows
+ * (KVM_CAP_READONLY_MEM asked of the VM itself).  A request goes to the
+ * object of its address space, or to object 0 when that space does not
+ * exist, which refuses it as KVM does.
+ *
+ * Requests mix guest_memfd creates (in range, past the file's size,
+ * misaligned or wrapping offsets, ranges bound twice, fds that are no
+ * guest_memfd, closed or belong to another VM), deletes of them, and the
+ * changes KVM forbids on them (moves, flag changes, toggling GUEST_MEMFD,
+ * together with dirty logging or read-only), plus everything the v1 test
+ * sends.  Where the check is one only the kernel can make (what the fd
+ * is, how big its file is), the library's answer comes from a prepare
+ * hook that knows what this program created, as a VMM's would.
+ *
+ * Kernels: KVM_SET_USER_MEMORY_REGION2 and guest_memfd came in Linux 6.8.
+ * Until 6.19 (and stable kernels without the backport), KVM let a request
+ * clear GUEST_MEMFD on an existing guest_memfd slot ("KVM: Disallow
+ * toggling KVM_MEM_GUEST_MEMFD on an existing memslot", a use-after-free
+ * fix); the contract follows the fixed kernel.  Such requests are sent
+ * only to a kernel known to have the fix (6.19 or later, or when
+ * MEMSLOTS_KVM_GMEM_TOGGLE_FIXED=1 says a backport is there), never to
+ * others, since on those they leave a dangling binding in the kernel.
+ *
+ * Newer kernels answer a guest_memfd range bound twice with -EEXIST ("KVM:
+ * guest_memfd: Return -EEXIST for overlapping bindings", 2026) where the
+ * contract, and so the library, keeps -EINVAL: the program asks the kernel
+ * which at start, and counts such answers apart instead of failing.  On a
+ * difference it prints the last requests and the library's slots.
+ *
+ * Usage: conformance2 [requests [seed]]   (default 20000, 1)
+ * Exit status: 0 same answers throughout, 1 a difference, 77 no KVM, or a
+ * kernel or VM without KVM_CAP_USER_MEMORY2 / guest_memfd (reason printed).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/kvm.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <memslots/memslots.h>
+
+#include "kvm_stream.h"
+
+/*
+ * The KVM 6.8+ uapi this test needs, for building against older headers
+ * (Debian 12 ships 6.1's).  Values from include/uapi/linux/kvm.h and
+ * arch/x86/include/uapi/asm/kvm.h of Linux 6.8 and later.
+ */
+#ifndef KVM_CAP_USER_MEMORY2
+#define KVM_CAP_USER_MEMORY2 231
+#endif
+#ifndef KVM_CAP_GUEST_MEMFD
+#define KVM_CAP_GUEST_MEMFD 234
+#endif
+#ifndef KVM_CAP_VM_TYPES
+#define KVM_CAP_VM_TYPES 235
+#endif
+#ifndef KVM_MEM_GUEST_MEMFD
+#define KVM_MEM_GUEST_MEMFD (1u << 2)
+#endif
+#ifndef KVM_SET_USER_MEMORY_REGION2
+struct kvm_userspace_memory_region2 {
+	__u32 slot;
+	__u32 flags;
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;
+	__u64 guest_memfd_offset;
+	__u32 guest_memfd;
+	__u32 pad1;
+	__u64 pad2[14];
+};
+#define KVM_SET_USER_MEMORY_REGION2 _IOW(KVMIO, 0x49, struct kvm_userspace_memory_region2)
+#endif
+#ifndef KVM_CREATE_GUEST_MEMFD
+struct kvm_create_guest_memfd {
+	__u64 size;
+	__u64 flags;
+	__u64 reserved[6];
+};
+#define KVM_CREATE_GUEST_MEMFD _IOWR(KVMIO, 0xd4, struct kvm_create_guest_memfd)
+#endif
+#ifndef KVM_X86_SW_PROTECTED_VM
+#define KVM_X86_SW_PROTECTED_VM 1
+#endif
+
+_Static_assert(sizeof(struct kvm_userspace_memory_region2) == sizeof(struct memslots_region2),
+	       "the same bytes go to KVM and to the library");
+
+#define PAGE	 KS_PAGE
+#define NGMEM	 3 /* guest_memfds of the VM */
+#define MAX_AS	 4
+#define NEVER_FD 987 /* a descriptor number this program never opens */
+#define GMEM	 MEMSLOT_GUEST_MEMFD
+#define LOG	 MEMSLOT_LOG_DIRTY_PAGES
+#define RO	 MEMSLOT_READONLY
+
+/* What the test made, which the prepare hook consults as a VMM would. */
+struct world {
+	int kvm, vm, other_vm;
+	int gmem[NGMEM];
+	uint64_t gmem_size[NGMEM];
+	int foreign_gmem; /* a guest_memfd of other_vm */
+	unsigned int nr_as, max_slots;
+	bool toggle_fixed;
+	int bound_errno; /* the kernel's answer to a range bound twice */
+	unsigned long known_bound_diffs;
+	struct memslots *ms[MAX_AS];
+	unsigned long gmem_creates, kernel_only_refusals;
+};
+
+/* ---- what only the kernel knows: the prepare hook --------------------------- */
+
+/*
+ * KVM's kvm_gmem_bind() in its order: -EBADF for no open file, -EINVAL
+ * for a file that is no guest_memfd or belongs to another VM, -EINVAL for
+ * a range past the file's size.  (The range bound twice is the library's
+ * own check, made before this hook runs, as KVM makes it after these.)
+ */
+static int kernel_only_bind_check(const struct world *w, uint32_t fd, uint64_t offset,
+				  uint64_t size)
+{
+	for (int i = 0; i < NGMEM; i++)
+		if ((uint32_t)w->gmem[i] == fd)
+			return offset > w->gmem_size[i] || size > w->gmem_size[i] - offset ? -EINVAL
+											   : 0;
+	if (fd > INT_MAX || fcntl((int)fd, F_GETFD) < 0)
+		return -EBADF;
+	return -EINVAL; /* open, but not one of this VM's guest_memfds */
+}
+
+static int prepare(void *opaque, const struct memslot *old_slot, struct memslot *new_slot,
+		   enum memslots_change change)
+{
+	struct world *w = opaque;
+	uint64_t size;
+	int err;
+
+	(void)old_slot;
+	if (change != MEMSLOTS_CREATE || !(new_slot->flags & GMEM))
+		return 0;
+	size = new_slot->npages * PAGE;
+	err = kernel_only_bind_check(w, new_slot->guest_memfd, new_slot->guest_memfd_offset, size);
+	if (err)
+		w->kernel_only_refusals++;
+	else
+		w->gmem_creates++;
+	return err;
+}
+
+static const struct memslots_ops ops = {.prepare = prepare};
+
+/* ---- the request stream ------------------------------------------------------ */
+
+static uint32_t random_flags(void)
+{
+	static const uint32_t bad[] = {1u << 3, 1u << 8, 1u << 16, 1u << 31, ~0u};
+	uint64_t r = ks_below(100);
+
+	if (r < 3)
+		return bad[ks_below(sizeof(bad) / sizeof(bad[0]))];
+	if (r < 7) /* GUEST_MEMFD with a flag it excludes */
+		return GMEM | (ks_chance(50) ? LOG : RO) | (ks_chance(20) ? LOG | RO : 0);
+	if (r < 40)
+		return GMEM;
+	return (uint32_t)ks_below(4); /* LOG_DIRTY_PAGES | READONLY */
+}
+
+static uint32_t random_fd(const struct world *w)
+{
+	switch (ks_below(20)) {
+	case 0:
+		return (uint32_t)w->foreign_gmem;
+	case 1:
+		return (uint32_t)w->vm; /* open, but no guest_memfd */
+	case 2:
+		return NEVER_FD;
+	case 3:
+		return 0x80000000u + (uint32_t)ks_below(4); /* never a valid fd */
+	default:
+		return (uint32_t)w->gmem[ks_below(NGMEM)];
+	}
+}
+
+static uint64_t random_offset(void)
+{
+	switch (ks_below(20)) {
+	case 0:
+		return ks_below(64) * PAGE + 1 + ks_below(PAGE - 1); /* misaligned */
+	case 1:
+		return ~0ull - ks_below(4) * PAGE - PAGE + 1; /* + size wraps */
+	case 2:
+		return 1ull << 63; /* negative as a loff_t: past any size */
+	default:
+		return ks_below(80) * PAGE; /* sometimes past the file's size */
+	}
+}
+
+/* Junk in what KVM ignores: the pads, and the guest_memfd fields of a
+ * request without GUEST_MEMFD. */
+static void scribble_ignored(struct memslots_region2 *r, const struct world *w)
+{
+	if (ks_chance(10)) {
+		r->pad1 = (uint32_t)ks_rnd();
+		r->pad2[ks_below(14)] = ks_rnd();
+	}
+	if (!(r->flags & GMEM) && ks_chance(30)) {
+		r->guest_memfd = random_fd(w);
+		r->guest_memfd_offset = random_offset();
+	}
+}
+
+/* The v2 form of a request of the v1 stream: extra fields zero. */
+static struct memslots_region2 widen(struct memslots_region r1)
+{
+	struct memslots_region2 r = {0};
+
+	memcpy(&r, &r1, sizeof(r1));
+	return r;
+}
+
+/*
+ * A request about a random id.  KVM keeps a guest_memfd's bindings per
+ * file, across the VM's address spaces; the library per object, that is
+ * per address space.  No kernel gives a VM with guest_memfd a second
+ * address space (x86 turns SMM off for them), but should one, guest_memfd
+ * requests stay in space 0, so that the two never need to agree on
+ * bindings across spaces.
+ */
+static struct memslots_region2 random_request(const struct world *w)
+{
+	uint32_t flags = random_flags();
+	uint32_t nr_other = (flags & GMEM) && w->nr_as > 1 ? 0 : MAX_AS;
+	struct memslots_region2 r = widen(ks_random_region(w->max_slots, flags, 1, nr_other));
+
+	if (r.flags & GMEM) {
+		r.guest_memfd = random_fd(w);
+		r.guest_memfd_offset = random_offset();
+	}
+	scribble_ignored(&r, w);
+	return r;
+}
+
+/*
+ * A request about an existing slot: the v1 stream's changes, with
+ * READONLY and GUEST_MEMFD among the flags flipped (refused), and
+ * sometimes another range of the guest_memfd (refused too: a guest_memfd
+ * slot is immutable).
+ */
+static struct memslots_region2 mutate(const struct world *w, const struct memslot *s,
+				      uint32_t as_bits)
+{
+	static const uint32_t flips[] = {LOG, LOG, LOG, RO, GMEM};
+	struct memslots_region2 r;
+
+	r = widen(ks_mutate(s, as_bits, flips, sizeof(flips) / sizeof(flips[0])));
+	r.guest_memfd_offset = s->guest_memfd_offset;
+	r.guest_memfd = s->guest_memfd;
+	if (ks_chance(8))
+		r.guest_memfd_offset += PAGE;
+	scribble_ignored(&r, w);
+	return r;
+}
+
+/* The object that answers for the request's address space. */
+static struct memslots *object_for(const struct world *w, uint32_t slot)
+{
+	uint32_t as = slot >> 16;
+
+	return as < w->nr_as ? w->ms[as] : w->ms[0];
+}
+
+/*
+ * On a kernel without the toggle fix, a request that would clear
+ * GUEST_MEMFD on a guest_memfd slot is turned into a delete of it: the
+ * old kernel would accept it (and leak the binding), the contract and the
+ * fixed kernel refuse it, and this test does not probe the kernel's bug.
+ */
+static void avoid_unfixed_toggle(const struct world *w, struct memslots_region2 *r)
+{
+	struct memslots *ms = object_for(w, r->slot);
+	const struct memslot *s;
+
+	if (w->toggle_fixed || (r->flags & GMEM) || !r->memory_size)
+		return;
+	s = memslots_find_id(memslots_read_lock(ms), (uint16_t)r->slot);
+	if (s && (s->flags & GMEM) && (r->slot >> 16) < w->nr_as)
+		r->memory_size = 0;
+	memslots_read_unlock(ms);
+}
+
+/* ---- setup --------------------------------------------------------------------- */
+
+static int skip(const char *why)
+{
+	printf("conformance2: SKIP: %s\n", why);
+	return 77;
+}
+
+static bool kernel_at_least(unsigned int major, unsigned int minor)
+{
+	struct utsname u;
+	unsigned int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &ma, &mi) != 2)
+		return false;
+	return ma > major || (ma == major && mi >= minor);
+}
+
+/* A VM of a type whose memslots may use guest_memfd, or -1. */
+static int create_gmem_vm(int kvm, const char **type_name, unsigned long *type)
+{
+	int types = ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
+	int vm;
+
+#if defined(__x86_64__)
+	if (types > 0 && (types & (1 << KVM_X86_SW_PROTECTED_VM))) {
+		vm = ioctl(kvm, KVM_CREATE_VM, KVM_X86_SW_PROTECTED_VM);
+		if (vm >= 0) {
+			*type_name = "KVM_X86_SW_PROTECTED_VM";
+			*type = KVM_X86_SW_PROTECTED_VM;
+			return vm;
+		}
+	}
+#else
+	(void)types;
+#endif
+	*type = 0;
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0)
+		return -1;
+	if (ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD) <= 0) {
+		close(vm);
+		return -1;
+	}
+	*type_name = "the default VM type";
+	return vm;
+}
+
+static int create_gmem(int vm, uint64_t size)
+{
+	struct kvm_create_guest_memfd g = {.size = size};
+
+	return ioctl(vm, KVM_CREATE_GUEST_MEMFD, &g);
+}
+
+/*
+ * What the kernel answers to a range of a guest_memfd bound twice, asked
+ * of a scratch VM of the test's type: -EINVAL until Linux's "KVM:
+ * guest_memfd: Return -EEXIST for overlapping bindings" (2026), -EEXIST
+ * since.  The contract, and so the library, keeps -EINVAL.
+ */
+static int probe_bound_errno(int kvm, unsigned long type)
+{
+	struct kvm_userspace_memory_region2 r = {
+		.flags = KVM_MEM_GUEST_MEMFD,
+		.memory_size = PAGE,
+		.userspace_addr = KS_HVA_BASE,
+	};
+	int vm = ioctl(kvm, KVM_CREATE_VM, type), gmem = -1, err = 0;
+
+	if (vm >= 0)
+		gmem = create_gmem(vm, 4 * PAGE);
+	if (gmem >= 0) {
+		r.guest_memfd = (uint32_t)gmem;
+		if (ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &r) == 0) {
+			r.slot = 1;
+			r.guest_phys_addr = 16 * PAGE; /* another gfn, the same bytes */
+			err = ioctl(vm, KVM_SET_USER_MEMORY_REGION2, &r) < 0 ? -errno : 0;
+		}
+		close(gmem);
+	}
+	if (vm >= 0)
+		close(vm);
+	return err;
+}
+
+static int setup(struct world *w, const char **why, char *buf, size_t buflen)
+{
+	struct memslots_config cfg = {0};
+	const char *type = "?";
+	unsigned long vm_type;
+	struct utsname u;
+	int nr, nas, ro;
+
+	w->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (w->kvm < 0) {
+		snprintf(buf, buflen, "/dev/kvm: %s", strerror(errno));
+		*why = buf;
+		return 77;
+	}
+	uname(&u);
+	printf("conformance2: kernel %s %s, KVM API %d\n", u.release, u.version,
+	       ioctl(w->kvm, KVM_GET_API_VERSION, 0));
+	if (ioctl(w->kvm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY2) <= 0) {
+		snprintf(buf, buflen,
+			 "kernel %s lacks KVM_CAP_USER_MEMORY2 (KVM_SET_USER_MEMORY_REGION2, "
+			 "Linux 6.8+)",
+			 u.release);
+		*why = buf;
+		return 77;
+	}
+	if (ioctl(w->kvm, KVM_CHECK_EXTENSION, KVM_CAP_GUEST_MEMFD) <= 0) {
+		snprintf(buf, buflen, "kernel %s lacks KVM_CAP_GUEST_MEMFD", u.release);
+		*why = buf;
+		return 77;
+	}
+	w->vm = create_gmem_vm(w->kvm, &type, &vm_type);
+	if (w->vm < 0) {
+		snprintf(buf, buflen,
+			 "kernel %s offers no VM type with guest_memfd "
+			 "(KVM_X86_SW_PROTECTED_VM needs CONFIG_KVM_SW_PROTECTED_VM)",
+			 u.release);
+		*why = buf;
+		return 77;
+	}
+	w->other_vm = ioctl(w->kvm, KVM_CREATE_VM, 0);
+	for (int i = 0; i < NGMEM; i++) {
+		w->gmem_size[i] = (uint64_t)(16 << i) * PAGE; /* 16, 32, 64 pages */
+		w->gmem[i] = create_gmem(w->vm, w->gmem_size[i]);
+		if (w->gmem[i] < 0) {
+			snprintf(buf, buflen, "KVM_CREATE_GUEST_MEMFD on %s: %s", type,
+				 strerror(errno));
+			*why = buf;
+			return 77;
+		}
+	}
+	/* Another VM's guest_memfd, if that VM type has them; else any fd. */
+	w->foreign_gmem = w->other_vm >= 0 ? create_gmem(w->other_vm, 16 * PAGE) : -1;
+	if (w->foreign_gmem < 0)
+		w->foreign_gmem = w->kvm;
+
+	nr = ioctl(w->kvm, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+	nas = ioctl(w->vm, KVM_CHECK_EXTENSION, KVM_CAP_MULTI_ADDRESS_SPACE);
+	ro = ioctl(w->vm, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM);
+	w->nr_as = nas > 0 ? (nas > MAX_AS ? MAX_AS : (unsigned int)nas) : 1;
+	w->toggle_fixed = kernel_at_least(6, 19) || getenv("MEMSLOTS_KVM_GMEM_TOGGLE_FIXED");
+	w->bound_errno = probe_bound_errno(w->kvm, vm_type);
+	if (w->bound_errno != -EINVAL && w->bound_errno != -EEXIST) {
+		printf("conformance2: a range bound twice: the kernel answers %d\n",
+		       w->bound_errno);
+		return 1;
+	}
+	w->max_slots = (unsigned int)nr;
+	cfg.max_slots = w->max_slots;
+	cfg.hva_limit = KS_HVA_LIMIT;
+	cfg.allowed_flags = LOG | GMEM | (ro > 0 ? RO : 0);
+	cfg.ops = &ops;
+	cfg.opaque = w;
+	for (unsigned int as = 0; as < w->nr_as; as++) {
+		cfg.as_id = (uint16_t)as;
+		w->ms[as] = memslots_new(&cfg);
+		if (!w->ms[as]) {
+			perror("conformance2: memslots_new");
+			return 1;
+		}
+		memslots_reader_register(w->ms[as]);
+	}
+	printf("conformance2: VM type %s, %d slot ids, %u address space(s), allowed flags 0x%x, "
+	       "guest_memfds of %" PRIu64 "/%" PRIu64 "/%" PRIu64 " KiB, GUEST_MEMFD toggle "
+	       "fix %s; a range bound twice: %s\n",
+	       type, nr, w->nr_as, cfg.allowed_flags, w->gmem_size[0] >> 10, w->gmem_size[1] >> 10,
+	       w->gmem_size[2] >> 10,
+	       w->toggle_fixed ? "assumed (6.19+ or MEMSLOTS_KVM_GMEM_TOGGLE_FIXED)"
+			       : "not assumed: toggling requests not sent",
+	       w->bound_errno == -EEXIST ? "-EEXIST from the kernel, -EINVAL from the contract "
+					   "(counted apart, not failed)"
+					 : "-EINVAL, as the contract says");
+	return 0;
+}
+
+/* ---- the run --------------------------------------------------------------------- */
+
+/* The last requests and answers, printed when an answer differs. */
+#define HISTORY 24
+
+struct past {
+	struct memslots_region2 r;
+	bool v1;
+	int ret;
+};
+
+static struct past history[HISTORY];
+static unsigned long nr_past;
+
+static void print_request(const char *what, const struct memslots_region2 *r, bool v1)
+{
+	printf("conformance2: %s%s slot 0x%x flags 0x%x gpa 0x%" PRIx64 " size 0x%" PRIx64
+	       " hva 0x%" PRIx64 " guest_memfd %u offset 0x%" PRIx64,
+	       what, v1 ? " v1" : " v2", r->slot, r->flags, r->guest_phys_addr, r->memory_size,
+	       r->userspace_addr, r->guest_memfd, r->guest_memfd_offset);
+}
+
+/* The history, then the library's slots of the failing request's space. */
+static void print_context(const struct world *w, const struct memslots_region2 *r)
+{
+	struct memslots *ms = object_for(w, r->slot);
+	const struct memslots_set *set;
+	const struct memslot *s;
+	unsigned long i = nr_past > HISTORY ? nr_past - HISTORY : 0;
+
+	for (; i < nr_past; i++) {
+		print_request("earlier:", &history[i % HISTORY].r, history[i % HISTORY].v1);
+		printf(" -> %d\n", history[i % HISTORY].ret);
+	}
+	set = memslots_read_lock(ms);
+	for (s = memslots_first(set); s; s = memslots_next(set, s))
+		printf("conformance2: library slot %u: gfn 0x%" PRIx64 " +0x%" PRIx64
+		       " hva 0x%" PRIx64 " flags 0x%x guest_memfd %u offset 0x%" PRIx64 "\n",
+		       s->id, s->base_gfn, s->npages, s->userspace_addr, s->flags, s->guest_memfd,
+		       s->guest_memfd_offset);
+	memslots_read_unlock(ms);
+}
+
+/*
+ * Whether @r is a guest_memfd create that the library refuses by rule 7
+ * alone: its id is free, its gfns meet no slot, and another guest_memfd
+ * slot binds bytes of its guest_memfd that meet its own.
+ */
+static bool only_bound_twice(struct memslots *ms, const struct memslots_region2 *r)
+{
+	const struct memslots_set *set = memslots_read_lock(ms);
+	uint64_t gfn = r->guest_phys_addr / PAGE, npages = r->memory_size / PAGE;
+	uint64_t off = r->guest_memfd_offset, end = off + r->memory_size;
+	const struct memslot *s;
+	bool bound = false, free = (r->flags & GMEM) && npages &&
+				   !memslots_find_id(set, (uint16_t)r->slot) &&
+				   !memslots_gfn_range_first(set, gfn, gfn + npages);
+
+	for (s = memslots_first(set); free && s; s = memslots_next(set, s))
+		if ((s->flags & GMEM) && s->guest_memfd == r->guest_memfd &&
+		    s->guest_memfd_offset < end && off < s->guest_memfd_offset + s->npages * PAGE)
+			bound = true;
+	memslots_read_unlock(ms);
+	return free && bound;
+}
+
+/* The same request to KVM and to the library, by v2 or (sometimes) v1. */
+static bool same_answer(struct world *w, const struct memslots_region2 *r, bool v1, int *lib_ret)
+{
+	struct memslots *ms = object_for(w, r->slot);
+	struct kvm_userspace_memory_region2 k2;
+	struct kvm_userspace_memory_region k1;
+	int kr, lib;
+
+	if (v1) {
+		/* The first five fields are struct memslots_region's. */
+		struct memslots_region r1;
+
+		memcpy(&r1, r, sizeof(r1));
+		memcpy(&k1, r, sizeof(k1));
+		kr = ioctl(w->vm, KVM_SET_USER_MEMORY_REGION, &k1) < 0 ? -errno : 0;
+		lib = memslots_set_region(ms, &r1);
+	} else {
+		memcpy(&k2, r, sizeof(k2));
+		kr = ioctl(w->vm, KVM_SET_USER_MEMORY_REGION2, &k2) < 0 ? -errno : 0;
+		lib = memslots_set_region2(ms, r);
+	}
+	*lib_ret = lib;
+	if (!v1 && lib == -EINVAL && kr == -EEXIST && w->bound_errno == -EEXIST &&
+	    only_bound_twice(ms, r)) {
+		/* The newer kernel's errno for rule 7; both refused it. */
+		w->known_bound_diffs++;
+		kr = lib;
+	}
+	if (lib == kr) {
+		history[nr_past % HISTORY] = (struct past){*r, v1, kr};
+		nr_past++;
+		return true;
+	}
+	print_context(w, r);
+	print_request("differs:", r, v1);
+	printf(": KVM %d (%s), library %d (%s)\n", kr, strerror(-kr), lib, memslots_strerror(lib));
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 0) : 20000;
+	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
+	unsigned long stats[4] = {0}; /* 0, -EINVAL, -EEXIST, other */
+	struct world w = {.kvm = -1, .vm = -1, .other_vm = -1};
+	struct timespec t0, t1;
+	const char *why = NULL;
+	char buf[256];
+	size_t count = 0;
+	int rc;
+
+	rc = setup(&w, &why, buf, sizeof(buf));
+	if (rc == 77)
+		return skip(why);
+	if (rc)
+		return rc;
+	ks_seed(seed);
+	printf("conformance2: %lu requests, seed %" PRIu64 "\n", n, seed);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned long i = 0; i < n; i++) {
+		uint32_t as = (uint32_t)ks_below(w.nr_as);
+		const struct memslot *s =
+			memslots_find_id(memslots_read_lock(w.ms[as]), (uint16_t)ks_below(KS_IDS));
+		struct memslots_region2 r =
+			s && ks_chance(50) ? mutate(&w, s, as << 16) : random_request(&w);
+		bool v1 = ks_chance(15);
+		int lib;
+
+		memslots_read_unlock(w.ms[as]);
+		avoid_unfixed_toggle(&w, &r);
+		if (!same_answer(&w, &r, v1, &lib)) {
+			printf("conformance2: FAIL after %lu identical answers\n", i);
+			return 1;
+		}
+		stats[lib == 0 ? 0 : lib == -EINVAL ? 1 : lib == -EEXIST ? 2 : 3]++;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	for (unsigned int as = 0; as < w.nr_as; as++) {
+		count += memslots_count(memslots_read_lock(w.ms[as]));
+		memslots_read_unlock(w.ms[as]);
+		memslots_reader_unregister(w.ms[as]);
+		memslots_free(w.ms[as]);
+	}
+	printf("conformance2: PASS: %lu requests, same answer from KVM and the library "
+	       "(%lu ok, %lu EINVAL, %lu EEXIST, %lu other; %lu guest_memfd slots created, "
+	       "%lu refused by the kernel-only checks, %lu ranges bound twice answered -EEXIST by "
+	       "the kernel); "
+	       "%zu slots at the end; %.2f s\n",
+	       n, stats[0], stats[1], stats[2], stats[3], w.gmem_creates, w.kernel_only_refusals,
+	       w.known_bound_diffs, count,
+	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return 0;
+}
