@@ -50,6 +50,11 @@ struct bench_impl {
 	uint64_t (*gfn_cached)(struct bench_fixture *fx, uint64_t iters);
 	uint64_t (*gfn_miss)(struct bench_fixture *fx, uint64_t iters);
 	uint64_t (*id_lookup)(struct bench_fixture *fx, uint64_t iters);
+	/* The dense-key limit: the gfn_random (miss = 0) or gfn_miss (miss = 1)
+	 * queries answered by a branch-free binary search over a sorted array
+	 * of the N base gfns alone (no slot, no set), the least memory a
+	 * comparison-based index can touch.  The same in both tables. */
+	uint64_t (*dense_limit)(struct bench_fixture *fx, uint64_t iters, int miss);
 
 	/* Writers on a fixture, leaving it as they found it. */
 	/* one operation is one MOVE (iters round trips = 2 * iters moves);

@@ -117,6 +117,16 @@ void register_all()
 			 return i->gfn_miss(fixture(i, n), k);
 		 },
 		 per_call},
+		{"dense_limit_random", 4096, false,
+		 [](const bench_impl *i, unsigned n, uint64_t k) {
+			 return i->dense_limit(fixture(i, n), k, 0);
+		 },
+		 per_call},
+		{"dense_limit_miss", 4096, false,
+		 [](const bench_impl *i, unsigned n, uint64_t k) {
+			 return i->dense_limit(fixture(i, n), k, 1);
+		 },
+		 per_call},
 		{"id_lookup", 4096, false,
 		 [](const bench_impl *i, unsigned n, uint64_t k) {
 			 return i->id_lookup(fixture(i, n), k);

@@ -261,6 +261,45 @@ static uint64_t bench_gfn_miss(struct bench_fixture *fx, uint64_t iters)
 	return t;
 }
 
+/* Index of the last key <= g in keys[0..n) (n > 0, keys[0] <= g), with no
+ * data-dependent branch: the halving step is a conditional move. */
+static size_t bench_dense_rank(const uint64_t *keys, size_t n, uint64_t g)
+{
+	const uint64_t *base = keys;
+
+	while (n > 1) {
+		size_t half = n / 2;
+
+		base = base[half] <= g ? base + half : base;
+		n -= half;
+	}
+	return (size_t)(base - keys);
+}
+
+static uint64_t bench_dense_limit(struct bench_fixture *fx, uint64_t iters, int miss)
+{
+	const uint64_t *q = miss ? fx->holes : fx->gfns;
+	uint64_t *keys = malloc(fx->n * sizeof(*keys));
+	uint64_t hits = 0, t0, t;
+
+	if (!keys)
+		bench_die("dense_limit", -1);
+	for (unsigned int i = 0; i < fx->n; i++)
+		keys[i] = BENCH_BASE_GFN + (uint64_t)i * BENCH_STRIDE;
+	t0 = bench_now();
+	for (uint64_t k = 0; k < iters; k++) {
+		uint64_t g = q[k & (BENCH_NR_KEYS - 1)];
+		size_t i = bench_dense_rank(keys, fx->n, g);
+
+		hits += g - keys[i] < BENCH_SLOT_PAGES;
+	}
+	t = bench_now() - t0;
+	free(keys);
+	if (miss ? hits != 0 : hits != iters)
+		bench_die("dense_limit: wrong answers", (int)hits);
+	return t;
+}
+
 static uint64_t bench_id_lookup(struct bench_fixture *fx, uint64_t iters)
 {
 	const struct memslots_set *set = memslots_read_lock(fx->ms);
@@ -434,6 +473,7 @@ const struct bench_impl BENCH_IMPL_SYM = {
 	.gfn_cached = bench_gfn_cached,
 	.gfn_miss = bench_gfn_miss,
 	.id_lookup = bench_id_lookup,
+	.dense_limit = bench_dense_limit,
 	.move = bench_move,
 	.flags = bench_flags,
 	.batch_flags = bench_batch_flags,

@@ -23,7 +23,7 @@ root=$PWD
 coverage() {
 	local cov=$root/build/fuzz/cov t corpus
 	scripts/deps.sh clang libclang-rt-14-dev llvm-14 # llvm-cov-14, llvm-profdata-14
-	[ $# -gt 0 ] || set -- memslots rbtree itree idhash attrmap gmem
+	[ $# -gt 0 ] || set -- memslots rbtree itree btree attrmap gmem
 	# for build/fuzz/include/memslots/version.h
 	[ -e build/fuzz/include/memslots/version.h ] || scripts/test.d/fuzz.sh build >/dev/null
 	mkdir -p "$cov"
@@ -54,7 +54,7 @@ shift || true
 if [ $# -gt 0 ]; then
 	targets=("$@")
 else
-	targets=(memslots rbtree itree idhash attrmap gmem)
+	targets=(memslots rbtree itree btree attrmap gmem)
 fi
 jobs=${JOBS:-$(nproc)}
 # Longer inputs reach deeper states, shorter ones run faster.

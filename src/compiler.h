@@ -6,14 +6,16 @@
 #include <stddef.h>
 
 /* The structure that embeds @ptr as its member @member. */
-#define ms_container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define ms_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
-#define ms_likely(x)   __builtin_expect(!!(x), 1)
-#define ms_unlikely(x) __builtin_expect(!!(x), 0)
+#define ms_likely(x)			   __builtin_expect(!!(x), 1)
+#define ms_unlikely(x)			   __builtin_expect(!!(x), 0)
 
-#define MS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MS_ARRAY_SIZE(a)		   (sizeof(a) / sizeof((a)[0]))
+/* A hint that @p will be read (rw 0) or written (rw 1) soon; never faults. */
+#define ms_prefetch(p, rw) __builtin_prefetch((p), (rw))
 
-#define MS_ALWAYS_INLINE inline __attribute__((always_inline))
-#define MS_CACHELINE     64
+#define MS_ALWAYS_INLINE   inline __attribute__((always_inline))
+#define MS_CACHELINE	   64
 
 #endif /* MS_COMPILER_H */

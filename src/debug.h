@@ -15,9 +15,12 @@
 #include <memslots/memslots.h>
 
 /*
- * One set, alone: every slot in the gfn tree, the hva tree and the id hash
- * with the same keys, the counts and the page total, the tree invariants,
- * no overlapping gfn ranges, the id hash's load bound.  Reads only: may be
+ * One set, alone: every slot in the gfn B+tree, the hva tree and the id
+ * table with the same keys (each B+tree entry's end the slot's end), the
+ * counts and the page total, the B+tree's invariants (key order, separators,
+ * fill, uniform depth, leaf chain, entry and node counts), the interval
+ * tree's, no overlapping gfn ranges, the id table's per-chunk and total
+ * counts against its contents.  Reads only: may be
  * called on a set from memslots_read_lock(), inside that section, while a
  * writer works.  O(n).
  */

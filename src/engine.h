@@ -35,7 +35,8 @@ struct memslots {
 	pthread_mutex_t lock; /* serializes writers */
 	uint64_t generation;  /* of the last set published */
 	struct ms_alloc alloc;
-	struct memslots_ops ops; /* a copy; absent hooks are NULL */
+	struct ms_slot_cache slot_cache; /* retired slot objects for reuse */
+	struct memslots_ops ops;	 /* a copy; absent hooks are NULL */
 	void *opaque;
 	struct memslots_rcu rcu;
 	unsigned int page_shift;
@@ -85,9 +86,13 @@ struct ms_call {
 	struct ms_change *changes;
 	size_t nr_changes;
 	size_t nr_invalidating;	   /* DELETE and MOVE changes */
+	size_t nr_inserting;	   /* CREATE and MOVE changes */
 	uint64_t *named;	   /* bitmap of ids named so far (batches) */
 	struct ms_set_growth grow; /* for the set active at the start, installed once inactive */
 	size_t failed_index;
+	/* What the call found kept aside, restored when it fails: a failed
+	 * call leaves the memory it found. */
+	size_t kept_slots, kept_nodes[2];
 };
 
 /*
@@ -115,6 +120,13 @@ static inline void ms_hooks_leave(const struct memslots *prev)
 
 /* update.c.  Called with ms->lock held. */
 void ms_call_begin(struct ms_call *call, struct memslots *ms, struct ms_change *changes);
+/*
+ * Ends a call that did not go through ms_set_memslots() (which ends its
+ * own): gives back what the sets put aside, as every call must, so that
+ * the next call's ms_call_begin() finds nothing to free (a failed call
+ * frees only what it allocated).  @err is the call's result.
+ */
+void ms_call_end(struct ms_call *call, int err);
 /* Runs the requests of one call (changes and named set up by the caller). */
 int ms_set_memslots(struct ms_call *call, const struct ms_requests *reqs, size_t n);
 /*

@@ -144,6 +144,7 @@ MEMSLOTS_API void memslots_free(struct memslots *ms)
 		ms_hooks_leave(prev);
 	}
 	ms_set_free_slots(set, &ms->alloc);
+	ms_slot_cache_trim(&ms->slot_cache, &ms->alloc, 0);
 	ms_set_destroy(&ms->sets[0]);
 	ms_set_destroy(&ms->sets[1]);
 	pthread_mutex_destroy(&ms->lock);
@@ -300,6 +301,7 @@ MEMSLOTS_API int memslots_set_attributes(struct memslots *ms, const struct memsl
 	pthread_mutex_lock(&ms->lock);
 	ms_call_begin(&call, ms, NULL);
 	err = ms_set_attributes(&call, a);
+	ms_call_end(&call, err);
 	ms_debug_check(ms);
 	pthread_mutex_unlock(&ms->lock);
 	return err;

@@ -27,7 +27,7 @@ MEMSLOTS_API const struct memslot *memslots_find_gfn(const struct memslots_set *
 
 	if (slot && ms_slot_holds(slot, gfn))
 		return &slot->pub;
-	slot = ms_set_search(set, gfn, NULL, NULL);
+	slot = ms_set_lookup(set, gfn);
 	if (!slot)
 		return NULL;
 	ms_set_note_used(set, slot);
@@ -78,7 +78,7 @@ memslots_find_gfn_cached(const struct memslots_set *set, struct memslots_cache *
 	    ms_slot_holds(ms_slot_of(slot), gfn))
 		return slot;
 	/* Per-thread by design: leave the shared last-used slot alone. */
-	found = ms_set_search(set, gfn, NULL, NULL);
+	found = ms_set_lookup(set, gfn);
 	if (!found)
 		return NULL;
 	cache->set = set;

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One memslot set: a gfn red-black tree, an hva interval tree, an id hash,
- * counters, a last-used-slot cache, and the memory-attribute map.  A
- * struct memslots owns two; slots are linked into set i through their
- * node[i] members.  Slot objects are shared by the two sets; attribute
- * runs are not: each set's map has nodes of its own, and the writer makes
- * every change to both maps, one after the other, as it does for slots.
+ * One memslot set: a gfn B+tree (btree.h), an hva interval tree, an id
+ * table (idtable.h), counters, a last-used-slot cache, and the
+ * memory-attribute map.  A struct memslots owns two; slots are linked into
+ * set i's hva tree through their hva_node[i] members, and each set's
+ * B+tree and id table have their own memory pointing at the slots.  Slot
+ * objects are shared by the two sets; attribute runs are not: each set's
+ * map has nodes of its own, and the writer makes every change to both
+ * maps, one after the other, as it does for slots.
  *
  * Concurrency: a set is either published (active: readers walk it, nobody
  * changes it, except readers updating last_used atomically) or inactive
@@ -23,21 +25,21 @@
 
 #include "alloc.h"
 #include "attrmap.h"
-#include "idhash.h"
+#include "btree.h"
+#include "idtable.h"
 #include "interval_tree.h"
-#include "rbtree.h"
 #include "slot.h"
 
 struct memslots_set {
-	struct ms_rb_root_cached gfn_tree; /* by base_gfn; ranges never overlap */
+	struct ms_btree gfn_tree;	   /* base_gfn -> slot; ranges never overlap */
 	struct ms_rb_root_cached hva_tree; /* by [hva, hva_last]; may overlap */
-	struct ms_hash id_hash;		   /* by id */
-	struct ms_attrmap attrs;	   /* the attribute word of every gfn */
+	struct ms_attrmap attrs;		   /* the attribute word of every gfn */
 	uint64_t generation;		   /* set when published; never 0 once published */
 	uint64_t nr_pages;
 	size_t count;
 	unsigned int idx;	 /* which node[] of a slot belongs to this set */
 	unsigned int page_shift; /* copied from the config, for readers */
+	struct ms_idtab ids;	 /* by id */
 	/*
 	 * Readers store to last_used on every miss: keep it a cache line away
 	 * from the read-mostly fields above so those are not bounced between
@@ -51,8 +53,9 @@ int ms_set_init(struct memslots_set *set, unsigned int idx, unsigned int page_sh
 		const struct ms_alloc *alloc);
 void ms_set_destroy(struct memslots_set *set);
 
-/* Changes (inactive set only).  Insert and remove never allocate; the id
- * hash may exceed its load bound until ms_hash_* resizes it. */
+/* Changes (inactive set only).  Insert and remove never allocate: inserts
+ * take their B+tree nodes from what ms_set_reserve_inserts() put aside and
+ * their id table chunk from ms_set_reserve(). */
 void ms_set_insert(struct memslots_set *set, struct ms_slot *slot);
 void ms_set_remove(struct memslots_set *set, struct ms_slot *slot);
 /* @new takes @old's place: same base_gfn, npages, userspace_addr and id. */
@@ -68,34 +71,53 @@ void ms_set_forget_last_used(struct memslots_set *set);
  * (ms_set_commit_growth) or thrown away (ms_set_cancel_growth).
  */
 struct ms_set_growth {
-	struct ms_hash_resize id_hash;
+	struct ms_idtab_plan ids;
 };
 
-/* Grows @set (inactive) so that @count slots fit; -ENOMEM, set unchanged. */
-int ms_set_reserve(struct memslots_set *set, size_t count);
-/* Makes @g hold what @set needs to take @count slots; keeps a plan that is
- * big enough already; -ENOMEM with @g as it was. */
-int ms_set_plan_growth(const struct memslots_set *set, size_t count, struct ms_set_growth *g);
+/*
+ * Puts aside the gfn B+tree nodes that the next @nr_inserts inserts into
+ * @set can take, with any removes and replaces between them.  Allowed on a
+ * published set too: it only fills the tree's private pool, which readers
+ * never look at.  0, or -ENOMEM with the set as it was.
+ */
+int ms_set_reserve_inserts(struct memslots_set *set, size_t nr_inserts);
+/* Gives back the put-aside nodes an insert no longer needs (any set). */
+void ms_set_trim_reserve(struct memslots_set *set);
+
+/* Grows @set (inactive) so that a slot of @id fits; -ENOMEM, set unchanged. */
+int ms_set_reserve(struct memslots_set *set, uint16_t id);
+/* Makes @g hold what @set needs to take a slot of @id as well; -ENOMEM
+ * with @g as it was. */
+int ms_set_plan_growth(const struct memslots_set *set, uint16_t id, struct ms_set_growth *g);
 /* Installs @g into @set, now inactive; then @g is empty.  Cannot fail. */
 void ms_set_commit_growth(struct memslots_set *set, struct ms_set_growth *g);
 void ms_set_cancel_growth(const struct memslots_set *set, struct ms_set_growth *g);
 /*
  * Called on the inactive set at the start and the end of a writer call:
  * forgets the last-used slot and gives back memory a smaller count no
- * longer needs (best effort).
+ * longer needs (best effort), the B+tree nodes put aside included.
  */
 void ms_set_settle(struct memslots_set *set);
+/* B+tree nodes of @set, in the tree and put aside (any set). */
+size_t ms_set_tree_nodes(const struct memslots_set *set);
+/* Frees put-aside nodes until @set's tree and pool hold at most @nodes
+ * (any set: readers never look at the pool). */
+void ms_set_trim_nodes(struct memslots_set *set, size_t nodes);
+/* As ms_set_settle(), the put-aside nodes trimmed to ms_set_trim_nodes(),
+ * for a failed call: it leaves the memory it found. */
+void ms_set_settle_to(struct memslots_set *set, size_t nodes);
 
 /* Frees every slot of @set (memslots_free: both sets hold the same ones). */
 void ms_set_free_slots(struct memslots_set *set, const struct ms_alloc *alloc);
 
 /*
  * Checks every invariant of @set: each slot present in the gfn tree, the
- * hva tree and the id hash with matching keys, the counts and the page
- * total, the red-black and interval-tree invariants, no two gfn ranges
- * overlapping, the id hash within its load bound, last_used being a slot
- * of the set, and the attribute map's invariants (sorted, disjoint,
- * maximal runs: no two touching runs with the same word).  0 or -EINVAL with *@reason (if not NULL) saying what
+ * hva tree and the id table with matching keys, the counts and the page
+ * total, the B+tree's and the interval tree's invariants, no two gfn ranges
+ * overlapping, the id table's counts, last_used being a slot of the set,
+ * and the attribute map's invariants (sorted, disjoint, maximal runs: no
+ * two touching runs with the same word).  0 or -EINVAL with *@reason (if
+ * not NULL) saying what
  * is wrong.  O(n); reads only (a published set may be checked).
  */
 int ms_set_validate(const struct memslots_set *set, const char **reason);
@@ -107,63 +129,44 @@ int ms_set_validate(const struct memslots_set *set, const char **reason);
 
 static inline struct ms_slot *ms_set_find_id(const struct memslots_set *set, uint32_t id)
 {
-	struct ms_hnode *n = ms_hash_find_inline(&set->id_hash, id);
+	return ms_idtab_find(&set->ids, (uint16_t)id);
+}
 
-	return n ? ms_slot_from_id(n, set->idx) : NULL;
+/* The slot holding @gfn, or NULL: the readers' hot path. */
+static inline struct ms_slot *ms_set_lookup(const struct memslots_set *set, uint64_t gfn)
+{
+	return ms_btree_lookup(&set->gfn_tree, gfn);
 }
 
 /*
- * Descends the gfn tree for @gfn and returns the slot holding it, or NULL.
- * Slots never overlap, so the holder is also the slot with the largest
- * base_gfn <= gfn, and the descent stops there: the levels it skips are
- * the deepest, least cached ones.  When no slot holds gfn, *below gets the
- * slot with the largest base_gfn < gfn and *above the one with the
- * smallest base_gfn > gfn (either may be NULL); when one does, *below is
- * that slot and *above is left alone.  Pass NULL for what you don't need.
+ * The slot holding @gfn, or NULL; and, when not NULL, in *below the slot
+ * with the largest base_gfn <= gfn and in *above the one with the smallest
+ * base_gfn > gfn (either may be NULL).  Asking for @above may read one more
+ * leaf.
  */
 static inline struct ms_slot *ms_set_search(const struct memslots_set *set, uint64_t gfn,
 					    struct ms_slot **below, struct ms_slot **above)
 {
-	const struct ms_rb_node *n = set->gfn_tree.root.node;
-	const struct ms_rb_node *lo = NULL, *hi = NULL;
-
-	while (n) {
-		const struct ms_gfn_node *g = ms_container_of(n, struct ms_gfn_node, rb);
-
-		if (gfn < g->base_gfn) {
-			hi = n;
-			n = n->left;
-		} else if (gfn - g->base_gfn < g->npages) {
-			struct ms_slot *slot = ms_slot_from_gfn(n, set->idx);
-
-			if (below)
-				*below = slot;
-			return slot;
-		} else {
-			lo = n;
-			n = n->right;
-		}
-	}
-	if (below)
-		*below = lo ? ms_slot_from_gfn(lo, set->idx) : NULL;
-	if (above)
-		*above = hi ? ms_slot_from_gfn(hi, set->idx) : NULL;
-	return NULL;
+	return ms_btree_search(&set->gfn_tree, gfn, (void **)below, (void **)above);
 }
 
 /* Ascending base_gfn; NULL after the last. */
 static inline struct ms_slot *ms_set_first(const struct memslots_set *set)
 {
-	const struct ms_rb_node *n = ms_rb_first_cached(&set->gfn_tree);
+	struct ms_btree_cursor c;
 
-	return n ? ms_slot_from_gfn(n, set->idx) : NULL;
+	ms_btree_first(&set->gfn_tree, &c);
+	return ms_btree_cursor_valid(&c) ? ms_btree_cursor_val(&c) : NULL;
 }
 
-static inline struct ms_slot *ms_set_next(const struct memslots_set *set, struct ms_slot *slot)
+/* The slot after @slot in base_gfn order: a descent, O(log n). */
+static inline struct ms_slot *ms_set_next(const struct memslots_set *set,
+					  const struct ms_slot *slot)
 {
-	const struct ms_rb_node *n = ms_rb_next(&ms_slot_gfn(slot, set->idx)->rb);
+	struct ms_btree_cursor c;
 
-	return n ? ms_slot_from_gfn(n, set->idx) : NULL;
+	ms_btree_seek_gt(&set->gfn_tree, slot->pub.base_gfn, &c);
+	return ms_btree_cursor_valid(&c) ? ms_btree_cursor_val(&c) : NULL;
 }
 
 /* The slots whose host range meets [start, last], in no given order. */

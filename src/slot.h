@@ -1,24 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The library's memslot object: for each of the three per-set structures,
- * one node per set (the scalable-memslots "node[2]"), so that one slot
- * object can sit in both sets at once and each set can be changed without
- * touching the other's linkage; and the public struct memslot.
+ * The library's memslot object: the public struct memslot, and one node
+ * per set for each per-set structure that links through the slot (the
+ * scalable-memslots "node[2]"), so that one slot object can sit in both
+ * sets at once and each set can be changed without touching the other's
+ * linkage.  Only the hva interval tree links through the slot.  The gfn
+ * index is a B+tree per set (btree.h) whose leaves hold each slot's base
+ * gfn, end gfn and pointer, so a gfn lookup decides hit or miss without
+ * reading the slot at all; the id index is a table of slot pointers
+ * (idtable.h).
  *
- * Layout, chosen for the readers' gfn lookups (measured with cachegrind,
- * 2 MiB last-level cache, 32764 slots, random gfns): a descent reads, per
- * level, only the node's child pointers and its copies of base_gfn and
- * npages.  Those 32 bytes sit at a 32-byte-aligned offset of a 32-byte
- * aligned object, so each level touches exactly one cache line and the
- * final "does it hold gfn" check touches none more.  Letting the window
- * straddle lines, or reading npages from the public fields, doubled or
- * added a third to the lookup's last-level misses.
+ * Layout: the public fields come first.  The last-used and per-thread
+ * cache checks read base_gfn and npages through the pointer they just
+ * loaded; at offset 0 those 16 bytes share a line with the rest of the
+ * public struct for any 16-byte aligned allocation, so a cache hit touches
+ * one line, the one its caller reads next anyway.
  *
- *   link[0]  0..63    id node (16), bookkeeping (8), gfn node (40)
- *   link[1]  64..127  the same for set 1
- *   pub      128..183 struct memslot
- *   hva_node 184..279 one interval-tree node per set
- *   gmem     280..335 the guest_memfd binding (writer only, last)
+ *   pub      0..55    struct memslot (guest_memfd fields included)
+ *   hva_node 56..151  one interval-tree node per set
+ *   gmem     152..207 the guest_memfd binding (writer only, last)
  */
 #ifndef MS_SLOT_H
 #define MS_SLOT_H
@@ -30,25 +30,9 @@
 #include "alloc.h"
 #include "compiler.h"
 #include "gmem_index.h"
-#include "idhash.h"
 #include "interval_tree.h"
-#include "rbtree.h"
-
-struct ms_gfn_node {
-	struct ms_rb_node rb; /* a descent reads right and left ... */
-	uint64_t base_gfn;    /* ... and these two copies, 32 bytes in all */
-	uint64_t npages;
-};
-
-/* One set's linkage of a slot that lookups read. */
-struct ms_slot_link {
-	struct ms_hnode id;
-	uint64_t align_pad; /* link[0]: bytes skipped to align the object */
-	struct ms_gfn_node gfn;
-};
 
 struct ms_slot {
-	struct ms_slot_link link[2];
 	struct memslot pub;
 	struct ms_itree_node hva_node[2];
 	/*
@@ -59,36 +43,9 @@ struct ms_slot {
 	struct ms_gmem_binding gmem;
 };
 
-#define MS_SLOT_ALIGN 32u
-
 static inline struct ms_slot *ms_slot_of(const struct memslot *pub)
 {
 	return ms_container_of(pub, struct ms_slot, pub);
-}
-
-static inline struct ms_gfn_node *ms_slot_gfn(struct ms_slot *s, unsigned int idx)
-{
-	return &s->link[idx].gfn;
-}
-
-static inline struct ms_hnode *ms_slot_id(struct ms_slot *s, unsigned int idx)
-{
-	return &s->link[idx].id;
-}
-
-static inline struct ms_slot *ms_slot_from_gfn(const struct ms_rb_node *rb, unsigned int idx)
-{
-	const struct ms_gfn_node *g = ms_container_of(rb, struct ms_gfn_node, rb);
-	const struct ms_slot_link *l = ms_container_of(g, struct ms_slot_link, gfn);
-
-	return ms_container_of(l - idx, struct ms_slot, link[0]);
-}
-
-static inline struct ms_slot *ms_slot_from_id(const struct ms_hnode *n, unsigned int idx)
-{
-	const struct ms_slot_link *l = ms_container_of(n, struct ms_slot_link, id);
-
-	return ms_container_of(l - idx, struct ms_slot, link[0]);
 }
 
 static inline struct ms_slot *ms_slot_from_hva(const struct ms_itree_node *n, unsigned int idx)
@@ -107,9 +64,31 @@ static inline int ms_slot_holds(const struct ms_slot *s, uint64_t gfn)
 	return gfn >= s->pub.base_gfn && gfn - s->pub.base_gfn < s->pub.npages;
 }
 
-/* A zeroed slot, MS_SLOT_ALIGN-aligned when the allocator's pointers are
- * 16-byte aligned (as malloc's are); NULL when memory runs out. */
+/* A zeroed slot; NULL when memory runs out. */
 struct ms_slot *ms_slot_alloc(const struct ms_alloc *a);
 void ms_slot_free(const struct ms_alloc *a, struct ms_slot *s);
+
+/*
+ * Slot objects a writer call retired, kept for the next calls' copies.  A
+ * batch that changes most slots (dirty logging switched on for all at
+ * migration start) retires as many objects as it allocates: taking them
+ * from here rather than from the allocator saves a malloc, a free and, for
+ * memory the allocator hands out fresh, a page fault per slot.  The writer
+ * trims it after every call to at most the live slot count, so it costs at
+ * most one more object per live slot, and only after a call that replaced
+ * them; memslots_free() empties it.  Writer only (under the writer lock);
+ * a retired slot is one no reader can reach any more.
+ */
+struct ms_slot_cache {
+	struct ms_slot *head; /* linked through their first word */
+	size_t count;
+};
+
+/* A zeroed slot, recycled when one is at hand; NULL when memory runs out. */
+struct ms_slot *ms_slot_get(struct ms_slot_cache *c, const struct ms_alloc *a);
+/* Retires @s (may be NULL) into the cache. */
+void ms_slot_put(struct ms_slot_cache *c, struct ms_slot *s);
+/* Frees cached slots until at most @keep remain. */
+void ms_slot_cache_trim(struct ms_slot_cache *c, const struct ms_alloc *a, size_t keep);
 
 #endif /* MS_SLOT_H */

@@ -8,11 +8,12 @@
  *     against the state as the earlier requests of the call leave it.  To
  *     get that evolving state for free, each valid change is applied at
  *     once to the inactive set, which no reader can see.  The slot copies
- *     the call will publish are allocated here, and so is the id hash
- *     growth of both sets: nothing after this step allocates.  Each change
- *     gets its prepare hook as soon as it is validated, so a call fails at
- *     the first request that would fail one by one; a failure aborts the
- *     prepared changes in reverse order and undoes the inactive set.
+ *     the call will publish are allocated here, and so are the id table
+ *     chunks and the gfn tree nodes of both sets: nothing after this step
+ *     allocates.  Each change gets its prepare hook as soon as it is
+ *     validated, so a call fails at the first request that would fail one
+ *     by one; a failure aborts the prepared changes in reverse order and
+ *     undoes the inactive set.
  *  2. invalidate (kvm_invalidate_memslot), only with deletes or moves:
  *     readers must first see the old state with those slots replaced by
  *     copies flagged INVALID.  The inactive set is put back to the old
@@ -58,16 +59,17 @@ struct ms_req {
 struct ms_change_kind {
 	bool has_new;	  /* publishes a new slot object (all but DELETE) */
 	bool invalidates; /* readers first see the old slot INVALID (DELETE, MOVE) */
-	bool adds_id;	  /* one more id in the sets: their id hashes must hold it */
+	bool adds_id;	  /* one more id in the sets: their id tables must hold it */
+	bool inserts;	  /* a gfn tree entry at a new base (CREATE, MOVE) */
 };
 
 static const struct ms_change_kind ms_change_kinds[] = {
 	/* kvm_create_memslot */
-	[MEMSLOTS_CREATE] = {.has_new = true, .adds_id = true},
+	[MEMSLOTS_CREATE] = {.has_new = true, .adds_id = true, .inserts = true},
 	/* kvm_delete_memslot */
 	[MEMSLOTS_DELETE] = {.invalidates = true},
 	/* kvm_move_memslot */
-	[MEMSLOTS_MOVE] = {.has_new = true, .invalidates = true},
+	[MEMSLOTS_MOVE] = {.has_new = true, .invalidates = true, .inserts = true},
 	/* kvm_update_flags_memslot */
 	[MEMSLOTS_FLAGS_ONLY] = {.has_new = true},
 };
@@ -247,7 +249,7 @@ static int ms_hook_prepare(struct memslots *ms, struct ms_change *c, bool *prepa
 		*prepared = false;
 		return err;
 	}
-	if (c->new && ms_prepare_overstepped(&before, &c->new->pub)) {
+	if (c->new &&ms_prepare_overstepped(&before, &c->new->pub)) {
 		before.priv = c->new->pub.priv;
 		c->new->pub = before;
 		return -EINVAL;
@@ -337,12 +339,59 @@ static void ms_change_finish(struct memslots_set *set, const struct ms_change *c
 	ms_replace_memslot(set, c->invalid ? c->invalid : c->old, c->new);
 }
 
+/* How many changes ahead ms_call_replay() prefetches the slots. */
+#define MS_REPLAY_AHEAD 8
+
+/* Starts loading the lines of @s that a step on @set reads and writes. */
+static void ms_prefetch_slot(const struct memslots_set *set, const struct ms_slot *s)
+{
+	if (s) {
+		ms_prefetch(&s->pub, 0);
+		ms_prefetch(&s->hva_node[set->idx], 1);
+	}
+}
+
+/*
+ * The hva tree neighbours that replacing @s's node on @set rewrites (its
+ * parent's child link, its children's parent links); @s's own line was
+ * prefetched MS_REPLAY_AHEAD / 2 changes earlier.
+ */
+static void ms_prefetch_links(const struct memslots_set *set, const struct ms_slot *s)
+{
+	const struct ms_rb_node *rb;
+
+	if (!s)
+		return;
+	rb = &s->hva_node[set->idx].rb;
+	ms_prefetch(ms_rb_parent(rb), 1);
+	ms_prefetch(rb->left, 1);
+	ms_prefetch(rb->right, 1);
+}
+
+/*
+ * Each change's slots are objects of their own, far apart once the slot
+ * cache has recycled them, and so are their hva tree neighbours: a batch
+ * over every slot (dirty logging switched on for all) would wait for each
+ * in turn.  So the slots of the change MS_REPLAY_AHEAD places on are
+ * prefetched, and the tree neighbours of the one half as far, whose slot
+ * is in cache by then.  (Prefetching NULL is harmless.)
+ */
 static void ms_call_replay(struct ms_call *call, struct memslots_set *set, ms_step_fn *step)
 {
 	size_t i;
 
-	for (i = 0; i < call->nr_changes; i++)
+	for (i = 0; i < call->nr_changes; i++) {
+		if (i + MS_REPLAY_AHEAD < call->nr_changes) {
+			const struct ms_change *ahead = &call->changes[i + MS_REPLAY_AHEAD];
+
+			ms_prefetch_slot(set, ahead->old);
+			ms_prefetch_slot(set, ahead->new);
+			ms_prefetch_slot(set, ahead->invalid);
+		}
+		if (i + MS_REPLAY_AHEAD / 2 < call->nr_changes)
+			ms_prefetch_links(set, call->changes[i + MS_REPLAY_AHEAD / 2].old);
 		step(set, &call->changes[i]);
+	}
 }
 
 static void ms_call_undo_all(struct ms_call *call)
@@ -357,7 +406,7 @@ static void ms_call_undo_all(struct ms_call *call)
 
 static struct ms_slot *ms_slot_new(struct memslots *ms, const struct ms_req *req, void *priv)
 {
-	struct ms_slot *s = ms_slot_alloc(&ms->alloc);
+	struct ms_slot *s = ms_slot_get(&ms->slot_cache, &ms->alloc);
 
 	if (!s)
 		return NULL;
@@ -377,7 +426,7 @@ static struct ms_slot *ms_slot_new(struct memslots *ms, const struct ms_req *req
 
 static struct ms_slot *ms_slot_dup_invalid(struct memslots *ms, const struct ms_slot *old)
 {
-	struct ms_slot *s = ms_slot_alloc(&ms->alloc);
+	struct ms_slot *s = ms_slot_get(&ms->slot_cache, &ms->alloc);
 
 	if (!s)
 		return NULL;
@@ -388,8 +437,8 @@ static struct ms_slot *ms_slot_dup_invalid(struct memslots *ms, const struct ms_
 
 static void ms_change_free_copies(struct memslots *ms, struct ms_change *c)
 {
-	ms_slot_free(&ms->alloc, c->new);
-	ms_slot_free(&ms->alloc, c->invalid);
+	ms_slot_put(&ms->slot_cache, c->new);
+	ms_slot_put(&ms->slot_cache, c->invalid);
 }
 
 /*
@@ -398,13 +447,38 @@ static void ms_change_free_copies(struct memslots *ms, struct ms_change *c)
  * published, so what it needs is only allocated now and installed once it
  * is inactive.
  */
-static int ms_call_reserve(struct ms_call *call, size_t count)
+static int ms_call_reserve(struct ms_call *call, uint16_t id)
 {
-	int err = ms_set_reserve(call->inactive, count);
+	int err = ms_set_reserve(call->inactive, id);
 
 	if (err)
 		return err;
-	return ms_set_plan_growth(call->active, count, &call->grow);
+	return ms_set_plan_growth(call->active, id, &call->grow);
+}
+
+/*
+ * Puts aside the gfn tree nodes both sets need once @kind's change joins
+ * the call: each set's inserts are counted from now to the end of the call.
+ *
+ * The inactive set: this change's own insert, then at worst, for every
+ * change so far, either the rollback's re-insert of a deleted or moved
+ * slot, or the invalidate step's (the same re-inserts) followed by the
+ * final inserts of the creates and moves.  The published set is changed
+ * once, after publication: the creates' and moves' inserts.  Flags-only
+ * changes replace in place and need nothing.
+ */
+static int ms_call_reserve_nodes(struct ms_call *call, const struct ms_change_kind *kind)
+{
+	size_t inserting = call->nr_inserting + kind->inserts;
+	size_t invalidating = call->nr_invalidating + kind->invalidates;
+	int err;
+
+	if (!kind->inserts && !kind->invalidates)
+		return 0;
+	err = ms_set_reserve_inserts(call->inactive, kind->inserts + invalidating + inserting);
+	if (err || !kind->inserts)
+		return err;
+	return ms_set_reserve_inserts(call->active, inserting);
 }
 
 /* Allocates what publishing @c will need (the memory half of KVM's
@@ -416,10 +490,13 @@ static int ms_change_alloc(struct ms_call *call, const struct ms_req *req, struc
 	int err;
 
 	if (kind->adds_id) {
-		err = ms_call_reserve(call, call->inactive->count + 1);
+		err = ms_call_reserve(call, req->id);
 		if (err)
 			return err;
 	}
+	err = ms_call_reserve_nodes(call, kind);
+	if (err)
+		return err;
 	if (kind->has_new) {
 		/* new->priv starts as NULL for CREATE and as old->priv otherwise. */
 		c->new = ms_slot_new(ms, req, c->old ? c->old->pub.priv : NULL);
@@ -499,6 +576,8 @@ static int ms_call_validate_one(struct ms_call *call, const struct ms_requests *
 	ms_gmem_stage(call->ms, c);
 	if (c->invalid)
 		call->nr_invalidating++;
+	if (ms_change_kinds[c->type].inserts)
+		call->nr_inserting++;
 	call->nr_changes++;
 	return 0;
 }
@@ -616,7 +695,8 @@ static void ms_call_activate(struct ms_call *call)
 	ms_activate(call, ms_change_finish);
 }
 
-/* KVM's kvm_commit_memory_region(): commit hooks, then the replaced slots go. */
+/* KVM's kvm_commit_memory_region(): commit hooks, then the replaced slots
+ * go (to the slot cache, for the next call's copies). */
 static void ms_call_commit(struct ms_call *call)
 {
 	struct memslots *ms = call->ms;
@@ -627,9 +707,9 @@ static void ms_call_commit(struct ms_call *call)
 	for (i = 0; i < call->nr_changes; i++) {
 		struct ms_change *c = &call->changes[i];
 
-		ms_slot_free(&ms->alloc, c->invalid);
+		ms_slot_put(&ms->slot_cache, c->invalid);
 		if (c->type != MEMSLOTS_CREATE)
-			ms_slot_free(&ms->alloc, c->old);
+			ms_slot_put(&ms->slot_cache, c->old);
 	}
 }
 
@@ -646,6 +726,38 @@ void ms_call_begin(struct ms_call *call, struct memslots *ms, struct ms_change *
 	call->changes = changes;
 	/* The inactive set was last published before the previous grace period. */
 	ms_set_settle(call->inactive);
+	call->kept_slots = ms->slot_cache.count;
+	call->kept_nodes[0] = ms_set_tree_nodes(&ms->sets[0]);
+	call->kept_nodes[1] = ms_set_tree_nodes(&ms->sets[1]);
+}
+
+/*
+ * Gives back what the call put aside and no longer needs: the tree
+ * reserves down to one insert's worth (readers never look at a reserve, so
+ * the published set's too) and the slot cache down to the live count.  A
+ * failed call gives back exactly what it allocated: the slot cache and
+ * each set's B+tree nodes (tree and pool together: an undone change need
+ * not leave the tree in its old shape, and the nodes it gave up are ones
+ * the call found) down to what it found.
+ */
+static void ms_call_trim(struct ms_call *call, int err)
+{
+	struct memslots *ms = call->ms;
+
+	if (err) {
+		ms_slot_cache_trim(&ms->slot_cache, &ms->alloc, call->kept_slots);
+		ms_set_settle_to(call->inactive, call->kept_nodes[call->inactive - ms->sets]);
+		ms_set_trim_nodes(call->active, call->kept_nodes[call->active - ms->sets]);
+		return;
+	}
+	ms_set_settle(call->inactive);
+	ms_set_trim_reserve(call->active);
+	ms_slot_cache_trim(&ms->slot_cache, &ms->alloc, call->active->count);
+}
+
+void ms_call_end(struct ms_call *call, int err)
+{
+	ms_call_trim(call, err);
 }
 
 /* KVM's kvm_set_memslot(): validates, prepares, publishes and commits. */
@@ -660,6 +772,6 @@ int ms_set_memslots(struct ms_call *call, const struct ms_requests *reqs, size_t
 		ms_call_activate(call);
 		ms_call_commit(call);
 	}
-	ms_set_settle(call->inactive);
+	ms_call_trim(call, err);
 	return err;
 }

@@ -23,17 +23,23 @@ static int ms_check_fail(const char **reason, const char *what)
 static const char *ms_check_replica(const struct memslots_set *active,
 				    const struct memslots_set *inactive)
 {
-	struct ms_slot *a = ms_set_first(active), *b = ms_set_first(inactive);
+	struct ms_btree_cursor a, b;
 
 	if (active->count != inactive->count || active->nr_pages != inactive->nr_pages)
 		return "the two sets differ in count or page total";
-	for (; a && b; a = ms_set_next(active, a), b = ms_set_next(inactive, b)) {
-		if (a != b)
+	/* Cursors, not ms_set_next(): one pass over the leaves, O(n). */
+	ms_btree_first(&active->gfn_tree, &a);
+	ms_btree_first(&inactive->gfn_tree, &b);
+	for (; ms_btree_cursor_valid(&a) && ms_btree_cursor_valid(&b);
+	     ms_btree_cursor_next(&a), ms_btree_cursor_next(&b)) {
+		const struct ms_slot *slot = ms_btree_cursor_val(&a);
+
+		if (slot != ms_btree_cursor_val(&b))
 			return "the two sets hold different slots";
-		if (a->pub.flags & MEMSLOT_INVALID)
+		if (slot->pub.flags & MEMSLOT_INVALID)
 			return "a slot is still INVALID between calls";
 	}
-	if (a || b)
+	if (ms_btree_cursor_valid(&a) || ms_btree_cursor_valid(&b))
 		return "the two sets differ in length";
 	return NULL;
 }

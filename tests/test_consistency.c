@@ -10,6 +10,7 @@
 
 #include <memslots/memslots.h>
 
+#include "btree_check.h"
 #include "debug.h"
 #include "engine.h"
 #include "model.h"
@@ -81,17 +82,28 @@ START_TEST(valid_states_pass)
 }
 END_TEST
 
+/* The leaf entry of @slot in @set's gfn B+tree. */
+static struct ms_btree_ent *gfn_entry(struct memslots_set *set, const struct ms_slot *slot)
+{
+	struct ms_btree_cursor c;
+
+	ms_btree_seek_le(&set->gfn_tree, slot->pub.base_gfn, &c);
+	ck_assert(ms_btree_cursor_valid(&c) && ms_btree_cursor_val(&c) == slot);
+	return (struct ms_btree_ent *)&c.leaf->ent[c.idx];
+}
+
 START_TEST(slot_damage_fails)
 {
 	struct memslots *ms = populated();
 	struct memslots_set *set = active_of(ms);
 	struct ms_slot *slot = ms_set_find_id(set, 3);
-	struct ms_gfn_node *g = ms_slot_gfn(slot, set->idx);
+	struct ms_btree_ent *e = gfn_entry(set, slot);
 	uint64_t hva_last = slot->hva_node[set->idx].last;
 
-	g->npages++;
-	expect_damage(ms, set, "gfn node");
-	g->npages--;
+	/* the leaf's end no longer matches the slot's npages */
+	e->end++;
+	expect_damage(ms, set, "gfn tree entry's range");
+	e->end--;
 	slot->hva_node[set->idx].last++;
 	expect_damage(ms, set, "hva node");
 	slot->hva_node[set->idx].last = hva_last;
@@ -103,16 +115,110 @@ START_TEST(slot_damage_fails)
 }
 END_TEST
 
+/* An object whose gfn B+tree has internal nodes: @n slots of 4 pages. */
+static struct memslots *populated_tall(uint32_t n)
+{
+	struct memslots *ms = memslots_new(&(struct memslots_config){.rcu = &mt_counting_rcu});
+
+	ck_assert_ptr_nonnull(ms);
+	for (uint32_t id = 0; id < n; id++) {
+		struct memslots_region r = region(id, id * 8, 4);
+
+		ck_assert_int_eq(memslots_set_region(ms, &r), 0);
+	}
+	ck_assert_int_eq(memslots__check_sets(ms, NULL), 0);
+	ck_assert_uint_ge(active_of(ms)->gfn_tree.height, 2);
+	return ms;
+}
+
+/* The set check fails on the B+tree, and the tree's own checker says @what. */
+static void expect_btree_damage(struct memslots *ms, struct memslots_set *set, const char *what)
+{
+	const char *detail;
+
+	expect_damage(ms, set, "gfn tree");
+	detail = ms_btree_check_shape(&set->gfn_tree);
+	ck_assert_ptr_nonnull(detail);
+	ck_assert_msg(strstr(detail, what), "B+tree check \"%s\" does not mention \"%s\"", detail,
+		      what);
+}
+
+static struct ms_btree_leaf *leftmost_leaf(struct memslots_set *set)
+{
+	struct ms_btree_cursor c;
+
+	ms_btree_first(&set->gfn_tree, &c);
+	return (struct ms_btree_leaf *)c.leaf;
+}
+
+static void swap_entries(struct ms_btree_leaf *leaf, unsigned int i, unsigned int j)
+{
+	uint64_t k = leaf->keys[i];
+	struct ms_btree_ent e = leaf->ent[i];
+
+	leaf->keys[i] = leaf->keys[j];
+	leaf->ent[i] = leaf->ent[j];
+	leaf->keys[j] = k;
+	leaf->ent[j] = e;
+}
+
 START_TEST(tree_damage_fails)
+{
+	struct memslots *ms = populated_tall(40);
+	struct memslots_set *set = active_of(ms);
+	struct ms_btree *t = &set->gfn_tree;
+	struct ms_btree_leaf *leaf = leftmost_leaf(set);
+	struct ms_btree_inner *root = t->root;
+	struct ms_btree_leaf *second = leaf->next;
+	uint16_t nr = leaf->meta.nr;
+
+	/* key order: two entries of a leaf swapped, each still whole */
+	swap_entries(leaf, 0, 1);
+	expect_btree_damage(ms, set, "precedes");
+	swap_entries(leaf, 0, 1);
+	/* fill: a leaf claiming more entries than a node holds */
+	leaf->meta.nr = MS_BTREE_LEAF_MAX + 1;
+	expect_btree_damage(ms, set, "holds 11 entries");
+	leaf->meta.nr = nr;
+	/* a separator that is not its subtree's smallest key */
+	root->keys[0]--;
+	expect_btree_damage(ms, set, "separator");
+	root->keys[0]++;
+	/* iteration: a leaf chain that skips the second leaf */
+	leaf->next = second->next;
+	expect_btree_damage(ms, set, "leaf chain");
+	leaf->next = second;
+	/* the entry count */
+	t->count++;
+	expect_btree_damage(ms, set, "count says");
+	t->count--;
+	ck_assert_int_eq(memslots__check_sets(ms, NULL), 0);
+	memslots_free(ms);
+}
+END_TEST
+
+START_TEST(id_table_damage_fails)
 {
 	struct memslots *ms = populated();
 	struct memslots_set *set = active_of(ms);
-	struct ms_rb_node *root = set->gfn_tree.root.node;
+	struct ms_slot *s1 = ms_set_find_id(set, 1), *s3 = ms_set_find_id(set, 3);
 
-	/* a red root breaks a red-black rule */
-	root->parent_color &= ~(uintptr_t)MS_RB_BLACK;
-	expect_damage(ms, set, "gfn tree");
-	root->parent_color |= MS_RB_BLACK;
+	/* id 3 leads to slot 1: slot 3 is in the gfn tree but not found by id */
+	ms_idtab_replace(&set->ids, 3, s1);
+	expect_damage(ms, set, "not found by its id");
+	ms_idtab_replace(&set->ids, 3, s3);
+	/* a chunk's count off by one */
+	set->ids.used[0]++;
+	expect_damage(ms, set, "chunk's count");
+	set->ids.used[0]--;
+	/* the table's total off by one */
+	set->ids.count++;
+	expect_damage(ms, set, "id table's count");
+	set->ids.count--;
+	/* a count for a chunk that is not there */
+	set->ids.used[MS_IDTAB_DIR - 1] = 1;
+	expect_damage(ms, set, "chunk it does not have");
+	set->ids.used[MS_IDTAB_DIR - 1] = 0;
 	ck_assert_int_eq(memslots__check_sets(ms, NULL), 0);
 	memslots_free(ms);
 }
@@ -185,6 +291,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, valid_states_pass);
 	tcase_add_test(tc, slot_damage_fails);
 	tcase_add_test(tc, tree_damage_fails);
+	tcase_add_test(tc, id_table_damage_fails);
 	tcase_add_test(tc, pair_damage_fails);
 	tcase_add_test(tc, refused_from_hooks_and_sections);
 	suite_add_tcase(s, tc);

@@ -30,24 +30,3 @@ const char *ms_rb_strerror(int err)
 		return "unknown error";
 	}
 }
-
-void ms_hash_get_stats(const struct ms_hash *h, struct ms_hash_stats *st)
-{
-	size_t i, n = ms_hash_buckets(h);
-
-	st->buckets = n;
-	st->count = h->count;
-	st->used_buckets = 0;
-	st->max_chain = 0;
-	for (i = 0; i < n; i++) {
-		const struct ms_hnode *node;
-		size_t len = 0;
-
-		for (node = h->buckets[i]; node; node = node->next)
-			len++;
-		if (len)
-			st->used_buckets++;
-		if (len > st->max_chain)
-			st->max_chain = len;
-	}
-}

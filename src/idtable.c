@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+#include "idtable.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define MS_IDTAB_CHUNK_BYTES (MS_IDTAB_CHUNK * sizeof(struct ms_slot *))
+
+void ms_idtab_init(struct ms_idtab *t, const struct ms_alloc *alloc)
+{
+	memset(t, 0, sizeof(*t));
+	t->alloc = alloc;
+}
+
+void ms_idtab_destroy(struct ms_idtab *t)
+{
+	for (unsigned int i = 0; i < MS_IDTAB_DIR; i++) {
+		ms_free(t->alloc, t->dir[i]);
+		t->dir[i] = NULL;
+		t->used[i] = 0;
+	}
+	t->count = 0;
+}
+
+static struct ms_slot **ms_idtab_chunk_new(const struct ms_alloc *a)
+{
+	struct ms_slot **c = ms_malloc(a, MS_IDTAB_CHUNK_BYTES);
+
+	if (c)
+		memset(c, 0, MS_IDTAB_CHUNK_BYTES);
+	return c;
+}
+
+int ms_idtab_reserve(struct ms_idtab *t, uint16_t id)
+{
+	unsigned int d = id >> MS_IDTAB_CHUNK_SHIFT;
+
+	if (!t->dir[d]) {
+		t->dir[d] = ms_idtab_chunk_new(t->alloc);
+		if (!t->dir[d])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int ms_idtab_plan(const struct ms_idtab *t, uint16_t id, struct ms_idtab_plan *p)
+{
+	unsigned int d = id >> MS_IDTAB_CHUNK_SHIFT;
+
+	if (t->dir[d] || p->chunk[d])
+		return 0;
+	p->chunk[d] = ms_idtab_chunk_new(t->alloc);
+	return p->chunk[d] ? 0 : -ENOMEM;
+}
+
+void ms_idtab_commit(struct ms_idtab *t, struct ms_idtab_plan *p)
+{
+	for (unsigned int d = 0; d < MS_IDTAB_DIR; d++) {
+		if (!p->chunk[d])
+			continue;
+		if (t->dir[d])
+			ms_free(t->alloc, p->chunk[d]);
+		else
+			t->dir[d] = p->chunk[d];
+		p->chunk[d] = NULL;
+	}
+}
+
+void ms_idtab_cancel(const struct ms_idtab *t, struct ms_idtab_plan *p)
+{
+	for (unsigned int d = 0; d < MS_IDTAB_DIR; d++) {
+		ms_free(t->alloc, p->chunk[d]);
+		p->chunk[d] = NULL;
+	}
+}
+
+void ms_idtab_shrink(struct ms_idtab *t)
+{
+	for (unsigned int d = 0; d < MS_IDTAB_DIR; d++) {
+		if (t->dir[d] && !t->used[d]) {
+			ms_free(t->alloc, t->dir[d]);
+			t->dir[d] = NULL;
+		}
+	}
+}
+
+void ms_idtab_set(struct ms_idtab *t, uint16_t id, struct ms_slot *slot)
+{
+	ms_idtab_replace(t, id, slot);
+	t->used[id >> MS_IDTAB_CHUNK_SHIFT]++;
+	t->count++;
+}
+
+void ms_idtab_clear(struct ms_idtab *t, uint16_t id)
+{
+	ms_idtab_replace(t, id, NULL);
+	t->used[id >> MS_IDTAB_CHUNK_SHIFT]--;
+	t->count--;
+}
+
+const char *ms_idtab_check(const struct ms_idtab *t)
+{
+	size_t total = 0;
+
+	for (unsigned int d = 0; d < MS_IDTAB_DIR; d++) {
+		unsigned int n = 0;
+
+		if (!t->dir[d]) {
+			if (t->used[d])
+				return "the id table counts slots in a chunk it does not have";
+			continue;
+		}
+		for (unsigned int i = 0; i < MS_IDTAB_CHUNK; i++)
+			n += t->dir[d][i] != NULL;
+		if (n != t->used[d])
+			return "an id table chunk's count differs from its contents";
+		total += n;
+	}
+	return total == t->count ? NULL : "the id table's count differs from its contents";
+}
