@@ -419,11 +419,21 @@ static void step_rollback(struct vm *vm)
 	check(ret == -ENOENT, "slot %d does not log dirty pages in KVM: %s", C, strerror(-ret));
 	/* Had abort left KVM's slot A in place, KVM would refuse this (a
 	 * slot's size cannot change); for a free id it is a plain CREATE. */
-	ret = kvm_set_region(&vm->kvm, A, 0, 0xa00000 >> PAGE_SHIFT, 2 * PAGES, (uintptr_t)mem);
-	check(ret == 0, "KVM: id %d is free again (created with another size: %s)", A,
-	      strerror(-ret));
-	if (!ret)
-		kvm_set_region(&vm->kvm, A, 0, 0, 0, 0);
+	{
+		struct kvm_region other_size = {
+			.id = A,
+			.gfn = 0xa00000 >> PAGE_SHIFT,
+			.npages = 2 * PAGES,
+			.hva = (uintptr_t)mem,
+		};
+		struct kvm_region del = {.id = A};
+
+		ret = kvm_set_region(&vm->kvm, &other_size);
+		check(ret == 0, "KVM: id %d is free again (created with another size: %s)", A,
+		      strerror(-ret));
+		if (!ret)
+			kvm_set_region(&vm->kvm, &del);
+	}
 
 	/* Clean up, one batch. */
 	for (size_t i = 0; i < ARRAY_SIZE(setup); i++)
@@ -484,8 +494,9 @@ int main(int argc, char **argv)
 	printf("vmm: summary\n");
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++)
 		printf("%s %s\n", steps[i].passed ? "PASS" : "FAIL", steps[i].name);
-	printf("vmm: %u/%zu steps passed, %lu KVM_SET_USER_MEMORY_REGION ioctls (%lu refused), "
-	       "%.2f s\n",
-	       passed, ARRAY_SIZE(steps), vm.kvm.region_ioctls, vm.kvm.region_refusals, now() - t0);
+	printf("vmm: %u/%zu steps passed, %lu %s ioctls (%lu refused), %lu "
+	       "KVM_SET_MEMORY_ATTRIBUTES (%lu refused), %.2f s\n",
+	       passed, ARRAY_SIZE(steps), vm.kvm.region_ioctls, kvm_region_ioctl_name(&vm.kvm),
+	       vm.kvm.region_refusals, vm.kvm.attr_ioctls, vm.kvm.attr_refusals, now() - t0);
 	return passed == ARRAY_SIZE(steps) ? 0 : 1;
 }
