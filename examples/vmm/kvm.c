@@ -69,7 +69,37 @@ static unsigned int guest_phys_bits(int kvm_fd)
 	return bits;
 }
 
-int kvm_vm_open(struct kvm_vm *vm)
+/*
+ * The VM type to create: KVM_X86_SW_PROTECTED_VM, KVM's software-only
+ * private memory (no encryption), when wanted and listed in
+ * KVM_CAP_VM_TYPES (a bit mask of the types, since 6.8), because only a VM
+ * type with private memory accepts the private attribute; else the
+ * default type, which every kernel has.
+ */
+static unsigned long vm_type(int kvm_fd, bool private_mem)
+{
+	int types = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_VM_TYPES);
+
+	if (private_mem && types > 0 && (types & (1 << KVM_X86_SW_PROTECTED_VM)))
+		return KVM_X86_SW_PROTECTED_VM;
+	return KVM_X86_DEFAULT_VM;
+}
+
+/*
+ * What the new VM offers beyond KVM 6.1, asked once of the VM (the answers
+ * depend on its type).  KVM_CHECK_EXTENSION answers 0 (or -EINVAL) for
+ * what a kernel does not know, so an older kernel gets the v1 paths.
+ */
+static void vm_probe_features(struct kvm_vm *vm)
+{
+	int attrs;
+
+	vm->region2 = kvm_vm_check(vm, KVM_CAP_USER_MEMORY2) > 0;
+	attrs = kvm_vm_check(vm, KVM_CAP_MEMORY_ATTRIBUTES);
+	vm->mem_attributes = attrs > 0 ? (uint64_t)attrs : 0;
+}
+
+int kvm_vm_open(struct kvm_vm *vm, bool private_mem)
 {
 	int nr;
 
@@ -98,7 +128,8 @@ int kvm_vm_open(struct kvm_vm *vm)
 		printf("vmm: KVM_GET_VCPU_MMAP_SIZE: %s\n", strerror(errno));
 		return 77;
 	}
-	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	vm->type = vm_type(vm->kvm_fd, private_mem);
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, vm->type);
 	if (vm->vm_fd < 0) {
 		printf("vmm: KVM_CREATE_VM: %s: no usable KVM here\n", strerror(errno));
 		return 77;
@@ -106,6 +137,7 @@ int kvm_vm_open(struct kvm_vm *vm)
 	/* Slot ids are 0 .. nr - 1 for KVM; the library enforces the same. */
 	vm->nr_memslots = nr > 65536 ? 65536 : (unsigned int)nr;
 	vm->phys_bits = guest_phys_bits(vm->kvm_fd);
+	vm_probe_features(vm);
 	return 0;
 }
 
@@ -123,26 +155,72 @@ int kvm_vm_check(struct kvm_vm *vm, long cap)
 	return ioctl(vm->vm_fd, KVM_CHECK_EXTENSION, cap);
 }
 
-int kvm_set_region(struct kvm_vm *vm, uint16_t id, uint32_t flags, uint64_t gfn, uint64_t npages,
-		   uint64_t hva)
+/* Counts one slot ioctl that took @secs and returned @ret. */
+static int count_region_ioctl(struct kvm_vm *vm, int ret, double secs)
 {
-	struct kvm_userspace_memory_region r = {
-		.slot = id,
-		/* Other bits (the library's MEMSLOT_INVALID) KVM would reject. */
-		.flags = flags & (KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY),
-		.guest_phys_addr = gfn << PAGE_SHIFT,
-		.memory_size = npages << PAGE_SHIFT,
-		.userspace_addr = hva,
-	};
-	double t0 = now();
-	int ret = ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
-
-	vm->region_secs += now() - t0;
+	vm->region_secs += secs;
 	vm->region_ioctls++;
 	if (ret) {
 		vm->region_refusals++;
 		vm->last_errno = -ret;
 	}
+	return ret;
+}
+
+/* KVM_SET_USER_MEMORY_REGION2: the only one that can bind a guest_memfd. */
+static int set_region_v2(struct kvm_vm *vm, const struct kvm_region *r)
+{
+	const uint32_t known = KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY | KVM_MEM_GUEST_MEMFD;
+	struct kvm_userspace_memory_region2 r2 = {
+		.slot = r->id,
+		.flags = r->flags & known,
+		.guest_phys_addr = r->gfn << PAGE_SHIFT,
+		.memory_size = r->npages << PAGE_SHIFT,
+		.userspace_addr = r->hva,
+	};
+
+	if (r2.flags & KVM_MEM_GUEST_MEMFD) {
+		r2.guest_memfd_offset = r->guest_memfd_offset;
+		r2.guest_memfd = r->guest_memfd;
+	}
+	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION2, &r2) < 0 ? -errno : 0;
+}
+
+/* KVM_SET_USER_MEMORY_REGION, all a kernel before 6.8 has. */
+static int set_region_v1(struct kvm_vm *vm, const struct kvm_region *r)
+{
+	struct kvm_userspace_memory_region r1 = {
+		.slot = r->id,
+		.flags = r->flags & (KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY),
+		.guest_phys_addr = r->gfn << PAGE_SHIFT,
+		.memory_size = r->npages << PAGE_SHIFT,
+		.userspace_addr = r->hva,
+	};
+
+	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r1) < 0 ? -errno : 0;
+}
+
+int kvm_set_region(struct kvm_vm *vm, const struct kvm_region *r)
+{
+	double t0 = now();
+	/* Flag bits KVM does not know (the library's MEMSLOT_INVALID) are
+	 * dropped by both: KVM would reject them. */
+	int ret = vm->region2 ? set_region_v2(vm, r) : set_region_v1(vm, r);
+
+	return count_region_ioctl(vm, ret, now() - t0);
+}
+
+const char *kvm_region_ioctl_name(const struct kvm_vm *vm)
+{
+	return vm->region2 ? "KVM_SET_USER_MEMORY_REGION2" : "KVM_SET_USER_MEMORY_REGION";
+}
+
+int kvm_set_memory_attributes(struct kvm_vm *vm, const struct kvm_memory_attributes *a)
+{
+	int ret = ioctl(vm->vm_fd, KVM_SET_MEMORY_ATTRIBUTES, a) < 0 ? -errno : 0;
+
+	vm->attr_ioctls++;
+	vm->attr_refusals += ret != 0;
 	return ret;
 }
 

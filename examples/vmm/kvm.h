@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kvm_uapi.h"
+
 #define PAGE_SHIFT    12
 #define PAGE_SIZE     (1ull << PAGE_SHIFT)
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -27,12 +29,36 @@ struct kvm_vm {
 	unsigned int nr_memslots; /* KVM_CAP_NR_MEMSLOTS, at most 65536 */
 	unsigned int phys_bits;	  /* the guest's MAXPHYADDR */
 	int run_size;		  /* KVM_GET_VCPU_MMAP_SIZE */
+	unsigned long type;	  /* KVM_CREATE_VM's argument: KVM_X86_*_VM */
+	/*
+	 * KVM_CAP_USER_MEMORY2: slots are set with KVM_SET_USER_MEMORY_REGION2
+	 * (which carries a guest_memfd range), else with the v1 ioctl.
+	 */
+	bool region2;
+	/* KVM_CAP_MEMORY_ATTRIBUTES of this VM: the attribute bits
+	 * KVM_SET_MEMORY_ATTRIBUTES accepts (0: no such ioctl for it). */
+	uint64_t mem_attributes;
 
-	/* KVM_SET_USER_MEMORY_REGION, as issued by kvm_set_region(). */
+	/* The slot ioctl, as issued by kvm_set_region(). */
 	unsigned long region_ioctls;
 	unsigned long region_refusals;
 	double region_secs;
 	int last_errno;
+	/* KVM_SET_MEMORY_ATTRIBUTES, as issued by kvm_set_memory_attributes(). */
+	unsigned long attr_ioctls;
+	unsigned long attr_refusals;
+};
+
+/* What kvm_set_region() makes KVM's slot @id look like. */
+struct kvm_region {
+	uint16_t id;
+	uint32_t flags; /* KVM_MEM_*; bits KVM does not know are dropped */
+	uint64_t gfn;
+	uint64_t npages; /* 0 deletes the slot */
+	uint64_t hva;
+	/* With KVM_MEM_GUEST_MEMFD (KVM_SET_USER_MEMORY_REGION2 only). */
+	uint64_t guest_memfd_offset;
+	uint32_t guest_memfd;
 };
 
 struct kvm_vcpu {
@@ -48,22 +74,30 @@ void *map_anon(size_t size);
 
 /*
  * Opens /dev/kvm, checks the capabilities the example needs and creates
- * a VM.  Returns 0, or 77 when there is no usable KVM (the reason is
- * printed).
+ * a VM: of type KVM_X86_SW_PROTECTED_VM when @private_mem and the kernel
+ * offers it (private memory, KVM_SET_MEMORY_ATTRIBUTES), else the default
+ * type.  Records which slot ioctl the kernel has (region2) and the VM's
+ * memory attributes.  Returns 0, or 77 when there is no usable KVM (the
+ * reason is printed).
  */
-int kvm_vm_open(struct kvm_vm *vm);
+int kvm_vm_open(struct kvm_vm *vm, bool private_mem);
 void kvm_vm_close(struct kvm_vm *vm);
 
 /* KVM_CHECK_EXTENSION on the VM: > 0 when @cap is there. */
 int kvm_vm_check(struct kvm_vm *vm, long cap);
 
 /*
- * KVM_SET_USER_MEMORY_REGION: makes KVM's slot @id cover @npages pages
- * from @gfn at host address @hva; @npages 0 deletes it.  Library-only
- * flag bits are dropped.  Returns 0 or -errno; counted in @vm.
+ * Makes KVM's slot @r->id look like @r with KVM_SET_USER_MEMORY_REGION2
+ * when the kernel has it, else KVM_SET_USER_MEMORY_REGION (which cannot
+ * carry a guest_memfd).  Returns 0 or -errno; counted in @vm.
  */
-int kvm_set_region(struct kvm_vm *vm, uint16_t id, uint32_t flags, uint64_t gfn, uint64_t npages,
-		   uint64_t hva);
+int kvm_set_region(struct kvm_vm *vm, const struct kvm_region *r);
+
+/* The name of the ioctl kvm_set_region() issues on @vm. */
+const char *kvm_region_ioctl_name(const struct kvm_vm *vm);
+
+/* KVM_SET_MEMORY_ATTRIBUTES; returns 0 or -errno; counted in @vm. */
+int kvm_set_memory_attributes(struct kvm_vm *vm, const struct kvm_memory_attributes *a);
 
 /* KVM_GET_DIRTY_LOG of slot @id into @bitmap; returns 0 or -errno. */
 int kvm_get_dirty_log(struct kvm_vm *vm, uint16_t id, uint64_t *bitmap);

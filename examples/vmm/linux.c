@@ -444,7 +444,7 @@ static void print_figures(struct linux_vm *l)
 		       "%lu KiB read, %lu KiB written, %lu errors\n",
 		       l->blk.notifies, l->blk.requests, l->blk.read_bytes >> 10,
 		       l->blk.written_bytes >> 10, l->blk.errors);
-	printf("vmm:   KVM_SET_USER_MEMORY_REGION     %lu (%lu refused), %.3f s\n",
+	printf("vmm:   %-30s %lu (%lu refused), %.3f s\n", kvm_region_ioctl_name(&l->vm.kvm),
 	       l->vm.kvm.region_ioctls, l->vm.kvm.region_refusals, l->vm.kvm.region_secs);
 	printf("vmm:   library                        %zu slots, generation %" PRIu64 "\n",
 	       lib_state(&l->vm).count, lib_state(&l->vm).generation);
@@ -463,7 +463,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(cmdline, sizeof(cmdline), "%s%s%s%s", base_cmdline, l.opt.quiet ? " quiet" : "",
 		 l.opt.append ? " " : "", l.opt.append ? l.opt.append : "");
-	ret = vm_open(&l.vm);
+	ret = vm_open(&l.vm, false); /* the guest uses no private memory */
 	if (ret)
 		return ret;
 	l.nonce = ((uint64_t)getpid() << 32) ^ (uint64_t)(now() * 1e9);

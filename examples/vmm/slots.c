@@ -3,7 +3,8 @@
  * The example VMM's guest memory: the library is the VMM's own copy of
  * KVM's memslot table.  Every change is made with memslots_set_region() /
  * memslots_apply(), and the library's hooks (struct memslots_ops) forward
- * it to KVM with KVM_SET_USER_MEMORY_REGION.  Because the kernel is told
+ * it to KVM with KVM_SET_USER_MEMORY_REGION2, or KVM_SET_USER_MEMORY_REGION
+ * where the kernel (before 6.8) lacks it.  Because the kernel is told
  * from the prepare hook, before the library publishes anything, a change
  * the kernel refuses is also refused by the library, and the two tables
  * never disagree:
@@ -14,7 +15,9 @@
  *            delete);
  *   commit   runs once the change is published: the VMM's bookkeeping,
  *            here freeing the per-slot data of a slot that went away;
- *   release  frees that data for the slots left at memslots_free().
+ *   release  frees that data for the slots left at memslots_free();
+ *   set_attributes  issues KVM_SET_MEMORY_ATTRIBUTES for a change of
+ *            memslots_set_attributes() (private/shared), where KVM has it.
  *
  * The VMM's lookups (gpa_to_host() here, the device models' translations
  * in gmem.c) go through the library too: no address of guest memory is
@@ -33,13 +36,27 @@
 /* Makes KVM's slot @s->id look like @s (create, move or change flags). */
 static int kvm_install(struct vm *vm, const struct memslot *s)
 {
-	return kvm_set_region(&vm->kvm, s->id, s->flags, s->base_gfn, s->npages, s->userspace_addr);
+	struct kvm_region r = {
+		.id = s->id,
+		.flags = s->flags,
+		.gfn = s->base_gfn,
+		.npages = s->npages,
+		.hva = s->userspace_addr,
+		/* 0 unless the slot has MEMSLOT_GUEST_MEMFD, which only the
+		 * v2 ioctl can carry (the library refuses it to v1 calls). */
+		.guest_memfd_offset = s->guest_memfd_offset,
+		.guest_memfd = s->guest_memfd,
+	};
+
+	return kvm_set_region(&vm->kvm, &r);
 }
 
 /* Deletes KVM's slot @id: KVM's DELETE is memory_size 0. */
 static int kvm_remove(struct vm *vm, uint16_t id)
 {
-	return kvm_set_region(&vm->kvm, id, 0, 0, 0, 0);
+	struct kvm_region r = {.id = id};
+
+	return kvm_set_region(&vm->kvm, &r);
 }
 
 /* ---- the hooks ---------------------------------------------------------------- */
@@ -184,6 +201,43 @@ static void vmm_release(void *opaque, struct memslot *slot)
 	}
 }
 
+int kvm_issue_attributes(struct vm *vm, const struct memslots_attributes *a)
+{
+	/* Same fields as the library's request, in the same order. */
+	struct kvm_memory_attributes k = {
+		.address = a->address,
+		.size = a->size,
+		.attributes = a->attributes,
+		.flags = a->flags,
+	};
+
+	return kvm_set_memory_attributes(&vm->kvm, &k);
+}
+
+/*
+ * set_attributes: a memslots_set_attributes() call that changes something
+ * is about to be published.  Where KVM has KVM_SET_MEMORY_ATTRIBUTES with
+ * the private attribute for this VM, KVM is told here, so that a refusal
+ * fails the library call as prepare does for slots; elsewhere there is no
+ * kernel to tell.  Either way the request is recorded: it is what the
+ * library published (and KVM accepted), which the scenario checks.
+ */
+static int vmm_set_attributes(void *opaque, const struct memslots_attributes *a)
+{
+	struct vm *vm = opaque;
+
+	if (attributes_in_kvm(vm)) {
+		int ret = kvm_issue_attributes(vm, a);
+
+		if (ret)
+			return ret;
+	}
+	if (vm->nr_attr_calls < ARRAY_SIZE(vm->attr_calls))
+		vm->attr_calls[vm->nr_attr_calls] = *a;
+	vm->nr_attr_calls++;
+	return 0;
+}
+
 static const struct memslots_ops vmm_ops = {
 	.prepare = vmm_prepare,
 	.abort = vmm_abort,
@@ -191,6 +245,7 @@ static const struct memslots_ops vmm_ops = {
 	/* No .invalidate: this VMM caches no translations of its own.  A VMM
 	 * that did (an IOMMU map, a vhost table) would drop them there. */
 	.release = vmm_release,
+	.set_attributes = vmm_set_attributes,
 };
 
 /* ---- library helpers --------------------------------------------------------- */
@@ -248,19 +303,32 @@ struct lib_state lib_state(struct vm *vm)
 	return st;
 }
 
-int vm_open(struct vm *vm)
+bool attributes_in_kvm(const struct vm *vm)
+{
+	return vm->kvm.mem_attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE;
+}
+
+int vm_open(struct vm *vm, bool private_mem)
 {
 	struct memslots_config cfg = {0};
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
-	ret = kvm_vm_open(&vm->kvm);
+	ret = kvm_vm_open(&vm->kvm, private_mem);
 	if (ret)
 		return ret;
 	printf("vmm: KVM API %d, KVM_CAP_NR_MEMSLOTS %u, guest MAXPHYADDR %u, libmemslots %s\n",
 	       KVM_API_VERSION, vm->kvm.nr_memslots, vm->kvm.phys_bits, memslots_version_string());
+	printf("vmm: VM type %lu (%s); slots go to KVM with %s (%s)\n", vm->kvm.type,
+	       vm->kvm.type == KVM_X86_SW_PROTECTED_VM ? "KVM_X86_SW_PROTECTED_VM" : "default",
+	       kvm_region_ioctl_name(&vm->kvm),
+	       vm->kvm.region2 ? "KVM_CAP_USER_MEMORY2" : "the kernel lacks KVM_CAP_USER_MEMORY2");
 
 	cfg.max_slots = vm->kvm.nr_memslots;
+	/* The library refuses the attribute bits this VM's KVM refuses; with
+	 * no KVM to follow it keeps its default (the private bit). */
+	if (attributes_in_kvm(vm))
+		cfg.supported_attributes = vm->kvm.mem_attributes;
 	cfg.ops = &vmm_ops;
 	cfg.opaque = vm;
 	/* hva_limit stays 0: the library accepts any non-wrapping hva, and

@@ -3,8 +3,9 @@
  * The example VMM's guest memory: KVM's memslots kept by libmemslots.
  * See slots.c for how the library's hooks keep the two tables in step.
  *
- * Locking: the writer calls (set_region, memslots_apply) are serialized
- * by the library, which runs the hooks under its writer lock; the lookups
+ * Locking: the writer calls (set_region, memslots_apply,
+ * memslots_set_attributes) are serialized by the library, which runs the
+ * hooks under its writer lock; the lookups
  * (gpa_to_host, gpa_in_slot, lib_state) take a read-side section of their
  * own and may run on any registered reader thread.
  */
@@ -30,7 +31,7 @@ struct slot_info {
 };
 
 struct vm {
-	struct kvm_vm kvm; /* counts the KVM_SET_USER_MEMORY_REGION ioctls */
+	struct kvm_vm kvm; /* counts the slot and attribute ioctls */
 	struct memslots *ms;
 
 	/* Bookkeeping done by the hooks. */
@@ -40,12 +41,25 @@ struct vm {
 	unsigned long abort_failures; /* an undo the kernel refused: out of sync */
 	size_t nr_slots;	      /* kept by commit: must equal memslots_count() */
 	uint64_t nr_pages;	      /* kept by commit: must equal memslots_nr_pages() */
+
+	/* The requests the set_attributes hook let through (and issued to
+	 * KVM when attributes_in_kvm()), in order; the first 16 are kept. */
+	struct memslots_attributes attr_calls[16];
+	unsigned long nr_attr_calls;
 };
 
-/* Opens KVM (kvm_vm_open) and a library object whose hooks drive it; the
- * calling thread is registered as a reader.  Returns 0, 77 (no usable
- * KVM) or 1. */
-int vm_open(struct vm *vm);
+/* Opens KVM (kvm_vm_open(), @private_mem as there) and a library object
+ * whose hooks drive it; the calling thread is registered as a reader.
+ * Returns 0, 77 (no usable KVM) or 1. */
+int vm_open(struct vm *vm, bool private_mem);
+
+/* Whether the set_attributes hook issues KVM_SET_MEMORY_ATTRIBUTES: KVM
+ * offers the private attribute for this VM (KVM_CAP_MEMORY_ATTRIBUTES). */
+bool attributes_in_kvm(const struct vm *vm);
+
+/* KVM_SET_MEMORY_ATTRIBUTES for the library's request @a (same layout);
+ * returns 0 or -errno. */
+int kvm_issue_attributes(struct vm *vm, const struct memslots_attributes *a);
 
 /* memslots_free() (release hands back the slots' data), then KVM's fds. */
 void vm_close(struct vm *vm);

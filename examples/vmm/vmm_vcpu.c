@@ -149,7 +149,9 @@ struct guest_read guest_read32(struct vm *vm, uint64_t gpa)
 /* Returns 0, 77 (no usable KVM) or 1. */
 int scenario_open(struct vm *vm)
 {
-	int ret = vm_open(vm);
+	/* A VM type with private memory where KVM offers one: the
+	 * attributes step converts a range to private. */
+	int ret = vm_open(vm, true);
 
 	if (ret)
 		return ret;
