@@ -6,6 +6,7 @@
  *               sections), misuse detection
  *   update.c    one writer call, step by step as KVM's kvm_set_memslot()
  *               (see the table in docs/design.md)
+ *   request.c   its requests' checks and classification (request.h)
  *   attributes.c memslots_set_attributes(), as KVM's
  *               kvm_vm_set_mem_attributes(), with update.c's publication
  *   read.c      lookups, iteration and the caches

@@ -4,7 +4,8 @@
  * (docs/design.md maps each function here to its KVM counterpart):
  *
  *  1. stage (__kvm_set_memory_region's checks, kvm_prepare_memory_region):
- *     every request is checked against the contract's rules in order,
+ *     every request is checked against the contract's rules in order (the
+ *     checks themselves are in request.c),
  *     against the state as the earlier requests of the call leave it.  To
  *     get that evolving state for free, each valid change is applied at
  *     once to the inactive set, which no reader can see.  The slot copies
@@ -34,23 +35,8 @@
 #include <string.h>
 
 #include "engine.h"
+#include "request.h"
 #include "slot.h"
-
-#define MS_GMEM		 MEMSLOT_GUEST_MEMFD
-#define MS_GMEM_EXCLUDES (MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY)
-/* What a request may not change on an existing slot. */
-#define MS_IMMUTABLE_FLAGS (MEMSLOT_READONLY | MEMSLOT_GUEST_MEMFD)
-
-/* A request's fields, once checked and converted to pages. */
-struct ms_req {
-	uint16_t id;
-	uint32_t flags;
-	uint64_t base_gfn;
-	uint64_t npages;
-	uint64_t hva;
-	uint64_t gmem_offset; /* with GUEST_MEMFD only, else 0 */
-	uint32_t gmem_fd;     /* with GUEST_MEMFD only, else 0 */
-};
 
 /*
  * What each kind of change needs, in one place; every step below is the
@@ -73,138 +59,6 @@ static const struct ms_change_kind ms_change_kinds[] = {
 	/* kvm_update_flags_memslot */
 	[MEMSLOTS_FLAGS_ONLY] = {.has_new = true},
 };
-
-/* ---- reading the requests ------------------------------------------------------ */
-
-/* The bytes of a v2 request that mean something: pad1 and pad2 are ignored. */
-#define MS_REGION2_USED offsetof(struct memslots_region2, pad1)
-
-/* Request @i of @reqs as a v2 request; a v1 one gets zero extra fields. */
-static void ms_request_read(const struct ms_requests *reqs, size_t i, struct memslots_region2 *r)
-{
-	size_t used = reqs->size < MS_REGION2_USED ? reqs->size : MS_REGION2_USED;
-
-	memset(r, 0, MS_REGION2_USED);
-	memcpy(r, (const char *)reqs->base + i * reqs->size, used);
-}
-
-static bool ms_requests_are_v1(const struct ms_requests *reqs)
-{
-	return reqs->size == sizeof(struct memslots_region);
-}
-
-/* ---- request checks (contract rules 1 to 3) ------------------------------------ */
-
-/*
- * Rule 1: the flags the config allows (through a v1 call, never
- * GUEST_MEMFD), and GUEST_MEMFD alone.  KVM's check_memory_region_flags()
- * and the v1 ioctl's flag check; deletes too.
- */
-static int ms_check_flags(const struct memslots *ms, uint32_t flags, bool v1)
-{
-	uint32_t allowed = v1 ? ms->allowed_flags & ~MS_GMEM : ms->allowed_flags;
-
-	if (flags & ~allowed)
-		return -EINVAL;
-	if ((flags & MS_GMEM) && (flags & MS_GMEM_EXCLUDES))
-		return -EINVAL;
-	return 0;
-}
-
-static int ms_check_request(const struct memslots *ms, const struct memslots_region2 *r, bool v1,
-			    struct ms_req *req)
-{
-	uint64_t page_mask = ((uint64_t)1 << ms->page_shift) - 1;
-	uint64_t size = r->memory_size, hva = r->userspace_addr, gpa = r->guest_phys_addr;
-	uint64_t off = r->guest_memfd_offset;
-	bool gmem = r->flags & MS_GMEM;
-	int err;
-
-	err = ms_check_flags(ms, r->flags, v1);
-	if (err)
-		return err;
-	/* 2: alignment, the host range, the guest_memfd range, the address
-	 * space and the id. */
-	if ((size & page_mask) || (gpa & page_mask) || (hva & page_mask))
-		return -EINVAL;
-	if (hva + size < hva)
-		return -EINVAL;
-	if (ms->hva_limit && (size > ms->hva_limit || hva > ms->hva_limit - size))
-		return -EINVAL;
-	if (gmem && ((off & page_mask) || off + size < off))
-		return -EINVAL;
-	if ((r->slot >> 16) != ms->as_id || (r->slot & 0xffff) >= ms->max_slots)
-		return -EINVAL;
-	/* 3: the guest range. */
-	if (gpa + size < gpa)
-		return -EINVAL;
-	if ((size >> ms->page_shift) > MEMSLOTS_MAX_NR_PAGES)
-		return -EINVAL;
-
-	req->id = (uint16_t)(r->slot & 0xffff);
-	req->flags = r->flags;
-	req->base_gfn = gpa >> ms->page_shift;
-	req->npages = size >> ms->page_shift;
-	req->hva = hva;
-	req->gmem_offset = gmem ? off : 0;
-	req->gmem_fd = gmem ? r->guest_memfd : 0;
-	return 0;
-}
-
-/*
- * Rule 7: whether a new GUEST_MEMFD slot would bind bytes of its
- * guest_memfd that another slot binds (KVM's kvm_gmem_bind()).  The index
- * holds the staged state: a slot deleted earlier in the call is out.
- */
-static bool ms_gmem_taken(const struct memslots *ms, const struct ms_req *req)
-{
-	uint64_t size = req->npages << ms->page_shift;
-
-	return (req->flags & MS_GMEM) &&
-	       ms_gmem_intersects(&ms->gmem, req->gmem_fd, req->gmem_offset,
-				  req->gmem_offset + size - 1);
-}
-
-/* Rules 4 to 7: what the request does to the (evolving) state; 1: nothing. */
-static int ms_classify(struct ms_call *call, const struct ms_req *req, struct ms_change *c)
-{
-	struct memslots_set *set = call->inactive;
-	struct ms_slot *old = ms_set_find_id(set, req->id);
-
-	c->old = old;
-	c->new = c->invalid = NULL;
-	if (!req->npages) {
-		if (!old)
-			return -EINVAL;
-		c->type = MEMSLOTS_DELETE;
-		return 0;
-	}
-	if (!old) {
-		if (ms_set_overlaps(set, req->base_gfn, req->npages, NULL))
-			return -EEXIST;
-		if (ms_gmem_taken(call->ms, req))
-			return -EINVAL;
-		c->type = MEMSLOTS_CREATE;
-		return 0;
-	}
-	/* A guest_memfd slot can only be deleted; nothing gains or loses
-	 * READONLY or GUEST_MEMFD. */
-	if ((req->flags & MS_GMEM) || ((req->flags ^ old->pub.flags) & MS_IMMUTABLE_FLAGS))
-		return -EINVAL;
-	if (req->hva != old->pub.userspace_addr || req->npages != old->pub.npages)
-		return -EINVAL;
-	if (req->base_gfn != old->pub.base_gfn) {
-		if (ms_set_overlaps(set, req->base_gfn, req->npages, old))
-			return -EEXIST;
-		c->type = MEMSLOTS_MOVE;
-		return 0;
-	}
-	if (req->flags != old->pub.flags) {
-		c->type = MEMSLOTS_FLAGS_ONLY;
-		return 0;
-	}
-	return 1;
-}
 
 /* ---- hooks ----------------------------------------------------------------------- */
 

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A writer call's requests: reading them (v1 or v2), checking each against
+ * the contract's rules in KVM's order, and classifying what it does to the
+ * staged state (request.c).  update.c stages, publishes and commits what
+ * these functions accept.
+ *
+ * Locking: all of it runs in a writer call, under ms->lock.
+ */
+#ifndef MEMSLOTS_REQUEST_H
+#define MEMSLOTS_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+#define MS_GMEM		 MEMSLOT_GUEST_MEMFD
+#define MS_GMEM_EXCLUDES (MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY)
+/* What a request may not change on an existing slot. */
+#define MS_IMMUTABLE_FLAGS (MEMSLOT_READONLY | MEMSLOT_GUEST_MEMFD)
+
+/* A request's fields, once checked and converted to pages. */
+struct ms_req {
+	uint16_t id;
+	uint32_t flags;
+	uint64_t base_gfn;
+	uint64_t npages;
+	uint64_t hva;
+	uint64_t gmem_offset; /* with GUEST_MEMFD only, else 0 */
+	uint32_t gmem_fd;     /* with GUEST_MEMFD only, else 0 */
+};
+
+/* Request @i of @reqs as a v2 request; a v1 one gets zero extra fields. */
+void ms_request_read(const struct ms_requests *reqs, size_t i, struct memslots_region2 *r);
+bool ms_requests_are_v1(const struct ms_requests *reqs);
+/* Rules 1 to 3 (KVM's check_memory_region_flags() and
+ * __kvm_set_memory_region()'s checks): 0 and *@req filled, or -EINVAL. */
+int ms_check_request(const struct memslots *ms, const struct memslots_region2 *r, bool v1,
+		     struct ms_req *req);
+/* Rules 4 to 7 against the inactive set: 0 with c->type set, 1 for a
+ * request that changes nothing, or a negative errno. */
+int ms_classify(struct ms_call *call, const struct ms_req *req, struct ms_change *c);
+
+#endif /* MEMSLOTS_REQUEST_H */
