@@ -31,129 +31,8 @@
 
 #include <memslots/memslots.h>
 
+#include "concurrency_fixture.h"
 #include "tests_util.h"
-
-#if defined(__SANITIZE_THREAD__)
-#define TC_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TC_TSAN 1
-#endif
-#endif
-
-#define TC_IDS	      64u
-#define TC_GFN_SPAN   4096u /* gfns slots are placed in: crowded, so overlaps happen */
-#define TC_READERS    2
-#define TC_PAGE	      4096ull
-#define TC_MIN_WRITES 20 /* writer calls a run needs, however slow the machine */
-
-/* Per id: a fixed size and host address, and the priv prepare gives it. */
-static uint64_t tc_npages(unsigned int id)
-{
-	return 1 + id % 7;
-}
-
-static uint64_t tc_hva(unsigned int id)
-{
-	return 0x100000000000ull + (uint64_t)id * (1ull << 32);
-}
-
-/* Every third id is a guest_memfd slot, with its own fd and range. */
-static bool tc_is_gmem(unsigned int id)
-{
-	return id % 3 == 0;
-}
-
-static uint32_t tc_gmem_fd(unsigned int id)
-{
-	return 100 + id % 4;
-}
-
-static uint64_t tc_gmem_offset(unsigned int id)
-{
-	return (uint64_t)id * 8 * TC_PAGE; /* 8 pages apart: ranges never meet */
-}
-
-static int tc_magic[TC_IDS];
-
-static int tc_prepare(void *opaque, const struct memslot *old, struct memslot *new,
-		      enum memslots_change change)
-{
-	(void)opaque;
-	(void)old;
-	if (new &&change == MEMSLOTS_CREATE)
-		new->priv = &tc_magic[new->id];
-	return 0;
-}
-
-static const struct memslots_ops tc_ops = {
-	.prepare = tc_prepare,
-};
-
-/* ---- the rwlock RCU, for TSan ---------------------------------------------- */
-
-static pthread_rwlock_t tc_rw;
-
-static void tc_rw_read_lock(void)
-{
-	pthread_rwlock_rdlock(&tc_rw);
-}
-
-static void tc_rw_read_unlock(void)
-{
-	pthread_rwlock_unlock(&tc_rw);
-}
-
-static void tc_rw_synchronize(void)
-{
-	pthread_rwlock_wrlock(&tc_rw);
-	pthread_rwlock_unlock(&tc_rw);
-}
-
-static const struct memslots_rcu tc_rwlock_rcu = {
-	.read_lock = tc_rw_read_lock,
-	.read_unlock = tc_rw_read_unlock,
-	.synchronize = tc_rw_synchronize,
-};
-
-static void tc_rwlock_init(void)
-{
-	pthread_rwlockattr_t attr;
-
-	pthread_rwlockattr_init(&attr);
-	/* Writer-preferring, so a stream of readers cannot starve synchronize. */
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&tc_rw, &attr);
-	pthread_rwlockattr_destroy(&attr);
-}
-
-/* ---- shared state ---------------------------------------------------------- */
-
-struct tc_shared {
-	struct memslots *ms;
-	atomic_bool stop;
-	atomic_ulong reader_ops;
-	atomic_ulong reader_errors;
-	atomic_ulong writer_ops;
-	unsigned long seed;
-};
-
-static double tc_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Reports the first few problems, counts all of them. */
-static void tc_fail(struct tc_shared *sh, const char *what, const struct memslot *s)
-{
-	if (atomic_fetch_add(&sh->reader_errors, 1) < 10)
-		fprintf(stderr, "reader: %s (slot %p id %u gfn %llu npages %llu)\n", what,
-			(const void *)s, s ? s->id : 0, s ? (unsigned long long)s->base_gfn : 0,
-			s ? (unsigned long long)s->npages : 0);
-}
 
 /* Whether @s's guest_memfd fields are its id's (0 for the others). */
 static bool tc_gmem_whole(const struct memslot *s)
@@ -280,23 +159,6 @@ static void *tc_reader(void *arg)
 
 /* ---- the writer ------------------------------------------------------------ */
 
-static struct memslots_region2 tc_region(unsigned int id, uint64_t gfn, uint32_t flags)
-{
-	struct memslots_region2 r = {
-		.slot = id,
-		.flags = flags,
-		.guest_phys_addr = gfn * TC_PAGE,
-		.memory_size = tc_npages(id) * TC_PAGE,
-		.userspace_addr = tc_hva(id),
-	};
-
-	if (flags & MEMSLOT_GUEST_MEMFD) {
-		r.guest_memfd = tc_gmem_fd(id);
-		r.guest_memfd_offset = tc_gmem_offset(id);
-	}
-	return r;
-}
-
 static uint64_t tc_random_gfn(struct tu_rng *rng, unsigned int id)
 {
 	return tu_rng_below(rng, TC_GFN_SPAN - tc_npages(id) + 1);
@@ -402,15 +264,6 @@ static void tc_run(const struct memslots_rcu *rcu, double seconds, unsigned long
 	memslots_free(sh.ms);
 }
 
-static double tc_seconds(void)
-{
-	const char *env = getenv("MEMSLOTS_STRESS_SECONDS");
-
-	if (env)
-		return atof(env);
-	return RUNNING_ON_VALGRIND ? 1.0 : 3.0;
-}
-
 /* The library's default RCU (liburcu memb); under TSan, the rwlock one. */
 START_TEST(readers_vs_writer_default_rcu)
 {
@@ -469,172 +322,6 @@ START_TEST(two_address_spaces_one_thread)
 }
 END_TEST
 
-/* ---- attributes: readers never see a half-made or unmerged map -------------- */
-
-/*
- * The writer walks a cycle of conversions, each one memslots_set_attributes()
- * call, between four maps of the gfns [0, 64) (every gfn above is 0):
- *   A: all 0;  B: [8, 40) private;  C: B with [16, 24) shared (a hole);
- *   D: [8, 56) private (B grown by a touching range, so merged).
- * Going C -> B and D -> B must merge runs back.  A reader walks the runs
- * from gfn 0 along run_end inside one section and must find exactly the
- * maximal runs of one of the four maps: a torn map, or runs left unmerged,
- * match none.
- */
-struct ta_run {
-	uint64_t start, end, attrs;
-};
-
-#define TA_MAX_RUNS 6
-
-static const struct ta_run ta_maps[][TA_MAX_RUNS] = {
-	/* A */ {{0, UINT64_MAX, 0}},
-	/* B */ {{0, 8, 0}, {8, 40, MEMSLOTS_ATTR_PRIVATE}, {40, UINT64_MAX, 0}},
-	/* C */
-	{{0, 8, 0},
-	 {8, 16, MEMSLOTS_ATTR_PRIVATE},
-	 {16, 24, 0},
-	 {24, 40, MEMSLOTS_ATTR_PRIVATE},
-	 {40, UINT64_MAX, 0}},
-	/* D */ {{0, 8, 0}, {8, 56, MEMSLOTS_ATTR_PRIVATE}, {56, UINT64_MAX, 0}},
-};
-
-#define TA_NR_MAPS (sizeof(ta_maps) / sizeof(ta_maps[0]))
-
-/* The cycle A B C B D B A: each step one conversion, in gfns. */
-static const struct ta_run ta_steps[] = {
-	{8, 40, MEMSLOTS_ATTR_PRIVATE},	 /* A -> B */
-	{16, 24, 0},			 /* B -> C */
-	{16, 24, MEMSLOTS_ATTR_PRIVATE}, /* C -> B: merged */
-	{40, 56, MEMSLOTS_ATTR_PRIVATE}, /* B -> D: merged */
-	{40, 56, 0},			 /* D -> B */
-	{8, 40, 0},			 /* B -> A */
-};
-
-static bool ta_same_map(const struct ta_run *seen, size_t n, const struct ta_run *map)
-{
-	for (size_t i = 0; i < TA_MAX_RUNS; i++) {
-		bool used = map[i].end != 0;
-
-		if (i >= n)
-			return !used;
-		if (!used || seen[i].start != map[i].start || seen[i].end != map[i].end ||
-		    seen[i].attrs != map[i].attrs)
-			return false;
-	}
-	return n <= TA_MAX_RUNS;
-}
-
-/* One section: the runs as the set gives them, and the fault path at each. */
-static void ta_check_section(struct tc_shared *sh, const struct memslots_set *set,
-			     struct memslots_cache *cache)
-{
-	struct ta_run seen[TA_MAX_RUNS + 1];
-	uint64_t gfn = 0, end, attrs;
-	size_t n = 0, k;
-
-	do {
-		seen[n].start = gfn;
-		seen[n].attrs = memslots_gfn_attributes(set, gfn, &end);
-		seen[n].end = end;
-		if (memslots_fault_lookup(set, cache, gfn, &attrs, NULL) !=
-			    memslots_find_gfn(set, gfn) ||
-		    attrs != seen[n].attrs)
-			tc_fail(sh, "fault_lookup disagrees with gfn_attributes", NULL);
-		gfn = end;
-	} while (++n <= TA_MAX_RUNS && end != UINT64_MAX);
-	for (k = 0; k < TA_NR_MAPS; k++)
-		if (ta_same_map(seen, n, ta_maps[k]))
-			return;
-	tc_fail(sh, "a reader saw an attribute map that is none of the writer's", NULL);
-}
-
-static void *ta_reader(void *arg)
-{
-	struct tc_shared *sh = arg;
-	struct memslots_cache cache = {0};
-	unsigned long ops = 0;
-
-	memslots_reader_register(sh->ms);
-	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
-		const struct memslots_set *set = memslots_read_lock(sh->ms);
-
-		ta_check_section(sh, set, &cache);
-		memslots_read_unlock(sh->ms);
-		ops++;
-	}
-	memslots_reader_unregister(sh->ms);
-	atomic_fetch_add(&sh->reader_ops, ops);
-	return NULL;
-}
-
-/* Conversions, and now and then a slot over the converted range (attributes
- * do not follow slots, and slot publications must carry the map along). */
-static void ta_writer_step(struct tc_shared *sh, unsigned long i)
-{
-	const struct ta_run *st = &ta_steps[i % (sizeof(ta_steps) / sizeof(ta_steps[0]))];
-	struct memslots_attributes a = {
-		.address = st->start * TC_PAGE,
-		.size = (st->end - st->start) * TC_PAGE,
-		.attributes = st->attrs,
-	};
-	struct memslots_region2 r = tc_region(1, 12, 0);
-
-	ck_assert_int_eq(memslots_set_attributes(sh->ms, &a), 0);
-	if (i % 3 == 0) {
-		r.memory_size = i % 2 ? 0 : r.memory_size;
-		ck_assert_int_eq(memslots_set_region2(sh->ms, &r), 0);
-	}
-	atomic_fetch_add_explicit(&sh->writer_ops, 1, memory_order_relaxed);
-}
-
-static void ta_run(const struct memslots_rcu *rcu, double seconds)
-{
-	struct memslots_config cfg = {.ops = &tc_ops, .rcu = rcu};
-	struct tc_shared sh = {.seed = 3};
-	pthread_t readers[TC_READERS];
-	unsigned long i = 0;
-	double start;
-
-	sh.ms = memslots_new(&cfg);
-	ck_assert_ptr_nonnull(sh.ms);
-	atomic_init(&sh.stop, false);
-	atomic_init(&sh.reader_ops, 0);
-	atomic_init(&sh.reader_errors, 0);
-	atomic_init(&sh.writer_ops, 0);
-	for (int k = 0; k < TC_READERS; k++)
-		ck_assert_int_eq(pthread_create(&readers[k], NULL, ta_reader, &sh), 0);
-	start = tc_now();
-	while (tc_now() < start + seconds * 10 &&
-	       (tc_now() < start + seconds || i < TC_MIN_WRITES))
-		ta_writer_step(&sh, i++);
-	atomic_store(&sh.stop, true);
-	for (int k = 0; k < TC_READERS; k++)
-		pthread_join(readers[k], NULL);
-	fprintf(stderr, "attributes: %lu conversions, %lu reader sections, %lu errors\n", i,
-		atomic_load(&sh.reader_ops), atomic_load(&sh.reader_errors));
-	ck_assert_uint_eq(atomic_load(&sh.reader_errors), 0);
-	ck_assert_uint_ge(i, TC_MIN_WRITES);
-	ck_assert_uint_gt(atomic_load(&sh.reader_ops), 0);
-	memslots_free(sh.ms);
-}
-
-START_TEST(attribute_readers_vs_writer)
-{
-#ifdef TC_TSAN
-	ta_run(&tc_rwlock_rcu, tc_seconds());
-#else
-	ta_run(NULL, tc_seconds());
-#endif
-}
-END_TEST
-
-START_TEST(attribute_readers_vs_writer_rwlock)
-{
-	ta_run(&tc_rwlock_rcu, tc_seconds());
-}
-END_TEST
-
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("concurrency");
@@ -652,11 +339,7 @@ static Suite *make_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, readers_vs_writer_rwlock_rcu);
 	suite_add_tcase(s, tc);
-	tc = tcase_create("attributes");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, attribute_readers_vs_writer);
-	tcase_add_test(tc, attribute_readers_vs_writer_rwlock);
-	suite_add_tcase(s, tc);
+	concurrency_add_attribute_cases(s);
 	return s;
 }
 

@@ -18,14 +18,11 @@
  * config's address space (as_id); rows name theirs in bits 16-31 of slot,
  * as requests do.
  *
- * Included by tests/test_validation.c, which defines G(), P, LIM, TOP,
- * NEW_HVA, the flag shorthands and the change names before including it.
+ * Included by tests/test_validation.c, after validation_shorthands.h (G(),
+ * P, LIM, TOP, NEW_HVA, the flag shorthands and the change names).
  */
 #ifndef MS_VALIDATION2_ROWS_H
 #define MS_VALIDATION2_ROWS_H
-
-#define GMEM	MEMSLOT_GUEST_MEMFD
-#define GMEM_HVA 0x48000000ull
 
 enum api {
 	V2, /* memslots_set_region2() */

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The KVM 6.8+ uapi the example VMM uses when the running kernel has it,
- * for building against older headers (Debian 12 ships 6.1's, which have
- * none of it).  Values and layouts from include/uapi/linux/kvm.h and
+ * and the KVM conformance tests need, for building against older headers
+ * (Debian 12 ships 6.1's, which have none of it).  Values and layouts from include/uapi/linux/kvm.h and
  * arch/x86/include/uapi/asm/kvm.h of Linux 6.8 and later; each is defined
  * only where the headers lack it, so newer headers win.
  */
-#ifndef VMM_KVM_UAPI_H
-#define VMM_KVM_UAPI_H
+#ifndef MS_COMPAT_KVM_UAPI_H
+#define MS_COMPAT_KVM_UAPI_H
 
 #include <linux/kvm.h>
 
@@ -58,6 +58,16 @@ struct kvm_memory_attributes {
 #define KVM_MEMORY_ATTRIBUTE_PRIVATE (1ULL << 3)
 #endif
 
+/* KVM_CREATE_GUEST_MEMFD: a guest_memfd of the VM, of @size bytes. */
+#ifndef KVM_CREATE_GUEST_MEMFD
+struct kvm_create_guest_memfd {
+	__u64 size;
+	__u64 flags;
+	__u64 reserved[6];
+};
+#define KVM_CREATE_GUEST_MEMFD _IOWR(KVMIO, 0xd4, struct kvm_create_guest_memfd)
+#endif
+
 /* VM types (KVM_CREATE_VM's argument), listed by KVM_CAP_VM_TYPES. */
 #ifndef KVM_X86_DEFAULT_VM
 #define KVM_X86_DEFAULT_VM 0
@@ -66,4 +76,4 @@ struct kvm_memory_attributes {
 #define KVM_X86_SW_PROTECTED_VM 1
 #endif
 
-#endif /* VMM_KVM_UAPI_H */
+#endif /* MS_COMPAT_KVM_UAPI_H */

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The example VMM's scenario steps through slot changes: boot, hot-plug,
+ * move, dirty logging, delete, many slots and a rolled-back batch; each
+ * checked against both KVM and the library (vmm_scenario.h).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <memslots/memslots.h>
+
+#include "guest_abi.h"
+#include "kvm.h"
+#include "slots.h"
+#include "vmm_scenario.h"
+#include "vmm_vcpu.h"
+
+void step_boot(struct vm *vm)
+{
+	void *ram = map_anon(GUEST_RAM_SIZE);
+	size_t len = (size_t)(vmm_guest_code_end - vmm_guest_code);
+	void *load;
+	int ret;
+
+	ret = ram ? set_region(vm, RAM_SLOT, 0, 0, GUEST_RAM_SIZE, ram) : -ENOMEM;
+	check(ret == 0, "slot %d: %d KiB of RAM at gpa 0: %s", RAM_SLOT, GUEST_RAM_SIZE >> 10,
+	      memslots_strerror(ret));
+	if (ret)
+		return;
+	load = gpa_to_host(vm, GUEST_LOAD_ADDR);
+	check(load == (char *)ram + GUEST_LOAD_ADDR, "library: gpa 0x%x is at host %p",
+	      GUEST_LOAD_ADDR, load);
+	if (!load)
+		return;
+	memcpy(load, vmm_guest_code, len);
+	printf("  guest image: %zu bytes at gpa 0x%x\n", len, GUEST_LOAD_ADDR);
+
+	ret = vcpu_run_until_cmd(vm);
+	check(ret == 0 &&
+		      strcmp(vcpu0.last_line, "hello from the guest (32-bit protected mode)") == 0,
+	      "guest booted, printed its greeting and waits for commands");
+	if (ret)
+		return;
+	check_guest_sees(vm, GUEST_LOAD_ADDR, *(const uint32_t *)vmm_guest_code);
+	check_bookkeeping(vm);
+}
+
+void step_hotplug(struct vm *vm)
+{
+	int ret;
+
+	hotplug_mem = map_anon(HOTPLUG_PAGES * PAGE_SIZE);
+	check_guest_mmio(vm, HOTPLUG_GPA); /* nothing there yet */
+	ret = set_region(vm, HOTPLUG_SLOT, 0, HOTPLUG_GPA, HOTPLUG_PAGES * PAGE_SIZE, hotplug_mem);
+	check(ret == 0, "slot %d: %d pages at gpa 0x%llx created: %s", HOTPLUG_SLOT, HOTPLUG_PAGES,
+	      HOTPLUG_GPA, memslots_strerror(ret));
+	if (ret)
+		return;
+	check(fill_pattern(vm, HOTPLUG_GPA, HOTPLUG_PAGES),
+	      "VMM wrote a pattern through memslots_gfn_to_hva()");
+	check_guest_sees(vm, HOTPLUG_GPA, pattern(0));
+	check_guest_sees(vm, HOTPLUG_GPA + 7 * PAGE_SIZE, pattern(7));
+	check_guest_sees(vm, HOTPLUG_GPA + (HOTPLUG_PAGES - 1) * PAGE_SIZE,
+			 pattern(HOTPLUG_PAGES - 1));
+	check_bookkeeping(vm);
+}
+
+void step_move(struct vm *vm)
+{
+	unsigned long ioctls = vm->kvm.region_ioctls;
+	int ret;
+
+	/* Same id, size and hva, another gpa: a MOVE for KVM and the library. */
+	ret = set_region(vm, HOTPLUG_SLOT, 0, HOTPLUG_MOVED_GPA, HOTPLUG_PAGES * PAGE_SIZE,
+			 hotplug_mem);
+	check(ret == 0 && vm->kvm.region_ioctls == ioctls + 1,
+	      "slot %d moved to gpa 0x%llx with one KVM ioctl: %s", HOTPLUG_SLOT, HOTPLUG_MOVED_GPA,
+	      memslots_strerror(ret));
+	if (ret)
+		return;
+	check_guest_sees(vm, HOTPLUG_MOVED_GPA, pattern(0));
+	check_guest_sees(vm, HOTPLUG_MOVED_GPA + 9 * PAGE_SIZE, pattern(9));
+	check_guest_mmio(vm, HOTPLUG_GPA);
+	check_guest_mmio(vm, HOTPLUG_GPA + 9 * PAGE_SIZE);
+	check_bookkeeping(vm);
+}
+
+void step_dirty_log(struct vm *vm)
+{
+	static const unsigned int written[] = {2, 5, 11};
+	const struct memslots_set *set;
+	struct slot_info *info;
+	uint64_t want = 0, got;
+	uint32_t ack;
+	int ret;
+
+	ret = set_region(vm, HOTPLUG_SLOT, MEMSLOT_LOG_DIRTY_PAGES, HOTPLUG_MOVED_GPA,
+			 HOTPLUG_PAGES * PAGE_SIZE, hotplug_mem);
+	set = memslots_read_lock(vm->ms);
+	info = memslots_find_id(set, HOTPLUG_SLOT)->priv;
+	memslots_read_unlock(vm->ms);
+	check(ret == 0 && info, "dirty logging on for slot %d (FLAGS_ONLY), bitmap in priv: %s",
+	      HOTPLUG_SLOT, memslots_strerror(ret));
+	if (ret || !info)
+		return;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(written); i++) {
+		uint64_t gpa = HOTPLUG_MOVED_GPA + written[i] * PAGE_SIZE + 0x40;
+
+		ret = guest_cmd(vm, CMD_WRITE32, (uint32_t)gpa, 0xd1d1d100u + i, &ack);
+		want |= 1ull << written[i];
+		check(!ret && *(uint32_t *)gpa_to_host(vm, gpa) == 0xd1d1d100u + i,
+		      "guest wrote page %u (gpa 0x%" PRIx64 "), the VMM sees it", written[i], gpa);
+	}
+	ret = kvm_get_dirty_log(&vm->kvm, HOTPLUG_SLOT, info->dirty_bitmap);
+	got = info->dirty_bitmap[0];
+	check(ret == 0 && got == want,
+	      "KVM_GET_DIRTY_LOG: dirty pages 0x%04" PRIx64 " (want 0x%04" PRIx64 "): %s", got,
+	      want, strerror(-ret));
+	ret = kvm_get_dirty_log(&vm->kvm, HOTPLUG_SLOT, info->dirty_bitmap);
+	check(ret == 0 && info->dirty_bitmap[0] == 0,
+	      "KVM_GET_DIRTY_LOG again: 0x%04" PRIx64 " (nothing written since)",
+	      info->dirty_bitmap[0]);
+
+	ret = set_region(vm, HOTPLUG_SLOT, 0, HOTPLUG_MOVED_GPA, HOTPLUG_PAGES * PAGE_SIZE,
+			 hotplug_mem);
+	check(ret == 0, "dirty logging off (FLAGS_ONLY): %s", memslots_strerror(ret));
+	{
+		uint64_t scratch[1];
+
+		/* KVM keeps no bitmap for a slot that does not log. */
+		ret = kvm_get_dirty_log(&vm->kvm, HOTPLUG_SLOT, scratch);
+		check(ret == -ENOENT, "KVM_GET_DIRTY_LOG now fails with ENOENT: %s",
+		      strerror(-ret));
+	}
+	check_bookkeeping(vm);
+}
+
+void step_delete(struct vm *vm)
+{
+	int ret = set_region(vm, HOTPLUG_SLOT, 0, HOTPLUG_MOVED_GPA, 0, hotplug_mem);
+
+	check(ret == 0, "slot %d deleted: %s", HOTPLUG_SLOT, memslots_strerror(ret));
+	check_guest_mmio(vm, HOTPLUG_MOVED_GPA);
+	check_guest_mmio(vm, HOTPLUG_MOVED_GPA + 3 * PAGE_SIZE);
+	check_bookkeeping(vm);
+}
+
+/* Every free slot id, one page each, created by one batch and deleted by
+ * another: the library's batches against KVM's whole id space. */
+void step_many(struct vm *vm)
+{
+	struct lib_state before = lib_state(vm);
+	size_t n = 0, failed = 0;
+	struct memslots_region *req;
+	unsigned long ioctls;
+	char *mem;
+	double t0, t1, kvm_secs;
+	int ret;
+
+	req = calloc(vm->kvm.nr_memslots, sizeof(*req));
+	mem = map_anon((size_t)vm->kvm.nr_memslots * PAGE_SIZE);
+	if (!req || !mem) {
+		check(false, "out of memory");
+		free(req);
+		return;
+	}
+	{
+		const struct memslots_set *set = memslots_read_lock(vm->ms);
+
+		for (unsigned int id = 0; id < vm->kvm.nr_memslots; id++) {
+			if (memslots_find_id(set, (uint16_t)id))
+				continue;
+			req[n] = region((uint16_t)id, 0, MANY_GPA + n * PAGE_SIZE, PAGE_SIZE,
+					mem + n * PAGE_SIZE);
+			n++;
+		}
+		memslots_read_unlock(vm->ms);
+	}
+
+	ioctls = vm->kvm.region_ioctls;
+	kvm_secs = vm->kvm.region_secs;
+	t0 = now();
+	ret = memslots_apply(vm->ms, req, n, &failed);
+	t1 = now();
+	check(ret == 0 && vm->kvm.region_ioctls - ioctls == n && vm->kvm.region_refusals == 0,
+	      "one memslots_apply() created %zu slots (all %u ids in use), KVM accepted %lu "
+	      "of %zu: %s",
+	      n, vm->kvm.nr_memslots, vm->kvm.region_ioctls - ioctls, n, memslots_strerror(ret));
+	printf("  create batch: %.2f s, of which %.2f s in KVM's ioctls\n", t1 - t0,
+	       vm->kvm.region_secs - kvm_secs);
+	if (ret) {
+		printf("  failed_index %zu (slot id %u)\n", failed, req[failed].slot);
+		goto out;
+	}
+	check(lib_state(vm).count == before.count + n, "library holds %zu slots",
+	      lib_state(vm).count);
+	/* Tag a sample of pages through the library, read them from the guest. */
+	for (size_t i = 0; i <= 8; i++) {
+		size_t k = i * (n - 1) / 8;
+		uint64_t gpa = MANY_GPA + k * PAGE_SIZE;
+		uint32_t *host = gpa_to_host(vm, gpa);
+
+		if (!host) {
+			check(false, "library: no hva for gpa 0x%" PRIx64, gpa);
+			continue;
+		}
+		*host = 0x5107a000u ^ (uint32_t)k;
+		check_guest_sees(vm, gpa, 0x5107a000u ^ (uint32_t)k);
+	}
+	check_bookkeeping(vm);
+
+	for (size_t i = 0; i < n; i++)
+		req[i].memory_size = 0;
+	ioctls = vm->kvm.region_ioctls;
+	kvm_secs = vm->kvm.region_secs;
+	t0 = now();
+	ret = memslots_apply(vm->ms, req, n, &failed);
+	t1 = now();
+	check(ret == 0 && vm->kvm.region_ioctls - ioctls == n && vm->kvm.region_refusals == 0,
+	      "one memslots_apply() deleted them, KVM accepted %lu of %zu: %s",
+	      vm->kvm.region_ioctls - ioctls, n, memslots_strerror(ret));
+	printf("  delete batch: %.2f s, of which %.2f s in KVM's ioctls\n", t1 - t0,
+	       vm->kvm.region_secs - kvm_secs);
+	check(lib_state(vm).count == before.count, "library holds %zu slots again",
+	      lib_state(vm).count);
+	check_guest_mmio(vm, MANY_GPA);
+	check_guest_mmio(vm, MANY_GPA + (n - 1) * PAGE_SIZE);
+	check_bookkeeping(vm);
+out:
+	munmap(mem, (size_t)vm->kvm.nr_memslots * PAGE_SIZE);
+	free(req);
+}
+
+/*
+ * A batch whose last request KVM refuses, a gpa at 2^52: beyond any x86
+ * MAXPHYADDR, so KVM refuses it (-EINVAL, "beyond max gfn"), while the
+ * library, which knows no physical-address width, accepts it.  The library
+ * must fail as a whole, and the abort hook must have walked KVM back.
+ */
+void step_rollback(struct vm *vm)
+{
+	enum { B = 1, C = 2, D = 3, A = 4, E = 5, PAGES = 4 };
+	const uint64_t size = PAGES * PAGE_SIZE;
+	char *mem = hotplug_mem;
+	uint64_t huge_gpa = 1ull << 52;
+	struct memslots_region setup[] = {
+		region(B, 0, 0x400000, size, mem),
+		region(C, 0, 0x500000, size, mem + size),
+		region(D, 0, 0x600000, size, mem + 2 * size),
+	};
+	struct memslots_region batch[] = {
+		region(A, 0, 0x700000, size, mem + 3 * size),			/* create */
+		region(B, 0, 0x400000, 0, mem),					/* delete */
+		region(C, MEMSLOT_LOG_DIRTY_PAGES, 0x500000, size, mem + size), /* flags */
+		region(D, 0, 0x900000, size, mem + 2 * size),			/* move */
+		region(E, 0, huge_gpa, PAGE_SIZE, mem),				/* KVM refuses */
+	};
+	unsigned long prepares, aborts, ioctls, refusals;
+	struct lib_state before, after;
+	size_t failed = 99;
+	uint64_t scratch[1];
+	int ret;
+
+	ret = memslots_apply(vm->ms, setup, ARRAY_SIZE(setup), &failed);
+	check(ret == 0, "slots %d, %d, %d created by one batch: %s", B, C, D,
+	      memslots_strerror(ret));
+	if (ret)
+		return;
+	check(fill_pattern(vm, 0x400000, PAGES) && fill_pattern(vm, 0x600000, PAGES),
+	      "patterns written into slots %d and %d", B, D);
+
+	/* The library checks a request before any hook runs: an overlap never
+	 * reaches KVM. */
+	ioctls = vm->kvm.region_ioctls;
+	ret = set_region(vm, A, 0, 0x400000 + PAGE_SIZE, size, mem);
+	check(ret == -EEXIST && vm->kvm.region_ioctls == ioctls,
+	      "an overlapping create is refused by the library alone: %s", memslots_strerror(ret));
+
+	before = lib_state(vm);
+	prepares = vm->prepares_ok;
+	aborts = vm->aborts;
+	refusals = vm->kvm.region_refusals;
+	ret = memslots_apply(vm->ms, batch, ARRAY_SIZE(batch), &failed);
+	after = lib_state(vm);
+	printf("  batch: create %d, delete %d, log %d, move %d, create %d at gpa 0x%" PRIx64
+	       " -> %s, failed_index %zu\n",
+	       A, B, C, D, E, huge_gpa, memslots_strerror(ret), failed);
+	check(ret == -EINVAL && failed == ARRAY_SIZE(batch) - 1 &&
+		      vm->kvm.region_refusals == refusals + 1,
+	      "KVM refused the last request, the library returned its -EINVAL with "
+	      "failed_index %zu",
+	      failed);
+	check(after.generation == before.generation && after.count == before.count &&
+		      after.nr_pages == before.nr_pages,
+	      "library unchanged: generation %" PRIu64 " -> %" PRIu64 ", %zu -> %zu slots",
+	      before.generation, after.generation, before.count, after.count);
+	check(vm->prepares_ok - prepares == 4 && vm->aborts - aborts == 4 && !vm->abort_failures,
+	      "4 prepares succeeded, 4 aborts undid them in KVM");
+
+	/* What KVM has now must be the state before the batch. */
+	check_guest_sees(vm, 0x400000 + PAGE_SIZE, pattern(1));	    /* B re-created */
+	check_guest_sees(vm, 0x600000 + 3 * PAGE_SIZE, pattern(3)); /* D moved back */
+	check_guest_mmio(vm, 0x900000);				    /* not at D's target */
+	check_guest_mmio(vm, 0x700000);				    /* A deleted again */
+	ret = kvm_get_dirty_log(&vm->kvm, C, scratch);
+	check(ret == -ENOENT, "slot %d does not log dirty pages in KVM: %s", C, strerror(-ret));
+	/* Had abort left KVM's slot A in place, KVM would refuse this (a
+	 * slot's size cannot change); for a free id it is a plain CREATE. */
+	{
+		struct kvm_region other_size = {
+			.id = A,
+			.gfn = 0xa00000 >> PAGE_SHIFT,
+			.npages = 2 * PAGES,
+			.hva = (uintptr_t)mem,
+		};
+		struct kvm_region del = {.id = A};
+
+		ret = kvm_set_region(&vm->kvm, &other_size);
+		check(ret == 0, "KVM: id %d is free again (created with another size: %s)", A,
+		      strerror(-ret));
+		if (!ret)
+			kvm_set_region(&vm->kvm, &del);
+	}
+
+	/* Clean up, one batch. */
+	for (size_t i = 0; i < ARRAY_SIZE(setup); i++)
+		setup[i].memory_size = 0;
+	ret = memslots_apply(vm->ms, setup, ARRAY_SIZE(setup), &failed);
+	check(ret == 0, "slots %d, %d, %d deleted by one batch: %s", B, C, D,
+	      memslots_strerror(ret));
+	check_bookkeeping(vm);
+}
+

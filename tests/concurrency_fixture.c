@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/* The concurrency test's shared pieces (concurrency_fixture.h). */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <valgrind/valgrind.h>
+
+#include <memslots/memslots.h>
+
+#include "concurrency_fixture.h"
+
+/* Per id: a fixed size and host address, and the priv prepare gives it. */
+uint64_t tc_npages(unsigned int id)
+{
+	return 1 + id % 7;
+}
+
+uint64_t tc_hva(unsigned int id)
+{
+	return 0x100000000000ull + (uint64_t)id * (1ull << 32);
+}
+
+/* Every third id is a guest_memfd slot, with its own fd and range. */
+bool tc_is_gmem(unsigned int id)
+{
+	return id % 3 == 0;
+}
+
+uint32_t tc_gmem_fd(unsigned int id)
+{
+	return 100 + id % 4;
+}
+
+uint64_t tc_gmem_offset(unsigned int id)
+{
+	return (uint64_t)id * 8 * TC_PAGE; /* 8 pages apart: ranges never meet */
+}
+
+int tc_magic[TC_IDS];
+
+static int tc_prepare(void *opaque, const struct memslot *old, struct memslot *new,
+		      enum memslots_change change)
+{
+	(void)opaque;
+	(void)old;
+	if (new &&change == MEMSLOTS_CREATE)
+		new->priv = &tc_magic[new->id];
+	return 0;
+}
+
+const struct memslots_ops tc_ops = {
+	.prepare = tc_prepare,
+};
+
+/* ---- the rwlock RCU, for TSan ---------------------------------------------- */
+
+static pthread_rwlock_t tc_rw;
+
+static void tc_rw_read_lock(void)
+{
+	pthread_rwlock_rdlock(&tc_rw);
+}
+
+static void tc_rw_read_unlock(void)
+{
+	pthread_rwlock_unlock(&tc_rw);
+}
+
+static void tc_rw_synchronize(void)
+{
+	pthread_rwlock_wrlock(&tc_rw);
+	pthread_rwlock_unlock(&tc_rw);
+}
+
+const struct memslots_rcu tc_rwlock_rcu = {
+	.read_lock = tc_rw_read_lock,
+	.read_unlock = tc_rw_read_unlock,
+	.synchronize = tc_rw_synchronize,
+};
+
+void tc_rwlock_init(void)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	/* Writer-preferring, so a stream of readers cannot starve synchronize. */
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&tc_rw, &attr);
+	pthread_rwlockattr_destroy(&attr);
+}
+
+double tc_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Reports the first few problems, counts all of them. */
+void tc_fail(struct tc_shared *sh, const char *what, const struct memslot *s)
+{
+	if (atomic_fetch_add(&sh->reader_errors, 1) < 10)
+		fprintf(stderr, "reader: %s (slot %p id %u gfn %llu npages %llu)\n", what,
+			(const void *)s, s ? s->id : 0, s ? (unsigned long long)s->base_gfn : 0,
+			s ? (unsigned long long)s->npages : 0);
+}
+
+struct memslots_region2 tc_region(unsigned int id, uint64_t gfn, uint32_t flags)
+{
+	struct memslots_region2 r = {
+		.slot = id,
+		.flags = flags,
+		.guest_phys_addr = gfn * TC_PAGE,
+		.memory_size = tc_npages(id) * TC_PAGE,
+		.userspace_addr = tc_hva(id),
+	};
+
+	if (flags & MEMSLOT_GUEST_MEMFD) {
+		r.guest_memfd = tc_gmem_fd(id);
+		r.guest_memfd_offset = tc_gmem_offset(id);
+	}
+	return r;
+}
+
+double tc_seconds(void)
+{
+	const char *env = getenv("MEMSLOTS_STRESS_SECONDS");
+
+	if (env)
+		return atof(env);
+	return RUNNING_ON_VALGRIND ? 1.0 : 3.0;
+}
