@@ -16,7 +16,7 @@ abi_build() {
 	shift
 	cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMSLOTS_BUILD_TESTS=OFF \
 		-DMEMSLOTS_BUILD_EXAMPLES=OFF -DMEMSLOTS_BUILD_BENCH=OFF -DMEMSLOTS_BUILD_FUZZ=OFF \
-		"$@" >/dev/null
+		-DMEMSLOTS_WERROR=ON "$@" >/dev/null
 	cmake --build "$dir" -j "$(nproc)" --target memslots >/dev/null
 }
 

@@ -7,14 +7,25 @@
 # it loads kvm_amd and exposes /dev/kvm even on a machine without hardware
 # virtualization or with KVM access denied).
 #
-# Usage: scripts/kvm-harness.sh [--mode auto|host|qemu] [--cache DIR]
-#                               [--guest-kernel DIR] [--timeout SECS]
+# Usage: scripts/kvm-harness.sh [--mode auto|host|qemu] [--needs ioctls|linux]
+#                               [--cache DIR] [--guest-kernel DIR] [--timeout SECS]
 #                               [--memory MB] [--file SRC:DEST]...
 #                               [--] PROGRAM [ARGS...]
 #        scripts/kvm-harness.sh [--cache DIR] --kernel-dir
+#        scripts/kvm-harness.sh [--mode M] [--needs N] --where
 #
 #   --mode     auto (default, or $MEMSLOTS_KVM_MODE): host when /dev/kvm is
-#              usable and the program does not answer 77 there, else qemu.
+#              usable, can run what --needs says and the program does not
+#              answer 77 there, else qemu.  host: the host or a skip (77)
+#              saying why, never the QEMU guest.
+#   --needs    what PROGRAM asks of KVM: ioctls (default: it makes VMs and
+#              slots, and at most runs a few instructions of its own) or
+#              linux (it boots an unmodified Linux kernel).  A software
+#              KVM (PVM, module kvm_pvm; any /dev/kvm on a CPU whose flags
+#              have neither vmx nor svm) answers every ioctl but runs a
+#              guest's kernel mode thousands of times slower than hardware
+#              and some of it not at all: such a host runs "ioctls"
+#              programs, and "linux" ones go to the QEMU guest.
 #   --cache    where the guest kernel and the initramfs are kept between
 #              runs (default $MEMSLOTS_KVM_CACHE, else build/kvm-cache).
 #   --guest-kernel  boot this kernel instead of Debian's default one
@@ -28,6 +39,9 @@
 #   --file     puts SRC where PROGRAM finds it as DEST, a relative path:
 #              in the QEMU guest's initramfs (PROGRAM runs in /), or, on
 #              the host, in a directory PROGRAM runs in.  Repeatable.
+#   --where    prints where a program with these --mode and --needs would
+#              run, "host" or "qemu" (the reason on stderr), or skips (77)
+#              when --mode host cannot be met; then exits.
 #   --kernel-dir  fetches the guest kernel if needed and prints the
 #              directory holding it (vmlinuz, modules/ for the QEMU guest,
 #              guest-modules/ with the virtio drivers), then exits.
@@ -46,11 +60,13 @@ set -euo pipefail
 me=kvm-harness
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=${MEMSLOTS_KVM_MODE:-auto}
+needs=ioctls
 cache=${MEMSLOTS_KVM_CACHE:-$root/build/kvm-cache}
 timeout_s=600
 memory_mb=1024
 files=()
 kernel_dir_only=0
+where_only=0
 guest_kernel=${MEMSLOTS_KVM_GUEST_KERNEL:-}
 result_tag=MEMSLOTS-KVM-HARNESS
 
@@ -67,21 +83,24 @@ skip() {
 while [ "$#" -gt 0 ]; do
 	case $1 in
 	--mode) mode=$2; shift 2 ;;
+	--needs) needs=$2; shift 2 ;;
 	--cache) cache=$2; shift 2 ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--memory) memory_mb=$2; shift 2 ;;
 	--file) files+=("$2"); shift 2 ;;
 	--guest-kernel) guest_kernel=$2; shift 2 ;;
 	--kernel-dir) kernel_dir_only=1; mode=qemu; shift ;;
+	--where) where_only=1; shift ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
 	esac
 done
-[ "$#" -ge 1 ] || [ "$kernel_dir_only" -eq 1 ] ||
-	die "usage: $0 [--mode auto|host|qemu] [--cache DIR] [--guest-kernel DIR] [--timeout S] [--memory MB] [--file SRC:DEST]... [--] PROGRAM [ARGS...]"
+[ "$#" -ge 1 ] || [ "$kernel_dir_only" -eq 1 ] || [ "$where_only" -eq 1 ] ||
+	die "usage: $0 [--mode auto|host|qemu] [--needs ioctls|linux] [--cache DIR] [--guest-kernel DIR] [--timeout S] [--memory MB] [--file SRC:DEST]... [--] PROGRAM [ARGS...]"
 case $mode in auto | host | qemu) ;; *) die "bad mode '$mode'" ;; esac
-if [ "$kernel_dir_only" -eq 0 ]; then
+case $needs in ioctls | linux) ;; *) die "bad --needs '$needs' (ioctls or linux)" ;; esac
+if [ "$kernel_dir_only" -eq 0 ] && [ "$where_only" -eq 0 ]; then
 	prog=$(readlink -f "$1")
 	shift
 	[ -x "$prog" ] || die "$prog is not an executable"
@@ -109,8 +128,37 @@ host_kvm_usable() {
 	[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]
 }
 
+# Prints why the host's KVM cannot boot an unmodified Linux guest, or
+# nothing when it can: hardware virtualization (vmx or svm among the CPU
+# flags; a nested guest of a standard KVM has them too) and no PVM module.
+host_kvm_linux_unfit() {
+	if [ -d /sys/module/kvm_pvm ]; then
+		echo "the host's /dev/kvm is PVM (module kvm_pvm), software virtualization that boots only guests built for it"
+	elif ! grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null; then
+		echo "the host's /dev/kvm is software KVM (the CPU flags have neither vmx nor svm)"
+	fi
+}
+
 # ---- host ------------------------------------------------------------------
-if [ "$mode" != qemu ]; then
+unfit=""
+if [ "$mode" != qemu ] && [ "$needs" = linux ] && host_kvm_usable; then
+	unfit=$(host_kvm_linux_unfit)
+	if [ -n "$unfit" ]; then
+		[ "$mode" = host ] && skip "$unfit: not running a Linux guest on it (--mode host)"
+		say "$unfit: running the Linux guest in a QEMU guest instead"
+	fi
+fi
+if [ "$where_only" -eq 1 ]; then
+	if [ "$mode" != qemu ] && [ -z "$unfit" ] && host_kvm_usable; then
+		echo host
+	elif [ "$mode" = host ]; then
+		skip "no usable /dev/kvm on this host"
+	else
+		echo qemu
+	fi
+	exit 0
+fi
+if [ "$mode" != qemu ] && [ -z "$unfit" ]; then
 	if host_kvm_usable; then
 		say "running on the host's /dev/kvm: $prog $*"
 		rc=0

@@ -309,7 +309,9 @@ static void ms_btree_insert_first(struct ms_btree *t, uint64_t key, struct ms_bt
 int ms_btree_insert(struct ms_btree *t, uint64_t key, uint64_t end, void *val)
 {
 	struct ms_btree_ent e = {.end = end, .val = val};
-	struct ms_btree_path p;
+	/* Zeroed: only the levels below the height are walked, which gcc's
+	 * -O2 flow analysis cannot see through ms_btree_leaf_shift(). */
+	struct ms_btree_path p = {0};
 	struct ms_btree_leaf *leaf;
 	uint64_t sep;
 	void *right;

@@ -21,12 +21,6 @@ static inline uint64_t ms_itree_last(const struct ms_itree_node *n)
 MS_RB_DECLARE_CALLBACKS_MAX(ms_itree_augment, struct ms_itree_node, rb, uint64_t, subtree_last,
 			    ms_itree_last);
 
-/* [a_start, a_last] and [qs, ql] share a point. */
-static inline bool ms_itree_overlaps(const struct ms_itree_node *n, uint64_t qs, uint64_t ql)
-{
-	return n->start <= ql && qs <= n->last;
-}
-
 void ms_itree_insert(struct ms_itree_node *node, struct ms_rb_root_cached *root)
 {
 	struct ms_rb_node **link = &root->root.node;

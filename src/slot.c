@@ -18,13 +18,31 @@ void ms_slot_free(const struct ms_alloc *a, struct ms_slot *s)
 		ms_free(a, s);
 }
 
+/*
+ * A cached slot is dead memory: its first word links it to the next one.
+ * memcpy, not a cast: the first member of a struct ms_slot is no pointer,
+ * and reading it as one through a cast would break strict aliasing.
+ */
+static struct ms_slot *ms_slot_next_cached(const struct ms_slot *s)
+{
+	struct ms_slot *next;
+
+	memcpy(&next, (const void *)s, sizeof(next));
+	return next;
+}
+
+static void ms_slot_link_cached(struct ms_slot *s, struct ms_slot *next)
+{
+	memcpy((void *)s, &next, sizeof(next));
+}
+
 struct ms_slot *ms_slot_get(struct ms_slot_cache *c, const struct ms_alloc *a)
 {
 	struct ms_slot *s = c->head;
 
 	if (!s)
 		return ms_slot_alloc(a);
-	memcpy(&c->head, s, sizeof(c->head));
+	c->head = ms_slot_next_cached(s);
 	c->count--;
 	/* The next call's copy comes from there: start loading it now. */
 	if (c->head)
@@ -37,7 +55,7 @@ void ms_slot_put(struct ms_slot_cache *c, struct ms_slot *s)
 {
 	if (!s)
 		return;
-	memcpy(s, &c->head, sizeof(c->head));
+	ms_slot_link_cached(s, c->head);
 	c->head = s;
 	c->count++;
 }
@@ -47,7 +65,7 @@ void ms_slot_cache_trim(struct ms_slot_cache *c, const struct ms_alloc *a, size_
 	while (c->count > keep) {
 		struct ms_slot *s = c->head;
 
-		memcpy(&c->head, s, sizeof(c->head));
+		c->head = ms_slot_next_cached(s);
 		c->count--;
 		ms_slot_free(a, s);
 	}

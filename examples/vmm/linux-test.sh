@@ -35,6 +35,14 @@ done
 vmm=$1
 shift
 
+# A host that cannot boot Linux under --mode host is a skip before the
+# kernel is fetched (the run below says where the guest goes otherwise).
+rc=0
+why=$("$harness" --mode "$mode" --needs linux --where 2>&1 >/dev/null) || rc=$?
+if [ "$rc" -ne 0 ]; then
+	echo "$why" >&2
+	exit "$rc"
+fi
 kdir=$("$harness" --cache "$cache" --kernel-dir) || exit $?
 
 # The guest's initramfs, rebuilt when its inputs change.
@@ -62,7 +70,7 @@ echo "linux-test: kernel $(basename "$kdir"), guest initramfs $(($(stat -c %s "$
 	"disk ${disk_mib} MiB (md5 $md5)"
 
 rc=0
-"$harness" --mode "$mode" --cache "$cache" --timeout "$timeout_s" --memory 2048 \
+"$harness" --mode "$mode" --needs linux --cache "$cache" --timeout "$timeout_s" --memory 2048 \
 	--file "$kdir/vmlinuz:linux/vmlinuz" --file "$initrd:linux/initrd.gz" \
 	--file "$disk:linux/disk.img" -- \
 	"$vmm" --kernel linux/vmlinuz --initrd linux/initrd.gz --disk linux/disk.img \

@@ -22,7 +22,7 @@ bin=$root/build/fuzz/tests/fuzz
 scripts/deps.sh clang libclang-rt-14-dev
 cmake -S . -B build/fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DMEMSLOTS_BUILD_FUZZ=ON -DMEMSLOTS_BUILD_TESTS=OFF -DMEMSLOTS_BUILD_EXAMPLES=OFF \
-	-DMEMSLOTS_BUILD_BENCH=OFF >/dev/null
+	-DMEMSLOTS_BUILD_BENCH=OFF -DMEMSLOTS_WERROR=ON >/dev/null
 cmake --build build/fuzz -j "$(nproc)" --target "${targets[@]}"
 [ "${1:-}" = build ] && exit 0
 

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 cmake -S . -B build/kvm -DCMAKE_BUILD_TYPE=Release -DMEMSLOTS_BUILD_TESTS=ON \
-	-DMEMSLOTS_BUILD_EXAMPLES=ON -DMEMSLOTS_BUILD_BENCH=OFF >/dev/null
+	-DMEMSLOTS_BUILD_EXAMPLES=ON -DMEMSLOTS_BUILD_BENCH=OFF -DMEMSLOTS_WERROR=ON >/dev/null
 # Only the programs the kvm tests run: the rest of the tree is the other
 # stages' business.
 targets=(kvm_smoke kvm_conformance kvm_conformance2 memslots_vmm memslots_vmm_linux)
