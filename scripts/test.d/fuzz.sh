@@ -5,7 +5,8 @@
 # ASan+UBSan, in build/fuzz), replays every committed regression input
 # (tests/fuzz/regressions/<target>/), then fuzzes each target for
 # FUZZ_SECONDS (default 60) starting from its committed seed corpus
-# (tests/fuzz/corpus/<target>/).  New inputs go to a temporary directory,
+# (tests/fuzz/corpus/<target>/), as many targets at a time as there are
+# cores.  New inputs go to a temporary directory,
 # so the repository is never modified; a crash fails the stage and its
 # input is kept in build/fuzz/artifacts/<target>/.
 #
@@ -33,16 +34,18 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-status=0
-for t in "${targets[@]}"; do
+
+# One target: its regression inputs, then $seconds of fuzzing; its output
+# in $tmp/$t.out, printed once it is done so parallel runs do not mix.
+fuzz_one() {
+	local t=$1 regs dict
 	regs=(tests/fuzz/regressions/${t#fuzz_}/*)
 	if [ -e "${regs[0]}" ]; then
 		echo "--- $t: replaying ${#regs[@]} regression inputs"
 		"$bin/$t" "${regs[@]}" >"$tmp/$t.replay.log" 2>&1 || {
 			cat "$tmp/$t.replay.log"
 			echo "--- $t: a regression input fails again"
-			status=1
-			continue
+			return 1
 		}
 	fi
 	mkdir -p "$tmp/$t" "build/fuzz/artifacts/$t"
@@ -59,7 +62,29 @@ for t in "${targets[@]}"; do
 	else
 		tail -60 "$tmp/$t.log"
 		echo "--- $t: FAILED; input kept in build/fuzz/artifacts/$t/"
-		status=1
+		return 1
 	fi
+}
+
+# The targets are independent and single-threaded: one per core at a time.
+# Each leaves its exit status in $tmp/$t.rc.
+running=0
+for t in "${targets[@]}"; do
+	if [ "$running" -ge "$(nproc)" ]; then
+		wait -n || true
+		running=$((running - 1))
+	fi
+	{
+		rc=0
+		fuzz_one "$t" >"$tmp/$t.out" 2>&1 || rc=$?
+		echo "$rc" >"$tmp/$t.rc"
+	} &
+	running=$((running + 1))
+done
+wait
+status=0
+for t in "${targets[@]}"; do
+	cat "$tmp/$t.out"
+	[ "$(cat "$tmp/$t.rc" 2>/dev/null)" = 0 ] || status=1
 done
 exit $status
