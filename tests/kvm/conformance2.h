@@ -16,7 +16,6 @@
 #include "kvm_stream.h"
 #include "kvm_uapi.h"
 
-
 _Static_assert(sizeof(struct kvm_userspace_memory_region2) == sizeof(struct memslots_region2),
 	       "the same bytes go to KVM and to the library");
 
@@ -28,12 +27,18 @@ _Static_assert(sizeof(struct kvm_userspace_memory_region2) == sizeof(struct mems
 #define LOG	 MEMSLOT_LOG_DIRTY_PAGES
 #define RO	 MEMSLOT_READONLY
 
-/* What the test made, which the prepare hook consults as a VMM would. */
+/*
+ * What the test made, which the prepare hook consults as a VMM would.
+ * Without guest_memfd (has_gmem false, no_gmem saying why) the VM is of
+ * the default type, gmem[] are -1 and the guest_memfd rows are skipped.
+ */
 struct world {
 	int kvm, vm, other_vm;
+	bool has_gmem;
+	char no_gmem[160];
 	int gmem[NGMEM];
 	uint64_t gmem_size[NGMEM];
-	int foreign_gmem; /* a guest_memfd of other_vm */
+	int foreign_gmem; /* a guest_memfd of other_vm, else /dev/kvm's fd */
 	unsigned int nr_as, max_slots;
 	bool toggle_fixed;
 	int bound_errno; /* the kernel's answer to a range bound twice */
@@ -49,9 +54,11 @@ extern const struct memslots_ops ops;
 int skip(const char *why);
 
 /*
- * Makes the VMs, guest_memfds and library objects of @w.  Returns 0; 77
+ * Makes the VMs, guest_memfds and library objects of @w; without
+ * guest_memfd, a VM without them (@w->has_gmem false).  Returns 0; 77
  * with *@why (maybe formatted into @buf) saying why the test cannot run
- * here; or 1 when something that should work fails.
+ * here (no KVM, no KVM_SET_USER_MEMORY_REGION2); or 1 when something that
+ * should work fails.
  */
 int setup(struct world *w, const char **why, char *buf, size_t buflen);
 
