@@ -3,9 +3,17 @@
 # them (scripts/package.sh):
 #   runtime -> libmemslots0     the shared library
 #   dev     -> libmemslots-dev  headers, static library, the libmemslots.so
-#                               link, CMake package, pkg-config file
+#                               link, CMake package, pkg-config files
+#                               (memslots.pc, memslots-static.pc)
 # Configured with CMAKE_INSTALL_PREFIX=/usr on Debian, GNUInstallDirs puts
 # the libraries in the multiarch directory (lib/x86_64-linux-gnu).
+#
+# As a subproject (add_subdirectory, FetchContent) nothing is installed
+# unless MEMSLOTS_INSTALL is set, and CPack is left to the parent: our
+# CPACK_* settings and CPackConfig.cmake would replace its own.
+if(NOT MEMSLOTS_INSTALL)
+	return()
+endif()
 
 install(TARGETS memslots memslots_static EXPORT memslotsTargets
 	LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT dev
@@ -35,9 +43,31 @@ else()
 	string(REGEX REPLACE "[^/]+" ".." MEMSLOTS_PC_UP "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
 	set(MEMSLOTS_PC_PREFIX "\${pcfiledir}/${MEMSLOTS_PC_UP}")
 endif()
-configure_file(cmake/memslots.pc.in ${PROJECT_BINARY_DIR}/memslots.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/memslots.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
-	COMPONENT dev)
+# liburcu's link flags are written out rather than taken through Requires:
+# liburcu-memb.pc lists -lurcu-common before -lurcu-memb, which a static
+# link cannot resolve, and its Cflags add -I/usr/include/<multiarch> on
+# Debian, which no public header of ours needs.  MEMSLOTS_URCU_LIBS is
+# already in link order (memslotsUrcu.cmake); its -L is kept only where the
+# compiler would not search anyway.
+set(MEMSLOTS_PC_URCU_LIBS)
+foreach(dir IN LISTS MEMSLOTS_URCU_PC_LIBRARY_DIRS)
+	if(NOT dir IN_LIST CMAKE_C_IMPLICIT_LINK_DIRECTORIES)
+		list(APPEND MEMSLOTS_PC_URCU_LIBS "-L${dir}")
+	endif()
+endforeach()
+list(TRANSFORM MEMSLOTS_URCU_LIBS PREPEND -l OUTPUT_VARIABLE urcu_l)
+list(APPEND MEMSLOTS_PC_URCU_LIBS ${urcu_l} ${MEMSLOTS_URCU_PC_LDFLAGS_OTHER} -lpthread)
+list(JOIN MEMSLOTS_PC_URCU_LIBS " " MEMSLOTS_PC_URCU_LIBS)
+# memslots.pc: -lmemslots, which is the shared library when both are
+# installed (or the archive under -static).  memslots-static.pc: the
+# archive by name (-l:libmemslots.a) whatever else is installed, for a
+# static libmemslots in an otherwise dynamic program as well as for a
+# fully static one.
+foreach(pc memslots memslots-static)
+	configure_file(cmake/${pc}.pc.in ${PROJECT_BINARY_DIR}/${pc}.pc @ONLY)
+	install(FILES ${PROJECT_BINARY_DIR}/${pc}.pc
+		DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
+endforeach()
 # Debian wants the license of each binary package beside its other docs.
 foreach(component runtime dev)
 	if(component STREQUAL "runtime")
@@ -51,6 +81,9 @@ foreach(component runtime dev)
 endforeach()
 
 # ---- CPack: two .deb files ---------------------------------------------------
+if(NOT PROJECT_IS_TOP_LEVEL)
+	return()
+endif()
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME libmemslots)
 set(CPACK_PACKAGE_VENDOR "libmemslots developers")
@@ -101,6 +134,6 @@ set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "liburcu-dev, pkgconf | pkg-config")
 set(CPACK_DEBIAN_DEV_DESCRIPTION
 "${PROJECT_DESCRIPTION} - development files
  Headers, the static library, the CMake package (find_package(memslots))
- and the pkg-config file (memslots.pc) of libmemslots.")
+ and the pkg-config files (memslots.pc, memslots-static.pc) of libmemslots.")
 
 include(CPack)

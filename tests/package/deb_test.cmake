@@ -77,7 +77,8 @@ foreach(f ${libdir}/libmemslots.so.0 ${libdir}/libmemslots.so.${VERSION}
 endforeach()
 foreach(f ./usr/include/memslots/memslots.h ./usr/include/memslots/version.h
 		${libdir}/libmemslots.so ${libdir}/libmemslots.a
-		${libdir}/pkgconfig/memslots.pc ${libdir}/cmake/memslots/memslotsConfig.cmake
+		${libdir}/pkgconfig/memslots.pc ${libdir}/pkgconfig/memslots-static.pc
+		${libdir}/cmake/memslots/memslotsConfig.cmake
 		./usr/share/doc/libmemslots-dev/copyright)
 	expect("libmemslots-dev files" "${dev_files}" " ${f}( |\n|$)")
 endforeach()
