@@ -124,17 +124,23 @@ place_files() {
 	done
 }
 
+# What the host is made of; the test of the host classification
+# (tests/kvm/harness_where_test.sh) points these at files of its own.
+kvm_dev=${MEMSLOTS_KVM_DEVICE:-/dev/kvm}
+cpuinfo=${MEMSLOTS_KVM_CPUINFO:-/proc/cpuinfo}
+sys_module=${MEMSLOTS_KVM_SYS_MODULE:-/sys/module}
+
 host_kvm_usable() {
-	[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]
+	[ -c "$kvm_dev" ] && [ -r "$kvm_dev" ] && [ -w "$kvm_dev" ]
 }
 
 # Prints why the host's KVM cannot boot an unmodified Linux guest, or
 # nothing when it can: hardware virtualization (vmx or svm among the CPU
 # flags; a nested guest of a standard KVM has them too) and no PVM module.
 host_kvm_linux_unfit() {
-	if [ -d /sys/module/kvm_pvm ]; then
+	if [ -d "$sys_module/kvm_pvm" ]; then
 		echo "the host's /dev/kvm is PVM (module kvm_pvm), software virtualization that boots only guests built for it"
-	elif ! grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null; then
+	elif ! grep -qwE 'vmx|svm' "$cpuinfo" 2>/dev/null; then
 		echo "the host's /dev/kvm is software KVM (the CPU flags have neither vmx nor svm)"
 	fi
 }
