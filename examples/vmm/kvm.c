@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,4 +321,118 @@ void kvm_report_exit(const struct kvm_run *run)
 	default:
 		fprintf(stderr, "vmm: unexpected exit reason %u\n", run->exit_reason);
 	}
+}
+
+/* What the segment registers say the vCPU runs: the mode and its width. */
+static const char *cpu_mode(const struct kvm_sregs *sregs)
+{
+	if (!(sregs->cr0 & 1)) /* PE */
+		return "real mode";
+	if (sregs->efer & (1 << 10)) /* LMA */
+		return sregs->cs.l ? "64-bit long mode" : "compatibility mode";
+	return sregs->cs.db ? "32-bit protected mode" : "16-bit protected mode";
+}
+
+int kvm_vcpu_print_state(struct kvm_vcpu *vcpu, const char *prefix)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0) {
+		int err = errno;
+
+		printf("%scannot read the vCPU's registers: %s\n", prefix, strerror(err));
+		return -err;
+	}
+	printf("%sRIP 0x%016llx RSP 0x%016llx RFLAGS 0x%llx\n", prefix, regs.rip, regs.rsp,
+	       regs.rflags);
+	printf("%sRAX 0x%llx RBX 0x%llx RCX 0x%llx RDX 0x%llx\n", prefix, regs.rax, regs.rbx,
+	       regs.rcx, regs.rdx);
+	printf("%sRSI 0x%llx RDI 0x%llx RBP 0x%llx\n", prefix, regs.rsi, regs.rdi, regs.rbp);
+	printf("%sCR0 0x%llx CR2 0x%llx CR3 0x%llx CR4 0x%llx EFER 0x%llx\n", prefix, sregs.cr0,
+	       sregs.cr2, sregs.cr3, sregs.cr4, sregs.efer);
+	printf("%sCS 0x%04x base 0x%llx, SS 0x%04x base 0x%llx: %s, CPL %u\n", prefix,
+	       sregs.cs.selector, sregs.cs.base, sregs.ss.selector, sregs.ss.base, cpu_mode(&sregs),
+	       sregs.ss.dpl);
+	return 0;
+}
+
+void kvm_exit_log_add(struct kvm_exit_log *log, struct kvm_vcpu *vcpu, double t)
+{
+	const struct kvm_run *run = vcpu->run;
+	struct kvm_exit_record *e = &log->ring[log->count++ % KVM_EXIT_LOG_SIZE];
+
+	*e = (struct kvm_exit_record){.t = t, .reason = run->exit_reason};
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		e->write = run->io.direction == KVM_EXIT_IO_OUT;
+		e->size = run->io.size;
+		e->port = run->io.port;
+		e->count = run->io.count;
+		memcpy(&e->data, kvm_io_data(vcpu), e->size < 8 ? e->size : 8);
+		break;
+	case KVM_EXIT_MMIO:
+		e->write = run->mmio.is_write;
+		e->size = (uint8_t)run->mmio.len;
+		e->gpa = run->mmio.phys_addr;
+		memcpy(&e->data, run->mmio.data, e->size < 8 ? e->size : 8);
+		break;
+	}
+}
+
+/* The log's name for an exit: the reasons a VMM of this example meets. */
+static const char *exit_reason_name(uint32_t reason)
+{
+	switch (reason) {
+	case KVM_EXIT_IO:
+		return "I/O";
+	case KVM_EXIT_MMIO:
+		return "MMIO";
+	case KVM_EXIT_HLT:
+		return "HLT";
+	case KVM_EXIT_SHUTDOWN:
+		return "SHUTDOWN";
+	case KVM_EXIT_SYSTEM_EVENT:
+		return "SYSTEM_EVENT";
+	case KVM_EXIT_FAIL_ENTRY:
+		return "FAIL_ENTRY";
+	case KVM_EXIT_INTERNAL_ERROR:
+		return "INTERNAL_ERROR";
+	default:
+		return "exit";
+	}
+}
+
+/* One exit of the log, exit number @nr (the first exit is 1). */
+static void print_exit_record(const struct kvm_exit_record *e, unsigned long nr, double t0,
+			      const char *prefix)
+{
+	printf("%s#%-7lu %9.3f s  %-4s ", prefix, nr, e->t - t0, exit_reason_name(e->reason));
+	switch (e->reason) {
+	case KVM_EXIT_IO:
+		printf("%-5s port 0x%04x size %u count %u data 0x%" PRIx64 "\n",
+		       e->write ? "out" : "in", e->port, e->size, e->count, e->data);
+		break;
+	case KVM_EXIT_MMIO:
+		printf("%-5s gpa 0x%" PRIx64 " len %u data 0x%" PRIx64 "\n",
+		       e->write ? "write" : "read", e->gpa, e->size, e->data);
+		break;
+	default:
+		printf("(reason %u)\n", e->reason);
+	}
+}
+
+void kvm_exit_log_print(const struct kvm_exit_log *log, double t0, const char *prefix)
+{
+	unsigned long first = log->count > KVM_EXIT_LOG_SIZE ? log->count - KVM_EXIT_LOG_SIZE : 0;
+
+	if (!log->count) {
+		printf("%sno exits yet\n", prefix);
+		return;
+	}
+	printf("%sthe last %lu of %lu exits, oldest first (seconds into the run):\n", prefix,
+	       log->count - first, log->count);
+	for (unsigned long n = first; n < log->count; n++)
+		print_exit_record(&log->ring[n % KVM_EXIT_LOG_SIZE], n + 1, t0, prefix);
 }

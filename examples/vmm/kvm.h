@@ -123,4 +123,40 @@ static inline void *kvm_io_data(struct kvm_vcpu *vcpu)
 /* Prints an exit no handler expected (entry failure, internal error, ...). */
 void kvm_report_exit(const struct kvm_run *run);
 
+/*
+ * What a vCPU was doing, for a run that went wrong: its registers
+ * (KVM_GET_REGS, KVM_GET_SREGS) on stdout, each line led by @prefix.
+ * Returns 0, or -errno when KVM would not say.
+ */
+int kvm_vcpu_print_state(struct kvm_vcpu *vcpu, const char *prefix);
+
+/*
+ * The last exits of a vCPU, kept so that a guest which stops making
+ * progress can be shown with what it did last.  A ring: the newest
+ * KVM_EXIT_LOG_SIZE exits only.
+ */
+#define KVM_EXIT_LOG_SIZE 16
+
+struct kvm_exit_record {
+	double t;	 /* now() once it was handled */
+	uint32_t reason; /* KVM_EXIT_* */
+	bool write;	 /* I/O out, MMIO write */
+	uint8_t size;	 /* I/O: the access size; MMIO: its length */
+	uint16_t port;
+	uint32_t count; /* I/O: how many accesses (string I/O) */
+	uint64_t gpa;
+	uint64_t data; /* the first access's bytes, as handled (an in/read: the answer) */
+};
+
+struct kvm_exit_log {
+	struct kvm_exit_record ring[KVM_EXIT_LOG_SIZE];
+	unsigned long count; /* exits recorded so far */
+};
+
+/* Records the exit in @vcpu's kvm_run, handled at @t (call after the handler). */
+void kvm_exit_log_add(struct kvm_exit_log *log, struct kvm_vcpu *vcpu, double t);
+
+/* Prints the exits @log holds, oldest first, times relative to @t0. */
+void kvm_exit_log_print(const struct kvm_exit_log *log, double t0, const char *prefix);
+
 #endif /* VMM_KVM_H */

@@ -27,6 +27,12 @@
  *   quit       the guest reboots (reboot=t: a triple fault), which ends the
  *              run.
  *
+ * A guest that stops making progress (no exit to the VMM, hence no
+ * console byte either, for --watchdog seconds) or a run longer than
+ * --timeout seconds fails with the vCPU's registers and its last exits:
+ * a hung boot says where it hung, and says it in a minute, not at the end
+ * of the whole run's bound.
+ *
  * Exit status: 0 everything checked out, 1 a check failed, 2 usage,
  * 77 no usable KVM.
  */
@@ -42,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <memslots/memslots.h>
@@ -67,12 +74,20 @@ static const char base_cmdline[] =
 	"console=ttyS0 reboot=t panic=-1 mitigations=off pci=off no_timer_check "
 	"8250.nr_uarts=1 rdinit=/init";
 
-static volatile sig_atomic_t timed_out;
+/* How often the vCPU loop looks at the clock while the guest runs. */
+#define TICK_NSEC (250 * 1000 * 1000L)
 
-static void on_alarm(int sig)
+/* Older glibc headers have the member but not its name. */
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+
+static volatile sig_atomic_t ticked;
+
+static void on_tick(int sig)
 {
 	(void)sig;
-	timed_out = 1;
+	ticked = 1;
 }
 
 void check(struct linux_vm *l, bool ok, const char *fmt, ...)
@@ -216,39 +231,150 @@ static void handle_mmio(struct linux_vm *l)
 		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
 }
 
-/* Runs the guest until it shuts down (0) or something goes wrong. */
-static int run_vcpu(struct linux_vm *l)
+/* Handles the exit KVM_RUN returned with: 1 to go on, 0 the guest shut down, -EIO unexpected. */
+static int handle_exit(struct linux_vm *l)
 {
 	struct kvm_run *run = l->vcpu.run;
 
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(l);
+		return 1;
+	case KVM_EXIT_MMIO:
+		handle_mmio(l);
+		return 1;
+	case KVM_EXIT_SHUTDOWN: /* reboot=t: the guest's reboot is a triple fault */
+	case KVM_EXIT_SYSTEM_EVENT:
+		l->shutdown = true;
+		return 0;
+	default:
+		kvm_report_exit(run);
+		return -EIO;
+	}
+}
+
+/* ---- the watchdog ----------------------------------------------------------------- */
+
+/*
+ * A periodic timer whose SIGALRM goes to this thread, the vCPU's: it
+ * makes KVM_RUN return EINTR, so that the loop gets to look at the clock
+ * even while the guest never leaves KVM.  KVM_RUN ends with EINTR
+ * whatever the handler's flags (the kernel never restarts it), so the
+ * handler has SA_RESTART for the other system calls: the devices' file
+ * I/O and the console's writes to stdout must not fail four times a
+ * second.  A timer of the thread, not setitimer(), so that no other
+ * thread of the process can take the signal meant for KVM_RUN.
+ */
+static int start_ticks(timer_t *timer)
+{
+	struct sigaction sa = {.sa_handler = on_tick, .sa_flags = SA_RESTART};
+	struct sigevent sev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGALRM};
+	struct itimerspec its = {
+		.it_interval = {.tv_nsec = TICK_NSEC},
+		.it_value = {.tv_nsec = TICK_NSEC},
+	};
+	int err;
+
+	sigemptyset(&sa.sa_mask);
+	sev.sigev_notify_thread_id = gettid();
+	if (sigaction(SIGALRM, &sa, NULL) < 0 || timer_create(CLOCK_MONOTONIC, &sev, timer) < 0)
+		return -errno;
+	if (timer_settime(*timer, 0, &its, NULL) == 0)
+		return 0;
+	err = -errno;
+	timer_delete(*timer);
+	return err;
+}
+
+/* Keeps the longest stretch without progress, the current one up to @t included. */
+static void note_gap(struct linux_vm *l, double t)
+{
+	if (t - l->t_progress > l->longest_gap)
+		l->longest_gap = t - l->t_progress;
+}
+
+/*
+ * Counts the exit just handled as the guest's progress.  Every exit is:
+ * the console's bytes come by exits too, and a guest that stays inside
+ * KVM (its timer, its halts and its interrupts are handled there) is
+ * what a hung guest looks like from here.
+ */
+static void note_progress(struct linux_vm *l)
+{
+	double t = now();
+
+	kvm_exit_log_add(&l->exits, &l->vcpu, t);
+	note_gap(l, t);
+	l->t_progress = t;
+}
+
+/* Where the guest was when the run gave up on it. */
+static void print_guest_state(struct linux_vm *l)
+{
+	kvm_vcpu_print_state(&l->vcpu, "vmm:   ");
+	kvm_exit_log_print(&l->exits, l->t_start, "vmm:   ");
+}
+
+/*
+ * On a tick: fails the run (-ETIMEDOUT) when the guest went --watchdog
+ * seconds without an exit or the whole run reached --timeout seconds,
+ * and says where the guest was.
+ */
+static int check_deadlines(struct linux_vm *l)
+{
+	double t = now();
+
+	note_gap(l, t);
+	if (l->opt.watchdog && t - l->t_progress >= l->opt.watchdog) {
+		printf("vmm: watchdog: no progress from the guest for %u s (%lu exits, %lu console "
+		       "bytes so far); vCPU state:\n",
+		       l->opt.watchdog, l->exits.count, l->uart.out_bytes);
+		print_guest_state(l);
+		return -ETIMEDOUT;
+	}
+	if (l->opt.timeout && t - l->t_start >= l->opt.timeout) {
+		printf("vmm: timed out after %u s (%lu exits, %lu console bytes so far); vCPU "
+		       "state:\n",
+		       l->opt.timeout, l->exits.count, l->uart.out_bytes);
+		print_guest_state(l);
+		return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* Runs the guest until it shuts down (0) or something goes wrong. */
+static int run_vcpu(struct linux_vm *l)
+{
+	int ret;
+
 	for (;;) {
+		/*
+		 * Looked at before each entry, so that a tick which came while
+		 * an exit was handled is not lost.  One that comes between here
+		 * and the entry leaves KVM_RUN running until the next tick.
+		 */
+		if (ticked) {
+			ticked = 0;
+			ret = check_deadlines(l);
+			if (ret)
+				return ret;
+		}
 		if (ioctl(l->vcpu.fd, KVM_RUN, 0) < 0) {
-			if ((errno == EINTR || errno == EAGAIN) && !timed_out)
+			ret = -errno;
+			if (ret == -EINTR || ret == -EAGAIN)
 				continue;
-			if (timed_out) {
-				printf("vmm: timed out after %u s\n", l->opt.timeout);
-				return -ETIMEDOUT;
-			}
-			fprintf(stderr, "vmm: KVM_RUN: %s\n", strerror(errno));
-			return -errno;
+			fprintf(stderr, "vmm: KVM_RUN: %s\n", strerror(-ret));
+			return ret;
 		}
-		switch (run->exit_reason) {
-		case KVM_EXIT_IO:
-			handle_io(l);
-			break;
-		case KVM_EXIT_MMIO:
-			handle_mmio(l);
-			break;
-		case KVM_EXIT_SHUTDOWN: /* reboot=t: the guest's reboot is a triple fault */
-			l->shutdown = true;
-			return 0;
-		case KVM_EXIT_SYSTEM_EVENT:
-			l->shutdown = true;
-			return 0;
-		default:
-			kvm_report_exit(run);
-			return -EIO;
+		ret = handle_exit(l);
+		note_progress(l);
+		if (ret < 0) {
+			printf("vmm: unexpected exit after %lu exits; vCPU state:\n",
+			       l->exits.count);
+			print_guest_state(l);
 		}
+		if (ret <= 0)
+			return ret;
 	}
 }
 
@@ -350,9 +476,14 @@ static void usage(void)
 {
 	printf("usage: vmm-linux --kernel BZIMAGE [--initrd FILE] [--disk FILE [--disk-md5 HEX]]\n"
 	       "                 [--slots N] [--slot-size SIZE] [--append ARGS] [--quiet]\n"
-	       "                 [--timeout SECS]\n"
+	       "                 [--timeout SECS] [--watchdog SECS]\n"
 	       "Boots Linux on /dev/kvm with its RAM in N slots (default 64 x 16M) kept by\n"
-	       "libmemslots; exit 0 all checks passed, 1 a check failed, 77 no usable KVM.\n");
+	       "libmemslots; exit 0 all checks passed, 1 a check failed, 77 no usable KVM.\n"
+	       "  --timeout SECS   bound on the whole run (default 900; 0: none)\n"
+	       "  --watchdog SECS  bound on a stretch without an exit from the guest, hence\n"
+	       "                   without a console byte (default 60; 0: off)\n"
+	       "Either bound, once reached, prints the vCPU's registers and its last exits\n"
+	       "and fails the run.\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -366,13 +497,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"slot-size", required_argument, NULL, 's'},
 		{"append", required_argument, NULL, 'a'},
 		{"timeout", required_argument, NULL, 't'},
+		{"watchdog", required_argument, NULL, 'w'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 
-	*o = (struct options){.slots = 64, .slot_size = 16 * MiB, .timeout = 900};
+	*o = (struct options){.slots = 64, .slot_size = 16 * MiB, .timeout = 900, .watchdog = 60};
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
@@ -398,6 +530,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 't':
 			o->timeout = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'w':
+			o->watchdog = (unsigned int)strtoul(optarg, NULL, 0);
 			break;
 		case 'q':
 			o->quiet = true;
@@ -437,6 +572,12 @@ static void print_figures(struct linux_vm *l)
 	printf("vmm:   vCPU exits                     %lu I/O (%lu to no device), %lu MMIO\n",
 	       l->exits_io, l->unknown_io, l->exits_mmio);
 	printf("vmm:   console bytes from the guest   %lu\n", l->uart.out_bytes);
+	if (l->opt.watchdog)
+		printf("vmm:   longest gap without progress   %.2f s (watchdog at %u s)\n",
+		       l->longest_gap, l->opt.watchdog);
+	else
+		printf("vmm:   longest gap without progress   %.2f s (no watchdog)\n",
+		       l->longest_gap);
 	print_translations("boot loader", &l->loader, NULL);
 	print_translations("devices (vCPU thread)", g, &l->loader);
 	if (l->have_blk)
@@ -454,6 +595,7 @@ int main(int argc, char **argv)
 {
 	static struct linux_vm l;
 	char cmdline[2048];
+	timer_t ticks;
 	int ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -472,17 +614,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	{
-		/* No SA_RESTART: the alarm makes KVM_RUN return EINTR. */
-		struct sigaction sa = {.sa_handler = on_alarm};
-
-		sigaction(SIGALRM, &sa, NULL);
+	ret = start_ticks(&ticks);
+	if (ret) {
+		printf("vmm: the watchdog's timer: %s\n", strerror(-ret));
+		return 1;
 	}
-	alarm(l.opt.timeout);
-	l.t_start = now();
+	l.t_start = l.t_progress = now();
 	ret = run_vcpu(&l);
 	l.t_end = now();
-	alarm(0);
+	timer_delete(ticks);
+	note_gap(&l, l.t_end);
 
 	check(&l, ret == 0 && l.shutdown, "the guest shut down (KVM_EXIT_SHUTDOWN from reboot=t)");
 	check(&l, l.step == DONE, "the guest went through every step (stopped at step %d of %d)",

@@ -21,8 +21,9 @@ struct options {
 	const char *kernel, *initrd, *disk, *disk_md5, *append;
 	unsigned int slots;
 	uint64_t slot_size;
-	unsigned int timeout;
-	bool quiet; /* the kernel's boot messages off */
+	unsigned int timeout;  /* seconds for the whole run; 0: no bound */
+	unsigned int watchdog; /* seconds the guest may go without an exit; 0: off */
+	bool quiet;	       /* the kernel's boot messages off */
 };
 
 enum step {
@@ -62,6 +63,11 @@ struct linux_vm {
 	double t_start, t_first_output, t_ready, t_end;
 	unsigned long exits_io, exits_mmio, unknown_io;
 	bool shutdown;
+
+	/* The guest's progress, watched by the vCPU loop (linux.c). */
+	struct kvm_exit_log exits; /* every exit handled, the last ones kept */
+	double t_progress;	   /* when the last exit was handled */
+	double longest_gap;	   /* the longest stretch without one, in seconds */
 };
 
 /* Prints one check's result and counts it; vCPU thread (or main before
