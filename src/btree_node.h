@@ -23,8 +23,13 @@ struct ms_btree_free {
 
 static inline struct ms_btree_meta *ms_btree_meta_of(void *node)
 {
-	/* Same offset in both kinds and in free nodes (checked in btree.h). */
-	return &((struct ms_btree_leaf *)node)->meta;
+	/*
+	 * Same offset in both kinds and in free nodes (checked in btree.h).
+	 * By address, not as a leaf's member: reading an internal node's
+	 * meta through a leaf-typed lvalue would break C's aliasing rules,
+	 * while a struct ms_btree_meta lvalue may alias either kind's.
+	 */
+	return (struct ms_btree_meta *)((char *)node + offsetof(struct ms_btree_leaf, meta));
 }
 
 static inline void ms_btree_pool_push(struct ms_btree *t, void *node)

@@ -21,7 +21,17 @@ struct ms_btree_path {
 	unsigned int idx[MS_BTREE_MAX_HEIGHT];
 };
 
-static void ms_btree_walk_down(const struct ms_btree *t, uint64_t key, struct ms_btree_path *p)
+/*
+ * Opaque to its callers (MS_NOIPA): gcc 12.2 at -O2 summarized this
+ * function's stores without those to p->node[1..] (IPA mod/ref; gone with
+ * -fno-ipa-modref or -fno-strict-aliasing), so a caller whose path was
+ * zeroed before the walk read node[1] as that zero and crashed at the
+ * first leaf shift or merge.  Inlined into ms_btree_find(), the same
+ * happened to find's summary.  An opaque call costs nothing next to a
+ * writer's change; the unit suite runs on an -O2 build in the dev stage.
+ */
+static MS_NOIPA void ms_btree_walk_down(const struct ms_btree *t, uint64_t key,
+					struct ms_btree_path *p)
 {
 	void *n = t->root;
 

@@ -16,6 +16,20 @@
 #define ms_prefetch(p, rw) __builtin_prefetch((p), (rw))
 
 #define MS_ALWAYS_INLINE   inline __attribute__((always_inline))
+
+/*
+ * A function whose body callers must not learn from (gcc's noipa: no
+ * inlining, cloning or interprocedural summaries; noinline elsewhere).
+ * For code an interprocedural pass got wrong: see ms_btree_walk_down().
+ */
+#if defined(__has_attribute)
+#if __has_attribute(noipa)
+#define MS_NOIPA __attribute__((noipa))
+#endif
+#endif
+#ifndef MS_NOIPA
+#define MS_NOIPA __attribute__((noinline))
+#endif
 #define MS_CACHELINE	   64
 
 #endif /* MS_COMPILER_H */
