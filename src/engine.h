@@ -119,6 +119,20 @@ static inline void ms_hooks_leave(const struct memslots *prev)
 	ms_tls_in_hooks = prev;
 }
 
+/*
+ * memslots.c.  The writer entry points' misuse check: -EDEADLK from one
+ * of @ms's hooks or inside a read-side section of this thread (either
+ * would wait for itself), else 0.  Called before taking ms->lock.
+ */
+int ms_writer_check(const struct memslots *ms);
+/*
+ * One writer call of one request of either form (@size: sizeof struct
+ * memslots_region or memslots_region2), as memslots_set_region2() makes
+ * it, with ms->lock already held by the caller (idalloc.c picks an id
+ * under the same lock hold).
+ */
+int ms_set_one_locked(struct memslots *ms, const void *r, size_t size);
+
 /* update.c.  Called with ms->lock held. */
 void ms_call_begin(struct ms_call *call, struct memslots *ms, struct ms_change *changes);
 /*

@@ -98,6 +98,29 @@ void ms_idtab_clear(struct ms_idtab *t, uint16_t id)
 	t->count--;
 }
 
+int ms_idtab_lowest_free(const struct ms_idtab *t, unsigned int first, unsigned int last)
+{
+	unsigned int d, id;
+
+	for (d = first >> MS_IDTAB_CHUNK_SHIFT; d <= last >> MS_IDTAB_CHUNK_SHIFT; d++) {
+		unsigned int lo = d << MS_IDTAB_CHUNK_SHIFT, hi = lo + MS_IDTAB_CHUNK - 1;
+		struct ms_slot *const *chunk = t->dir[d];
+
+		if (lo < first)
+			lo = first;
+		if (hi > last)
+			hi = last;
+		if (!chunk)
+			return (int)lo;
+		if (t->used[d] == MS_IDTAB_CHUNK)
+			continue;
+		for (id = lo; id <= hi; id++)
+			if (!chunk[id & (MS_IDTAB_CHUNK - 1)])
+				return (int)id;
+	}
+	return -1;
+}
+
 const char *ms_idtab_check(const struct ms_idtab *t)
 {
 	size_t total = 0;

@@ -80,6 +80,15 @@ static inline void ms_idtab_replace(struct ms_idtab *t, uint16_t id, struct ms_s
 	t->dir[id >> MS_IDTAB_CHUNK_SHIFT][id & (MS_IDTAB_CHUNK - 1)] = slot;
 }
 
+/*
+ * The lowest id in [@first, @last] (@last < 65536) with no slot, or -1.
+ * Reader of @t, for the writer's id allocator: a missing chunk is 256 free
+ * ids and a full one (its count) none, so only the chunks at the range's
+ * two ends, and the one holding the answer, are scanned: O(d + 256) for
+ * the d chunks of the range.
+ */
+int ms_idtab_lowest_free(const struct ms_idtab *t, unsigned int first, unsigned int last);
+
 /* Checks the counts against the chunks' contents: NULL or what is wrong. */
 const char *ms_idtab_check(const struct ms_idtab *t);
 

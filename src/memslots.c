@@ -183,19 +183,29 @@ static void ms_debug_check(struct memslots *ms)
 #endif
 }
 
-static int ms_writer_check(const struct memslots *ms)
+int ms_writer_check(const struct memslots *ms)
 {
 	if (ms_tls_in_hooks == ms || ms_tls_read_depth)
 		return -EDEADLK;
 	return 0;
 }
 
-/* One request, of either form (@size tells which): set_region and set_region2. */
-static int ms_set_one(struct memslots *ms, const void *r, size_t size)
+int ms_set_one_locked(struct memslots *ms, const void *r, size_t size)
 {
 	const struct ms_requests reqs = {.base = r, .size = size};
 	struct ms_change change;
 	struct ms_call call;
+	int err;
+
+	ms_call_begin(&call, ms, &change);
+	err = ms_set_memslots(&call, &reqs, 1);
+	ms_debug_check(ms);
+	return err;
+}
+
+/* One request, of either form (@size tells which): set_region and set_region2. */
+static int ms_set_one(struct memslots *ms, const void *r, size_t size)
+{
 	int err;
 
 	if (!ms || !r)
@@ -204,9 +214,7 @@ static int ms_set_one(struct memslots *ms, const void *r, size_t size)
 	if (err)
 		return err;
 	pthread_mutex_lock(&ms->lock);
-	ms_call_begin(&call, ms, &change);
-	err = ms_set_memslots(&call, &reqs, 1);
-	ms_debug_check(ms);
+	err = ms_set_one_locked(ms, r, size);
 	pthread_mutex_unlock(&ms->lock);
 	return err;
 }

@@ -20,6 +20,9 @@ MEMSLOTS_API const char *memslots_strerror(int err)
 		return "out of memory";
 	case -EDEADLK:
 		return "writer call from inside a hook or a read-side section would deadlock";
+	case -ENOSPC:
+		/* memslots_lowest_free_id() and memslots_create_region*() */
+		return "no free slot id left in the range asked for (or no space left)";
 	default:
 		break;
 	}

@@ -149,6 +149,30 @@ struct memslots_ops {
 	/**
 	 * For each change whose prepare succeeded, in reverse order, when the
 	 * call is rolled back (a later prepare failed, or memory ran out).
+	 *
+	 * The exact rule.  A call checks, allocates the memory of and
+	 * prepares its requests one at a time, in order (all of a request's
+	 * memory before its own prepare); it can fail only there, before
+	 * anything is published.  When it fails, abort runs, newest first,
+	 * for each change of the call whose prepare returned >= 0, with the
+	 * same old, new (and the priv prepare set) and change as that
+	 * prepare; a prepare that failed (< 0) gets no abort of its own.  So:
+	 *  - a one-request call (memslots_set_region(),
+	 *    memslots_set_region2(), memslots_create_region(),
+	 *    memslots_create_region2()) aborts only a prepare that returned
+	 *    >= 0 but changed a field of new other than priv (the call then
+	 *    fails with -EINVAL): its memory was allocated before its prepare,
+	 *    and nothing after a successful prepare can fail;
+	 *  - a batch (memslots_apply(), memslots_apply2()) aborts the changes
+	 *    of requests 0 .. k-1 whose prepare succeeded when request k
+	 *    fails: a rule (an id named twice included), -ENOMEM for its
+	 *    memory, its prepare's errno, or its prepare overstepping as above
+	 *    (then k's change is aborted too, first).  A failure before the
+	 *    first request (the batch's own -ENOMEM, bad arguments, -EDEADLK)
+	 *    calls no hook at all;
+	 *  - once every prepare of a call has succeeded the call succeeds:
+	 *    no abort ever follows an invalidate or a commit hook.
+	 * Requests that change nothing have no change and get no hook.
 	 */
 	void (*abort)(void *opaque, const struct memslot *old_slot, struct memslot *new_slot,
 		      enum memslots_change change);
@@ -519,6 +543,245 @@ MEMSLOTS_API const struct memslot *memslots_fault_lookup(const struct memslots_s
 							 struct memslots_cache *cache, uint64_t gfn,
 							 uint64_t *attributes, uint64_t *run_end);
 
+/* ---- Additions of v0.3: byte-level translation ------------------------- */
+
+/*
+ * Host addresses.  The library never maps, unmaps or touches guest memory:
+ * a slot's userspace_addr, and every host address (hva) the translators
+ * below return, is a number the VMM gave it, pointing into the VMM's own
+ * mapping.  Dereferencing it is safe as long as that mapping exists; what
+ * the library guarantees is that the slot it came from was valid in the
+ * set the caller holds.  It stays so until memslots_read_unlock(): a
+ * DELETE (or MOVE) that starts meanwhile first publishes the slot's
+ * MEMSLOT_INVALID copy and waits for the readers of the set before, and
+ * returns only after a second grace period, once no reader can hold the
+ * slot in either form.  So the VMM may munmap (or reuse) a slot's host
+ * memory from the DELETE's commit hook or once the writer call that
+ * deleted it has returned, and not earlier (not from prepare or
+ * invalidate: a reader may still hold the slot, and the INVALID copy
+ * still carries userspace_addr).  An hva kept past memslots_read_unlock()
+ * is no longer covered: ordering its use against munmap is the VMM's.
+ */
+
+/**
+ * The host address of guest physical address @p gpa: userspace_addr +
+ * (gpa - base_gfn * page_size) of the slot holding gpa >> page_shift, as
+ * memslots_gfn_to_hva() for the byte (READONLY slots included: this is a
+ * read access).  *@p len (if not NULL) gets the number of bytes the slot
+ * still covers from @p gpa on, at least 1: a copy loop translates gpa,
+ * copies min(remaining, *len) bytes from the hva, and goes on at gpa +
+ * *len, which lies in the next slot (or in a hole).
+ *
+ * @return the hva, or MEMSLOTS_HVA_BAD (which no valid slot can return)
+ *         when no slot holds @p gpa or it is MEMSLOT_INVALID (a DELETE or
+ *         MOVE in flight: KVM's gfn_to_hva() too returns an error hva for
+ *         an invalid slot); then *@p len is 0.
+ *
+ * Locking: a reader: lock-free, inside the read-side section that returned
+ * @p set, on a registered reader thread; see "Host addresses" above for
+ * how long the hva is good.  O(1) on a hit of the set's last-used slot,
+ * else O(log n).
+ */
+MEMSLOTS_API uint64_t memslots_gpa_to_hva(const struct memslots_set *set, uint64_t gpa,
+					  uint64_t *len);
+
+/**
+ * As memslots_gpa_to_hva(), finding the slot as memslots_find_gfn_cached()
+ * does, through @p cache (per thread; NULL: as memslots_gpa_to_hva()).
+ *
+ * Locking: as memslots_gpa_to_hva(); O(1) on a hit of @p cache.
+ */
+MEMSLOTS_API uint64_t memslots_gpa_to_hva_cached(const struct memslots_set *set,
+						 struct memslots_cache *cache, uint64_t gpa,
+						 uint64_t *len);
+
+/**
+ * As memslots_gpa_to_hva_cached() (@p cache may be NULL) for a write
+ * access: a MEMSLOT_READONLY slot gives MEMSLOTS_HVA_BAD and *@p len 0
+ * too, as KVM's __gfn_to_hva_many() refuses a write to a read-only slot
+ * (the VMM then treats the access as MMIO, like KVM's KVM_EXIT_MMIO for
+ * ROM).  To tell "read-only" from "no slot", look the slot up with
+ * memslots_find_gfn().
+ *
+ * Locking: as memslots_gpa_to_hva().
+ */
+MEMSLOTS_API uint64_t memslots_gpa_to_hva_write(const struct memslots_set *set,
+						struct memslots_cache *cache, uint64_t gpa,
+						uint64_t *len);
+
+/**
+ * The valid slot mapping host address @p hva (userspace_addr <= hva <=
+ * userspace_addr + npages * page_size - 1) with the lowest guest physical
+ * address for it, and that address, base_gfn * page_size + (hva -
+ * userspace_addr), in *@p gpa (if not NULL).  MEMSLOT_INVALID slots are
+ * skipped.  Several slots may map the same host memory (aliases): visit
+ * the others in ascending gpa with memslots_hva_to_gpa_next().  (Guest
+ * ranges never overlap, so ascending gpa is ascending base_gfn.)
+ *
+ * @return the slot, or NULL when no valid slot maps @p hva; *@p gpa is
+ *         written only when a slot is returned.
+ *
+ * Locking: a reader, as memslots_gpa_to_hva().  O(log n + k) for the k
+ * slots whose host range holds @p hva (the hva interval tree).
+ */
+MEMSLOTS_API const struct memslot *memslots_hva_to_gpa(const struct memslots_set *set, uint64_t hva,
+						       uint64_t *gpa);
+
+/**
+ * The valid slot mapping @p hva whose base_gfn comes next after @p prev's
+ * (NULL @p prev: the first, as memslots_hva_to_gpa()), with its gpa for
+ * @p hva in *@p gpa (if not NULL):
+ *
+ *     for (s = memslots_hva_to_gpa(set, hva, &gpa); s;
+ *          s = memslots_hva_to_gpa_next(set, hva, s, &gpa))
+ *             ... every alias of hva, ascending gpa ...
+ *
+ * @p prev must be a slot of @p set (normally the previous return).
+ *
+ * @return the slot, or NULL after the last; *@p gpa is written only when
+ *         a slot is returned.
+ *
+ * Locking: a reader, as memslots_gpa_to_hva().  O(log n + k) per call for
+ * k slots holding @p hva.
+ */
+MEMSLOTS_API const struct memslot *memslots_hva_to_gpa_next(const struct memslots_set *set,
+							    uint64_t hva,
+							    const struct memslot *prev,
+							    uint64_t *gpa);
+
+/* ---- Additions of v0.3: the KVM request of a hook ---------------------- */
+
+/**
+ * The KVM_SET_USER_MEMORY_REGION2 request that makes KVM's memslot table
+ * take the step a hook is told about: called from prepare with its
+ * (@p old_slot, @p new_slot, @p change), it fills *@p r with what the VMM
+ * passes to KVM there.  Byte for byte:
+ *  - slot: as_id << 16 | id, as_id the config's (KVM's own encoding);
+ *  - CREATE, MOVE, FLAGS_ONLY: new's gfn range and host address in bytes
+ *    (page_shift of @p ms), new's flags without MEMSLOT_INVALID and
+ *    without any bit KVM does not define (LOG_DIRTY_PAGES, READONLY,
+ *    GUEST_MEMFD stay), guest_memfd_offset and guest_memfd only when
+ *    flags has GUEST_MEMFD (else 0).  A MOVE is new's gpa with the same
+ *    id, which is how KVM moves a slot; FLAGS_ONLY, new's flags;
+ *  - DELETE: memory_size 0 and every field but slot 0.  KVM deletes on
+ *    memory_size 0 and ignores the rest, but it still checks flags,
+ *    alignment and the host range of a delete request (and so does this
+ *    library): zeros pass every such check whatever the old slot was;
+ *  - pad1 and pad2: 0.
+ * This is what examples/vmm/slots.c sends from its prepare hook.
+ *
+ * @return 0, or -EINVAL with *@p r unchanged: @p ms or @p r NULL; an
+ *         unknown @p change; slots that do not fit it (CREATE: @p old_slot
+ *         NULL and @p new_slot not; DELETE: the reverse; MOVE: both, same
+ *         id, npages and userspace_addr, another base_gfn; FLAGS_ONLY:
+ *         both, same id, base_gfn, npages and userspace_addr, other flags
+ *         (MEMSLOT_INVALID aside)); an id >= max_slots; a slot to install
+ *         with no pages or whose gpa range does not fit in 64 bits.
+ *
+ * Locking: none; reads only the slots and @p ms's configuration, so it may
+ * be called from any hook, or from a reader on slots it holds.
+ */
+MEMSLOTS_API int memslots_change_to_region2(const struct memslots *ms,
+					    const struct memslot *old_slot,
+					    const struct memslot *new_slot,
+					    enum memslots_change change,
+					    struct memslots_region2 *r);
+
+/**
+ * As memslots_change_to_region2(), for KVM_SET_USER_MEMORY_REGION (kernels
+ * before 6.8): the same first five fields, the flags limited to
+ * LOG_DIRTY_PAGES and READONLY.  A slot to install with GUEST_MEMFD, which
+ * the v1 ioctl cannot express, is -EINVAL (a DELETE of one is fine: its
+ * request carries no flags).
+ *
+ * Locking: none, as memslots_change_to_region2().
+ */
+MEMSLOTS_API int memslots_change_to_region(const struct memslots *ms,
+					   const struct memslot *old_slot,
+					   const struct memslot *new_slot,
+					   enum memslots_change change, struct memslots_region *r);
+
+/**
+ * The request that undoes, in KVM, the step memslots_change_to_region2()
+ * gave for the same arguments: for the abort hook, which gets prepare's
+ * (@p old_slot, @p new_slot, @p change).  CREATE: the DELETE of new's id;
+ * DELETE, MOVE, FLAGS_ONLY: old installed again as it was (re-created,
+ * moved back, its flags restored).  Filled, checked and failing as
+ * memslots_change_to_region2().
+ *
+ * Locking: none, as memslots_change_to_region2().
+ */
+MEMSLOTS_API int memslots_abort_to_region2(const struct memslots *ms,
+					   const struct memslot *old_slot,
+					   const struct memslot *new_slot,
+					   enum memslots_change change, struct memslots_region2 *r);
+
+/**
+ * As memslots_abort_to_region2(), for KVM_SET_USER_MEMORY_REGION, with the
+ * rules of memslots_change_to_region().
+ *
+ * Locking: none, as memslots_change_to_region2().
+ */
+MEMSLOTS_API int memslots_abort_to_region(const struct memslots *ms, const struct memslot *old_slot,
+					  const struct memslot *new_slot,
+					  enum memslots_change change, struct memslots_region *r);
+
+/* ---- Additions of v0.3: slot ids --------------------------------------- */
+
+/**
+ * The lowest slot id in [@p first, @p last] that has no slot, in *@p id.
+ * Ids are those of @p ms's address space (its config's as_id; the request
+ * to KVM carries as_id << 16 | id); @p last is clamped to max_slots - 1, so
+ * [0, UINT_MAX] asks for the lowest free id of all.  "Free" is the
+ * writer's view: the state left by the last writer call that returned.
+ *
+ * The answer can be stale as soon as the call returns, if another thread
+ * creates a slot: to pick an id and create a slot with it atomically, use
+ * memslots_create_region2().
+ *
+ * @return 0; -ENOSPC when every id of the range has a slot; -EINVAL when
+ *         @p ms or @p id is NULL, @p first > @p last or @p first >=
+ *         max_slots; -EDEADLK from a hook of @p ms or inside a read-side
+ *         section (it would wait for the writer lock).  *@p id is written
+ *         only on success.
+ *
+ * Locking: takes the writer mutex, as a writer, but waits for no grace
+ * period and publishes nothing.  O(r / 256 + 256) for a range of r ids,
+ * through the id table's chunks of 256 ids and their counts.
+ */
+MEMSLOTS_API int memslots_lowest_free_id(struct memslots *ms, unsigned int first, unsigned int last,
+					 uint16_t *id);
+
+/**
+ * A CREATE with an id the library picks: under the writer lock, the lowest
+ * free id in [@p first, @p last] (as memslots_lowest_free_id()), then
+ * memslots_set_region2() of @p r with that id, so two threads can never
+ * pick the same id.  Bits 0-15 of r->slot are ignored (the picked id takes
+ * their place); bits 16-31 must be the config's as_id, as in any request.
+ * Everything else is memslots_set_region2()'s: the same rules, hooks
+ * (prepare gets a CREATE of the picked id) and grace period.
+ *
+ * @param id receives the id on success, and only then.
+ * @return 0, or a negative errno: -EINVAL (@p ms, @p r or @p id NULL,
+ *         memory_size 0, @p first > @p last or @p first >= max_slots, or
+ *         a request memslots_set_region2() refuses), -ENOSPC (no free id
+ *         in the range: checked before the request's rules), -EEXIST,
+ *         -ENOMEM, -EDEADLK, or what the prepare hook returned.  A failed
+ *         call changes nothing: the id it picked stays free.
+ *
+ * Locking: as memslots_set_region2().
+ */
+MEMSLOTS_API int memslots_create_region2(struct memslots *ms, const struct memslots_region2 *r,
+					 unsigned int first, unsigned int last, uint16_t *id);
+
+/**
+ * As memslots_create_region2() for a v1 request (memslots_set_region()'s
+ * rules: no GUEST_MEMFD).
+ *
+ * Locking: as memslots_set_region().
+ */
+MEMSLOTS_API int memslots_create_region(struct memslots *ms, const struct memslots_region *r,
+					unsigned int first, unsigned int last, uint16_t *id);
 
 /** The page shift of @p ms (as configured, 12 by default).  Locking: none. */
 MEMSLOTS_API unsigned int memslots_page_shift(const struct memslots *ms);
