@@ -29,6 +29,9 @@ pad=$(head -c 4066 /dev/zero | tr '\0' .)
 
 reply() { echo "@@MSREQ $*"; }
 
+# The kernel's banner, which a quiet boot does not print: the log shows
+# which Linux ran.
+echo "init: $(cat /proc/version)"
 reply ready
 while read -r tag op a b; do
 	[ "$tag" = "@@MSCMD" ] || continue
