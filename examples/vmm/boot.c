@@ -108,8 +108,9 @@ static int e820_from_slots(struct memslots *ms, struct boot_params *bp)
 	int ret = 0;
 
 	for (const struct memslot *s = memslots_first(set); s && !ret; s = memslots_next(set, s)) {
-		uint64_t gpa = s->base_gfn << PAGE_SHIFT, size = s->npages << PAGE_SHIFT;
+		uint64_t gpa, size;
 
+		gmem_slot_range(ms, s, &gpa, &size);
 		if (end && gpa == end) {
 			end += size;
 			continue;
@@ -125,17 +126,20 @@ static int e820_from_slots(struct memslots *ms, struct boot_params *bp)
 	return ret;
 }
 
-/* End of the RAM run that holds @gpa (the library's slots, merged). */
+/*
+ * End of the RAM run that holds @gpa (0: no slot holds it): each slot
+ * says how many bytes it covers from an address on, and where it ends
+ * the next slot may go on.
+ */
 static uint64_t ram_run_end(struct memslots *ms, uint64_t gpa)
 {
 	const struct memslots_set *set = memslots_read_lock(ms);
-	const struct memslot *s = memslots_find_gfn(set, gpa >> PAGE_SHIFT);
-	uint64_t end = 0;
+	uint64_t end = gpa, len;
 
-	for (; s && (s->base_gfn << PAGE_SHIFT) <= (end ? end : gpa); s = memslots_next(set, s))
-		end = (s->base_gfn + s->npages) << PAGE_SHIFT;
+	while (memslots_gpa_to_hva(set, end, &len) != MEMSLOTS_HVA_BAD)
+		end += len;
 	memslots_read_unlock(ms);
-	return end;
+	return end == gpa ? 0 : end;
 }
 
 /* ---- ACPI: just enough to announce the virtio-mmio device --------------------- */

@@ -8,37 +8,41 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "kvm.h"
-
 enum gmem_op { GMEM_READ, GMEM_WRITE, GMEM_ZERO };
 
-/* Whether the cache already holds the slot of @gfn for @set: counted as a
- * hit, which is what the library's cached lookup answers without a search. */
-static bool cache_holds(const struct gmem *g, const struct memslots_set *set, uint64_t gfn)
+/* Whether @g's cache may answer a lookup in @set without a search: it
+ * holds a slot of that set at its generation. */
+static bool cache_current(const struct gmem *g, const struct memslots_set *set)
 {
-	const struct memslot *s = g->cache.slot;
-
-	return g->cache.set == set && g->cache.generation == memslots_generation(set) && s &&
-	       gfn >= s->base_gfn && gfn - s->base_gfn < s->npages;
+	return g->cache.slot && g->cache.set == set &&
+	       g->cache.generation == memslots_generation(set);
 }
 
-/* Host address of @gpa and how many bytes from there stay in its slot. */
-static void *translate(struct gmem *g, const struct memslots_set *set, uint64_t gpa, size_t *room)
+/*
+ * Host address of @gpa for @op, and in *@room how many bytes from there
+ * the slot still covers; NULL when no valid slot holds it, or, for a
+ * write, a read-only one does (KVM would exit to the VMM as MMIO).
+ */
+static void *translate(struct gmem *g, const struct memslots_set *set, enum gmem_op op,
+		       uint64_t gpa, uint64_t *room)
 {
-	uint64_t gfn = gpa >> PAGE_SHIFT;
-	const struct memslot *s;
-	uint64_t off;
+	const struct memslot *cached = cache_current(g, set) ? g->cache.slot : NULL;
+	uint64_t hva = op == GMEM_READ ? memslots_gpa_to_hva_cached(set, &g->cache, gpa, room)
+				       : memslots_gpa_to_hva_write(set, &g->cache, gpa, room);
 
 	g->translations++;
-	g->cache_hits += cache_holds(g, set, gfn);
-	s = memslots_find_gfn_cached(set, &g->cache, gfn);
-	if (!s || (s->flags & MEMSLOT_INVALID))
+	if (hva == MEMSLOTS_HVA_BAD)
 		return NULL;
-	off = gpa - (s->base_gfn << PAGE_SHIFT);
-	*room = (size_t)((s->npages << PAGE_SHIFT) - off);
-	return (void *)(uintptr_t)(s->userspace_addr + off);
+	/* The cache was current and still holds the same slot, which holds
+	 * @gpa: the library answered from it. */
+	g->cache_hits += cached && g->cache.slot == cached;
+	return (void *)(uintptr_t)hva;
 }
 
+/*
+ * The copy loop: one read-side section for the whole range, one
+ * translation per slot it crosses, each piece as long as its slot covers.
+ */
 static int gmem_copy(struct gmem *g, enum gmem_op op, uint64_t gpa, void *buf, size_t len)
 {
 	const struct memslots_set *set = memslots_read_lock(g->ms);
@@ -46,14 +50,15 @@ static int gmem_copy(struct gmem *g, enum gmem_op op, uint64_t gpa, void *buf, s
 	int ret = 0;
 
 	while (len) {
-		size_t room, n;
-		char *host = translate(g, set, gpa, &room);
+		uint64_t room;
+		char *host = translate(g, set, op, gpa, &room);
+		size_t n;
 
 		if (!host) {
 			ret = -EFAULT;
 			break;
 		}
-		n = len < room ? len : room;
+		n = len < room ? len : (size_t)room;
 		if (op == GMEM_READ)
 			memcpy(buf, host, n);
 		else if (op == GMEM_WRITE)
@@ -84,4 +89,15 @@ int gmem_write(struct gmem *g, uint64_t gpa, const void *buf, size_t len)
 int gmem_zero(struct gmem *g, uint64_t gpa, size_t len)
 {
 	return gmem_copy(g, GMEM_ZERO, gpa, NULL, len);
+}
+
+void gmem_slot_range(const struct memslots *ms, const struct memslot *s, uint64_t *gpa,
+		     uint64_t *size)
+{
+	struct memslots_region2 r = {0};
+
+	/* The request that would create @s carries its range in bytes. */
+	memslots_change_to_region2(ms, NULL, s, MEMSLOTS_CREATE, &r);
+	*gpa = r.guest_phys_addr;
+	*size = r.memory_size;
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Guest-physical memory as the VMM's code sees it: every access is
- * translated by the library (memslots_find_gfn_cached() on a cache of the
- * caller's own), one slot at a time, so a range that crosses slot
- * boundaries (each slot being its own host mapping) is copied in pieces.
+ * translated by the library (memslots_gpa_to_hva_cached(), and _write()
+ * for stores, on a cache of the caller's own), one slot at a time, so a
+ * range that crosses slot boundaries (each slot being its own host
+ * mapping) is copied in pieces.
  *
  * Locking: one struct gmem per thread (its cache and counters are not
  * shared); the thread must be registered as a reader of @ms.  Each call
@@ -20,7 +21,7 @@
 struct gmem {
 	struct memslots *ms;
 	struct memslots_cache cache; /* this thread's lookup cache */
-	unsigned long translations;  /* memslots_find_gfn_cached() calls */
+	unsigned long translations;  /* memslots_gpa_to_hva_cached/_write() calls */
 	unsigned long cache_hits;    /* ... answered by the cache */
 	unsigned long split_copies;  /* copies that spanned two or more slots */
 };
@@ -29,10 +30,19 @@ struct gmem {
  * part of the range is in no valid slot (then @buf is partly filled). */
 int gmem_read(struct gmem *g, uint64_t gpa, void *buf, size_t len);
 
-/* Copies @buf to guest-physical @gpa; 0 or -EFAULT as gmem_read(). */
+/* Copies @buf to guest-physical @gpa; 0 or -EFAULT as gmem_read(), a
+ * read-only slot included. */
 int gmem_write(struct gmem *g, uint64_t gpa, const void *buf, size_t len);
 
 /* Fills @len bytes at @gpa with zeroes; 0 or -EFAULT. */
 int gmem_zero(struct gmem *g, uint64_t gpa, size_t len);
+
+/*
+ * The guest-physical range of slot @s of @ms in bytes, as KVM was told
+ * it (memslots_change_to_region2()'s request for it); @s is a slot of a
+ * set the caller holds.
+ */
+void gmem_slot_range(const struct memslots *ms, const struct memslot *s, uint64_t *gpa,
+		     uint64_t *size);
 
 #endif /* VMM_GMEM_H */

@@ -168,45 +168,18 @@ static int count_region_ioctl(struct kvm_vm *vm, int ret, double secs)
 	return ret;
 }
 
-/* KVM_SET_USER_MEMORY_REGION2: the only one that can bind a guest_memfd. */
-static int set_region_v2(struct kvm_vm *vm, const struct kvm_region *r)
-{
-	const uint32_t known = KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY | KVM_MEM_GUEST_MEMFD;
-	struct kvm_userspace_memory_region2 r2 = {
-		.slot = r->id,
-		.flags = r->flags & known,
-		.guest_phys_addr = r->gfn << PAGE_SHIFT,
-		.memory_size = r->npages << PAGE_SHIFT,
-		.userspace_addr = r->hva,
-	};
-
-	if (r2.flags & KVM_MEM_GUEST_MEMFD) {
-		r2.guest_memfd_offset = r->guest_memfd_offset;
-		r2.guest_memfd = r->guest_memfd;
-	}
-	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION2, &r2) < 0 ? -errno : 0;
-}
-
-/* KVM_SET_USER_MEMORY_REGION, all a kernel before 6.8 has. */
-static int set_region_v1(struct kvm_vm *vm, const struct kvm_region *r)
-{
-	struct kvm_userspace_memory_region r1 = {
-		.slot = r->id,
-		.flags = r->flags & (KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY),
-		.guest_phys_addr = r->gfn << PAGE_SHIFT,
-		.memory_size = r->npages << PAGE_SHIFT,
-		.userspace_addr = r->hva,
-	};
-
-	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r1) < 0 ? -errno : 0;
-}
-
-int kvm_set_region(struct kvm_vm *vm, const struct kvm_region *r)
+int kvm_set_region2(struct kvm_vm *vm, const struct kvm_userspace_memory_region2 *r)
 {
 	double t0 = now();
-	/* Flag bits KVM does not know (the library's MEMSLOT_INVALID) are
-	 * dropped by both: KVM would reject them. */
-	int ret = vm->region2 ? set_region_v2(vm, r) : set_region_v1(vm, r);
+	int ret = ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION2, r) < 0 ? -errno : 0;
+
+	return count_region_ioctl(vm, ret, now() - t0);
+}
+
+int kvm_set_region(struct kvm_vm *vm, const struct kvm_userspace_memory_region *r)
+{
+	double t0 = now();
+	int ret = ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, r) < 0 ? -errno : 0;
 
 	return count_region_ioctl(vm, ret, now() - t0);
 }

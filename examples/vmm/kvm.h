@@ -39,7 +39,7 @@ struct kvm_vm {
 	 * KVM_SET_MEMORY_ATTRIBUTES accepts (0: no such ioctl for it). */
 	uint64_t mem_attributes;
 
-	/* The slot ioctl, as issued by kvm_set_region(). */
+	/* The slot ioctls, as issued by kvm_set_region2() and kvm_set_region(). */
 	unsigned long region_ioctls;
 	unsigned long region_refusals;
 	double region_secs;
@@ -47,18 +47,6 @@ struct kvm_vm {
 	/* KVM_SET_MEMORY_ATTRIBUTES, as issued by kvm_set_memory_attributes(). */
 	unsigned long attr_ioctls;
 	unsigned long attr_refusals;
-};
-
-/* What kvm_set_region() makes KVM's slot @id look like. */
-struct kvm_region {
-	uint16_t id;
-	uint32_t flags; /* KVM_MEM_*; bits KVM does not know are dropped */
-	uint64_t gfn;
-	uint64_t npages; /* 0 deletes the slot */
-	uint64_t hva;
-	/* With KVM_MEM_GUEST_MEMFD (KVM_SET_USER_MEMORY_REGION2 only). */
-	uint64_t guest_memfd_offset;
-	uint32_t guest_memfd;
 };
 
 struct kvm_vcpu {
@@ -87,13 +75,15 @@ void kvm_vm_close(struct kvm_vm *vm);
 int kvm_vm_check(struct kvm_vm *vm, long cap);
 
 /*
- * Makes KVM's slot @r->id look like @r with KVM_SET_USER_MEMORY_REGION2
- * when the kernel has it, else KVM_SET_USER_MEMORY_REGION (which cannot
- * carry a guest_memfd).  Returns 0 or -errno; counted in @vm.
+ * The slot ioctls, each given the kernel's own request as it goes to the
+ * kernel (the library's struct memslots_region(2) has the same layout):
+ * KVM_SET_USER_MEMORY_REGION2 (only where @vm->region2) and
+ * KVM_SET_USER_MEMORY_REGION.  Return 0 or -errno; counted in @vm.
  */
-int kvm_set_region(struct kvm_vm *vm, const struct kvm_region *r);
+int kvm_set_region2(struct kvm_vm *vm, const struct kvm_userspace_memory_region2 *r);
+int kvm_set_region(struct kvm_vm *vm, const struct kvm_userspace_memory_region *r);
 
-/* The name of the ioctl kvm_set_region() issues on @vm. */
+/* The name of the slot ioctl the VMM issues on @vm: v2 where the kernel has it. */
 const char *kvm_region_ioctl_name(const struct kvm_vm *vm);
 
 /* KVM_SET_MEMORY_ATTRIBUTES; returns 0 or -errno; counted in @vm. */

@@ -220,12 +220,12 @@ static void handle_mmio(struct linux_vm *l)
 	 * valid slot holds the address (else KVM and the library differ). */
 	{
 		const struct memslots_set *set = memslots_read_lock(l->vm.ms);
-		const struct memslot *s =
-			memslots_find_gfn_cached(set, &l->mem.cache, gpa >> PAGE_SHIFT);
+		/* A write translation: a read-only slot's gpa may exit as MMIO. */
+		uint64_t hva = memslots_gpa_to_hva_write(set, &l->mem.cache, gpa, NULL);
 
-		if (s && !(s->flags & (MEMSLOT_INVALID | MEMSLOT_READONLY)))
-			check(l, false, "MMIO exit at gpa %#" PRIx64 " inside slot %u", gpa, s->id);
 		memslots_read_unlock(l->vm.ms);
+		if (hva != MEMSLOTS_HVA_BAD)
+			check(l, false, "MMIO exit at gpa %#" PRIx64 " inside a valid slot", gpa);
 	}
 	if (!run->mmio.is_write)
 		memset(run->mmio.data, 0xff, sizeof(run->mmio.data));

@@ -119,19 +119,22 @@ static void check_dirty(struct linux_vm *l)
 		const struct memslot *s = memslots_find_id(set, (uint16_t)i);
 		struct slot_info *info = s ? s->priv : NULL;
 		unsigned long before = dirty;
+		uint64_t gpa, size; /* the slot's, in bytes (size: unused) */
 
 		if (!info) {
 			ret = -ENOENT;
 			break;
 		}
 		ret = kvm_get_dirty_log(&l->vm.kvm, (uint16_t)i, info->dirty_bitmap);
+		gmem_slot_range(l->vm.ms, s, &gpa, &size);
+		/* Bit p of KVM's bitmap: page p of the slot. */
 		for (uint64_t p = 0; !ret && p < s->npages; p++) {
 			unsigned int k;
 
 			if (!(info->dirty_bitmap[p / 64] & (1ull << (p % 64))))
 				continue;
 			dirty++;
-			if (gmem_read(&l->mem, (s->base_gfn + p) << PAGE_SHIFT, head, DIRTY_HEADER))
+			if (gmem_read(&l->mem, gpa + p * PAGE_SIZE, head, DIRTY_HEADER))
 				continue;
 			head[DIRTY_HEADER] = '\0';
 			if (strncmp(head, want, strlen(want)) != 0)
@@ -166,10 +169,11 @@ static void start_hotplug(struct linux_vm *l)
 {
 	int ret;
 
-	l->hp_id = l->opt.slots; /* the first id after RAM */
+	/* The id is the library's pick: the lowest free one (RAM has 0 ..
+	 * slots - 1, so it is the first after RAM). */
 	l->hp_mem = map_anon(HOTPLUG_PAGES * PAGE_SIZE);
-	ret = l->hp_mem ? set_region(&l->vm, (uint16_t)l->hp_id, 0, HOTPLUG_GPA,
-				     HOTPLUG_PAGES * PAGE_SIZE, l->hp_mem)
+	ret = l->hp_mem ? create_slot(&l->vm, 0, HOTPLUG_GPA, HOTPLUG_PAGES * PAGE_SIZE, l->hp_mem,
+				      &l->hp_id)
 			: -ENOMEM;
 	check(l, ret == 0, "slot %u hot-plugged at gpa %#llx (%d pages, outside the e820 RAM): %s",
 	      l->hp_id, HOTPLUG_GPA, HOTPLUG_PAGES, memslots_strerror(ret));
@@ -190,10 +194,12 @@ static void hotplug_move(struct linux_vm *l)
 	check(l, ret == 0 && host == l->hp_value,
 	      "the VMM finds the guest's %#x at gpa %#llx (through the library): %#x", l->hp_value,
 	      HOTPLUG_GPA + off, host);
-	ret = set_region(&l->vm, (uint16_t)l->hp_id, 0, HOTPLUG_MOVED_GPA,
-			 HOTPLUG_PAGES * PAGE_SIZE, l->hp_mem);
-	check(l, ret == 0, "slot %u moved to gpa %#llx: %s", l->hp_id, HOTPLUG_MOVED_GPA,
-	      memslots_strerror(ret));
+	ret = set_region(&l->vm, l->hp_id, 0, HOTPLUG_MOVED_GPA, HOTPLUG_PAGES * PAGE_SIZE,
+			 l->hp_mem);
+	check(l,
+	      ret == 0 && host_to_gpa(&l->vm, (char *)l->hp_mem + off) == HOTPLUG_MOVED_GPA + off,
+	      "slot %u moved to gpa %#llx, where the library now finds its host memory: %s",
+	      l->hp_id, HOTPLUG_MOVED_GPA, memslots_strerror(ret));
 	send_cmd(l, MOVED_READ_NEW, "read %#llx", HOTPLUG_MOVED_GPA + off);
 }
 
@@ -276,7 +282,7 @@ static void on_reply(struct linux_vm *l, const char *reply)
 			      !gpa_in_slot(&l->vm, HOTPLUG_GPA),
 		      "the old gpa %#llx is an open bus now (no slot there): %s", HOTPLUG_GPA + off,
 		      reply);
-		ret = set_region(&l->vm, (uint16_t)l->hp_id, 0, HOTPLUG_MOVED_GPA, 0, l->hp_mem);
+		ret = delete_slot(&l->vm, l->hp_id);
 		check(l, ret == 0, "slot %u deleted: %s", l->hp_id, memslots_strerror(ret));
 		send_cmd(l, DELETED_READ, "read %#llx", HOTPLUG_MOVED_GPA + off);
 		return;

@@ -55,7 +55,7 @@ struct linux_vm {
 	uint64_t nonce;
 	uint32_t hp_value; /* what the guest writes into the hot-plugged slot */
 	void *hp_mem;
-	unsigned int hp_id;
+	uint16_t hp_id; /* the hot-plugged slot's, picked by the library */
 	unsigned int checks, failures;
 
 	/* Figures. */

@@ -9,19 +9,24 @@
  * the kernel refuses is also refused by the library, and the two tables
  * never disagree:
  *
- *   prepare  issues the ioctl for one change; its -errno aborts the call;
+ *   prepare  issues the ioctl for one change, the request built by
+ *            memslots_change_to_region2() (or _region() for v1); its
+ *            -errno aborts the call;
  *   abort    undoes, in reverse order, what earlier prepares of a failed
- *            batch told the kernel (re-create, move back, restore flags,
- *            delete);
+ *            batch told the kernel, the request built by
+ *            memslots_abort_to_region2() (re-create, move back, restore
+ *            flags, delete);
  *   commit   runs once the change is published: the VMM's bookkeeping,
  *            here freeing the per-slot data of a slot that went away;
  *   release  frees that data for the slots left at memslots_free();
  *   set_attributes  issues KVM_SET_MEMORY_ATTRIBUTES for a change of
  *            memslots_set_attributes() (private/shared), where KVM has it.
  *
- * The VMM's lookups (gpa_to_host() here, the device models' translations
- * in gmem.c) go through the library too: no address of guest memory is
- * known to the VMM but through it.
+ * The VMM never converts a slot itself: the requests come from the
+ * library's builders, the ids of new slots from its allocator, and its
+ * lookups (gpa_to_host() and host_to_gpa() here, the device models'
+ * copies in gmem.c) from its byte-level translators: no address of guest
+ * memory is known to the VMM but through the library.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -29,34 +34,63 @@
 #include "slots.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Makes KVM's slot @s->id look like @s (create, move or change flags). */
-static int kvm_install(struct vm *vm, const struct memslot *s)
+/*
+ * The library's requests are KVM's, field for field (memslots.h), so what
+ * the library builds goes to the kernel as it is; the compiler checks the
+ * layout here rather than the VMM copying fields.
+ */
+_Static_assert(sizeof(struct memslots_region2) == sizeof(struct kvm_userspace_memory_region2) &&
+		       offsetof(struct memslots_region2, guest_memfd) ==
+			       offsetof(struct kvm_userspace_memory_region2, guest_memfd),
+	       "struct memslots_region2 has KVM's layout");
+_Static_assert(sizeof(struct memslots_region) == sizeof(struct kvm_userspace_memory_region) &&
+		       offsetof(struct memslots_region, userspace_addr) ==
+			       offsetof(struct kvm_userspace_memory_region, userspace_addr),
+	       "struct memslots_region has KVM's layout");
+
+/*
+ * Takes KVM's slot table through the step a hook is told about (@undo
+ * false: prepare's step; true: abort's undo of it).  The library builds
+ * the request: the slot id with its address space, bytes from pages,
+ * MEMSLOT_INVALID and the bits KVM does not define left out, a DELETE as
+ * memory_size 0.  KVM_SET_USER_MEMORY_REGION2 where the kernel has it
+ * (the only one that carries a guest_memfd), else the v1 ioctl, whose
+ * builder refuses a guest_memfd slot (the library refuses one to a v1
+ * caller first anyway).
+ */
+static int kvm_step(struct vm *vm, const struct memslot *old_slot, const struct memslot *new_slot,
+		    enum memslots_change change, bool undo)
 {
-	struct kvm_region r = {
-		.id = s->id,
-		.flags = s->flags,
-		.gfn = s->base_gfn,
-		.npages = s->npages,
-		.hva = s->userspace_addr,
-		/* 0 unless the slot has MEMSLOT_GUEST_MEMFD, which only the
-		 * v2 ioctl can carry (the library refuses it to v1 calls). */
-		.guest_memfd_offset = s->guest_memfd_offset,
-		.guest_memfd = s->guest_memfd,
-	};
+	int ret;
 
-	return kvm_set_region(&vm->kvm, &r);
-}
+	if (vm->kvm.region2) {
+		struct memslots_region2 r;
+		struct kvm_userspace_memory_region2 k;
 
-/* Deletes KVM's slot @id: KVM's DELETE is memory_size 0. */
-static int kvm_remove(struct vm *vm, uint16_t id)
-{
-	struct kvm_region r = {.id = id};
+		ret = undo ? memslots_abort_to_region2(vm->ms, old_slot, new_slot, change, &r)
+			   : memslots_change_to_region2(vm->ms, old_slot, new_slot, change, &r);
+		if (ret)
+			return ret;
+		memcpy(&k, &r, sizeof(k));
+		return kvm_set_region2(&vm->kvm, &k);
+	}
+	{
+		struct memslots_region r;
+		struct kvm_userspace_memory_region k;
 
-	return kvm_set_region(&vm->kvm, &r);
+		ret = undo ? memslots_abort_to_region(vm->ms, old_slot, new_slot, change, &r)
+			   : memslots_change_to_region(vm->ms, old_slot, new_slot, change, &r);
+		if (ret)
+			return ret;
+		memcpy(&k, &r, sizeof(k));
+		return kvm_set_region(&vm->kvm, &k);
+	}
 }
 
 /* ---- the hooks ---------------------------------------------------------------- */
@@ -96,18 +130,9 @@ static int vmm_prepare(void *opaque, const struct memslot *old_slot, struct mems
 		new_slot->priv = NULL; /* commit frees old_slot->priv */
 	}
 
-	switch (change) {
-	case MEMSLOTS_CREATE:
-	case MEMSLOTS_MOVE: /* KVM moves a slot given the same id, new_slot gpa */
-	case MEMSLOTS_FLAGS_ONLY:
-		ret = kvm_install(vm, new_slot);
-		break;
-	case MEMSLOTS_DELETE:
-		ret = kvm_remove(vm, old_slot->id);
-		break;
-	default:
-		ret = -EINVAL;
-	}
+	/* CREATE, MOVE (the same id at new's gpa), FLAGS_ONLY: KVM's slot made
+	 * to look like new; DELETE: KVM's slot removed. */
+	ret = kvm_step(vm, old_slot, new_slot, change, false);
 	if (ret) {
 		/* No abort follows a failed prepare: undo our own allocation. */
 		if (info) {
@@ -123,9 +148,10 @@ static int vmm_prepare(void *opaque, const struct memslot *old_slot, struct mems
 
 /*
  * abort: a later request of the same batch failed (the kernel refused it,
- * or the library ran out of memory), so this change, already made in KVM,
- * must be undone.  Called in reverse order, so KVM walks back through the
- * states it went through.  It cannot fail the call; if KVM refused an
+ * it broke a rule, or its memory ran out), so this change, already made in
+ * KVM, must be undone.  Only batches get here: a one-request call whose
+ * prepare succeeded always succeeds (memslots.h states the exact rule).  Called in reverse order,
+ * so KVM walks back through the states it went through.  It cannot fail the call; if KVM refused an
  * undo the two tables would disagree, which we count and report.
  */
 static void vmm_abort(void *opaque, const struct memslot *old_slot, struct memslot *new_slot,
@@ -134,18 +160,9 @@ static void vmm_abort(void *opaque, const struct memslot *old_slot, struct memsl
 	struct vm *vm = opaque;
 	int ret;
 
-	switch (change) {
-	case MEMSLOTS_CREATE:
-		ret = kvm_remove(vm, new_slot->id);
-		break;
-	case MEMSLOTS_DELETE:	  /* re-create it as it was */
-	case MEMSLOTS_MOVE:	  /* move it back */
-	case MEMSLOTS_FLAGS_ONLY: /* restore the flags */
-		ret = kvm_install(vm, old_slot);
-		break;
-	default:
-		ret = -EINVAL;
-	}
+	/* CREATE: KVM's new slot deleted; DELETE, MOVE, FLAGS_ONLY: old
+	 * installed again as it was (re-created, moved back, flags restored). */
+	ret = kvm_step(vm, old_slot, new_slot, change, true);
 	if (ret) {
 		fprintf(stderr, "vmm: abort: KVM refused to undo a change of slot %u: %s\n",
 			(old_slot ? old_slot : new_slot)->id, strerror(-ret));
@@ -270,24 +287,76 @@ int set_region(struct vm *vm, uint16_t id, uint32_t flags, uint64_t gpa, uint64_
 	return memslots_set_region(vm->ms, &r);
 }
 
+struct memslots_region deletion(uint16_t id)
+{
+	/* KVM's DELETE, and the library's: the id with memory_size 0. */
+	return region(id, 0, 0, 0, NULL);
+}
+
+int delete_slot(struct vm *vm, uint16_t id)
+{
+	struct memslots_region r = deletion(id);
+
+	return memslots_set_region(vm->ms, &r);
+}
+
+int create_slot(struct vm *vm, uint32_t flags, uint64_t gpa, uint64_t size, const void *hva,
+		uint16_t *id)
+{
+	/* Address space 0; the library fills in bits 0-15 with the id. */
+	struct memslots_region2 r = {
+		.flags = flags,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)hva,
+	};
+
+	return memslots_create_region2(vm->ms, &r, 0, UINT_MAX, id);
+}
+
+int pick_free_ids(struct vm *vm, uint16_t *ids, size_t n)
+{
+	unsigned int first = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int ret = memslots_lowest_free_id(vm->ms, first, UINT_MAX, &ids[i]);
+
+		if (ret)
+			return ret;
+		first = ids[i] + 1u;
+	}
+	return 0;
+}
+
 void *gpa_to_host(struct vm *vm, uint64_t gpa)
 {
 	const struct memslots_set *set = memslots_read_lock(vm->ms);
-	uint64_t hva = memslots_gfn_to_hva(set, gpa >> PAGE_SHIFT);
+	uint64_t hva = memslots_gpa_to_hva(set, gpa, NULL);
 
 	memslots_read_unlock(vm->ms);
-	if (hva == MEMSLOTS_HVA_BAD)
-		return NULL;
-	return (void *)(uintptr_t)(hva + (gpa & (PAGE_SIZE - 1)));
+	return hva == MEMSLOTS_HVA_BAD ? NULL : (void *)(uintptr_t)hva;
 }
 
 bool gpa_in_slot(struct vm *vm, uint64_t gpa)
 {
 	const struct memslots_set *set = memslots_read_lock(vm->ms);
-	bool in = memslots_find_gfn(set, gpa >> PAGE_SHIFT) != NULL;
+	bool in = memslots_gpa_to_hva(set, gpa, NULL) != MEMSLOTS_HVA_BAD;
 
 	memslots_read_unlock(vm->ms);
 	return in;
+}
+
+uint64_t host_to_gpa(struct vm *vm, const void *host)
+{
+	const struct memslots_set *set = memslots_read_lock(vm->ms);
+	uint64_t gpa = GPA_NONE;
+
+	/* The lowest gpa of the valid slots that map it; this VMM has no
+	 * aliases (memslots_hva_to_gpa_next() would visit them). */
+	if (!memslots_hva_to_gpa(set, (uint64_t)(uintptr_t)host, &gpa))
+		gpa = GPA_NONE;
+	memslots_read_unlock(vm->ms);
+	return gpa;
 }
 
 struct lib_state lib_state(struct vm *vm)

@@ -6,8 +6,8 @@
  * Locking: the writer calls (set_region, memslots_apply,
  * memslots_set_attributes) are serialized by the library, which runs the
  * hooks under its writer lock; the lookups
- * (gpa_to_host, gpa_in_slot, lib_state) take a read-side section of their
- * own and may run on any registered reader thread.
+ * (gpa_to_host, gpa_in_slot, host_to_gpa, lib_state) take a read-side
+ * section of their own and may run on any registered reader thread.
  */
 #ifndef VMM_SLOTS_H
 #define VMM_SLOTS_H
@@ -64,15 +64,39 @@ int kvm_issue_attributes(struct vm *vm, const struct memslots_attributes *a);
 /* memslots_free() (release hands back the slots' data), then KVM's fds. */
 void vm_close(struct vm *vm);
 
+/* A v1 request of the VMM's own (bytes, as KVM takes them), and
+ * memslots_set_region() of one. */
 struct memslots_region region(uint16_t id, uint32_t flags, uint64_t gpa, uint64_t size,
 			      const void *hva);
 int set_region(struct vm *vm, uint16_t id, uint32_t flags, uint64_t gpa, uint64_t size,
 	       const void *hva);
+/* The request that deletes slot @id, and memslots_set_region() of it. */
+struct memslots_region deletion(uint16_t id);
+int delete_slot(struct vm *vm, uint16_t id);
 
-/* Host address of @gpa, as the library maps it, or NULL. */
+/*
+ * Creates a slot with the lowest free id, which the library picks under
+ * its writer lock (memslots_create_region2()), into *@id.  Returns 0 or
+ * -errno (-ENOSPC: every id of KVM's is in use).
+ */
+int create_slot(struct vm *vm, uint32_t flags, uint64_t gpa, uint64_t size, const void *hva,
+		uint16_t *id);
+/*
+ * The @n lowest free ids, ascending (memslots_lowest_free_id()), for a
+ * batch that creates several slots at once.  Returns 0 or -ENOSPC.  Only
+ * the writer's thread creates slots here, so they stay free until it does.
+ */
+int pick_free_ids(struct vm *vm, uint16_t *ids, size_t n);
+
+/* Host address of @gpa, as the library maps it (memslots_gpa_to_hva()), or NULL. */
 void *gpa_to_host(struct vm *vm, uint64_t gpa);
-/* Whether a slot, valid or not, holds @gpa. */
+/* Whether a valid slot holds @gpa (outside a writer call every slot is). */
 bool gpa_in_slot(struct vm *vm, uint64_t gpa);
+
+#define GPA_NONE (~0ull)
+/* The guest-physical address at which the guest sees host byte @host
+ * (memslots_hva_to_gpa()), or GPA_NONE when no valid slot maps it. */
+uint64_t host_to_gpa(struct vm *vm, const void *host);
 
 struct lib_state {
 	uint64_t generation;

@@ -184,6 +184,7 @@ void step_attributes(struct vm *vm)
 	const struct attr_run split[] = {
 		{0, 4, 0}, {4, 6, P}, {6, 8, 0}, {8, 12, P}, {12, HOTPLUG_PAGES, 0}};
 	unsigned long calls = vm->nr_attr_calls, ioctls = vm->kvm.attr_ioctls;
+	uint16_t id = 0;
 	uint64_t gen;
 	int ret;
 
@@ -197,19 +198,19 @@ void step_attributes(struct vm *vm)
 		       vm->kvm.mem_attributes);
 
 	/* A slot under the range, so that the fault path finds one. */
-	ret = set_region(vm, HOTPLUG_SLOT, 0, gpa, HOTPLUG_PAGES * PAGE_SIZE, hotplug_mem);
+	ret = create_slot(vm, 0, gpa, HOTPLUG_PAGES * PAGE_SIZE, hotplug_mem, &id);
 	check(ret == 0 && fill_pattern(vm, gpa, HOTPLUG_PAGES),
-	      "slot %d: %d pages at gpa 0x%" PRIx64 ", pattern written: %s", HOTPLUG_SLOT,
-	      HOTPLUG_PAGES, gpa, memslots_strerror(ret));
+	      "slot %u: %d pages at gpa 0x%" PRIx64 ", pattern written: %s", id, HOTPLUG_PAGES, gpa,
+	      memslots_strerror(ret));
 	if (ret)
 		return;
 	check_runs(vm, gpa, HOTPLUG_PAGES, all_shared, ARRAY_SIZE(all_shared));
 
 	convert(vm, "pages 4-11 to private", &to_private);
 	check_runs(vm, gpa, HOTPLUG_PAGES, one_private, ARRAY_SIZE(one_private));
-	check_fault(vm, gfn0 + 3, HOTPLUG_SLOT, 0, gfn0 + 4);
-	check_fault(vm, gfn0 + 4, HOTPLUG_SLOT, P, gfn0 + 12);
-	check_fault(vm, gfn0 + 12, HOTPLUG_SLOT, 0, UINT64_MAX);
+	check_fault(vm, gfn0 + 3, id, 0, gfn0 + 4);
+	check_fault(vm, gfn0 + 4, id, P, gfn0 + 12);
+	check_fault(vm, gfn0 + 12, id, 0, UINT64_MAX);
 	check_fault(vm, gfn0 + HOTPLUG_PAGES, -1, 0, UINT64_MAX); /* past the slot */
 
 	/* The same request again changes nothing: no publication, no hook. */
@@ -221,8 +222,8 @@ void step_attributes(struct vm *vm)
 
 	convert(vm, "pages 6-7 back to shared", &hole);
 	check_runs(vm, gpa, HOTPLUG_PAGES, split, ARRAY_SIZE(split));
-	check_fault(vm, gfn0 + 5, HOTPLUG_SLOT, P, gfn0 + 6);
-	check_fault(vm, gfn0 + 6, HOTPLUG_SLOT, 0, gfn0 + 8);
+	check_fault(vm, gfn0 + 5, id, P, gfn0 + 6);
+	check_fault(vm, gfn0 + 6, id, 0, gfn0 + 8);
 
 	refuse_both(vm, "an address not page aligned", &unaligned);
 	refuse_both(vm, "an attribute bit KVM does not define (bit 0)", &unknown_bit);
@@ -230,7 +231,7 @@ void step_attributes(struct vm *vm)
 
 	convert(vm, "pages 4-11 back to shared", &to_shared);
 	check_runs(vm, gpa, HOTPLUG_PAGES, all_shared, ARRAY_SIZE(all_shared));
-	check_fault(vm, gfn0 + 5, HOTPLUG_SLOT, 0, UINT64_MAX);
+	check_fault(vm, gfn0 + 5, id, 0, UINT64_MAX);
 
 	if (attributes_in_kvm(vm))
 		/* The hook's 3 requests plus the 2 malformed ones sent directly. */
@@ -246,8 +247,7 @@ void step_attributes(struct vm *vm)
 	/* Shared again, page 5 is ordinary memory of the slot for KVM too (a
 	 * private page of a slot without guest_memfd would fault). */
 	check_guest_sees(vm, gpa + 5 * PAGE_SIZE, pattern(5));
-	ret = set_region(vm, HOTPLUG_SLOT, 0, gpa, 0, hotplug_mem);
-	check(ret == 0, "slot %d deleted: %s", HOTPLUG_SLOT, memslots_strerror(ret));
+	ret = delete_slot(vm, id);
+	check(ret == 0, "slot %u deleted: %s", id, memslots_strerror(ret));
 	check_bookkeeping(vm);
 }
-

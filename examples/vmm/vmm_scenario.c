@@ -81,6 +81,7 @@ void check_guest_mmio(struct vm *vm, uint64_t gpa)
 /* ---- the scenario ---------------------------------------------------------------- */
 
 void *hotplug_mem; /* HOTPLUG_PAGES pages, backing the hot-plugged slots */
+uint16_t hotplug_slot;
 
 uint32_t pattern(unsigned int page)
 {
@@ -100,4 +101,3 @@ bool fill_pattern(struct vm *vm, uint64_t gpa, unsigned int pages)
 	}
 	return true;
 }
-

@@ -16,7 +16,6 @@
 /* Guest-physical layout used by the scenario (all below 4 GiB: the guest
  * runs without paging). */
 #define RAM_SLOT	  0
-#define HOTPLUG_SLOT	  1
 #define HOTPLUG_GPA	  0x400000ull
 #define HOTPLUG_MOVED_GPA 0x800000ull
 #define HOTPLUG_PAGES	  16
@@ -37,7 +36,8 @@ void check_guest_sees(struct vm *vm, uint64_t gpa, uint32_t want);
 /* The guest reads @gpa and must fault to the VMM as MMIO. */
 void check_guest_mmio(struct vm *vm, uint64_t gpa);
 
-extern void *hotplug_mem; /* HOTPLUG_PAGES pages, backing the hot-plugged slots */
+extern void *hotplug_mem;     /* HOTPLUG_PAGES pages, backing the hot-plugged slots */
+extern uint16_t hotplug_slot; /* the id the library picked for the hot-plugged slot */
 uint32_t pattern(unsigned int page);
 /* Writes pattern(p) at the start of page p of the slot at @gpa, found
  * through the library as the VMM's device models would. */

@@ -9,6 +9,7 @@
 #endif
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -62,13 +63,17 @@ void step_hotplug(struct vm *vm)
 
 	hotplug_mem = map_anon(HOTPLUG_PAGES * PAGE_SIZE);
 	check_guest_mmio(vm, HOTPLUG_GPA); /* nothing there yet */
-	ret = set_region(vm, HOTPLUG_SLOT, 0, HOTPLUG_GPA, HOTPLUG_PAGES * PAGE_SIZE, hotplug_mem);
-	check(ret == 0, "slot %d: %d pages at gpa 0x%llx created: %s", HOTPLUG_SLOT, HOTPLUG_PAGES,
-	      HOTPLUG_GPA, memslots_strerror(ret));
+	/* The library picks the id: the lowest free one, under its writer lock. */
+	ret = create_slot(vm, 0, HOTPLUG_GPA, HOTPLUG_PAGES * PAGE_SIZE, hotplug_mem,
+			  &hotplug_slot);
+	check(ret == 0 && hotplug_slot == RAM_SLOT + 1,
+	      "slot %u (the lowest free id, picked by the library): %d pages at gpa 0x%llx "
+	      "created: %s",
+	      hotplug_slot, HOTPLUG_PAGES, HOTPLUG_GPA, memslots_strerror(ret));
 	if (ret)
 		return;
 	check(fill_pattern(vm, HOTPLUG_GPA, HOTPLUG_PAGES),
-	      "VMM wrote a pattern through memslots_gfn_to_hva()");
+	      "VMM wrote a pattern through memslots_gpa_to_hva()");
 	check_guest_sees(vm, HOTPLUG_GPA, pattern(0));
 	check_guest_sees(vm, HOTPLUG_GPA + 7 * PAGE_SIZE, pattern(7));
 	check_guest_sees(vm, HOTPLUG_GPA + (HOTPLUG_PAGES - 1) * PAGE_SIZE,
@@ -79,16 +84,21 @@ void step_hotplug(struct vm *vm)
 void step_move(struct vm *vm)
 {
 	unsigned long ioctls = vm->kvm.region_ioctls;
+	uint64_t host_gpa;
 	int ret;
 
 	/* Same id, size and hva, another gpa: a MOVE for KVM and the library. */
-	ret = set_region(vm, HOTPLUG_SLOT, 0, HOTPLUG_MOVED_GPA, HOTPLUG_PAGES * PAGE_SIZE,
+	ret = set_region(vm, hotplug_slot, 0, HOTPLUG_MOVED_GPA, HOTPLUG_PAGES * PAGE_SIZE,
 			 hotplug_mem);
 	check(ret == 0 && vm->kvm.region_ioctls == ioctls + 1,
-	      "slot %d moved to gpa 0x%llx with one KVM ioctl: %s", HOTPLUG_SLOT, HOTPLUG_MOVED_GPA,
+	      "slot %u moved to gpa 0x%llx with one KVM ioctl: %s", hotplug_slot, HOTPLUG_MOVED_GPA,
 	      memslots_strerror(ret));
 	if (ret)
 		return;
+	/* The same host memory, seen by the guest elsewhere now. */
+	host_gpa = host_to_gpa(vm, (char *)hotplug_mem + 9 * PAGE_SIZE + 0x24);
+	check(host_gpa == HOTPLUG_MOVED_GPA + 9 * PAGE_SIZE + 0x24,
+	      "library: host byte 0x24 of page 9 is at gpa 0x%" PRIx64 " now", host_gpa);
 	check_guest_sees(vm, HOTPLUG_MOVED_GPA, pattern(0));
 	check_guest_sees(vm, HOTPLUG_MOVED_GPA + 9 * PAGE_SIZE, pattern(9));
 	check_guest_mmio(vm, HOTPLUG_GPA);
@@ -105,13 +115,13 @@ void step_dirty_log(struct vm *vm)
 	uint32_t ack;
 	int ret;
 
-	ret = set_region(vm, HOTPLUG_SLOT, MEMSLOT_LOG_DIRTY_PAGES, HOTPLUG_MOVED_GPA,
+	ret = set_region(vm, hotplug_slot, MEMSLOT_LOG_DIRTY_PAGES, HOTPLUG_MOVED_GPA,
 			 HOTPLUG_PAGES * PAGE_SIZE, hotplug_mem);
 	set = memslots_read_lock(vm->ms);
-	info = memslots_find_id(set, HOTPLUG_SLOT)->priv;
+	info = memslots_find_id(set, hotplug_slot)->priv;
 	memslots_read_unlock(vm->ms);
-	check(ret == 0 && info, "dirty logging on for slot %d (FLAGS_ONLY), bitmap in priv: %s",
-	      HOTPLUG_SLOT, memslots_strerror(ret));
+	check(ret == 0 && info, "dirty logging on for slot %u (FLAGS_ONLY), bitmap in priv: %s",
+	      hotplug_slot, memslots_strerror(ret));
 	if (ret || !info)
 		return;
 
@@ -123,24 +133,24 @@ void step_dirty_log(struct vm *vm)
 		check(!ret && *(uint32_t *)gpa_to_host(vm, gpa) == 0xd1d1d100u + i,
 		      "guest wrote page %u (gpa 0x%" PRIx64 "), the VMM sees it", written[i], gpa);
 	}
-	ret = kvm_get_dirty_log(&vm->kvm, HOTPLUG_SLOT, info->dirty_bitmap);
+	ret = kvm_get_dirty_log(&vm->kvm, hotplug_slot, info->dirty_bitmap);
 	got = info->dirty_bitmap[0];
 	check(ret == 0 && got == want,
 	      "KVM_GET_DIRTY_LOG: dirty pages 0x%04" PRIx64 " (want 0x%04" PRIx64 "): %s", got,
 	      want, strerror(-ret));
-	ret = kvm_get_dirty_log(&vm->kvm, HOTPLUG_SLOT, info->dirty_bitmap);
+	ret = kvm_get_dirty_log(&vm->kvm, hotplug_slot, info->dirty_bitmap);
 	check(ret == 0 && info->dirty_bitmap[0] == 0,
 	      "KVM_GET_DIRTY_LOG again: 0x%04" PRIx64 " (nothing written since)",
 	      info->dirty_bitmap[0]);
 
-	ret = set_region(vm, HOTPLUG_SLOT, 0, HOTPLUG_MOVED_GPA, HOTPLUG_PAGES * PAGE_SIZE,
+	ret = set_region(vm, hotplug_slot, 0, HOTPLUG_MOVED_GPA, HOTPLUG_PAGES * PAGE_SIZE,
 			 hotplug_mem);
 	check(ret == 0, "dirty logging off (FLAGS_ONLY): %s", memslots_strerror(ret));
 	{
 		uint64_t scratch[1];
 
 		/* KVM keeps no bitmap for a slot that does not log. */
-		ret = kvm_get_dirty_log(&vm->kvm, HOTPLUG_SLOT, scratch);
+		ret = kvm_get_dirty_log(&vm->kvm, hotplug_slot, scratch);
 		check(ret == -ENOENT, "KVM_GET_DIRTY_LOG now fails with ENOENT: %s",
 		      strerror(-ret));
 	}
@@ -149,9 +159,9 @@ void step_dirty_log(struct vm *vm)
 
 void step_delete(struct vm *vm)
 {
-	int ret = set_region(vm, HOTPLUG_SLOT, 0, HOTPLUG_MOVED_GPA, 0, hotplug_mem);
+	int ret = delete_slot(vm, hotplug_slot);
 
-	check(ret == 0, "slot %d deleted: %s", HOTPLUG_SLOT, memslots_strerror(ret));
+	check(ret == 0, "slot %u deleted: %s", hotplug_slot, memslots_strerror(ret));
 	check_guest_mmio(vm, HOTPLUG_MOVED_GPA);
 	check_guest_mmio(vm, HOTPLUG_MOVED_GPA + 3 * PAGE_SIZE);
 	check_bookkeeping(vm);
@@ -176,17 +186,14 @@ void step_many(struct vm *vm)
 		free(req);
 		return;
 	}
-	{
-		const struct memslots_set *set = memslots_read_lock(vm->ms);
+	/* Every id the allocator has left, ascending; -ENOSPC past the last. */
+	for (unsigned int first = 0; n < vm->kvm.nr_memslots; n++) {
+		uint16_t id;
 
-		for (unsigned int id = 0; id < vm->kvm.nr_memslots; id++) {
-			if (memslots_find_id(set, (uint16_t)id))
-				continue;
-			req[n] = region((uint16_t)id, 0, MANY_GPA + n * PAGE_SIZE, PAGE_SIZE,
-					mem + n * PAGE_SIZE);
-			n++;
-		}
-		memslots_read_unlock(vm->ms);
+		if (memslots_lowest_free_id(vm->ms, first, UINT_MAX, &id))
+			break;
+		req[n] = region(id, 0, MANY_GPA + n * PAGE_SIZE, PAGE_SIZE, mem + n * PAGE_SIZE);
+		first = id + 1u;
 	}
 
 	ioctls = vm->kvm.region_ioctls;
@@ -222,7 +229,7 @@ void step_many(struct vm *vm)
 	check_bookkeeping(vm);
 
 	for (size_t i = 0; i < n; i++)
-		req[i].memory_size = 0;
+		req[i] = deletion((uint16_t)req[i].slot);
 	ioctls = vm->kvm.region_ioctls;
 	kvm_secs = vm->kvm.region_secs;
 	t0 = now();
@@ -251,7 +258,12 @@ out:
  */
 void step_rollback(struct vm *vm)
 {
-	enum { B = 1, C = 2, D = 3, A = 4, E = 5, PAGES = 4 };
+	enum { PAGES = 4 };
+	/* Five ids from the allocator: B, C, D for the setup, A and E new in
+	 * the batch.  Free ids stay free here until this thread uses them. */
+	uint16_t ids[5] = {0};
+	int picked = pick_free_ids(vm, ids, ARRAY_SIZE(ids));
+	const uint16_t B = ids[0], C = ids[1], D = ids[2], A = ids[3], E = ids[4];
 	const uint64_t size = PAGES * PAGE_SIZE;
 	char *mem = hotplug_mem;
 	uint64_t huge_gpa = 1ull << 52;
@@ -273,13 +285,17 @@ void step_rollback(struct vm *vm)
 	uint64_t scratch[1];
 	int ret;
 
+	check(picked == 0, "ids %u, %u, %u, %u, %u from the allocator: %s", B, C, D, A, E,
+	      memslots_strerror(picked));
+	if (picked)
+		return;
 	ret = memslots_apply(vm->ms, setup, ARRAY_SIZE(setup), &failed);
-	check(ret == 0, "slots %d, %d, %d created by one batch: %s", B, C, D,
+	check(ret == 0, "slots %u, %u, %u created by one batch: %s", B, C, D,
 	      memslots_strerror(ret));
 	if (ret)
 		return;
 	check(fill_pattern(vm, 0x400000, PAGES) && fill_pattern(vm, 0x600000, PAGES),
-	      "patterns written into slots %d and %d", B, D);
+	      "patterns written into slots %u and %u", B, D);
 
 	/* The library checks a request before any hook runs: an overlap never
 	 * reaches KVM. */
@@ -294,7 +310,7 @@ void step_rollback(struct vm *vm)
 	refusals = vm->kvm.region_refusals;
 	ret = memslots_apply(vm->ms, batch, ARRAY_SIZE(batch), &failed);
 	after = lib_state(vm);
-	printf("  batch: create %d, delete %d, log %d, move %d, create %d at gpa 0x%" PRIx64
+	printf("  batch: create %u, delete %u, log %u, move %u, create %u at gpa 0x%" PRIx64
 	       " -> %s, failed_index %zu\n",
 	       A, B, C, D, E, huge_gpa, memslots_strerror(ret), failed);
 	check(ret == -EINVAL && failed == ARRAY_SIZE(batch) - 1 &&
@@ -315,20 +331,21 @@ void step_rollback(struct vm *vm)
 	check_guest_mmio(vm, 0x900000);				    /* not at D's target */
 	check_guest_mmio(vm, 0x700000);				    /* A deleted again */
 	ret = kvm_get_dirty_log(&vm->kvm, C, scratch);
-	check(ret == -ENOENT, "slot %d does not log dirty pages in KVM: %s", C, strerror(-ret));
+	check(ret == -ENOENT, "slot %u does not log dirty pages in KVM: %s", C, strerror(-ret));
 	/* Had abort left KVM's slot A in place, KVM would refuse this (a
 	 * slot's size cannot change); for a free id it is a plain CREATE. */
 	{
-		struct kvm_region other_size = {
-			.id = A,
-			.gfn = 0xa00000 >> PAGE_SHIFT,
-			.npages = 2 * PAGES,
-			.hva = (uintptr_t)mem,
+		/* Straight to KVM, past the library: a request of our own. */
+		struct kvm_userspace_memory_region other_size = {
+			.slot = A,
+			.guest_phys_addr = 0xa00000,
+			.memory_size = 2 * size,
+			.userspace_addr = (uintptr_t)mem,
 		};
-		struct kvm_region del = {.id = A};
+		struct kvm_userspace_memory_region del = {.slot = A};
 
 		ret = kvm_set_region(&vm->kvm, &other_size);
-		check(ret == 0, "KVM: id %d is free again (created with another size: %s)", A,
+		check(ret == 0, "KVM: id %u is free again (created with another size: %s)", A,
 		      strerror(-ret));
 		if (!ret)
 			kvm_set_region(&vm->kvm, &del);
@@ -336,10 +353,9 @@ void step_rollback(struct vm *vm)
 
 	/* Clean up, one batch. */
 	for (size_t i = 0; i < ARRAY_SIZE(setup); i++)
-		setup[i].memory_size = 0;
+		setup[i] = deletion((uint16_t)setup[i].slot);
 	ret = memslots_apply(vm->ms, setup, ARRAY_SIZE(setup), &failed);
-	check(ret == 0, "slots %d, %d, %d deleted by one batch: %s", B, C, D,
+	check(ret == 0, "slots %u, %u, %u deleted by one batch: %s", B, C, D,
 	      memslots_strerror(ret));
 	check_bookkeeping(vm);
 }
-
