@@ -11,15 +11,47 @@
  * two sets; readers use the active one without locks while the writer
  * changes the inactive one and publishes it RCU-style.
  *
- * Locking contract, in general:
- *  - writer functions (memslots_set_region(), memslots_apply(),
- *    memslots_set_attributes()) may be called from any thread; they serialize on an internal mutex and wait
- *    for grace periods, so they must not be called from inside a read-side
- *    section or from a hook (both return -EDEADLK);
- *  - reader functions take a set obtained from memslots_read_lock() and
- *    are valid only until the matching memslots_read_unlock();
- *  - memslots_new() and memslots_free() must not race with any other call
- *    on the same object.
+ * Locking.  Every function says in a "Locking:" line who may call it,
+ * from which context, and what it waits for.  There are five kinds:
+ *
+ *  - Writers: memslots_set_region(), memslots_set_region2(),
+ *    memslots_apply(), memslots_apply2(), memslots_create_region(),
+ *    memslots_create_region2() and memslots_set_attributes(), which
+ *    publish a new set, and memslots_lowest_free_id(), which only reads
+ *    the writer's state.  Any thread, registered as a reader or not.  They
+ *    serialize on the object's writer mutex, and those that publish wait
+ *    for grace periods (the configured RCU's synchronize) before they
+ *    return.  So a writer refuses, with -EDEADLK and nothing changed, when
+ *    the calling thread is inside a read-side section (of any struct
+ *    memslots: the depth is counted per thread) or inside a hook of the
+ *    same @c ms (it already holds the mutex).  From a hook of another
+ *    object a writer works; keeping two objects' hooks from calling each
+ *    other's writers in opposite orders on two threads (a lock-order
+ *    deadlock the library does not detect) is the caller's.
+ *  - Read-side sections: memslots_reader_register(),
+ *    memslots_reader_unregister(), memslots_read_lock() and
+ *    memslots_read_unlock(), on the calling thread's behalf.  Never wait
+ *    for a grace period; allowed from hooks.
+ *  - Readers: the lookups and translations that take a
+ *    const struct memslots_set *.  Only inside the read-side section that
+ *    returned the set, while it is open; lock-free, concurrent with
+ *    each other and with a writer; they never block or allocate, and
+ *    store only to the set's last-used slot (a relaxed atomic) or to the
+ *    caller's struct memslots_cache.  Allowed from hooks, inside a
+ *    section the hook entered (and left before it returns).
+ *  - Configuration and conversions: memslots_page_shift(),
+ *    memslots_max_slots(), memslots_change_to_region(),
+ *    memslots_change_to_region2(), memslots_abort_to_region(),
+ *    memslots_abort_to_region2(), memslots_strerror() and
+ *    memslots_version_string().  No lock, no wait; any thread, any
+ *    context, hooks included.
+ *  - Lifetime: memslots_new(), on any thread; memslots_free(), which must
+ *    not race with any other call on the object and refuses (errno
+ *    EDEADLK) where a writer would.
+ *
+ * Hooks (struct memslots_ops) run on the writer's thread, with the
+ * writer mutex held and outside any read-side section: the -EDEADLK
+ * rules above apply to them.
  */
 #ifndef MEMSLOTS_MEMSLOTS_H
 #define MEMSLOTS_MEMSLOTS_H
@@ -63,7 +95,7 @@ extern "C" {
  * to KVM and to the library.
  */
 struct memslots_region {
-	uint32_t slot;            /**< bits 0-15: slot id; bits 16-31: address space, must be 0 */
+	uint32_t slot;            /**< bits 0-15: slot id; bits 16-31: the config's as_id */
 	uint32_t flags;           /**< MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY */
 	uint64_t guest_phys_addr; /**< bytes, page aligned */
 	uint64_t memory_size;     /**< bytes, page aligned; 0 deletes the slot */
@@ -77,7 +109,7 @@ struct memslots_region {
  * first five fields are those of struct memslots_region.
  */
 struct memslots_region2 {
-	uint32_t slot;               /**< bits 0-15: slot id; bits 16-31: address space (as_id) */
+	uint32_t slot;               /**< bits 0-15: slot id; bits 16-31: the config's as_id */
 	uint32_t flags;              /**< LOG_DIRTY_PAGES | READONLY, or GUEST_MEMFD alone */
 	uint64_t guest_phys_addr;    /**< bytes, page aligned */
 	uint64_t memory_size;        /**< bytes, page aligned; 0 deletes the slot */
@@ -128,10 +160,17 @@ enum memslots_change {
 
 /**
  * Hooks that keep an embedder (a VMM, KVM itself) in step with the library.
- * All are optional (NULL).  They run on the writer's thread with the writer
- * lock held; they must not call a writer (memslots_set_region(),
- * memslots_apply(), memslots_set_attributes()), which returns -EDEADLK if
- * they do.
+ * All are optional (NULL).
+ *
+ * Locking: prepare, abort, invalidate, commit and set_attributes run
+ * inside a writer call, on its thread, with the object's writer mutex
+ * held; release runs inside memslots_free().  None runs inside a
+ * read-side section.  A hook may enter read-side sections and use the
+ * readers (leaving every section it entered before it returns), use the
+ * configuration and conversion functions, and call writers of other
+ * objects.  A writer of the same object returns -EDEADLK and
+ * memslots_free() of it refuses (errno EDEADLK): both would wait for the
+ * call the hook is part of.
  */
 struct memslots_ops {
 	/**
@@ -234,7 +273,11 @@ struct memslots_config {
 	 * GUEST_MEMFD only for VM types with guest_memfd.)
 	 */
 	uint32_t allowed_flags;
-	/** The address space this object mirrors: a request's slot >> 16 must equal it. */
+	/**
+	 * The address space this object mirrors (KVM x86: 0, or 1 for SMM);
+	 * 0 by default.  Every request, v1 or v2, must carry it in bits 16-31
+	 * of its slot field (slot >> 16 == as_id), else it fails with -EINVAL.
+	 */
 	uint16_t as_id;
 	/**
 	 * The attribute bits memslots_set_attributes() accepts; 0:
@@ -257,7 +300,7 @@ struct memslots_set; /**< opaque: one published, immutable-to-readers set */
 struct memslots_cache {
 	uint64_t generation;
 	const struct memslot *slot;
-	const struct memslots_set *set; /**< added: generations are per object */
+	const struct memslots_set *set; /**< the slot's set: generations are per object */
 };
 
 /* ---- Lifetime ---------------------------------------------------------- */
@@ -270,19 +313,31 @@ struct memslots_cache {
  *         out of range, or an rcu without read_lock, read_unlock or
  *         synchronize, or only one of alloc/free) or ENOMEM.
  *
- * Locking: none needed; the object is not shared yet.
+ * Locking: none: the object is not shared until this returns.  Any
+ * thread, any context, hooks included; waits for nothing.
  */
 MEMSLOTS_API struct memslots *memslots_new(const struct memslots_config *cfg);
 
 /**
  * Frees the address space and every slot still in it, calling the release
  * hook once for each such slot (in ascending base_gfn order).  NULL is a
- * no-op.  Called from one of @p ms's own hooks or from inside a read-side
- * section of the calling thread, it refuses (errno EDEADLK) and frees
- * nothing, since the object is still in use on that thread.
+ * no-op.
  *
- * Locking: no other call on @p ms may be running or follow, and no reader
- * may be inside a read-side section of it.
+ * Refusal: called from one of @p ms's own hooks, or while the calling
+ * thread is inside a read-side section (of any object), it returns at
+ * once with errno set to EDEADLK, calls no hook and frees nothing: the
+ * object is still in use on this thread, and stays whole and usable, so
+ * a later memslots_free() from outside the hook or section frees it.
+ * The library sets errno only then (a release hook or the configured
+ * free may still change it), and nothing else reports the refusal: to
+ * tell, set errno to 0 before the call and read it after.
+ *
+ * Locking: exclusive: no other call on @p ms may be running, on any
+ * thread, none may follow a call that frees it, and no other thread may
+ * be inside a read-side section of it; the library does not check this
+ * and waits for no grace period.
+ * The release hooks run as other hooks do (a writer of @p ms called from
+ * one returns -EDEADLK).
  */
 MEMSLOTS_API void memslots_free(struct memslots *ms);
 
@@ -301,8 +356,13 @@ MEMSLOTS_API void memslots_free(struct memslots *ms);
  *         a read-side section), or what a prepare hook returned.  On
  *         failure nothing changed and nothing was published.
  *
- * Locking: takes the writer mutex; waits for one grace period (create,
- * flags-only) or two (delete, move); none when nothing changes.
+ * Locking: a writer.  Any thread, but not while it is inside a read-side
+ * section, nor from a hook of @p ms (-EDEADLK, checked after the NULL
+ * checks); from a hook of another object it works.  Takes the writer
+ * mutex, so it waits for any writer call of @p ms running on another
+ * thread; then waits for one grace period (create, flags-only) or two
+ * (delete, move), none when it fails or changes nothing.  The invalidate
+ * hook runs after the first of two grace periods, commit after the last.
  */
 MEMSLOTS_API int memslots_set_region(struct memslots *ms, const struct memslots_region *r);
 
@@ -324,8 +384,11 @@ MEMSLOTS_API int memslots_set_region(struct memslots *ms, const struct memslots_
  * @return 0 or a negative errno as memslots_set_region(); on failure
  *         nothing changed.
  *
- * Locking: as memslots_set_region(); at most two grace periods whatever
- * @p n is.
+ * Locking: a writer, as memslots_set_region(): one grace period when
+ * the requests only create and change flags, two when one of them deletes
+ * or moves, whatever @p n is; none when the call fails or changes nothing.
+ * With @p n == 0 it returns 0 at once, from any context, checking nothing
+ * but @p ms.
  */
 MEMSLOTS_API int memslots_apply(struct memslots *ms, const struct memslots_region *r, size_t n,
 				size_t *failed_index);
@@ -347,7 +410,8 @@ MEMSLOTS_API int memslots_apply(struct memslots *ms, const struct memslots_regio
  *
  * @return as memslots_set_region().
  *
- * Locking: as memslots_set_region().
+ * Locking: a writer, as memslots_set_region(): the same contexts,
+ * -EDEADLK rules and grace periods.
  */
 MEMSLOTS_API int memslots_set_region2(struct memslots *ms, const struct memslots_region2 *r);
 
@@ -357,7 +421,7 @@ MEMSLOTS_API int memslots_set_region2(struct memslots *ms, const struct memslots
  * a slot deleted by an earlier request of the batch no longer binds its
  * guest_memfd range for a later one.
  *
- * Locking: as memslots_apply().
+ * Locking: a writer, as memslots_apply().
  */
 MEMSLOTS_API int memslots_apply2(struct memslots *ms, const struct memslots_region2 *r, size_t n,
 				 size_t *failed_index);
@@ -381,9 +445,11 @@ MEMSLOTS_API int memslots_apply2(struct memslots *ms, const struct memslots_regi
  *         section), or what the set_attributes hook returned.  On failure
  *         nothing changed and nothing was published.
  *
- * Locking: takes the writer mutex; waits for one grace period when the
- * call changes something, none when every page already has the word
- * (then the hook is not called either).  O(log r + k log r) for r runs
+ * Locking: a writer, with memslots_set_region()'s contexts and -EDEADLK
+ * rules; the set_attributes hook runs with the writer mutex held.  Takes
+ * the writer mutex; waits for one grace period when the call changes
+ * something, none when it fails or every page already has the word (then
+ * the hook is not called either).  O(log r + k log r) for r runs
  * in the map and k runs the range replaces, plus the grace period.
  */
 MEMSLOTS_API int memslots_set_attributes(struct memslots *ms, const struct memslots_attributes *a);
@@ -397,15 +463,27 @@ MEMSLOTS_API int memslots_set_attributes(struct memslots *ms, const struct memsl
  * per thread (several objects may register the same thread), and a thread
  * that exits still registered is unregistered by the library.
  *
- * Locking: none; not from inside a read-side section.
+ * Locking: read-side management, for the calling thread only.  Any
+ * context, hooks included; waits for no grace period.  With the default
+ * RCU the thread's first registration calls liburcu's
+ * urcu_memb_register_thread(), which takes liburcu's registry mutex, and
+ * inside a read-side section (where the thread is registered already) it
+ * only counts; a custom RCU gets the call as made.
  */
 MEMSLOTS_API void memslots_reader_register(struct memslots *ms);
 
 /**
- * Undoes memslots_reader_register(); outside any read-side section.  With
- * the default RCU, registrations are counted per thread, so a thread
- * registered with several objects stays a reader until the last
- * unregistration.
+ * Undoes memslots_reader_register().  With the default RCU, registrations
+ * are counted per thread, so a thread registered with several objects
+ * stays a reader until the last unregistration, and an unregistration
+ * without a registration is ignored.
+ *
+ * Locking: read-side management, for the calling thread only.  Any
+ * context, hooks included; waits for no grace period.  While the thread
+ * is inside a read-side section (of any object) it does nothing, so that
+ * grace periods keep waiting for the section.  With the default RCU the
+ * last unregistration calls urcu_memb_unregister_thread(), which takes
+ * liburcu's registry mutex.
  */
 MEMSLOTS_API void memslots_reader_unregister(struct memslots *ms);
 
@@ -417,8 +495,14 @@ MEMSLOTS_API void memslots_reader_unregister(struct memslots *ms);
  * With the default RCU, a thread that never called
  * memslots_reader_register() is registered here, until it exits.
  *
- * Locking: lock-free (wait-free with the default RCU); the thread must be
- * registered.
+ * Locking: enters a read-side section of the calling thread.  Any
+ * thread registered as a reader (with the default RCU, any thread), any
+ * context, hooks included (a hook must leave the section before it
+ * returns); nests; never waits for a writer or a grace period.  With the
+ * default RCU it is wait-free but on an unregistered thread's first call,
+ * which registers it as memslots_reader_register() does.  Until the
+ * matching memslots_read_unlock(), writer calls and memslots_free() on
+ * this thread refuse (-EDEADLK, errno EDEADLK).
  */
 MEMSLOTS_API const struct memslots_set *memslots_read_lock(struct memslots *ms);
 
@@ -426,56 +510,94 @@ MEMSLOTS_API const struct memslots_set *memslots_read_lock(struct memslots *ms);
  * Leaves the innermost read-side section of the calling thread; the set
  * and slots obtained in it must not be used afterwards.  Without a
  * matching memslots_read_lock() it does nothing.
+ *
+ * Locking: leaves a read-side section of the calling thread; any context,
+ * hooks included; never blocks.  A writer waiting for a grace period may
+ * return once every reader it waits for has left.
  */
 MEMSLOTS_API void memslots_read_unlock(struct memslots *ms);
 
 /*
- * Every lookup below takes a set returned by memslots_read_lock() and must
- * be called inside that read-side section; slots it returns are valid only
- * until the section ends.  None of them blocks or allocates.
+ * Every lookup below is a reader: it takes a set returned by
+ * memslots_read_lock() and must be called while that read-side section
+ * is open; slots it returns are valid only until the section ends.  None
+ * of them takes a lock, blocks or allocates; any number run concurrently
+ * with each other and with a writer call, and hooks may use them inside a
+ * section of their own.  A NULL set is an empty one.
  */
 
 /**
  * The slot whose [base_gfn, base_gfn + npages) holds @p gfn, or NULL.
  * Returns MEMSLOT_INVALID slots too.  O(1) on a hit of the set's last-used
- * slot, else O(log n); updates that last-used slot (a relaxed atomic).
+ * slot, else O(log n).
+ *
+ * Locking: a reader; on a miss of the last-used slot it stores the slot
+ * found there (a relaxed atomic store, shared by every reader of the set).
  */
 MEMSLOTS_API const struct memslot *memslots_find_gfn(const struct memslots_set *set, uint64_t gfn);
 
 /**
  * As memslots_find_gfn() when a slot holds @p gfn; otherwise one of the two
  * slots bordering the hole (the nearest below or the nearest above), or
- * NULL when the set is empty.
+ * NULL when the set is empty.  O(log n).
+ *
+ * Locking: a reader; reads only (the last-used slot is left alone).
  */
 MEMSLOTS_API const struct memslot *memslots_find_gfn_approx(const struct memslots_set *set,
 							    uint64_t gfn);
 
-/** The slot with id @p id, or NULL.  O(1) expected. */
+/**
+ * The slot with id @p id, or NULL.  O(1): two loads through the id table.
+ *
+ * Locking: a reader; reads only.
+ */
 MEMSLOTS_API const struct memslot *memslots_find_id(const struct memslots_set *set, uint16_t id);
 
 /**
- * As memslots_find_gfn(), first trying @p cache, which belongs to the
- * calling thread.  Never returns a slot of another set than @p set.
+ * As memslots_find_gfn(), first trying @p cache (NULL: as
+ * memslots_find_gfn()).  Never returns a slot of another set than
+ * @p set.  O(1) on a hit of @p cache, else O(log n).
+ *
+ * Locking: a reader; stores to @p cache, which belongs to the calling
+ * thread (sharing one between threads is a data race), and leaves the
+ * set's last-used slot alone.
  */
 MEMSLOTS_API const struct memslot *memslots_find_gfn_cached(const struct memslots_set *set,
 							    struct memslots_cache *cache,
 							    uint64_t gfn);
 
-/** The slot with the lowest base_gfn, or NULL when the set is empty.  O(1). */
+/**
+ * The slot with the lowest base_gfn, or NULL when the set is empty.
+ * O(log n): one descent along the B+tree's leftmost nodes.
+ *
+ * Locking: a reader; reads only.
+ */
 MEMSLOTS_API const struct memslot *memslots_first(const struct memslots_set *set);
 
-/** The slot after @p slot in ascending base_gfn, or NULL after the last. */
+/**
+ * The slot after @p slot in ascending base_gfn, or NULL after the last.
+ * @p slot must be a slot of @p set.  O(log n): one descent.
+ *
+ * Locking: a reader; reads only.
+ */
 MEMSLOTS_API const struct memslot *memslots_next(const struct memslots_set *set,
 						 const struct memslot *slot);
 
 /**
  * The first slot (lowest base_gfn) intersecting [gfn_start, gfn_end), or
- * NULL; none when gfn_end <= gfn_start.
+ * NULL; none when gfn_end <= gfn_start.  O(log n).
+ *
+ * Locking: a reader; reads only.
  */
 MEMSLOTS_API const struct memslot *memslots_gfn_range_first(const struct memslots_set *set,
 							    uint64_t gfn_start, uint64_t gfn_end);
 
-/** The slot after @p slot intersecting [gfn_start, gfn_end), or NULL. */
+/**
+ * The slot after @p slot intersecting [gfn_start, gfn_end), or NULL.
+ * O(log n).
+ *
+ * Locking: a reader; reads only.
+ */
 MEMSLOTS_API const struct memslot *memslots_gfn_range_next(const struct memslots_set *set,
 							   const struct memslot *slot,
 							   uint64_t gfn_start, uint64_t gfn_end);
@@ -485,11 +607,17 @@ MEMSLOTS_API const struct memslot *memslots_gfn_range_next(const struct memslots
  * page_size - 1] intersects [hva_start, hva_last] (both inclusive), or NULL;
  * none when hva_last < hva_start.  With memslots_hva_range_next() it visits
  * each such slot exactly once, in an unspecified order, in O(log n + k).
+ *
+ * Locking: a reader; reads only.
  */
 MEMSLOTS_API const struct memslot *memslots_hva_range_first(const struct memslots_set *set,
 							    uint64_t hva_start, uint64_t hva_last);
 
-/** The next slot intersecting [hva_start, hva_last] after @p slot, or NULL. */
+/**
+ * The next slot intersecting [hva_start, hva_last] after @p slot, or NULL.
+ *
+ * Locking: a reader; reads only.
+ */
 MEMSLOTS_API const struct memslot *memslots_hva_range_next(const struct memslots_set *set,
 							   const struct memslot *slot,
 							   uint64_t hva_start, uint64_t hva_last);
@@ -497,19 +625,25 @@ MEMSLOTS_API const struct memslot *memslots_hva_range_next(const struct memslots
 /**
  * userspace_addr + (gfn - base_gfn) * page_size of the slot holding @p gfn,
  * or MEMSLOTS_HVA_BAD when there is none or it is MEMSLOT_INVALID.
+ *
+ * Locking: a reader; finds the slot as memslots_find_gfn() does, storing
+ * to the set's last-used slot on a miss of it.
  */
 MEMSLOTS_API uint64_t memslots_gfn_to_hva(const struct memslots_set *set, uint64_t gfn);
 
 /**
  * The set's generation: different for every set ever published by the
- * same struct memslots, strictly increasing in publication order, never 0.
+ * same struct memslots, strictly increasing in publication order, never 0
+ * (0 for a NULL set).
+ *
+ * Locking: a reader; reads only.
  */
 MEMSLOTS_API uint64_t memslots_generation(const struct memslots_set *set);
 
-/** Number of slots in the set.  O(1). */
+/** Number of slots in the set.  O(1).  Locking: a reader; reads only. */
 MEMSLOTS_API size_t memslots_count(const struct memslots_set *set);
 
-/** Sum of the npages of the set's slots.  O(1). */
+/** Sum of the npages of the set's slots.  O(1).  Locking: a reader; reads only. */
 MEMSLOTS_API uint64_t memslots_nr_pages(const struct memslots_set *set);
 
 /**
@@ -519,11 +653,13 @@ MEMSLOTS_API uint64_t memslots_nr_pages(const struct memslots_set *set);
  * visits the runs of a range, one O(log r) call each for r runs in the
  * map.  (UINT64_MAX, the one gfn an exclusive end cannot name, also ends
  * a walk that reaches the top of the space: ask for it once, then stop.)
+ *
+ * Locking: a reader; reads only.
  */
 MEMSLOTS_API uint64_t memslots_gfn_attributes(const struct memslots_set *set, uint64_t gfn,
 					      uint64_t *run_end);
 
-/* ---- Additions beyond the contract ------------------------------------- */
+/* ---- The fault path ---------------------------------------------------- */
 
 /**
  * The fault path's two questions in one call on one set: the slot holding
@@ -538,12 +674,16 @@ MEMSLOTS_API uint64_t memslots_gfn_attributes(const struct memslots_set *set, ui
  *
  * @return the slot, or NULL when none holds @p gfn (the attributes are
  *         still filled in: they exist without a slot).
+ *
+ * Locking: a reader; stores to @p cache as memslots_find_gfn_cached()
+ * does, or, with a NULL @p cache, to the set's last-used slot as
+ * memslots_find_gfn() does.
  */
 MEMSLOTS_API const struct memslot *memslots_fault_lookup(const struct memslots_set *set,
 							 struct memslots_cache *cache, uint64_t gfn,
 							 uint64_t *attributes, uint64_t *run_end);
 
-/* ---- Additions of v0.3: byte-level translation ------------------------- */
+/* ---- Byte-level translation -------------------------------------------- */
 
 /*
  * Host addresses.  The library never maps, unmaps or touches guest memory:
@@ -577,10 +717,10 @@ MEMSLOTS_API const struct memslot *memslots_fault_lookup(const struct memslots_s
  *         MOVE in flight: KVM's gfn_to_hva() too returns an error hva for
  *         an invalid slot); then *@p len is 0.
  *
- * Locking: a reader: lock-free, inside the read-side section that returned
- * @p set, on a registered reader thread; see "Host addresses" above for
- * how long the hva is good.  O(1) on a hit of the set's last-used slot,
- * else O(log n).
+ * Locking: a reader (see "Readers" in the file comment); finds the slot
+ * as memslots_find_gfn() does, storing to the set's last-used slot on a
+ * miss of it.  See "Host addresses" above for how long the hva is good.
+ * O(1) on a hit of the set's last-used slot, else O(log n).
  */
 MEMSLOTS_API uint64_t memslots_gpa_to_hva(const struct memslots_set *set, uint64_t gpa,
 					  uint64_t *len);
@@ -589,7 +729,9 @@ MEMSLOTS_API uint64_t memslots_gpa_to_hva(const struct memslots_set *set, uint64
  * As memslots_gpa_to_hva(), finding the slot as memslots_find_gfn_cached()
  * does, through @p cache (per thread; NULL: as memslots_gpa_to_hva()).
  *
- * Locking: as memslots_gpa_to_hva(); O(1) on a hit of @p cache.
+ * Locking: a reader, as memslots_gpa_to_hva(), but storing to @p cache
+ * (the calling thread's) instead of the set's last-used slot, as
+ * memslots_find_gfn_cached() does.  O(1) on a hit of @p cache.
  */
 MEMSLOTS_API uint64_t memslots_gpa_to_hva_cached(const struct memslots_set *set,
 						 struct memslots_cache *cache, uint64_t gpa,
@@ -603,7 +745,7 @@ MEMSLOTS_API uint64_t memslots_gpa_to_hva_cached(const struct memslots_set *set,
  * ROM).  To tell "read-only" from "no slot", look the slot up with
  * memslots_find_gfn().
  *
- * Locking: as memslots_gpa_to_hva().
+ * Locking: a reader, as memslots_gpa_to_hva_cached().
  */
 MEMSLOTS_API uint64_t memslots_gpa_to_hva_write(const struct memslots_set *set,
 						struct memslots_cache *cache, uint64_t gpa,
@@ -621,8 +763,8 @@ MEMSLOTS_API uint64_t memslots_gpa_to_hva_write(const struct memslots_set *set,
  * @return the slot, or NULL when no valid slot maps @p hva; *@p gpa is
  *         written only when a slot is returned.
  *
- * Locking: a reader, as memslots_gpa_to_hva().  O(log n + k) for the k
- * slots whose host range holds @p hva (the hva interval tree).
+ * Locking: a reader; reads only.  O(log n + k) for the k slots whose
+ * host range holds @p hva (the hva interval tree).
  */
 MEMSLOTS_API const struct memslot *memslots_hva_to_gpa(const struct memslots_set *set, uint64_t hva,
 						       uint64_t *gpa);
@@ -641,15 +783,15 @@ MEMSLOTS_API const struct memslot *memslots_hva_to_gpa(const struct memslots_set
  * @return the slot, or NULL after the last; *@p gpa is written only when
  *         a slot is returned.
  *
- * Locking: a reader, as memslots_gpa_to_hva().  O(log n + k) per call for
- * k slots holding @p hva.
+ * Locking: a reader; reads only.  O(log n + k) per call for k slots
+ * holding @p hva.
  */
 MEMSLOTS_API const struct memslot *memslots_hva_to_gpa_next(const struct memslots_set *set,
 							    uint64_t hva,
 							    const struct memslot *prev,
 							    uint64_t *gpa);
 
-/* ---- Additions of v0.3: the KVM request of a hook ---------------------- */
+/* ---- The KVM request of a hook ----------------------------------------- */
 
 /**
  * The KVM_SET_USER_MEMORY_REGION2 request that makes KVM's memslot table
@@ -678,8 +820,11 @@ MEMSLOTS_API const struct memslot *memslots_hva_to_gpa_next(const struct memslot
  *         (MEMSLOT_INVALID aside)); an id >= max_slots; a slot to install
  *         with no pages or whose gpa range does not fit in 64 bits.
  *
- * Locking: none; reads only the slots and @p ms's configuration, so it may
- * be called from any hook, or from a reader on slots it holds.
+ * Locking: none: it takes no lock and waits for nothing, and reads only
+ * the slots passed and @p ms's configuration (fixed by memslots_new()).
+ * Any thread, any context: from any hook (where the slots are the hook's
+ * arguments), or inside a read-side section on slots of the set it
+ * returned.
  */
 MEMSLOTS_API int memslots_change_to_region2(const struct memslots *ms,
 					    const struct memslot *old_slot,
@@ -694,7 +839,7 @@ MEMSLOTS_API int memslots_change_to_region2(const struct memslots *ms,
  * the v1 ioctl cannot express, is -EINVAL (a DELETE of one is fine: its
  * request carries no flags).
  *
- * Locking: none, as memslots_change_to_region2().
+ * Locking: none; any context, as memslots_change_to_region2().
  */
 MEMSLOTS_API int memslots_change_to_region(const struct memslots *ms,
 					   const struct memslot *old_slot,
@@ -709,7 +854,7 @@ MEMSLOTS_API int memslots_change_to_region(const struct memslots *ms,
  * moved back, its flags restored).  Filled, checked and failing as
  * memslots_change_to_region2().
  *
- * Locking: none, as memslots_change_to_region2().
+ * Locking: none; any context, as memslots_change_to_region2().
  */
 MEMSLOTS_API int memslots_abort_to_region2(const struct memslots *ms,
 					   const struct memslot *old_slot,
@@ -720,13 +865,13 @@ MEMSLOTS_API int memslots_abort_to_region2(const struct memslots *ms,
  * As memslots_abort_to_region2(), for KVM_SET_USER_MEMORY_REGION, with the
  * rules of memslots_change_to_region().
  *
- * Locking: none, as memslots_change_to_region2().
+ * Locking: none; any context, as memslots_change_to_region2().
  */
 MEMSLOTS_API int memslots_abort_to_region(const struct memslots *ms, const struct memslot *old_slot,
 					  const struct memslot *new_slot,
 					  enum memslots_change change, struct memslots_region *r);
 
-/* ---- Additions of v0.3: slot ids --------------------------------------- */
+/* ---- Slot ids, configuration, strings ---------------------------------- */
 
 /**
  * The lowest slot id in [@p first, @p last] that has no slot, in *@p id.
@@ -741,12 +886,15 @@ MEMSLOTS_API int memslots_abort_to_region(const struct memslots *ms, const struc
  *
  * @return 0; -ENOSPC when every id of the range has a slot; -EINVAL when
  *         @p ms or @p id is NULL, @p first > @p last or @p first >=
- *         max_slots; -EDEADLK from a hook of @p ms or inside a read-side
- *         section (it would wait for the writer lock).  *@p id is written
- *         only on success.
+ *         max_slots (checked first); -EDEADLK from a hook of @p ms or
+ *         inside a read-side section.  *@p id is written only on success.
  *
- * Locking: takes the writer mutex, as a writer, but waits for no grace
- * period and publishes nothing.  O(r / 256 + 256) for a range of r ids,
+ * Locking: a writer that publishes nothing: any thread, with
+ * memslots_set_region()'s -EDEADLK rules (inside a hook of @p ms it would
+ * wait for the writer mutex that hook's call holds; inside a read-side
+ * section it is refused as every writer is).  Takes the writer mutex, so
+ * it waits for a writer call of @p ms running on another thread; waits
+ * for no grace period.  O(r / 256 + 256) for a range of r ids,
  * through the id table's chunks of 256 ids and their counts.
  */
 MEMSLOTS_API int memslots_lowest_free_id(struct memslots *ms, unsigned int first, unsigned int last,
@@ -761,6 +909,10 @@ MEMSLOTS_API int memslots_lowest_free_id(struct memslots *ms, unsigned int first
  * Everything else is memslots_set_region2()'s: the same rules, hooks
  * (prepare gets a CREATE of the picked id) and grace period.
  *
+ * @param ms the address space.
+ * @param r the request (memory_size not 0); its id bits are ignored.
+ * @param first the lowest id that may be picked.
+ * @param last the highest id that may be picked, clamped to max_slots - 1.
  * @param id receives the id on success, and only then.
  * @return 0, or a negative errno: -EINVAL (@p ms, @p r or @p id NULL,
  *         memory_size 0, @p first > @p last or @p first >= max_slots, or
@@ -769,7 +921,10 @@ MEMSLOTS_API int memslots_lowest_free_id(struct memslots *ms, unsigned int first
  *         -ENOMEM, -EDEADLK, or what the prepare hook returned.  A failed
  *         call changes nothing: the id it picked stays free.
  *
- * Locking: as memslots_set_region2().
+ * Locking: a writer, as memslots_set_region2(): the same contexts and
+ * -EDEADLK rules (checked after the arguments and the id range), one
+ * grace period when it creates the slot, none when it fails.  The id is
+ * picked and the slot created under one hold of the writer mutex.
  */
 MEMSLOTS_API int memslots_create_region2(struct memslots *ms, const struct memslots_region2 *r,
 					 unsigned int first, unsigned int last, uint16_t *id);
@@ -778,25 +933,37 @@ MEMSLOTS_API int memslots_create_region2(struct memslots *ms, const struct memsl
  * As memslots_create_region2() for a v1 request (memslots_set_region()'s
  * rules: no GUEST_MEMFD).
  *
- * Locking: as memslots_set_region().
+ * Locking: a writer, as memslots_create_region2().
  */
 MEMSLOTS_API int memslots_create_region(struct memslots *ms, const struct memslots_region *r,
 					unsigned int first, unsigned int last, uint16_t *id);
 
-/** The page shift of @p ms (as configured, 12 by default).  Locking: none. */
+/**
+ * The page shift of @p ms (as configured, 12 by default; 0 for NULL).
+ * Locking: none; any thread, any context (the configuration is fixed by
+ * memslots_new()).
+ */
 MEMSLOTS_API unsigned int memslots_page_shift(const struct memslots *ms);
 
-/** The number of slot ids of @p ms (ids are 0 .. max_slots - 1).  Locking: none. */
+/**
+ * The number of slot ids of @p ms (ids are 0 .. max_slots - 1; 0 for
+ * NULL).  Locking: none; any thread, any context, as memslots_page_shift().
+ */
 MEMSLOTS_API unsigned int memslots_max_slots(const struct memslots *ms);
 
 /**
  * A static, human-readable description of a return code of this library
  * (0 or a negative errno), as libuv's uv_strerror().  Never NULL.
- * Locking: none; thread-safe (the strings are static).
+ * Locking: none; any thread, any context (the strings are static).
  */
 MEMSLOTS_API const char *memslots_strerror(int err);
 
-/** The library's version as a string ("0.1.0").  Locking: none. */
+/**
+ * The version of the library that is running, as a string
+ * ("major.minor.patch"); MEMSLOTS_VERSION_STRING is that of the headers a
+ * program was compiled with, which may be older.  Static, never NULL.
+ * Locking: none; any thread, any context.
+ */
 MEMSLOTS_API const char *memslots_version_string(void);
 
 #ifdef __cplusplus
