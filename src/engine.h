@@ -1,15 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The engine's private state, shared by its three parts:
+ * The engine's private state: struct memslots, the working state of one
+ * writer call (struct ms_requests, ms_change, ms_call), the per-thread
+ * misuse guards and hook bracket, and the functions these files call
+ * across each other.  It is included by the files that implement the
+ * object and its writer calls:
  *
- *   memslots.c  object lifetime, the entry points (writers, read-side
- *               sections), misuse detection
- *   update.c    one writer call, step by step as KVM's kvm_set_memslot()
- *               (see the table in docs/design.md)
- *   request.c   its requests' checks and classification (request.h)
+ *   memslots.c   object lifetime, the entry points (writers, read-side
+ *                sections), misuse detection
+ *   update.c     one slot writer call, step by step as KVM's
+ *                kvm_set_memslot() (see the table in docs/design.md)
+ *   request.c    its requests' checks and classification (request.h)
  *   attributes.c memslots_set_attributes(), as KVM's
- *               kvm_vm_set_mem_attributes(), with update.c's publication
- *   read.c      lookups, iteration and the caches
+ *                kvm_vm_set_mem_attributes(), with update.c's publication
+ *   idalloc.c    slot-id allocation, under the writer lock
+ *   region.c     the KVM request of a hook (reads only the configuration)
+ *   validate.c   the consistency checks of both sets
+ *
+ * The read path (read.c, translate.c) does not include it: readers reach
+ * only a set (set.h) and its slots (slot.h).
  *
  * Locking: every field of struct memslots but @active is written only
  * under @lock, or before the object is shared (memslots_new) and after it
