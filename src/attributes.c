@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One memslots_set_attributes() call, under ms->lock, in the steps of
- * KVM's kvm_vm_ioctl_set_mem_attributes() and kvm_vm_set_mem_attributes():
+ * The body of a memslots_set_attributes() call, between ms_call_begin()
+ * and ms_call_end() (call.c), under ms->lock, in the steps of KVM's
+ * kvm_vm_ioctl_set_mem_attributes() and kvm_vm_set_mem_attributes():
  *
  *  1. check the request, in KVM's order (ms_attr_check);
  *  2. find out whether it changes anything, and if so allocate every node
@@ -13,7 +14,7 @@
  *     stands here), which may still refuse;
  *  4. change the inactive set's map, publish that set, and once readers
  *     have left the other set make the same change to its map, as update.c
- *     does with slots (ms_swap_active_sets);
+ *     does with slots (ms_call_publish);
  *  5. free the nodes the two changes removed.
  *
  * Steps 1 to 3 change nothing, so a failure there leaves the state as it
@@ -24,6 +25,7 @@
 
 #include "attrmap.h"
 #include "engine.h"
+#include "hooks.h"
 #include "set.h"
 
 /* A request, once checked: the inclusive gfn range and the word. */
@@ -54,20 +56,6 @@ static int ms_attr_check(const struct memslots *ms, const struct memslots_attrib
 	return 0;
 }
 
-static int ms_hook_set_attributes(struct memslots *ms, const struct memslots_attributes *a)
-{
-	const struct memslots *prev;
-	int err;
-
-	if (!ms->ops.set_attributes)
-		return 0;
-	prev = ms_hooks_enter(ms);
-	err = ms->ops.set_attributes(ms->opaque, a);
-	ms_hooks_leave(prev);
-	/* Only a negative errno fails the call, as for prepare. */
-	return err < 0 ? err : 0;
-}
-
 /*
  * Steps 4 and 5: the inactive map first, where no reader looks; then,
  * after the publication and its grace period, the map of the set readers
@@ -78,7 +66,7 @@ static void ms_attr_publish(struct ms_call *call, const struct ms_attrmap_plan *
 			    struct ms_attrmap_reserve *res)
 {
 	ms_attrmap_apply(&call->inactive->attrs, plan, res);
-	ms_swap_active_sets(call);
+	ms_call_publish(call);
 	ms_attrmap_apply(&call->inactive->attrs, plan, res);
 }
 

@@ -1,24 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The engine's private state: struct memslots, the working state of one
- * writer call (struct ms_requests, ms_change, ms_call), the per-thread
- * misuse guards and hook bracket, and the functions these files call
- * across each other.  It is included by the files that implement the
- * object and its writer calls:
+ * The engine's private state, shared by its parts:
  *
  *   memslots.c   object lifetime, the entry points (writers, read-side
- *                sections), misuse detection
- *   update.c     one slot writer call, step by step as KVM's
+ *                sections)
+ *   call.c       a writer call's begin, publication and end, the same for
+ *                every entry point, and the misuse they refuse
+ *   update.c     the body of a slot call, step by step as KVM's
  *                kvm_set_memslot() (see the table in docs/design.md)
  *   request.c    its requests' checks and classification (request.h)
- *   attributes.c memslots_set_attributes(), as KVM's
- *                kvm_vm_set_mem_attributes(), with update.c's publication
- *   idalloc.c    slot-id allocation, under the writer lock
- *   region.c     the KVM request of a hook (reads only the configuration)
- *   validate.c   the consistency checks of both sets
- *
- * The read path (read.c, translate.c) does not include it: readers reach
- * only a set (set.h) and its slots (slot.h).
+ *   attributes.c the body of memslots_set_attributes(), as KVM's
+ *                kvm_vm_set_mem_attributes()
+ *   hooks.c      every call of an embedder's hook (hooks.h)
+ *   read.c       lookups, iteration and the caches
  *
  * Locking: every field of struct memslots but @active is written only
  * under @lock, or before the object is shared (memslots_new) and after it
@@ -53,7 +47,7 @@ struct memslots {
 	unsigned int max_slots;
 	uint64_t hva_limit;
 	uint64_t supported_attributes; /* never 0: the config's 0 is ATTR_PRIVATE */
-	uint32_t allowed_flags; /* as configured, with LOG_DIRTY_PAGES always in */
+	uint32_t allowed_flags;	       /* as configured, with LOG_DIRTY_PAGES always in */
 	uint16_t as_id;
 	/*
 	 * The guest_memfd ranges the slots bind.  One for both sets: it
@@ -86,81 +80,71 @@ struct ms_change {
 };
 
 /*
- * The working state of one writer call.  @inactive and @active follow the
- * publications: after each one they trade places.
+ * The working state of one writer call, from ms_call_begin() to
+ * ms_call_end().  @inactive and @active follow the publications: after
+ * each one they trade places.
  */
 struct ms_call {
 	struct memslots *ms;
 	struct memslots_set *inactive; /* no reader can see it: the one changed */
 	struct memslots_set *active;   /* the one readers see */
-	struct ms_change *changes;
+	struct ms_change *changes;     /* @one, or a batch's (ms_call_alloc_changes) */
 	size_t nr_changes;
 	size_t nr_invalidating;	   /* DELETE and MOVE changes */
 	size_t nr_inserting;	   /* CREATE and MOVE changes */
-	uint64_t *named;	   /* bitmap of ids named so far (batches) */
+	uint64_t *named;	   /* bitmap of ids named so far (batches only) */
 	struct ms_set_growth grow; /* for the set active at the start, installed once inactive */
 	size_t failed_index;
 	/* What the call found kept aside, restored when it fails: a failed
 	 * call leaves the memory it found. */
 	size_t kept_slots, kept_nodes[2];
+	struct ms_change one; /* the record of a call of one request */
 };
 
 /*
  * Misuse detection: a hook that calls a writer would deadlock on
- * ms->lock, and a writer called from inside a read-side section would wait
- * forever in synchronize for itself.  Both are per-thread facts.
+ * ms->lock (hooks.h keeps that fact), and a writer called from inside a
+ * read-side section would wait forever in synchronize for itself.  Both
+ * are per-thread facts.
  */
-extern _Thread_local const struct memslots *ms_tls_in_hooks;
 extern _Thread_local unsigned int ms_tls_read_depth;
 
-/* Marks this thread as running @ms's hooks; returns what to restore, so a
- * hook of one object may use another object's writer calls. */
-static inline const struct memslots *ms_hooks_enter(const struct memslots *ms)
-{
-	const struct memslots *prev = ms_tls_in_hooks;
-
-	ms_tls_in_hooks = ms;
-	return prev;
-}
-
-static inline void ms_hooks_leave(const struct memslots *prev)
-{
-	ms_tls_in_hooks = prev;
-}
+/* ---- call.c: the lifecycle of every writer call ---------------------------------- */
 
 /*
- * memslots.c.  The writer entry points' misuse check: -EDEADLK from one
- * of @ms's hooks or inside a read-side section of this thread (either
- * would wait for itself), else 0.  Called before taking ms->lock.
+ * The writer entry points' misuse check: -EDEADLK from one of @ms's hooks
+ * or inside a read-side section of this thread (either would wait for
+ * itself), else 0.  Any context; takes no lock.
  */
 int ms_writer_check(const struct memslots *ms);
 /*
- * One writer call of one request of either form (@size: sizeof struct
- * memslots_region or memslots_region2), as memslots_set_region2() makes
- * it, with ms->lock already held by the caller (idalloc.c picks an id
- * under the same lock hold).
+ * Begins a writer call on @ms: the misuse check, then ms->lock taken and
+ * @call set up for one request (ms_call_alloc_changes() for a batch).
+ * 0, or -EDEADLK with nothing taken.  Called without ms->lock; every
+ * successful begin is paired with one ms_call_end().
  */
-int ms_set_one_locked(struct memslots *ms, const void *r, size_t size);
-
-/* update.c.  Called with ms->lock held. */
-void ms_call_begin(struct ms_call *call, struct memslots *ms, struct ms_change *changes);
-/*
- * Ends a call that did not go through ms_set_memslots() (which ends its
- * own): gives back what the sets put aside, as every call must, so that
- * the next call's ms_call_begin() finds nothing to free (a failed call
- * frees only what it allocated).  @err is the call's result.
- */
-void ms_call_end(struct ms_call *call, int err);
-/* Runs the requests of one call (changes and named set up by the caller). */
-int ms_set_memslots(struct ms_call *call, const struct ms_requests *reqs, size_t n);
+int ms_call_begin(struct ms_call *call, struct memslots *ms);
+/* Room for the change records of @n requests; 0 or -ENOMEM.  Under ms->lock. */
+int ms_call_alloc_changes(struct ms_call *call, size_t n);
 /*
  * Publishes the inactive set (a new generation), waits for a grace period
  * and swaps call->inactive and call->active: after it the old active set
- * is the writer's to bring up to date.
+ * is the writer's to bring up to date.  Under ms->lock.
  */
-void ms_swap_active_sets(struct ms_call *call);
+void ms_call_publish(struct ms_call *call);
+/*
+ * Ends the call begun by ms_call_begin(), whose result is @err: gives back
+ * what the sets put aside (a failed call exactly what it allocated), frees
+ * the batch arrays, checks both sets in a debug build and drops ms->lock.
+ * Returns @err.
+ */
+int ms_call_end(struct ms_call *call, int err);
 
-/* attributes.c.  Called with ms->lock held, the call begun. */
+/* ---- the bodies of the calls, between begin and end (under ms->lock) ------------- */
+
+/* update.c: the @n requests of one call (v1 or v2, @reqs tells which). */
+int ms_set_memslots(struct ms_call *call, const struct ms_requests *reqs, size_t n);
+/* attributes.c: one memslots_set_attributes() request. */
 int ms_set_attributes(struct ms_call *call, const struct memslots_attributes *a);
 
 /*

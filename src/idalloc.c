@@ -10,7 +10,8 @@
  * an id table, so the writer may read the published one.
  *
  * Locking: both entry points take ms->lock, as writers do, and refuse
- * (-EDEADLK) where a writer would.
+ * (-EDEADLK) where a writer would; a create is one writer call (call.c)
+ * whose id is picked between its begin and its body.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -74,6 +75,8 @@ static int ms_create_one(struct memslots *ms, const void *r, size_t size, unsign
 			 unsigned int last, uint16_t *id)
 {
 	struct memslots_region2 req;
+	struct ms_requests reqs;
+	struct ms_call call;
 	int picked, err;
 
 	if (!ms || !r || !id)
@@ -86,18 +89,18 @@ static int ms_create_one(struct memslots *ms, const void *r, size_t size, unsign
 	err = ms_id_range(ms, first, &last);
 	if (err)
 		return err;
-	err = ms_writer_check(ms);
+	err = ms_call_begin(&call, ms);
 	if (err)
 		return err;
-	pthread_mutex_lock(&ms->lock);
 	picked = ms_pick_id(ms, first, last);
 	if (picked >= 0) {
 		req.slot = (req.slot & 0xffff0000u) | (uint32_t)picked;
-		err = ms_set_one_locked(ms, &req, size);
+		reqs = (struct ms_requests){.base = &req, .size = size};
+		err = ms_set_memslots(&call, &reqs, 1);
 	} else {
 		err = picked;
 	}
-	pthread_mutex_unlock(&ms->lock);
+	err = ms_call_end(&call, err);
 	if (!err)
 		*id = (uint16_t)picked;
 	return err;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The memslot object: its lifetime, the writer entry points (which take
- * the writer lock and hand the call to update.c), the read-side sections,
- * and the misuse the library detects on the way in.
+ * The memslot object: its lifetime, the writer entry points (each one
+ * call: ms_call_begin(), the body in update.c or attributes.c,
+ * ms_call_end(), see call.c) and the read-side sections.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,6 +18,7 @@
 #include "alloc.h"
 #include "compiler.h"
 #include "engine.h"
+#include "hooks.h"
 #include "rcu_default.h"
 #include "set.h"
 #include "slot.h"
@@ -27,7 +28,6 @@
 #define MS_MAX_MAX_SLOTS  65536u
 #define MS_ALL_FLAGS	  (MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY | MEMSLOT_GUEST_MEMFD)
 
-_Thread_local const struct memslots *ms_tls_in_hooks;
 _Thread_local unsigned int ms_tls_read_depth;
 
 /* ---- configuration and lifetime ------------------------------------------ */
@@ -121,7 +121,6 @@ nomem:
 MEMSLOTS_API void memslots_free(struct memslots *ms)
 {
 	struct memslots_set *set;
-	struct ms_slot *slot;
 
 	if (!ms)
 		return;
@@ -130,19 +129,13 @@ MEMSLOTS_API void memslots_free(struct memslots *ms)
 	 * object is still in use on this very thread: leak it rather than
 	 * free memory that will be touched again on return.
 	 */
-	if (ms_tls_in_hooks == ms || ms_tls_read_depth) {
+	if (ms_writer_check(ms)) {
 		errno = EDEADLK;
 		return;
 	}
 	/* Both sets hold the same slots between calls: free them through one. */
 	set = atomic_load_explicit(&ms->active, memory_order_relaxed);
-	if (ms->ops.release) {
-		const struct memslots *prev = ms_hooks_enter(ms);
-
-		for (slot = ms_set_first(set); slot; slot = ms_set_next(set, slot))
-			ms->ops.release(ms->opaque, &slot->pub);
-		ms_hooks_leave(prev);
-	}
+	ms_hook_release_all(ms, set);
 	ms_set_free_slots(set, &ms->alloc);
 	ms_slot_cache_trim(&ms->slot_cache, &ms->alloc, 0);
 	ms_set_destroy(&ms->sets[0]);
@@ -163,60 +156,19 @@ MEMSLOTS_API unsigned int memslots_max_slots(const struct memslots *ms)
 
 /* ---- the writer entry points ------------------------------------------------ */
 
-/*
- * Built with MEMSLOTS_DEBUG, every writer call ends by checking both sets
- * (ms_check_sets_locked) and aborts the process, saying why, on the first
- * inconsistency: a bug caught at the call that made it.
- */
-static void ms_debug_check(struct memslots *ms)
-{
-#ifdef MEMSLOTS_DEBUG
-	const char *reason = NULL;
-
-	if (ms_check_sets_locked(ms, &reason)) {
-		fprintf(stderr, "libmemslots: inconsistent state after a writer call: %s\n",
-			reason);
-		abort();
-	}
-#else
-	(void)ms;
-#endif
-}
-
-int ms_writer_check(const struct memslots *ms)
-{
-	if (ms_tls_in_hooks == ms || ms_tls_read_depth)
-		return -EDEADLK;
-	return 0;
-}
-
-int ms_set_one_locked(struct memslots *ms, const void *r, size_t size)
-{
-	const struct ms_requests reqs = {.base = r, .size = size};
-	struct ms_change change;
-	struct ms_call call;
-	int err;
-
-	ms_call_begin(&call, ms, &change);
-	err = ms_set_memslots(&call, &reqs, 1);
-	ms_debug_check(ms);
-	return err;
-}
-
 /* One request, of either form (@size tells which): set_region and set_region2. */
 static int ms_set_one(struct memslots *ms, const void *r, size_t size)
 {
+	const struct ms_requests reqs = {.base = r, .size = size};
+	struct ms_call call;
 	int err;
 
 	if (!ms || !r)
 		return -EINVAL;
-	err = ms_writer_check(ms);
+	err = ms_call_begin(&call, ms);
 	if (err)
 		return err;
-	pthread_mutex_lock(&ms->lock);
-	err = ms_set_one_locked(ms, r, size);
-	pthread_mutex_unlock(&ms->lock);
-	return err;
+	return ms_call_end(&call, ms_set_memslots(&call, &reqs, 1));
 }
 
 MEMSLOTS_API int memslots_set_region2(struct memslots *ms, const struct memslots_region2 *r)
@@ -227,25 +179,6 @@ MEMSLOTS_API int memslots_set_region2(struct memslots *ms, const struct memslots
 MEMSLOTS_API int memslots_set_region(struct memslots *ms, const struct memslots_region *r)
 {
 	return ms_set_one(ms, r, sizeof(*r));
-}
-
-/* The change records and the named-ids bitmap of a batch, in one block. */
-static int ms_batch_alloc(struct ms_call *call, size_t n)
-{
-	struct memslots *ms = call->ms;
-	size_t words = (ms->max_slots + 63) / 64;
-	size_t bytes;
-	char *block;
-
-	if (n > (SIZE_MAX - words * sizeof(uint64_t)) / sizeof(struct ms_change))
-		return -ENOMEM;
-	bytes = n * sizeof(struct ms_change) + words * sizeof(uint64_t);
-	block = ms_calloc(&ms->alloc, 1, bytes);
-	if (!block)
-		return -ENOMEM;
-	call->changes = (struct ms_change *)block;
-	call->named = (uint64_t *)(block + n * sizeof(struct ms_change));
-	return 0;
 }
 
 /* A batch of requests of either form (@size tells which): apply and apply2. */
@@ -262,18 +195,10 @@ static int ms_apply_n(struct memslots *ms, const void *r, size_t size, size_t n,
 	}
 	if (!n)
 		return 0;
-	err = ms_writer_check(ms);
+	err = ms_call_begin(&call, ms);
 	if (err)
 		goto out_index;
-	pthread_mutex_lock(&ms->lock);
-	ms_call_begin(&call, ms, NULL);
-	err = ms_batch_alloc(&call, n);
-	if (!err) {
-		err = ms_set_memslots(&call, &reqs, n);
-		ms_free(&ms->alloc, call.changes);
-		ms_debug_check(ms);
-	}
-	pthread_mutex_unlock(&ms->lock);
+	err = ms_call_end(&call, ms_set_memslots(&call, &reqs, n));
 	if (err && failed_index)
 		*failed_index = call.failed_index;
 	return err;
@@ -303,16 +228,10 @@ MEMSLOTS_API int memslots_set_attributes(struct memslots *ms, const struct memsl
 
 	if (!ms || !a)
 		return -EINVAL;
-	err = ms_writer_check(ms);
+	err = ms_call_begin(&call, ms);
 	if (err)
 		return err;
-	pthread_mutex_lock(&ms->lock);
-	ms_call_begin(&call, ms, NULL);
-	err = ms_set_attributes(&call, a);
-	ms_call_end(&call, err);
-	ms_debug_check(ms);
-	pthread_mutex_unlock(&ms->lock);
-	return err;
+	return ms_call_end(&call, ms_set_attributes(&call, a));
 }
 
 /* ---- readers ------------------------------------------------------------------- */

@@ -22,7 +22,7 @@
 #define MS_REGION2_USED offsetof(struct memslots_region2, pad1)
 
 /* Request @i of @reqs as a v2 request; a v1 one gets zero extra fields. */
-void ms_request_read(const struct ms_requests *reqs, size_t i, struct memslots_region2 *r)
+static void ms_request_read(const struct ms_requests *reqs, size_t i, struct memslots_region2 *r)
 {
 	size_t used = reqs->size < MS_REGION2_USED ? reqs->size : MS_REGION2_USED;
 
@@ -30,7 +30,7 @@ void ms_request_read(const struct ms_requests *reqs, size_t i, struct memslots_r
 	memcpy(r, (const char *)reqs->base + i * reqs->size, used);
 }
 
-bool ms_requests_are_v1(const struct ms_requests *reqs)
+static bool ms_requests_are_v1(const struct ms_requests *reqs)
 {
 	return reqs->size == sizeof(struct memslots_region);
 }
@@ -53,8 +53,9 @@ static int ms_check_flags(const struct memslots *ms, uint32_t flags, bool v1)
 	return 0;
 }
 
-int ms_check_request(const struct memslots *ms, const struct memslots_region2 *r, bool v1,
-		     struct ms_req *req)
+/* Rules 1 to 3: 0 and *@req filled, or -EINVAL. */
+static int ms_check_request(const struct memslots *ms, const struct memslots_region2 *r, bool v1,
+			    struct ms_req *req)
 {
 	uint64_t page_mask = ((uint64_t)1 << ms->page_shift) - 1;
 	uint64_t size = r->memory_size, hva = r->userspace_addr, gpa = r->guest_phys_addr;
@@ -108,7 +109,7 @@ static bool ms_gmem_taken(const struct memslots *ms, const struct ms_req *req)
 }
 
 /* Rules 4 to 7: what the request does to the (evolving) state; 1: nothing. */
-int ms_classify(struct ms_call *call, const struct ms_req *req, struct ms_change *c)
+static int ms_classify(struct ms_call *call, const struct ms_req *req, struct ms_change *c)
 {
 	struct memslots_set *set = call->inactive;
 	struct ms_slot *old = ms_set_find_id(set, req->id);
@@ -146,4 +147,39 @@ int ms_classify(struct ms_call *call, const struct ms_req *req, struct ms_change
 		return 0;
 	}
 	return 1;
+}
+
+/* ---- one request of a call ----------------------------------------------------- */
+
+/*
+ * Whether an earlier request of the call named @id; marks it.  A batch
+ * names an id at most once, so that every change's old slot is one of the
+ * published state and replaying the changes in order on the other set
+ * reaches the same final state.  A call of one request has no bitmap.
+ */
+static bool ms_request_named_before(struct ms_call *call, uint16_t id)
+{
+	uint64_t bit = (uint64_t)1 << (id % 64);
+	bool seen;
+
+	if (!call->named)
+		return false;
+	seen = call->named[id / 64] & bit;
+	call->named[id / 64] |= bit;
+	return seen;
+}
+
+int ms_request_classify(struct ms_call *call, const struct ms_requests *reqs, size_t index,
+			struct ms_req *req, struct ms_change *c)
+{
+	struct memslots_region2 r;
+	int err;
+
+	ms_request_read(reqs, index, &r);
+	err = ms_check_request(call->ms, &r, ms_requests_are_v1(reqs), req);
+	if (err)
+		return err;
+	if (ms_request_named_before(call, req->id))
+		return -EINVAL;
+	return ms_classify(call, req, c);
 }

@@ -3,7 +3,7 @@
  * A writer call's requests: reading them (v1 or v2), checking each against
  * the contract's rules in KVM's order, and classifying what it does to the
  * staged state (request.c).  update.c stages, publishes and commits what
- * these functions accept.
+ * ms_request_classify() accepts.
  *
  * Locking: all of it runs in a writer call, under ms->lock.
  */
@@ -32,15 +32,16 @@ struct ms_req {
 	uint32_t gmem_fd;     /* with GUEST_MEMFD only, else 0 */
 };
 
-/* Request @i of @reqs as a v2 request; a v1 one gets zero extra fields. */
-void ms_request_read(const struct ms_requests *reqs, size_t i, struct memslots_region2 *r);
-bool ms_requests_are_v1(const struct ms_requests *reqs);
-/* Rules 1 to 3 (KVM's check_memory_region_flags() and
- * __kvm_set_memory_region()'s checks): 0 and *@req filled, or -EINVAL. */
-int ms_check_request(const struct memslots *ms, const struct memslots_region2 *r, bool v1,
-		     struct ms_req *req);
-/* Rules 4 to 7 against the inactive set: 0 with c->type set, 1 for a
- * request that changes nothing, or a negative errno. */
-int ms_classify(struct ms_call *call, const struct ms_req *req, struct ms_change *c);
+/*
+ * Reads request @index of @reqs (v1 or v2) and applies the contract's
+ * rules to it in KVM's order: rules 1 to 3 on the request alone (KVM's
+ * check_memory_region_flags() and __kvm_set_memory_region()'s checks),
+ * an id named at most once per call, then rules 4 to 7 against the staged
+ * state of call->inactive and the binding index, which classify it.
+ * Returns 0 with *@req filled and c->type, c->old set; 1 for a request
+ * that changes nothing; or a negative errno.  Under ms->lock.
+ */
+int ms_request_classify(struct ms_call *call, const struct ms_requests *reqs, size_t index,
+			struct ms_req *req, struct ms_change *c);
 
 #endif /* MEMSLOTS_REQUEST_H */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One writer call, under ms->lock, in the steps of KVM's kvm_set_memslot()
+ * The body of a slot call (memslots_set_region*, memslots_apply*,
+ * memslots_create_region*), between ms_call_begin() and ms_call_end()
+ * (call.c), under ms->lock, in the steps of KVM's kvm_set_memslot()
  * (docs/design.md maps each function here to its KVM counterpart):
  *
  *  1. stage (__kvm_set_memory_region's checks, kvm_prepare_memory_region):
@@ -35,6 +37,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "hooks.h"
 #include "request.h"
 #include "slot.h"
 
@@ -59,91 +62,6 @@ static const struct ms_change_kind ms_change_kinds[] = {
 	/* kvm_update_flags_memslot */
 	[MEMSLOTS_FLAGS_ONLY] = {.has_new = true},
 };
-
-/* ---- hooks ----------------------------------------------------------------------- */
-
-static struct memslot *ms_pub(struct ms_slot *slot)
-{
-	return slot ? &slot->pub : NULL;
-}
-
-/* Whether a prepare hook changed more of @new than the priv it may set. */
-static bool ms_prepare_overstepped(const struct memslot *before, const struct memslot *after)
-{
-	return before->base_gfn != after->base_gfn || before->npages != after->npages ||
-	       before->userspace_addr != after->userspace_addr || before->flags != after->flags ||
-	       before->id != after->id || before->guest_memfd_offset != after->guest_memfd_offset ||
-	       before->guest_memfd != after->guest_memfd;
-}
-
-/*
- * Runs the prepare hook of @c.  Returns its negative errno, or -EINVAL
- * when the hook changed a field of the new slot other than priv: the slot
- * is already linked into the inactive set by those fields, so the change
- * is put back and refused (the caller aborts it like any prepared change,
- * since the hook itself succeeded).  *@prepared tells whether the hook
- * succeeded.
- */
-static int ms_hook_prepare(struct memslots *ms, struct ms_change *c, bool *prepared)
-{
-	const struct memslots *prev;
-	struct memslot before;
-	int err;
-
-	*prepared = true;
-	if (!ms->ops.prepare)
-		return 0;
-	if (c->new)
-		before = c->new->pub;
-	prev = ms_hooks_enter(ms);
-	err = ms->ops.prepare(ms->opaque, ms_pub(c->old), ms_pub(c->new), c->type);
-	ms_hooks_leave(prev);
-	/* Only a negative errno fails the call, as the contract says. */
-	if (err < 0) {
-		*prepared = false;
-		return err;
-	}
-	if (c->new &&ms_prepare_overstepped(&before, &c->new->pub)) {
-		before.priv = c->new->pub.priv;
-		c->new->pub = before;
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static void ms_hook_abort(struct memslots *ms, struct ms_change *c)
-{
-	const struct memslots *prev;
-
-	if (!ms->ops.abort)
-		return;
-	prev = ms_hooks_enter(ms);
-	ms->ops.abort(ms->opaque, ms_pub(c->old), ms_pub(c->new), c->type);
-	ms_hooks_leave(prev);
-}
-
-static void ms_hook_commit(struct memslots *ms, struct ms_change *c)
-{
-	const struct memslots *prev;
-
-	if (!ms->ops.commit)
-		return;
-	prev = ms_hooks_enter(ms);
-	ms->ops.commit(ms->opaque, ms_pub(c->old), ms_pub(c->new), c->type);
-	ms_hooks_leave(prev);
-}
-
-/* KVM's kvm_arch_flush_shadow_memslot(), reached from kvm_invalidate_memslot(). */
-static void ms_hook_invalidate(struct memslots *ms, struct ms_change *c)
-{
-	const struct memslots *prev;
-
-	if (!ms->ops.invalidate)
-		return;
-	prev = ms_hooks_enter(ms);
-	ms->ops.invalidate(ms->opaque, &c->invalid->pub);
-	ms_hooks_leave(prev);
-}
 
 /* ---- changing one (inactive) set ---------------------------------------------------- */
 
@@ -367,19 +285,6 @@ static int ms_change_alloc(struct ms_call *call, const struct ms_req *req, struc
 	return 0;
 }
 
-/* Was this id named by an earlier request of the call?  Marks it. */
-static bool ms_call_named_before(struct ms_call *call, uint16_t id)
-{
-	uint64_t bit = (uint64_t)1 << (id % 64);
-	bool seen;
-
-	if (!call->named)
-		return false;
-	seen = call->named[id / 64] & bit;
-	call->named[id / 64] |= bit;
-	return seen;
-}
-
 /*
  * The binding index follows the staged state: a GUEST_MEMFD slot's range
  * is bound from its CREATE and free again from its DELETE (the only
@@ -409,17 +314,10 @@ static void ms_gmem_unstage(struct memslots *ms, const struct ms_change *c)
 static int ms_call_validate_one(struct ms_call *call, const struct ms_requests *reqs, size_t index)
 {
 	struct ms_change *c = &call->changes[call->nr_changes];
-	struct memslots_region2 r;
 	struct ms_req req;
 	int err;
 
-	ms_request_read(reqs, index, &r);
-	err = ms_check_request(call->ms, &r, ms_requests_are_v1(reqs), &req);
-	if (err)
-		return err;
-	if (ms_call_named_before(call, req.id))
-		return -EINVAL;
-	err = ms_classify(call, &req, c);
+	err = ms_request_classify(call, reqs, index, &req, c);
 	if (err)
 		return err < 0 ? err : 0;
 	err = ms_change_alloc(call, &req, c);
@@ -448,7 +346,6 @@ static void ms_call_rollback(struct ms_call *call)
 	for (i = 0; i < call->nr_changes; i++)
 		ms_change_free_copies(call->ms, &call->changes[i]);
 	call->nr_changes = 0;
-	ms_set_cancel_growth(call->active, &call->grow);
 }
 
 /*
@@ -485,36 +382,13 @@ static int ms_call_stage(struct ms_call *call, const struct ms_requests *reqs, s
 /* ---- publication -------------------------------------------------------------------- */
 
 /*
- * KVM's kvm_swap_active_memslots(): makes the inactive set the active one
- * and waits until no reader can still be using the other; the two trade
- * places.  The release store pairs with the acquire load in
- * memslots_read_lock(): a reader that sees the set sees every slot and
- * every attribute run in it fully initialized.  Also the publication of
- * memslots_set_attributes() (attributes.c).
- */
-void ms_swap_active_sets(struct ms_call *call)
-{
-	struct memslots *ms = call->ms;
-	struct memslots_set *set = call->inactive;
-
-	set->generation = ++ms->generation;
-	atomic_store_explicit(&ms->active, set, memory_order_release);
-	ms->rcu.synchronize();
-	call->inactive = call->active;
-	call->active = set;
-	/* Readers have left the old active set: it is ours again. */
-	ms_set_forget_last_used(call->inactive);
-	ms_set_commit_growth(call->inactive, &call->grow);
-}
-
-/*
  * KVM's kvm_activate_memslot(): publishes the inactive set, whose state is
  * ready, then makes the same @step on the other set once readers have
  * left it, so both hold the same slots again.
  */
 static void ms_activate(struct ms_call *call, ms_step_fn *step)
 {
-	ms_swap_active_sets(call);
+	ms_call_publish(call);
 	ms_call_replay(call, call->inactive, step);
 }
 
@@ -569,63 +443,20 @@ static void ms_call_commit(struct ms_call *call)
 
 /* ---- the call --------------------------------------------------------------------------- */
 
-void ms_call_begin(struct ms_call *call, struct memslots *ms, struct ms_change *changes)
-{
-	struct memslots_set *active = atomic_load_explicit(&ms->active, memory_order_relaxed);
-
-	memset(call, 0, sizeof(*call));
-	call->ms = ms;
-	call->active = active;
-	call->inactive = active == &ms->sets[0] ? &ms->sets[1] : &ms->sets[0];
-	call->changes = changes;
-	/* The inactive set was last published before the previous grace period. */
-	ms_set_settle(call->inactive);
-	call->kept_slots = ms->slot_cache.count;
-	call->kept_nodes[0] = ms_set_tree_nodes(&ms->sets[0]);
-	call->kept_nodes[1] = ms_set_tree_nodes(&ms->sets[1]);
-}
-
-/*
- * Gives back what the call put aside and no longer needs: the tree
- * reserves down to one insert's worth (readers never look at a reserve, so
- * the published set's too) and the slot cache down to the live count.  A
- * failed call gives back exactly what it allocated: the slot cache and
- * each set's B+tree nodes (tree and pool together: an undone change need
- * not leave the tree in its old shape, and the nodes it gave up are ones
- * the call found) down to what it found.
- */
-static void ms_call_trim(struct ms_call *call, int err)
-{
-	struct memslots *ms = call->ms;
-
-	if (err) {
-		ms_slot_cache_trim(&ms->slot_cache, &ms->alloc, call->kept_slots);
-		ms_set_settle_to(call->inactive, call->kept_nodes[call->inactive - ms->sets]);
-		ms_set_trim_nodes(call->active, call->kept_nodes[call->active - ms->sets]);
-		return;
-	}
-	ms_set_settle(call->inactive);
-	ms_set_trim_reserve(call->active);
-	ms_slot_cache_trim(&ms->slot_cache, &ms->alloc, call->active->count);
-}
-
-void ms_call_end(struct ms_call *call, int err)
-{
-	ms_call_trim(call, err);
-}
-
 /* KVM's kvm_set_memslot(): validates, prepares, publishes and commits. */
 int ms_set_memslots(struct ms_call *call, const struct ms_requests *reqs, size_t n)
 {
 	int err;
 
+	err = ms_call_alloc_changes(call, n);
+	if (err)
+		return err;
 	err = ms_call_stage(call, reqs, n);
-	if (!err && call->nr_changes) {
-		if (call->nr_invalidating)
-			ms_call_invalidate(call);
-		ms_call_activate(call);
-		ms_call_commit(call);
-	}
-	ms_call_trim(call, err);
-	return err;
+	if (err || !call->nr_changes)
+		return err;
+	if (call->nr_invalidating)
+		ms_call_invalidate(call);
+	ms_call_activate(call);
+	ms_call_commit(call);
+	return 0;
 }

@@ -9,6 +9,7 @@
 
 #include "debug.h"
 #include "engine.h"
+#include "hooks.h"
 #include "set.h"
 #include "slot.h"
 
@@ -80,8 +81,7 @@ static const char *ms_check_gmem_index(const struct memslots *ms, const struct m
  * maximal runs among them, are ms_set_validate()'s), and no run has a bit
  * the object does not support: memslots_set_attributes() refuses those.
  */
-static const char *ms_check_attributes(const struct memslots *ms,
-				       const struct memslots_set *active,
+static const char *ms_check_attributes(const struct memslots *ms, const struct memslots_set *active,
 				       const struct memslots_set *inactive)
 {
 	const struct ms_attr_run *run;
@@ -139,7 +139,7 @@ int memslots__check_sets(struct memslots *ms, const char **reason)
 
 	if (!ms)
 		return ms_check_fail(reason, "no object");
-	if (ms_tls_in_hooks == ms || ms_tls_read_depth) {
+	if (ms_writer_check(ms)) {
 		if (reason)
 			*reason = "called from a hook or a read-side section";
 		return -EDEADLK;

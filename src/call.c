@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A writer call's lifecycle, the same for every writer entry point
+ * (memslots.c, idalloc.c): ms_call_begin() refuses a call from a hook or a
+ * read-side section, takes ms->lock and finds the two sets; the body
+ * (update.c's ms_set_memslots(), attributes.c's ms_set_attributes())
+ * stages and publishes, through ms_call_publish(); ms_call_end() gives
+ * back what the call put aside, frees its batch arrays, checks both sets
+ * in a debug build and drops the lock.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "hooks.h"
+#include "set.h"
+#include "slot.h"
+
+int ms_writer_check(const struct memslots *ms)
+{
+	if (ms_in_hooks_of(ms) || ms_tls_read_depth)
+		return -EDEADLK;
+	return 0;
+}
+
+int ms_call_begin(struct ms_call *call, struct memslots *ms)
+{
+	struct memslots_set *active;
+	int err;
+
+	err = ms_writer_check(ms);
+	if (err)
+		return err;
+	pthread_mutex_lock(&ms->lock);
+	active = atomic_load_explicit(&ms->active, memory_order_relaxed);
+	memset(call, 0, sizeof(*call));
+	call->ms = ms;
+	call->active = active;
+	call->inactive = active == &ms->sets[0] ? &ms->sets[1] : &ms->sets[0];
+	call->changes = &call->one;
+	/* The inactive set was last published before the previous grace period. */
+	ms_set_settle(call->inactive);
+	call->kept_slots = ms->slot_cache.count;
+	call->kept_nodes[0] = ms_set_tree_nodes(&ms->sets[0]);
+	call->kept_nodes[1] = ms_set_tree_nodes(&ms->sets[1]);
+	return 0;
+}
+
+/*
+ * The change records and the named-ids bitmap of a batch of @n requests,
+ * in one block; one request uses the record in the call itself and needs
+ * no bitmap (an id cannot be named twice).  0 or -ENOMEM.
+ */
+int ms_call_alloc_changes(struct ms_call *call, size_t n)
+{
+	struct memslots *ms = call->ms;
+	size_t words = (ms->max_slots + 63) / 64;
+	size_t bytes;
+	char *block;
+
+	if (n <= 1)
+		return 0;
+	if (n > (SIZE_MAX - words * sizeof(uint64_t)) / sizeof(struct ms_change))
+		return -ENOMEM;
+	bytes = n * sizeof(struct ms_change) + words * sizeof(uint64_t);
+	block = ms_calloc(&ms->alloc, 1, bytes);
+	if (!block)
+		return -ENOMEM;
+	call->changes = (struct ms_change *)block;
+	call->named = (uint64_t *)(block + n * sizeof(struct ms_change));
+	return 0;
+}
+
+/*
+ * KVM's kvm_swap_active_memslots(): makes the inactive set the active one
+ * and waits until no reader can still be using the other; the two trade
+ * places.  The release store pairs with the acquire load in
+ * memslots_read_lock(): a reader that sees the set sees every slot and
+ * every attribute run in it fully initialized.
+ */
+void ms_call_publish(struct ms_call *call)
+{
+	struct memslots *ms = call->ms;
+	struct memslots_set *set = call->inactive;
+
+	set->generation = ++ms->generation;
+	atomic_store_explicit(&ms->active, set, memory_order_release);
+	ms->rcu.synchronize();
+	call->inactive = call->active;
+	call->active = set;
+	/* Readers have left the old active set: it is ours again. */
+	ms_set_forget_last_used(call->inactive);
+	ms_set_commit_growth(call->inactive, &call->grow);
+}
+
+/*
+ * Gives back what the call put aside and no longer needs: the tree
+ * reserves down to one insert's worth (readers never look at a reserve, so
+ * the published set's too) and the slot cache down to the live count.  A
+ * failed call gives back exactly what it allocated: the slot cache and
+ * each set's B+tree nodes (tree and pool together: an undone change need
+ * not leave the tree in its old shape, and the nodes it gave up are ones
+ * the call found) down to what it found.
+ */
+static void ms_call_settle(struct ms_call *call, int err)
+{
+	struct memslots *ms = call->ms;
+
+	if (err) {
+		ms_set_cancel_growth(call->active, &call->grow);
+		ms_slot_cache_trim(&ms->slot_cache, &ms->alloc, call->kept_slots);
+		ms_set_settle_to(call->inactive, call->kept_nodes[call->inactive - ms->sets]);
+		ms_set_trim_nodes(call->active, call->kept_nodes[call->active - ms->sets]);
+		return;
+	}
+	ms_set_settle(call->inactive);
+	ms_set_trim_reserve(call->active);
+	ms_slot_cache_trim(&ms->slot_cache, &ms->alloc, call->active->count);
+}
+
+/*
+ * Built with MEMSLOTS_DEBUG, every writer call ends by checking both sets
+ * (ms_check_sets_locked) and aborts the process, saying why, on the first
+ * inconsistency: a bug caught at the call that made it.
+ */
+static void ms_call_debug_check(struct memslots *ms)
+{
+#ifdef MEMSLOTS_DEBUG
+	const char *reason = NULL;
+
+	if (ms_check_sets_locked(ms, &reason)) {
+		fprintf(stderr, "libmemslots: inconsistent state after a writer call: %s\n",
+			reason);
+		abort();
+	}
+#else
+	(void)ms;
+#endif
+}
+
+int ms_call_end(struct ms_call *call, int err)
+{
+	struct memslots *ms = call->ms;
+
+	ms_call_settle(call, err);
+	if (call->changes != &call->one)
+		ms_free(&ms->alloc, call->changes);
+	call->changes = NULL;
+	call->named = NULL;
+	ms_call_debug_check(ms);
+	pthread_mutex_unlock(&ms->lock);
+	return err;
+}
