@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * vmm-linux's state, shared by the program (linux.c: setup, the vCPU
+ * vmm-linux's state, shared by the program (main.c: setup, the vCPU
  * loop, the figures) and its conversation with the guest
- * (linux_commands.c).  One vCPU, whose thread does everything after
+ * (commands.c).  One vCPU, whose thread does everything after
  * setup.
  */
 #ifndef LINUX_VM_H
@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "gmem.h"
+#include "guestmem.h"
 #include "kvm.h"
 #include "serial.h"
 #include "slots.h"
@@ -44,7 +44,7 @@ struct linux_vm {
 	struct vm vm; /* KVM and the library, kept in step by the hooks */
 	struct options opt;
 	struct kvm_vcpu vcpu;
-	struct gmem mem; /* the vCPU thread's view of guest memory */
+	struct guestmem mem; /* the vCPU thread's view of guest memory */
 	struct serial uart;
 	struct virtio_blk blk;
 	bool have_blk;
@@ -59,12 +59,12 @@ struct linux_vm {
 	unsigned int checks, failures;
 
 	/* Figures. */
-	struct gmem loader; /* the counters of mem once the loader was done */
+	struct guestmem loader; /* the counters of mem once the loader was done */
 	double t_start, t_first_output, t_ready, t_end;
 	unsigned long exits_io, exits_mmio, unknown_io;
 	bool shutdown;
 
-	/* The guest's progress, watched by the vCPU loop (linux.c). */
+	/* The guest's progress, watched by the vCPU loop (main.c). */
 	struct kvm_exit_log exits; /* every exit handled, the last ones kept */
 	double t_progress;	   /* when the last exit was handled */
 	double longest_gap;	   /* the longest stretch without one, in seconds */

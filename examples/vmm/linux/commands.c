@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * vmm-linux's side of the conversation with the guest (see linux.c): once
+ * vmm-linux's side of the conversation with the guest (see main.c): once
  * the guest's init is up, each of its answers on the serial console is
  * checked, the VMM does its part of the next step (dirty logging on every
  * RAM slot, the hot-plugged slot that moves and goes) and sends the next
@@ -20,7 +20,7 @@
 
 #include <memslots/memslots.h>
 
-#include "gmem.h"
+#include "guestmem.h"
 #include "kvm.h"
 #include "linux_vm.h"
 #include "serial.h"
@@ -126,7 +126,7 @@ static void check_dirty(struct linux_vm *l)
 			break;
 		}
 		ret = kvm_get_dirty_log(&l->vm.kvm, (uint16_t)i, info->dirty_bitmap);
-		gmem_slot_range(l->vm.ms, s, &gpa, &size);
+		guestmem_slot_range(l->vm.ms, s, &gpa, &size);
 		/* Bit p of KVM's bitmap: page p of the slot. */
 		for (uint64_t p = 0; !ret && p < s->npages; p++) {
 			unsigned int k;
@@ -134,7 +134,7 @@ static void check_dirty(struct linux_vm *l)
 			if (!(info->dirty_bitmap[p / 64] & (1ull << (p % 64))))
 				continue;
 			dirty++;
-			if (gmem_read(&l->mem, gpa + p * PAGE_SIZE, head, DIRTY_HEADER))
+			if (guestmem_read(&l->mem, gpa + p * PAGE_SIZE, head, DIRTY_HEADER))
 				continue;
 			head[DIRTY_HEADER] = '\0';
 			if (strncmp(head, want, strlen(want)) != 0)
@@ -180,7 +180,7 @@ static void start_hotplug(struct linux_vm *l)
 	for (uint32_t p = 0; !ret && p < HOTPLUG_PAGES; p++) {
 		uint32_t v = 0x5107a000u | p;
 
-		ret = gmem_write(&l->mem, HOTPLUG_GPA + p * PAGE_SIZE, &v, 4);
+		ret = guestmem_write(&l->mem, HOTPLUG_GPA + p * PAGE_SIZE, &v, 4);
 	}
 	send_cmd(l, HP_READ, "read %#llx", HOTPLUG_GPA + 3 * PAGE_SIZE);
 }
@@ -189,7 +189,7 @@ static void hotplug_move(struct linux_vm *l)
 {
 	uint64_t off = 5 * PAGE_SIZE + 8;
 	uint32_t host = 0;
-	int ret = gmem_read(&l->mem, HOTPLUG_GPA + off, &host, 4);
+	int ret = guestmem_read(&l->mem, HOTPLUG_GPA + off, &host, 4);
 
 	check(l, ret == 0 && host == l->hp_value,
 	      "the VMM finds the guest's %#x at gpa %#llx (through the library): %#x", l->hp_value,

@@ -25,7 +25,7 @@
  * The VMM never converts a slot itself: the requests come from the
  * library's builders, the ids of new slots from its allocator, and its
  * lookups (gpa_to_host() and host_to_gpa() here, the device models'
- * copies in gmem.c) from its byte-level translators: no address of guest
+ * copies in guestmem.c) from its byte-level translators: no address of guest
  * memory is known to the VMM but through the library.
  */
 #ifndef _GNU_SOURCE

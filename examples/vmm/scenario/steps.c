@@ -2,7 +2,7 @@
 /*
  * The example VMM's scenario steps through slot changes: boot, hot-plug,
  * move, dirty logging, delete, many slots and a rolled-back batch; each
- * checked against both KVM and the library (vmm_scenario.h).
+ * checked against both KVM and the library (scenario.h).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -24,90 +24,94 @@
 #include "guest_abi.h"
 #include "kvm.h"
 #include "slots.h"
-#include "vmm_scenario.h"
-#include "vmm_vcpu.h"
+#include "scenario.h"
 
-void step_boot(struct vm *vm)
+void step_boot(struct scenario *sc)
 {
+	struct vm *vm = &sc->vm;
 	void *ram = map_anon(GUEST_RAM_SIZE);
 	size_t len = (size_t)(vmm_guest_code_end - vmm_guest_code);
 	void *load;
 	int ret;
 
 	ret = ram ? set_region(vm, RAM_SLOT, 0, 0, GUEST_RAM_SIZE, ram) : -ENOMEM;
-	check(ret == 0, "slot %d: %d KiB of RAM at gpa 0: %s", RAM_SLOT, GUEST_RAM_SIZE >> 10,
+	check(sc, ret == 0, "slot %d: %d KiB of RAM at gpa 0: %s", RAM_SLOT, GUEST_RAM_SIZE >> 10,
 	      memslots_strerror(ret));
 	if (ret)
 		return;
 	load = gpa_to_host(vm, GUEST_LOAD_ADDR);
-	check(load == (char *)ram + GUEST_LOAD_ADDR, "library: gpa 0x%x is at host %p",
+	check(sc, load == (char *)ram + GUEST_LOAD_ADDR, "library: gpa 0x%x is at host %p",
 	      GUEST_LOAD_ADDR, load);
 	if (!load)
 		return;
 	memcpy(load, vmm_guest_code, len);
 	printf("  guest image: %zu bytes at gpa 0x%x\n", len, GUEST_LOAD_ADDR);
 
-	ret = vcpu_run_until_cmd(vm);
-	check(ret == 0 &&
-		      strcmp(vcpu0.last_line, "hello from the guest (32-bit protected mode)") == 0,
+	ret = vcpu_run_until_cmd(&sc->vcpu);
+	check(sc,
+	      ret == 0 && strcmp(sc->vcpu.last_line,
+				 "hello from the guest (32-bit protected mode)") == 0,
 	      "guest booted, printed its greeting and waits for commands");
 	if (ret)
 		return;
-	check_guest_sees(vm, GUEST_LOAD_ADDR, *(const uint32_t *)vmm_guest_code);
-	check_bookkeeping(vm);
+	check_guest_sees(sc, GUEST_LOAD_ADDR, *(const uint32_t *)vmm_guest_code);
+	check_bookkeeping(sc);
 }
 
-void step_hotplug(struct vm *vm)
+void step_hotplug(struct scenario *sc)
 {
+	struct vm *vm = &sc->vm;
 	int ret;
 
-	hotplug_mem = map_anon(HOTPLUG_PAGES * PAGE_SIZE);
-	check_guest_mmio(vm, HOTPLUG_GPA); /* nothing there yet */
+	sc->hotplug_mem = map_anon(HOTPLUG_PAGES * PAGE_SIZE);
+	check_guest_mmio(sc, HOTPLUG_GPA); /* nothing there yet */
 	/* The library picks the id: the lowest free one, under its writer lock. */
-	ret = create_slot(vm, 0, HOTPLUG_GPA, HOTPLUG_PAGES * PAGE_SIZE, hotplug_mem,
-			  &hotplug_slot);
-	check(ret == 0 && hotplug_slot == RAM_SLOT + 1,
+	ret = create_slot(vm, 0, HOTPLUG_GPA, HOTPLUG_PAGES * PAGE_SIZE, sc->hotplug_mem,
+			  &sc->hotplug_slot);
+	check(sc, ret == 0 && sc->hotplug_slot == RAM_SLOT + 1,
 	      "slot %u (the lowest free id, picked by the library): %d pages at gpa 0x%llx "
 	      "created: %s",
-	      hotplug_slot, HOTPLUG_PAGES, HOTPLUG_GPA, memslots_strerror(ret));
+	      sc->hotplug_slot, HOTPLUG_PAGES, HOTPLUG_GPA, memslots_strerror(ret));
 	if (ret)
 		return;
-	check(fill_pattern(vm, HOTPLUG_GPA, HOTPLUG_PAGES),
+	check(sc, fill_pattern(vm, HOTPLUG_GPA, HOTPLUG_PAGES),
 	      "VMM wrote a pattern through memslots_gpa_to_hva()");
-	check_guest_sees(vm, HOTPLUG_GPA, pattern(0));
-	check_guest_sees(vm, HOTPLUG_GPA + 7 * PAGE_SIZE, pattern(7));
-	check_guest_sees(vm, HOTPLUG_GPA + (HOTPLUG_PAGES - 1) * PAGE_SIZE,
+	check_guest_sees(sc, HOTPLUG_GPA, pattern(0));
+	check_guest_sees(sc, HOTPLUG_GPA + 7 * PAGE_SIZE, pattern(7));
+	check_guest_sees(sc, HOTPLUG_GPA + (HOTPLUG_PAGES - 1) * PAGE_SIZE,
 			 pattern(HOTPLUG_PAGES - 1));
-	check_bookkeeping(vm);
+	check_bookkeeping(sc);
 }
 
-void step_move(struct vm *vm)
+void step_move(struct scenario *sc)
 {
+	struct vm *vm = &sc->vm;
 	unsigned long ioctls = vm->kvm.region_ioctls;
 	uint64_t host_gpa;
 	int ret;
 
 	/* Same id, size and hva, another gpa: a MOVE for KVM and the library. */
-	ret = set_region(vm, hotplug_slot, 0, HOTPLUG_MOVED_GPA, HOTPLUG_PAGES * PAGE_SIZE,
-			 hotplug_mem);
-	check(ret == 0 && vm->kvm.region_ioctls == ioctls + 1,
-	      "slot %u moved to gpa 0x%llx with one KVM ioctl: %s", hotplug_slot, HOTPLUG_MOVED_GPA,
-	      memslots_strerror(ret));
+	ret = set_region(vm, sc->hotplug_slot, 0, HOTPLUG_MOVED_GPA, HOTPLUG_PAGES * PAGE_SIZE,
+			 sc->hotplug_mem);
+	check(sc, ret == 0 && vm->kvm.region_ioctls == ioctls + 1,
+	      "slot %u moved to gpa 0x%llx with one KVM ioctl: %s", sc->hotplug_slot,
+	      HOTPLUG_MOVED_GPA, memslots_strerror(ret));
 	if (ret)
 		return;
 	/* The same host memory, seen by the guest elsewhere now. */
-	host_gpa = host_to_gpa(vm, (char *)hotplug_mem + 9 * PAGE_SIZE + 0x24);
-	check(host_gpa == HOTPLUG_MOVED_GPA + 9 * PAGE_SIZE + 0x24,
+	host_gpa = host_to_gpa(vm, (char *)sc->hotplug_mem + 9 * PAGE_SIZE + 0x24);
+	check(sc, host_gpa == HOTPLUG_MOVED_GPA + 9 * PAGE_SIZE + 0x24,
 	      "library: host byte 0x24 of page 9 is at gpa 0x%" PRIx64 " now", host_gpa);
-	check_guest_sees(vm, HOTPLUG_MOVED_GPA, pattern(0));
-	check_guest_sees(vm, HOTPLUG_MOVED_GPA + 9 * PAGE_SIZE, pattern(9));
-	check_guest_mmio(vm, HOTPLUG_GPA);
-	check_guest_mmio(vm, HOTPLUG_GPA + 9 * PAGE_SIZE);
-	check_bookkeeping(vm);
+	check_guest_sees(sc, HOTPLUG_MOVED_GPA, pattern(0));
+	check_guest_sees(sc, HOTPLUG_MOVED_GPA + 9 * PAGE_SIZE, pattern(9));
+	check_guest_mmio(sc, HOTPLUG_GPA);
+	check_guest_mmio(sc, HOTPLUG_GPA + 9 * PAGE_SIZE);
+	check_bookkeeping(sc);
 }
 
-void step_dirty_log(struct vm *vm)
+void step_dirty_log(struct scenario *sc)
 {
+	struct vm *vm = &sc->vm;
 	static const unsigned int written[] = {2, 5, 11};
 	const struct memslots_set *set;
 	struct slot_info *info;
@@ -115,62 +119,64 @@ void step_dirty_log(struct vm *vm)
 	uint32_t ack;
 	int ret;
 
-	ret = set_region(vm, hotplug_slot, MEMSLOT_LOG_DIRTY_PAGES, HOTPLUG_MOVED_GPA,
-			 HOTPLUG_PAGES * PAGE_SIZE, hotplug_mem);
+	ret = set_region(vm, sc->hotplug_slot, MEMSLOT_LOG_DIRTY_PAGES, HOTPLUG_MOVED_GPA,
+			 HOTPLUG_PAGES * PAGE_SIZE, sc->hotplug_mem);
 	set = memslots_read_lock(vm->ms);
-	info = memslots_find_id(set, hotplug_slot)->priv;
+	info = memslots_find_id(set, sc->hotplug_slot)->priv;
 	memslots_read_unlock(vm->ms);
-	check(ret == 0 && info, "dirty logging on for slot %u (FLAGS_ONLY), bitmap in priv: %s",
-	      hotplug_slot, memslots_strerror(ret));
+	check(sc, ret == 0 && info, "dirty logging on for slot %u (FLAGS_ONLY), bitmap in priv: %s",
+	      sc->hotplug_slot, memslots_strerror(ret));
 	if (ret || !info)
 		return;
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(written); i++) {
 		uint64_t gpa = HOTPLUG_MOVED_GPA + written[i] * PAGE_SIZE + 0x40;
 
-		ret = guest_cmd(vm, CMD_WRITE32, (uint32_t)gpa, 0xd1d1d100u + i, &ack);
+		ret = guest_cmd(&sc->vcpu, CMD_WRITE32, (uint32_t)gpa, 0xd1d1d100u + i, &ack);
 		want |= 1ull << written[i];
-		check(!ret && *(uint32_t *)gpa_to_host(vm, gpa) == 0xd1d1d100u + i,
+		check(sc, !ret && *(uint32_t *)gpa_to_host(vm, gpa) == 0xd1d1d100u + i,
 		      "guest wrote page %u (gpa 0x%" PRIx64 "), the VMM sees it", written[i], gpa);
 	}
-	ret = kvm_get_dirty_log(&vm->kvm, hotplug_slot, info->dirty_bitmap);
+	ret = kvm_get_dirty_log(&vm->kvm, sc->hotplug_slot, info->dirty_bitmap);
 	got = info->dirty_bitmap[0];
-	check(ret == 0 && got == want,
+	check(sc, ret == 0 && got == want,
 	      "KVM_GET_DIRTY_LOG: dirty pages 0x%04" PRIx64 " (want 0x%04" PRIx64 "): %s", got,
 	      want, strerror(-ret));
-	ret = kvm_get_dirty_log(&vm->kvm, hotplug_slot, info->dirty_bitmap);
-	check(ret == 0 && info->dirty_bitmap[0] == 0,
+	ret = kvm_get_dirty_log(&vm->kvm, sc->hotplug_slot, info->dirty_bitmap);
+	check(sc, ret == 0 && info->dirty_bitmap[0] == 0,
 	      "KVM_GET_DIRTY_LOG again: 0x%04" PRIx64 " (nothing written since)",
 	      info->dirty_bitmap[0]);
 
-	ret = set_region(vm, hotplug_slot, 0, HOTPLUG_MOVED_GPA, HOTPLUG_PAGES * PAGE_SIZE,
-			 hotplug_mem);
-	check(ret == 0, "dirty logging off (FLAGS_ONLY): %s", memslots_strerror(ret));
+	ret = set_region(vm, sc->hotplug_slot, 0, HOTPLUG_MOVED_GPA, HOTPLUG_PAGES * PAGE_SIZE,
+			 sc->hotplug_mem);
+	check(sc, ret == 0, "dirty logging off (FLAGS_ONLY): %s", memslots_strerror(ret));
 	{
 		uint64_t scratch[1];
 
 		/* KVM keeps no bitmap for a slot that does not log. */
-		ret = kvm_get_dirty_log(&vm->kvm, hotplug_slot, scratch);
-		check(ret == -ENOENT, "KVM_GET_DIRTY_LOG now fails with ENOENT: %s",
+		ret = kvm_get_dirty_log(&vm->kvm, sc->hotplug_slot, scratch);
+		check(sc, ret == -ENOENT, "KVM_GET_DIRTY_LOG now fails with ENOENT: %s",
 		      strerror(-ret));
 	}
-	check_bookkeeping(vm);
+	check_bookkeeping(sc);
 }
 
-void step_delete(struct vm *vm)
+void step_delete(struct scenario *sc)
 {
-	int ret = delete_slot(vm, hotplug_slot);
+	struct vm *vm = &sc->vm;
+	int ret = delete_slot(vm, sc->hotplug_slot);
 
-	check(ret == 0, "slot %u deleted: %s", hotplug_slot, memslots_strerror(ret));
-	check_guest_mmio(vm, HOTPLUG_MOVED_GPA);
-	check_guest_mmio(vm, HOTPLUG_MOVED_GPA + 3 * PAGE_SIZE);
-	check_bookkeeping(vm);
+	check(sc, ret == 0, "slot %u deleted: %s", sc->hotplug_slot, memslots_strerror(ret));
+	check_guest_mmio(sc, HOTPLUG_MOVED_GPA);
+	check_guest_mmio(sc, HOTPLUG_MOVED_GPA + 3 * PAGE_SIZE);
+	check_bookkeeping(sc);
 }
 
 /* Every free slot id, one page each, created by one batch and deleted by
  * another: the library's batches against KVM's whole id space. */
-void step_many(struct vm *vm)
+void step_many(struct scenario *sc)
 {
+	struct vm *vm = &sc->vm;
 	struct lib_state before = lib_state(vm);
 	size_t n = 0, failed = 0;
 	struct memslots_region *req;
@@ -182,7 +188,7 @@ void step_many(struct vm *vm)
 	req = calloc(vm->kvm.nr_memslots, sizeof(*req));
 	mem = map_anon((size_t)vm->kvm.nr_memslots * PAGE_SIZE);
 	if (!req || !mem) {
-		check(false, "out of memory");
+		check(sc, false, "out of memory");
 		free(req);
 		return;
 	}
@@ -201,7 +207,7 @@ void step_many(struct vm *vm)
 	t0 = now();
 	ret = memslots_apply(vm->ms, req, n, &failed);
 	t1 = now();
-	check(ret == 0 && vm->kvm.region_ioctls - ioctls == n && vm->kvm.region_refusals == 0,
+	check(sc, ret == 0 && vm->kvm.region_ioctls - ioctls == n && vm->kvm.region_refusals == 0,
 	      "one memslots_apply() created %zu slots (all %u ids in use), KVM accepted %lu "
 	      "of %zu: %s",
 	      n, vm->kvm.nr_memslots, vm->kvm.region_ioctls - ioctls, n, memslots_strerror(ret));
@@ -211,7 +217,7 @@ void step_many(struct vm *vm)
 		printf("  failed_index %zu (slot id %u)\n", failed, req[failed].slot);
 		goto out;
 	}
-	check(lib_state(vm).count == before.count + n, "library holds %zu slots",
+	check(sc, lib_state(vm).count == before.count + n, "library holds %zu slots",
 	      lib_state(vm).count);
 	/* Tag a sample of pages through the library, read them from the guest. */
 	for (size_t i = 0; i <= 8; i++) {
@@ -220,13 +226,13 @@ void step_many(struct vm *vm)
 		uint32_t *host = gpa_to_host(vm, gpa);
 
 		if (!host) {
-			check(false, "library: no hva for gpa 0x%" PRIx64, gpa);
+			check(sc, false, "library: no hva for gpa 0x%" PRIx64, gpa);
 			continue;
 		}
 		*host = 0x5107a000u ^ (uint32_t)k;
-		check_guest_sees(vm, gpa, 0x5107a000u ^ (uint32_t)k);
+		check_guest_sees(sc, gpa, 0x5107a000u ^ (uint32_t)k);
 	}
-	check_bookkeeping(vm);
+	check_bookkeeping(sc);
 
 	for (size_t i = 0; i < n; i++)
 		req[i] = deletion((uint16_t)req[i].slot);
@@ -235,16 +241,16 @@ void step_many(struct vm *vm)
 	t0 = now();
 	ret = memslots_apply(vm->ms, req, n, &failed);
 	t1 = now();
-	check(ret == 0 && vm->kvm.region_ioctls - ioctls == n && vm->kvm.region_refusals == 0,
+	check(sc, ret == 0 && vm->kvm.region_ioctls - ioctls == n && vm->kvm.region_refusals == 0,
 	      "one memslots_apply() deleted them, KVM accepted %lu of %zu: %s",
 	      vm->kvm.region_ioctls - ioctls, n, memslots_strerror(ret));
 	printf("  delete batch: %.2f s, of which %.2f s in KVM's ioctls\n", t1 - t0,
 	       vm->kvm.region_secs - kvm_secs);
-	check(lib_state(vm).count == before.count, "library holds %zu slots again",
+	check(sc, lib_state(vm).count == before.count, "library holds %zu slots again",
 	      lib_state(vm).count);
-	check_guest_mmio(vm, MANY_GPA);
-	check_guest_mmio(vm, MANY_GPA + (n - 1) * PAGE_SIZE);
-	check_bookkeeping(vm);
+	check_guest_mmio(sc, MANY_GPA);
+	check_guest_mmio(sc, MANY_GPA + (n - 1) * PAGE_SIZE);
+	check_bookkeeping(sc);
 out:
 	munmap(mem, (size_t)vm->kvm.nr_memslots * PAGE_SIZE);
 	free(req);
@@ -256,8 +262,9 @@ out:
  * library, which knows no physical-address width, accepts it.  The library
  * must fail as a whole, and the abort hook must have walked KVM back.
  */
-void step_rollback(struct vm *vm)
+void step_rollback(struct scenario *sc)
 {
+	struct vm *vm = &sc->vm;
 	enum { PAGES = 4 };
 	/* Five ids from the allocator: B, C, D for the setup, A and E new in
 	 * the batch.  Free ids stay free here until this thread uses them. */
@@ -265,7 +272,7 @@ void step_rollback(struct vm *vm)
 	int picked = pick_free_ids(vm, ids, ARRAY_SIZE(ids));
 	const uint16_t B = ids[0], C = ids[1], D = ids[2], A = ids[3], E = ids[4];
 	const uint64_t size = PAGES * PAGE_SIZE;
-	char *mem = hotplug_mem;
+	char *mem = sc->hotplug_mem;
 	uint64_t huge_gpa = 1ull << 52;
 	struct memslots_region setup[] = {
 		region(B, 0, 0x400000, size, mem),
@@ -285,23 +292,23 @@ void step_rollback(struct vm *vm)
 	uint64_t scratch[1];
 	int ret;
 
-	check(picked == 0, "ids %u, %u, %u, %u, %u from the allocator: %s", B, C, D, A, E,
+	check(sc, picked == 0, "ids %u, %u, %u, %u, %u from the allocator: %s", B, C, D, A, E,
 	      memslots_strerror(picked));
 	if (picked)
 		return;
 	ret = memslots_apply(vm->ms, setup, ARRAY_SIZE(setup), &failed);
-	check(ret == 0, "slots %u, %u, %u created by one batch: %s", B, C, D,
+	check(sc, ret == 0, "slots %u, %u, %u created by one batch: %s", B, C, D,
 	      memslots_strerror(ret));
 	if (ret)
 		return;
-	check(fill_pattern(vm, 0x400000, PAGES) && fill_pattern(vm, 0x600000, PAGES),
+	check(sc, fill_pattern(vm, 0x400000, PAGES) && fill_pattern(vm, 0x600000, PAGES),
 	      "patterns written into slots %u and %u", B, D);
 
 	/* The library checks a request before any hook runs: an overlap never
 	 * reaches KVM. */
 	ioctls = vm->kvm.region_ioctls;
 	ret = set_region(vm, A, 0, 0x400000 + PAGE_SIZE, size, mem);
-	check(ret == -EEXIST && vm->kvm.region_ioctls == ioctls,
+	check(sc, ret == -EEXIST && vm->kvm.region_ioctls == ioctls,
 	      "an overlapping create is refused by the library alone: %s", memslots_strerror(ret));
 
 	before = lib_state(vm);
@@ -313,25 +320,28 @@ void step_rollback(struct vm *vm)
 	printf("  batch: create %u, delete %u, log %u, move %u, create %u at gpa 0x%" PRIx64
 	       " -> %s, failed_index %zu\n",
 	       A, B, C, D, E, huge_gpa, memslots_strerror(ret), failed);
-	check(ret == -EINVAL && failed == ARRAY_SIZE(batch) - 1 &&
+	check(sc,
+	      ret == -EINVAL && failed == ARRAY_SIZE(batch) - 1 &&
 		      vm->kvm.region_refusals == refusals + 1,
 	      "KVM refused the last request, the library returned its -EINVAL with "
 	      "failed_index %zu",
 	      failed);
-	check(after.generation == before.generation && after.count == before.count &&
+	check(sc,
+	      after.generation == before.generation && after.count == before.count &&
 		      after.nr_pages == before.nr_pages,
 	      "library unchanged: generation %" PRIu64 " -> %" PRIu64 ", %zu -> %zu slots",
 	      before.generation, after.generation, before.count, after.count);
-	check(vm->prepares_ok - prepares == 4 && vm->aborts - aborts == 4 && !vm->abort_failures,
+	check(sc,
+	      vm->prepares_ok - prepares == 4 && vm->aborts - aborts == 4 && !vm->abort_failures,
 	      "4 prepares succeeded, 4 aborts undid them in KVM");
 
 	/* What KVM has now must be the state before the batch. */
-	check_guest_sees(vm, 0x400000 + PAGE_SIZE, pattern(1));	    /* B re-created */
-	check_guest_sees(vm, 0x600000 + 3 * PAGE_SIZE, pattern(3)); /* D moved back */
-	check_guest_mmio(vm, 0x900000);				    /* not at D's target */
-	check_guest_mmio(vm, 0x700000);				    /* A deleted again */
+	check_guest_sees(sc, 0x400000 + PAGE_SIZE, pattern(1));	    /* B re-created */
+	check_guest_sees(sc, 0x600000 + 3 * PAGE_SIZE, pattern(3)); /* D moved back */
+	check_guest_mmio(sc, 0x900000);				    /* not at D's target */
+	check_guest_mmio(sc, 0x700000);				    /* A deleted again */
 	ret = kvm_get_dirty_log(&vm->kvm, C, scratch);
-	check(ret == -ENOENT, "slot %u does not log dirty pages in KVM: %s", C, strerror(-ret));
+	check(sc, ret == -ENOENT, "slot %u does not log dirty pages in KVM: %s", C, strerror(-ret));
 	/* Had abort left KVM's slot A in place, KVM would refuse this (a
 	 * slot's size cannot change); for a free id it is a plain CREATE. */
 	{
@@ -345,7 +355,7 @@ void step_rollback(struct vm *vm)
 		struct kvm_userspace_memory_region del = {.slot = A};
 
 		ret = kvm_set_region(&vm->kvm, &other_size);
-		check(ret == 0, "KVM: id %u is free again (created with another size: %s)", A,
+		check(sc, ret == 0, "KVM: id %u is free again (created with another size: %s)", A,
 		      strerror(-ret));
 		if (!ret)
 			kvm_set_region(&vm->kvm, &del);
@@ -355,7 +365,7 @@ void step_rollback(struct vm *vm)
 	for (size_t i = 0; i < ARRAY_SIZE(setup); i++)
 		setup[i] = deletion((uint16_t)setup[i].slot);
 	ret = memslots_apply(vm->ms, setup, ARRAY_SIZE(setup), &failed);
-	check(ret == 0, "slots %u, %u, %u deleted by one batch: %s", B, C, D,
+	check(sc, ret == 0, "slots %u, %u, %u deleted by one batch: %s", B, C, D,
 	      memslots_strerror(ret));
-	check_bookkeeping(vm);
+	check_bookkeeping(sc);
 }

@@ -6,19 +6,19 @@
  * range that crosses slot boundaries (each slot being its own host
  * mapping) is copied in pieces.
  *
- * Locking: one struct gmem per thread (its cache and counters are not
+ * Locking: one struct guestmem per thread (its cache and counters are not
  * shared); the thread must be registered as a reader of @ms.  Each call
  * takes its own read-side section.
  */
-#ifndef VMM_GMEM_H
-#define VMM_GMEM_H
+#ifndef VMM_GUESTMEM_H
+#define VMM_GUESTMEM_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <memslots/memslots.h>
 
-struct gmem {
+struct guestmem {
 	struct memslots *ms;
 	struct memslots_cache cache; /* this thread's lookup cache */
 	unsigned long translations;  /* memslots_gpa_to_hva_cached/_write() calls */
@@ -28,21 +28,21 @@ struct gmem {
 
 /* Copies @len bytes at guest-physical @gpa into @buf; 0, or -EFAULT when
  * part of the range is in no valid slot (then @buf is partly filled). */
-int gmem_read(struct gmem *g, uint64_t gpa, void *buf, size_t len);
+int guestmem_read(struct guestmem *g, uint64_t gpa, void *buf, size_t len);
 
-/* Copies @buf to guest-physical @gpa; 0 or -EFAULT as gmem_read(), a
+/* Copies @buf to guest-physical @gpa; 0 or -EFAULT as guestmem_read(), a
  * read-only slot included. */
-int gmem_write(struct gmem *g, uint64_t gpa, const void *buf, size_t len);
+int guestmem_write(struct guestmem *g, uint64_t gpa, const void *buf, size_t len);
 
 /* Fills @len bytes at @gpa with zeroes; 0 or -EFAULT. */
-int gmem_zero(struct gmem *g, uint64_t gpa, size_t len);
+int guestmem_zero(struct guestmem *g, uint64_t gpa, size_t len);
 
 /*
  * The guest-physical range of slot @s of @ms in bytes, as KVM was told
  * it (memslots_change_to_region2()'s request for it); @s is a slot of a
  * set the caller holds.
  */
-void gmem_slot_range(const struct memslots *ms, const struct memslot *s, uint64_t *gpa,
-		     uint64_t *size);
+void guestmem_slot_range(const struct memslots *ms, const struct memslot *s, uint64_t *gpa,
+			 uint64_t *size);
 
-#endif /* VMM_GMEM_H */
+#endif /* VMM_GUESTMEM_H */

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The example VMM's vCPU and its command channel to the guest (see
- * vmm_vcpu.h): the exit loop, the console, MMIO as an open bus, one
- * command at a time, and opening the VM with its vCPU.
+ * The scenario's vCPU and its command channel to the guest (see vcpu.h):
+ * the exit loop, the console, MMIO as an open bus, one command at a time.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -19,9 +18,7 @@
 #include "guest_abi.h"
 #include "kvm.h"
 #include "slots.h"
-#include "vmm_vcpu.h"
-
-struct vcpu vcpu0;
+#include "vcpu.h"
 
 /* ---- the vCPU ------------------------------------------------------------------ */
 
@@ -30,8 +27,9 @@ struct vcpu vcpu0;
  * asks its own copy of the table (the library) which is the same answer
  * KVM had, and emulates a device there: an empty bus.
  */
-static void handle_mmio(struct vm *vm, struct vcpu *vcpu)
+static void handle_mmio(struct vcpu *vcpu)
 {
+	struct vm *vm = vcpu->vm;
 	struct kvm_run *run = vcpu->k.run;
 	uint64_t gpa = run->mmio.phys_addr;
 	const struct memslots_set *set = memslots_read_lock(vm->ms);
@@ -63,9 +61,8 @@ static void console_out(struct vcpu *vcpu, char c)
 }
 
 /* Runs the vCPU until it waits for a command (an IN from PORT_CMD). */
-int vcpu_run_until_cmd(struct vm *vm)
+int vcpu_run_until_cmd(struct vcpu *vcpu)
 {
-	struct vcpu *vcpu = &vcpu0;
 	struct kvm_run *run = vcpu->k.run;
 
 	vcpu->parked = false;
@@ -99,7 +96,7 @@ int vcpu_run_until_cmd(struct vm *vm)
 			}
 			break;
 		case KVM_EXIT_MMIO:
-			handle_mmio(vm, vcpu);
+			handle_mmio(vcpu);
 			break;
 		default: /* a halt (the guest's "bad command") included */
 			kvm_report_exit(run);
@@ -109,13 +106,12 @@ int vcpu_run_until_cmd(struct vm *vm)
 }
 
 /* Has the guest execute one command; returns 0 and its result, or -errno. */
-int guest_cmd(struct vm *vm, uint32_t cmd, uint32_t a0, uint32_t a1, uint32_t *result)
+int guest_cmd(struct vcpu *vcpu, uint32_t cmd, uint32_t a0, uint32_t a1, uint32_t *result)
 {
-	struct vcpu *vcpu = &vcpu0;
 	int ret;
 
 	if (!vcpu->parked) {
-		ret = vcpu_run_until_cmd(vm);
+		ret = vcpu_run_until_cmd(vcpu);
 		if (ret)
 			return ret;
 	}
@@ -124,7 +120,7 @@ int guest_cmd(struct vm *vm, uint32_t cmd, uint32_t a0, uint32_t a1, uint32_t *r
 	vcpu->args[1] = a1;
 	vcpu->next_arg = 0;
 	vcpu->have_result = false;
-	ret = vcpu_run_until_cmd(vm);
+	ret = vcpu_run_until_cmd(vcpu);
 	if (ret)
 		return ret;
 	if (!vcpu->have_result)
@@ -133,33 +129,22 @@ int guest_cmd(struct vm *vm, uint32_t cmd, uint32_t a0, uint32_t a1, uint32_t *r
 	return 0;
 }
 
-struct guest_read guest_read32(struct vm *vm, uint64_t gpa)
+struct guest_read guest_read32(struct vcpu *vcpu, uint64_t gpa)
 {
-	unsigned long mmio_before = vcpu0.mmio_exits;
+	unsigned long mmio_before = vcpu->mmio_exits;
 	struct guest_read r = {0};
 
-	r.ret = guest_cmd(vm, CMD_READ32, (uint32_t)gpa, 0, &r.value);
-	r.mmio = vcpu0.mmio_exits != mmio_before && vcpu0.last_mmio_gpa == gpa;
+	r.ret = guest_cmd(vcpu, CMD_READ32, (uint32_t)gpa, 0, &r.value);
+	r.mmio = vcpu->mmio_exits != mmio_before && vcpu->last_mmio_gpa == gpa;
 	return r;
 }
 
 /* ---- setup ---------------------------------------------------------------------- */
 
-/* Returns 0, 77 (no usable KVM) or 1. */
-int scenario_open(struct vm *vm)
+int vcpu_open(struct vcpu *vcpu, struct vm *vm)
 {
-	/* A VM type with private memory where KVM offers one: the
-	 * attributes step converts a range to private. */
-	int ret = vm_open(vm, true);
+	int ret = kvm_vcpu_create(&vm->kvm, 0, &vcpu->k);
 
-	if (ret)
-		return ret;
-	ret = kvm_vcpu_create(&vm->kvm, 0, &vcpu0.k);
-	if (!ret)
-		ret = kvm_vcpu_flat32(&vcpu0.k, GUEST_LOAD_ADDR);
-	if (ret) {
-		printf("vmm: vCPU setup: %s\n", strerror(-ret));
-		return 1;
-	}
-	return 0;
+	vcpu->vm = vm;
+	return ret ? ret : kvm_vcpu_flat32(&vcpu->k, GUEST_LOAD_ADDR);
 }

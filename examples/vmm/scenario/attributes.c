@@ -2,7 +2,7 @@
 /*
  * The example VMM's memory attributes step: private and shared pages
  * converted through memslots_set_attributes(), checked against KVM and
- * the library (vmm_scenario.h).
+ * the library (scenario.h).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -23,8 +23,7 @@
 #include "guest_abi.h"
 #include "kvm.h"
 #include "slots.h"
-#include "vmm_scenario.h"
-#include "vmm_vcpu.h"
+#include "scenario.h"
 
 /* ---- memory attributes ------------------------------------------------------- */
 
@@ -75,9 +74,10 @@ static size_t read_runs(struct vm *vm, uint64_t gpa, uint64_t npages, struct att
 }
 
 /* The reader's runs over the slot's @npages pages must be @want. */
-static void check_runs(struct vm *vm, uint64_t gpa, uint64_t npages, const struct attr_run *want,
-		       size_t nwant)
+static void check_runs(struct scenario *sc, uint64_t gpa, uint64_t npages,
+		       const struct attr_run *want, size_t nwant)
 {
+	struct vm *vm = &sc->vm;
 	struct attr_run got[8];
 	size_t n = read_runs(vm, gpa, npages, got, ARRAY_SIZE(got));
 	bool ok = n == nwant;
@@ -93,27 +93,28 @@ static void check_runs(struct vm *vm, uint64_t gpa, uint64_t npages, const struc
 		if (len >= sizeof(text))
 			break;
 	}
-	check(ok, "a reader sees %zu run%s (want %zu):%s", n, n == 1 ? "" : "s", nwant, text);
+	check(sc, ok, "a reader sees %zu run%s (want %zu):%s", n, n == 1 ? "" : "s", nwant, text);
 }
 
 /*
  * A vCPU's fault on @gfn: memslots_fault_lookup() answers the slot and
  * the attributes from one set, with the vCPU's cache.  @want_id -1: no slot.
  */
-static void check_fault(struct vm *vm, uint64_t gfn, int want_id, uint64_t want_attributes,
+static void check_fault(struct scenario *sc, uint64_t gfn, int want_id, uint64_t want_attributes,
 			uint64_t want_end)
 {
+	struct vm *vm = &sc->vm;
 	const struct memslots_set *set = memslots_read_lock(vm->ms);
 	uint64_t attributes = ~0ull, end = 0;
 	const struct memslot *slot =
-		memslots_fault_lookup(set, &vcpu0.cache, gfn, &attributes, &end);
+		memslots_fault_lookup(set, &sc->vcpu.cache, gfn, &attributes, &end);
 	int id = slot ? slot->id : -1;
 	char where[16] = "no slot";
 
 	memslots_read_unlock(vm->ms);
 	if (slot)
 		snprintf(where, sizeof(where), "slot %d", id);
-	check(id == want_id && attributes == want_attributes && end == want_end,
+	check(sc, id == want_id && attributes == want_attributes && end == want_end,
 	      "fault at gfn 0x%" PRIx64 ": %s, %s, same attributes up to gfn 0x%" PRIx64, gfn,
 	      where, attr_name(attributes), end);
 }
@@ -122,13 +123,15 @@ static void check_fault(struct vm *vm, uint64_t gfn, int want_id, uint64_t want_
  * A conversion that changes something: one publication, one hook call with
  * exactly the request (which, on the KVM path, KVM accepted).
  */
-static void convert(struct vm *vm, const char *what, const struct memslots_attributes *a)
+static void convert(struct scenario *sc, const char *what, const struct memslots_attributes *a)
 {
+	struct vm *vm = &sc->vm;
 	uint64_t gen = lib_state(vm).generation;
 	unsigned long calls = vm->nr_attr_calls;
 	int ret = memslots_set_attributes(vm->ms, a);
 
-	check(ret == 0 && lib_state(vm).generation == gen + 1 && vm->nr_attr_calls == calls + 1 &&
+	check(sc,
+	      ret == 0 && lib_state(vm).generation == gen + 1 && vm->nr_attr_calls == calls + 1 &&
 		      calls < ARRAY_SIZE(vm->attr_calls) && same_request(&vm->attr_calls[calls], a),
 	      "%s: %s, one publication, the hook passed on exactly that request", what,
 	      memslots_strerror(ret));
@@ -139,8 +142,9 @@ static void convert(struct vm *vm, const char *what, const struct memslots_attri
  * hook: nothing published, nothing passed on.  Where KVM has the ioctl it
  * gets the same request directly and must answer the same.
  */
-static void refuse_both(struct vm *vm, const char *what, const struct memslots_attributes *a)
+static void refuse_both(struct scenario *sc, const char *what, const struct memslots_attributes *a)
 {
+	struct vm *vm = &sc->vm;
 	uint64_t gen = lib_state(vm).generation;
 	unsigned long calls = vm->nr_attr_calls;
 	int ret = memslots_set_attributes(vm->ms, a);
@@ -149,11 +153,11 @@ static void refuse_both(struct vm *vm, const char *what, const struct memslots_a
 	if (attributes_in_kvm(vm)) {
 		int kret = kvm_issue_attributes(vm, a);
 
-		check(ret == -EINVAL && kret == ret && untouched,
+		check(sc, ret == -EINVAL && kret == ret && untouched,
 		      "%s: library %d, KVM %d (want -EINVAL from both), nothing published", what,
 		      ret, kret);
 	} else {
-		check(ret == -EINVAL && untouched,
+		check(sc, ret == -EINVAL && untouched,
 		      "%s: the library refuses it before its hook (%s), nothing published", what,
 		      ret == -EINVAL ? "-EINVAL" : memslots_strerror(ret));
 	}
@@ -169,8 +173,9 @@ static void refuse_both(struct vm *vm, const char *what, const struct memslots_a
  * and the library part runs alone: the conversions, the runs a reader sees
  * and the fault path's lookup.
  */
-void step_attributes(struct vm *vm)
+void step_attributes(struct scenario *sc)
 {
+	struct vm *vm = &sc->vm;
 	const uint64_t gpa = HOTPLUG_GPA, gfn0 = gpa >> PAGE_SHIFT;
 	const uint64_t P = MEMSLOTS_ATTR_PRIVATE;
 	struct memslots_attributes to_private = attr_request(gpa + 4 * PAGE_SIZE, 8 * PAGE_SIZE, P);
@@ -198,56 +203,56 @@ void step_attributes(struct vm *vm)
 		       vm->kvm.mem_attributes);
 
 	/* A slot under the range, so that the fault path finds one. */
-	ret = create_slot(vm, 0, gpa, HOTPLUG_PAGES * PAGE_SIZE, hotplug_mem, &id);
-	check(ret == 0 && fill_pattern(vm, gpa, HOTPLUG_PAGES),
+	ret = create_slot(vm, 0, gpa, HOTPLUG_PAGES * PAGE_SIZE, sc->hotplug_mem, &id);
+	check(sc, ret == 0 && fill_pattern(vm, gpa, HOTPLUG_PAGES),
 	      "slot %u: %d pages at gpa 0x%" PRIx64 ", pattern written: %s", id, HOTPLUG_PAGES, gpa,
 	      memslots_strerror(ret));
 	if (ret)
 		return;
-	check_runs(vm, gpa, HOTPLUG_PAGES, all_shared, ARRAY_SIZE(all_shared));
+	check_runs(sc, gpa, HOTPLUG_PAGES, all_shared, ARRAY_SIZE(all_shared));
 
-	convert(vm, "pages 4-11 to private", &to_private);
-	check_runs(vm, gpa, HOTPLUG_PAGES, one_private, ARRAY_SIZE(one_private));
-	check_fault(vm, gfn0 + 3, id, 0, gfn0 + 4);
-	check_fault(vm, gfn0 + 4, id, P, gfn0 + 12);
-	check_fault(vm, gfn0 + 12, id, 0, UINT64_MAX);
-	check_fault(vm, gfn0 + HOTPLUG_PAGES, -1, 0, UINT64_MAX); /* past the slot */
+	convert(sc, "pages 4-11 to private", &to_private);
+	check_runs(sc, gpa, HOTPLUG_PAGES, one_private, ARRAY_SIZE(one_private));
+	check_fault(sc, gfn0 + 3, id, 0, gfn0 + 4);
+	check_fault(sc, gfn0 + 4, id, P, gfn0 + 12);
+	check_fault(sc, gfn0 + 12, id, 0, UINT64_MAX);
+	check_fault(sc, gfn0 + HOTPLUG_PAGES, -1, 0, UINT64_MAX); /* past the slot */
 
 	/* The same request again changes nothing: no publication, no hook. */
 	gen = lib_state(vm).generation;
 	ret = memslots_set_attributes(vm->ms, &to_private);
-	check(ret == 0 && lib_state(vm).generation == gen && vm->nr_attr_calls == calls + 1,
+	check(sc, ret == 0 && lib_state(vm).generation == gen && vm->nr_attr_calls == calls + 1,
 	      "pages 4-11 to private again: %s, nothing published or passed on",
 	      memslots_strerror(ret));
 
-	convert(vm, "pages 6-7 back to shared", &hole);
-	check_runs(vm, gpa, HOTPLUG_PAGES, split, ARRAY_SIZE(split));
-	check_fault(vm, gfn0 + 5, id, P, gfn0 + 6);
-	check_fault(vm, gfn0 + 6, id, 0, gfn0 + 8);
+	convert(sc, "pages 6-7 back to shared", &hole);
+	check_runs(sc, gpa, HOTPLUG_PAGES, split, ARRAY_SIZE(split));
+	check_fault(sc, gfn0 + 5, id, P, gfn0 + 6);
+	check_fault(sc, gfn0 + 6, id, 0, gfn0 + 8);
 
-	refuse_both(vm, "an address not page aligned", &unaligned);
-	refuse_both(vm, "an attribute bit KVM does not define (bit 0)", &unknown_bit);
-	check_runs(vm, gpa, HOTPLUG_PAGES, split, ARRAY_SIZE(split));
+	refuse_both(sc, "an address not page aligned", &unaligned);
+	refuse_both(sc, "an attribute bit KVM does not define (bit 0)", &unknown_bit);
+	check_runs(sc, gpa, HOTPLUG_PAGES, split, ARRAY_SIZE(split));
 
-	convert(vm, "pages 4-11 back to shared", &to_shared);
-	check_runs(vm, gpa, HOTPLUG_PAGES, all_shared, ARRAY_SIZE(all_shared));
-	check_fault(vm, gfn0 + 5, id, 0, UINT64_MAX);
+	convert(sc, "pages 4-11 back to shared", &to_shared);
+	check_runs(sc, gpa, HOTPLUG_PAGES, all_shared, ARRAY_SIZE(all_shared));
+	check_fault(sc, gfn0 + 5, id, 0, UINT64_MAX);
 
 	if (attributes_in_kvm(vm))
 		/* The hook's 3 requests plus the 2 malformed ones sent directly. */
-		check(vm->kvm.attr_ioctls - ioctls == 5 && vm->kvm.attr_refusals == 2,
+		check(sc, vm->kvm.attr_ioctls - ioctls == 5 && vm->kvm.attr_refusals == 2,
 		      "KVM: %lu KVM_SET_MEMORY_ATTRIBUTES, %lu refused (want 5 and the 2 "
 		      "malformed ones)",
 		      vm->kvm.attr_ioctls - ioctls, vm->kvm.attr_refusals);
 	else
-		check(vm->kvm.attr_ioctls == ioctls && vm->nr_attr_calls - calls == 3,
+		check(sc, vm->kvm.attr_ioctls == ioctls && vm->nr_attr_calls - calls == 3,
 		      "no KVM_SET_MEMORY_ATTRIBUTES issued; the hook recorded %lu requests",
 		      vm->nr_attr_calls - calls);
 
 	/* Shared again, page 5 is ordinary memory of the slot for KVM too (a
 	 * private page of a slot without guest_memfd would fault). */
-	check_guest_sees(vm, gpa + 5 * PAGE_SIZE, pattern(5));
+	check_guest_sees(sc, gpa + 5 * PAGE_SIZE, pattern(5));
 	ret = delete_slot(vm, id);
-	check(ret == 0, "slot %u deleted: %s", id, memslots_strerror(ret));
-	check_bookkeeping(vm);
+	check(sc, ret == 0, "slot %u deleted: %s", id, memslots_strerror(ret));
+	check_bookkeeping(sc);
 }

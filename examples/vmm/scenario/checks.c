@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The example VMM scenario's checks and hot-plugged memory (vmm_scenario.h). */
+/* The scenario's checks, its page pattern and opening its VM (scenario.h). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -19,15 +19,11 @@
 #include "guest_abi.h"
 #include "kvm.h"
 #include "slots.h"
-#include "vmm_scenario.h"
-#include "vmm_vcpu.h"
+#include "scenario.h"
 
 /* ---- step results ---------------------------------------------------------- */
 
-const char *cur_step;
-unsigned int step_failures;
-
-void check(bool ok, const char *fmt, ...)
+void check(struct scenario *sc, bool ok, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -37,26 +33,27 @@ void check(bool ok, const char *fmt, ...)
 	va_end(ap);
 	putchar('\n');
 	if (!ok)
-		step_failures++;
+		sc->failures++;
 }
 
 /* The commit hook's bookkeeping must agree with the library. */
-void check_bookkeeping(struct vm *vm)
+void check_bookkeeping(struct scenario *sc)
 {
+	struct vm *vm = &sc->vm;
 	struct lib_state st = lib_state(vm);
 
-	check(st.count == vm->nr_slots && st.nr_pages == vm->nr_pages && !vm->abort_failures,
+	check(sc, st.count == vm->nr_slots && st.nr_pages == vm->nr_pages && !vm->abort_failures,
 	      "bookkeeping: library has %zu slots / %" PRIu64 " pages, commit hook counted "
 	      "%zu / %" PRIu64 ", %lu failed undos",
 	      st.count, st.nr_pages, vm->nr_slots, vm->nr_pages, vm->abort_failures);
 }
 
 /* The guest reads @gpa and must see @want from RAM, not through MMIO. */
-void check_guest_sees(struct vm *vm, uint64_t gpa, uint32_t want)
+void check_guest_sees(struct scenario *sc, uint64_t gpa, uint32_t want)
 {
-	struct guest_read r = guest_read32(vm, gpa);
+	struct guest_read r = guest_read32(&sc->vcpu, gpa);
 
-	check(!r.ret && !r.mmio && r.value == want,
+	check(sc, !r.ret && !r.mmio && r.value == want,
 	      "guest reads gpa 0x%08" PRIx64 ": 0x%08x%s (want 0x%08x from RAM)", gpa, r.value,
 	      r.ret    ? " [vCPU error]"
 	      : r.mmio ? " via MMIO"
@@ -65,12 +62,12 @@ void check_guest_sees(struct vm *vm, uint64_t gpa, uint32_t want)
 }
 
 /* The guest reads @gpa and must fault to the VMM as MMIO. */
-void check_guest_mmio(struct vm *vm, uint64_t gpa)
+void check_guest_mmio(struct scenario *sc, uint64_t gpa)
 {
-	struct guest_read r = guest_read32(vm, gpa);
-	bool in_slot = gpa_in_slot(vm, gpa);
+	struct guest_read r = guest_read32(&sc->vcpu, gpa);
+	bool in_slot = gpa_in_slot(&sc->vm, gpa);
 
-	check(!r.ret && r.mmio && r.value == MMIO_OPEN_BUS && !in_slot,
+	check(sc, !r.ret && r.mmio && r.value == MMIO_OPEN_BUS && !in_slot,
 	      "guest reads gpa 0x%08" PRIx64 ": %s, value 0x%08x, library: %s", gpa,
 	      r.ret    ? "vCPU error"
 	      : r.mmio ? "MMIO exit"
@@ -79,9 +76,6 @@ void check_guest_mmio(struct vm *vm, uint64_t gpa)
 }
 
 /* ---- the scenario ---------------------------------------------------------------- */
-
-void *hotplug_mem; /* HOTPLUG_PAGES pages, backing the hot-plugged slots */
-uint16_t hotplug_slot;
 
 uint32_t pattern(unsigned int page)
 {
@@ -100,4 +94,22 @@ bool fill_pattern(struct vm *vm, uint64_t gpa, unsigned int pages)
 		*host = pattern(p);
 	}
 	return true;
+}
+
+/* ---- setup ---------------------------------------------------------------------- */
+
+int scenario_open(struct scenario *sc)
+{
+	int ret;
+
+	memset(sc, 0, sizeof(*sc));
+	ret = vm_open(&sc->vm, true);
+	if (ret)
+		return ret;
+	ret = vcpu_open(&sc->vcpu, &sc->vm);
+	if (ret) {
+		printf("vmm: vCPU setup: %s\n", strerror(-ret));
+		return 1;
+	}
+	return 0;
 }

@@ -5,7 +5,7 @@
  * zero page (struct boot_params), the command line, the initramfs, an
  * e820 map made from the memslots, and a few ACPI tables that announce
  * the virtio-mmio device.  Every byte goes into guest memory through
- * gmem_write(), that is through the library.
+ * guestmem_write(), that is through the library.
  *
  * Locking: called from the thread that will run the vCPU, before it
  * runs; that thread is a registered reader.
@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "gmem.h"
+#include "guestmem.h"
 #include "kvm.h"
 
 /* Guest-physical addresses the loader uses, all in the first megabyte
@@ -48,7 +48,7 @@ struct boot_info {
  * @g reaches, with the e820 map made from the slots of g->ms.  Returns 0 or
  * -errno (a message is printed).
  */
-int boot_load_linux(struct gmem *g, struct boot_info *b);
+int boot_load_linux(struct guestmem *g, struct boot_info *b);
 
 /* Sets @vcpu up for the 64-bit entry: long mode, identity-mapped page
  * tables, the boot GDT's segments, %rsi = the zero page. */

@@ -9,11 +9,11 @@
  * access the VMM makes to guest memory has to be translated by the
  * library: the boot loader's copies (boot.c), the e820 map (made by
  * walking the slots), the virtio queues and buffers (virtio_blk.c, on the
- * vCPU thread with memslots_find_gfn_cached()).
+ * vCPU thread with memslots_gpa_to_hva_cached()).
  *
  * Once the guest's init script is up it executes the VMM's commands,
  * sent as lines on the serial console, and answers on it (the VMM's side
- * of that conversation is linux_commands.c):
+ * of that conversation is commands.c):
  *
  *   md5        the guest hashes /dev/vda, which must equal the disk file;
  *   blkwrite   it writes a sector, which the VMM reads back from the file;
@@ -54,7 +54,7 @@
 #include <memslots/memslots.h>
 
 #include "boot.h"
-#include "gmem.h"
+#include "guestmem.h"
 #include "kvm.h"
 #include "linux_vm.h"
 #include "serial.h"
@@ -82,6 +82,8 @@ static const char base_cmdline[] =
 #define sigev_notify_thread_id _sigev_un._tid
 #endif
 
+/* Set by the tick's signal handler, which can reach nothing else: the one
+ * piece of state outside struct linux_vm. */
 static volatile sig_atomic_t ticked;
 
 static void on_tick(int sig)
@@ -177,9 +179,9 @@ static void print_e820(struct linux_vm *l)
 	uint8_t n = 0;
 
 	/* Read back from the zero page, through the library like the rest. */
-	gmem_read(&l->mem, BOOT_PARAMS + 0x1e8, &n, 1);
+	guestmem_read(&l->mem, BOOT_PARAMS + 0x1e8, &n, 1);
 	for (unsigned int i = 0; i < n; i++) {
-		gmem_read(&l->mem, BOOT_PARAMS + 0x2d0 + 20ull * i, &e, sizeof(e));
+		guestmem_read(&l->mem, BOOT_PARAMS + 0x2d0 + 20ull * i, &e, sizeof(e));
 		printf("vmm:   e820 [%#012" PRIx64 "-%#012" PRIx64 "] %s\n", e.addr,
 		       e.addr + e.size - 1, e.type == 1 ? "RAM" : "reserved");
 	}
@@ -549,7 +551,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 /* The translations @g made (less those of @before): how many, how many
  * the cache answered, how many copies had to be split between slots. */
-static void print_translations(const char *who, const struct gmem *g, const struct gmem *before)
+static void print_translations(const char *who, const struct guestmem *g,
+			       const struct guestmem *before)
 {
 	unsigned long n = g->translations - (before ? before->translations : 0);
 	unsigned long hits = g->cache_hits - (before ? before->cache_hits : 0);
@@ -562,7 +565,7 @@ static void print_translations(const char *who, const struct gmem *g, const stru
 
 static void print_figures(struct linux_vm *l)
 {
-	struct gmem *g = &l->mem;
+	struct guestmem *g = &l->mem;
 	double boot = l->t_ready ? l->t_ready - l->t_start : 0;
 
 	printf("vmm: figures\n");
@@ -593,23 +596,25 @@ static void print_figures(struct linux_vm *l)
 
 int main(int argc, char **argv)
 {
-	static struct linux_vm l;
+	struct linux_vm *l = calloc(1, sizeof(*l));
 	char cmdline[2048];
 	timer_t ticks;
 	int ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (parse_options(argc, argv, &l.opt)) {
+	if (!l)
+		return 1;
+	if (parse_options(argc, argv, &l->opt)) {
 		usage();
 		return 2;
 	}
-	snprintf(cmdline, sizeof(cmdline), "%s%s%s%s", base_cmdline, l.opt.quiet ? " quiet" : "",
-		 l.opt.append ? " " : "", l.opt.append ? l.opt.append : "");
-	ret = vm_open(&l.vm, false); /* the guest uses no private memory */
+	snprintf(cmdline, sizeof(cmdline), "%s%s%s%s", base_cmdline, l->opt.quiet ? " quiet" : "",
+		 l->opt.append ? " " : "", l->opt.append ? l->opt.append : "");
+	ret = vm_open(&l->vm, false); /* the guest uses no private memory */
 	if (ret)
 		return ret;
-	l.nonce = ((uint64_t)getpid() << 32) ^ (uint64_t)(now() * 1e9);
-	if (setup(&l, cmdline)) {
+	l->nonce = ((uint64_t)getpid() << 32) ^ (uint64_t)(now() * 1e9);
+	if (setup(l, cmdline)) {
 		printf("vmm: setup failed\n");
 		return 1;
 	}
@@ -619,18 +624,20 @@ int main(int argc, char **argv)
 		printf("vmm: the watchdog's timer: %s\n", strerror(-ret));
 		return 1;
 	}
-	l.t_start = l.t_progress = now();
-	ret = run_vcpu(&l);
-	l.t_end = now();
+	l->t_start = l->t_progress = now();
+	ret = run_vcpu(l);
+	l->t_end = now();
 	timer_delete(ticks);
-	note_gap(&l, l.t_end);
+	note_gap(l, l->t_end);
 
-	check(&l, ret == 0 && l.shutdown, "the guest shut down (KVM_EXIT_SHUTDOWN from reboot=t)");
-	check(&l, l.step == DONE, "the guest went through every step (stopped at step %d of %d)",
-	      l.step, DONE);
-	print_figures(&l);
-	vm_close(&l.vm);
-	printf("vmm-linux: %u checks, %u failed: %s\n", l.checks, l.failures,
-	       l.failures ? "FAIL" : "PASS");
-	return l.failures ? 1 : 0;
+	check(l, ret == 0 && l->shutdown, "the guest shut down (KVM_EXIT_SHUTDOWN from reboot=t)");
+	check(l, l->step == DONE, "the guest went through every step (stopped at step %d of %d)",
+	      l->step, DONE);
+	print_figures(l);
+	vm_close(&l->vm);
+	printf("vmm-linux: %u checks, %u failed: %s\n", l->checks, l->failures,
+	       l->failures ? "FAIL" : "PASS");
+	ret = l->failures ? 1 : 0;
+	free(l);
+	return ret;
 }

@@ -4,16 +4,16 @@
  * lives in libmemslots.
  *
  * The memslot part, the library's hooks that keep KVM's table and the
- * library's in step, is slots.c; the KVM plumbing is kvm.c; the vCPU and
- * its command channel to the guest are vmm_vcpu.c.  The vCPU loop
- * resolves guest-physical addresses with the library
- * (memslots_find_gfn_cached(), memslots_gfn_to_hva()); an address no slot
- * holds is MMIO.
+ * library's in step, is ../common/slots.c; the KVM plumbing is
+ * ../common/kvm.c; the vCPU and its command channel to the guest are
+ * vcpu.c.  The vCPU loop resolves guest-physical addresses with the
+ * library (memslots_gpa_to_hva_write()); an address no slot holds is MMIO.
  *
- * The scenario (its steps in vmm_steps.c and vmm_attributes.c, their
- * checks in vmm_scenario.c) runs a small protected-mode guest (guest.S)
- * that executes the VMM's commands (read or write a word at a gpa) and
- * checks every step against both KVM and the library; see docs/vmm.md.
+ * The scenario (its steps in steps.c and attributes.c, their checks and
+ * its state, struct scenario, in checks.c and scenario.h) runs a small
+ * protected-mode guest (guest.S) that executes the VMM's commands (read
+ * or write a word at a gpa) and checks every step against both KVM and
+ * the library; see docs/vmm.md.
  *
  * Exit status: 0 every step passed, 1 a step failed, 77 no usable KVM.
  */
@@ -35,13 +35,12 @@
 
 #include "guest_abi.h"
 #include "kvm.h"
+#include "scenario.h"
 #include "slots.h"
-#include "vmm_scenario.h"
-#include "vmm_vcpu.h"
 
 struct step {
 	const char *name;
-	void (*run)(struct vm *vm);
+	void (*run)(struct scenario *sc);
 	bool passed;
 };
 
@@ -54,7 +53,8 @@ int main(int argc, char **argv)
 		{"rollback", step_rollback, false}, {"attributes", step_attributes, false},
 	};
 	unsigned int passed = 0;
-	struct vm vm;
+	struct scenario *sc = calloc(1, sizeof(*sc));
+	struct vm *vm = sc ? &sc->vm : NULL;
 	double t0 = now();
 	int ret;
 
@@ -65,33 +65,36 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	ret = scenario_open(&vm);
+	if (!sc)
+		return 1;
+	ret = scenario_open(sc);
 	if (ret)
 		return ret;
 
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
 		double ts = now();
 
-		cur_step = steps[i].name;
-		step_failures = 0;
-		printf("vmm: step %zu/%zu: %s\n", i + 1, ARRAY_SIZE(steps), cur_step);
-		steps[i].run(&vm);
-		steps[i].passed = step_failures == 0 && vcpu0.bad_exits == 0;
+		sc->step = steps[i].name;
+		sc->failures = 0;
+		printf("vmm: step %zu/%zu: %s\n", i + 1, ARRAY_SIZE(steps), sc->step);
+		steps[i].run(sc);
+		steps[i].passed = sc->failures == 0 && sc->vcpu.bad_exits == 0;
 		passed += steps[i].passed;
-		printf("vmm: step %s: %s (%.2f s)\n", cur_step, steps[i].passed ? "PASS" : "FAIL",
+		printf("vmm: step %s: %s (%.2f s)\n", sc->step, steps[i].passed ? "PASS" : "FAIL",
 		       now() - ts);
 		if (!steps[i].passed && i == 0)
 			break; /* without a booted guest the rest means nothing */
 	}
 
-	vm_close(&vm);
+	vm_close(vm);
 
 	printf("vmm: summary\n");
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++)
 		printf("%s %s\n", steps[i].passed ? "PASS" : "FAIL", steps[i].name);
 	printf("vmm: %u/%zu steps passed, %lu %s ioctls (%lu refused), %lu "
 	       "KVM_SET_MEMORY_ATTRIBUTES (%lu refused), %.2f s\n",
-	       passed, ARRAY_SIZE(steps), vm.kvm.region_ioctls, kvm_region_ioctl_name(&vm.kvm),
-	       vm.kvm.region_refusals, vm.kvm.attr_ioctls, vm.kvm.attr_refusals, now() - t0);
+	       passed, ARRAY_SIZE(steps), vm->kvm.region_ioctls, kvm_region_ioctl_name(&vm->kvm),
+	       vm->kvm.region_refusals, vm->kvm.attr_ioctls, vm->kvm.attr_refusals, now() - t0);
+	free(sc);
 	return passed == ARRAY_SIZE(steps) ? 0 : 1;
 }

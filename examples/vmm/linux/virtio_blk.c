@@ -90,7 +90,7 @@ struct chain {
 	uint64_t out_len, in_len;
 };
 
-int virtio_blk_open(struct virtio_blk *d, const char *path, uint64_t base, struct gmem *mem)
+int virtio_blk_open(struct virtio_blk *d, const char *path, uint64_t base, struct guestmem *mem)
 {
 	struct stat st;
 
@@ -131,7 +131,8 @@ static bool read_chain(struct virtio_blk *d, uint16_t head, struct chain *c)
 	for (unsigned int n = 0; n < vq->num; n++) {
 		struct virtq_desc desc;
 
-		if (i >= vq->num || gmem_read(d->mem, vq->desc + 16ull * i, &desc, sizeof(desc)))
+		if (i >= vq->num ||
+		    guestmem_read(d->mem, vq->desc + 16ull * i, &desc, sizeof(desc)))
 			return false;
 		if (desc.flags & VIRTQ_DESC_F_INDIRECT)
 			return false; /* not offered */
@@ -152,7 +153,7 @@ static bool read_chain(struct virtio_blk *d, uint16_t head, struct chain *c)
 }
 
 /* Copies between a byte stream made of @segs, from byte @pos, and @buf. */
-static int stream_copy(struct gmem *g, const struct seg *segs, unsigned int n, uint64_t pos,
+static int stream_copy(struct guestmem *g, const struct seg *segs, unsigned int n, uint64_t pos,
 		       void *buf, uint64_t len, bool to_guest)
 {
 	for (unsigned int i = 0; i < n && len; i++) {
@@ -164,8 +165,8 @@ static int stream_copy(struct gmem *g, const struct seg *segs, unsigned int n, u
 			continue;
 		}
 		take = segs[i].len - pos < len ? segs[i].len - pos : len;
-		ret = to_guest ? gmem_write(g, segs[i].gpa + pos, buf, take)
-			       : gmem_read(g, segs[i].gpa + pos, buf, take);
+		ret = to_guest ? guestmem_write(g, segs[i].gpa + pos, buf, take)
+			       : guestmem_read(g, segs[i].gpa + pos, buf, take);
 		if (ret)
 			return ret;
 		buf = (char *)buf + take;
@@ -247,20 +248,21 @@ static void process_queue(struct virtio_blk *d)
 	bool done = false;
 
 	d->notifies++;
-	if (!vq->ready || gmem_read(d->mem, vq->avail + 2, &avail_idx, 2))
+	if (!vq->ready || guestmem_read(d->mem, vq->avail + 2, &avail_idx, 2))
 		return;
 	while (vq->last_avail != avail_idx) {
 		uint16_t head;
 		uint32_t used[2];
 
-		if (gmem_read(d->mem, vq->avail + 4 + 2ull * (vq->last_avail % vq->num), &head, 2))
+		if (guestmem_read(d->mem, vq->avail + 4 + 2ull * (vq->last_avail % vq->num), &head,
+				  2))
 			break;
 		used[0] = head;
 		used[1] = read_chain(d, head, &c) ? do_request(d, &c) : 0;
 		if (!used[1])
 			d->errors++;
-		gmem_write(d->mem, vq->used + 4 + 8ull * (vq->used_idx % vq->num), used,
-			   sizeof(used));
+		guestmem_write(d->mem, vq->used + 4 + 8ull * (vq->used_idx % vq->num), used,
+			       sizeof(used));
 		vq->used_idx++;
 		vq->last_avail++;
 		done = true;
@@ -269,7 +271,7 @@ static void process_queue(struct virtio_blk *d)
 		return;
 	/* The element before the index that publishes it. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	gmem_write(d->mem, vq->used + 2, &vq->used_idx, 2);
+	guestmem_write(d->mem, vq->used + 2, &vq->used_idx, 2);
 	d->interrupt_status |= INT_USED_BUFFER;
 	if (d->set_irq)
 		d->set_irq(d->opaque, 1);

@@ -14,7 +14,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+root=$(cd "$here/../../.." && pwd)
 harness=$root/scripts/kvm-harness.sh
 mode=auto
 cache=${MEMSLOTS_KVM_CACHE:-$root/build/kvm-cache}

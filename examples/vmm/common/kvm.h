@@ -2,8 +2,8 @@
 /*
  * The example VMM's KVM plumbing: opening /dev/kvm, the VM and its
  * vCPUs, the ioctls the memslot hooks issue, and the run loop's helpers.
- * Nothing here knows about libmemslots; vmm.c (the memslot part) and
- * linux.c (the Linux guest) build on it.
+ * Nothing here knows about libmemslots; slots.c (the memslot part) and
+ * the two programs (../scenario/, ../linux/) build on it.
  *
  * Locking: none.  A struct kvm_vm is used by one writer thread at a time
  * (the library serializes its hooks); a struct kvm_vcpu by its own thread.

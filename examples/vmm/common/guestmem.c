@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * Guest-physical memory accesses through the library (see gmem.h).
+ * Guest-physical memory accesses through the library (see guestmem.h).
  */
-#include "gmem.h"
+#include "guestmem.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
-enum gmem_op { GMEM_READ, GMEM_WRITE, GMEM_ZERO };
+enum guestmem_op { GUESTMEM_READ, GUESTMEM_WRITE, GUESTMEM_ZERO };
 
 /* Whether @g's cache may answer a lookup in @set without a search: it
  * holds a slot of that set at its generation. */
-static bool cache_current(const struct gmem *g, const struct memslots_set *set)
+static bool cache_current(const struct guestmem *g, const struct memslots_set *set)
 {
 	return g->cache.slot && g->cache.set == set &&
 	       g->cache.generation == memslots_generation(set);
@@ -23,12 +23,12 @@ static bool cache_current(const struct gmem *g, const struct memslots_set *set)
  * the slot still covers; NULL when no valid slot holds it, or, for a
  * write, a read-only one does (KVM would exit to the VMM as MMIO).
  */
-static void *translate(struct gmem *g, const struct memslots_set *set, enum gmem_op op,
+static void *translate(struct guestmem *g, const struct memslots_set *set, enum guestmem_op op,
 		       uint64_t gpa, uint64_t *room)
 {
 	const struct memslot *cached = cache_current(g, set) ? g->cache.slot : NULL;
-	uint64_t hva = op == GMEM_READ ? memslots_gpa_to_hva_cached(set, &g->cache, gpa, room)
-				       : memslots_gpa_to_hva_write(set, &g->cache, gpa, room);
+	uint64_t hva = op == GUESTMEM_READ ? memslots_gpa_to_hva_cached(set, &g->cache, gpa, room)
+					   : memslots_gpa_to_hva_write(set, &g->cache, gpa, room);
 
 	g->translations++;
 	if (hva == MEMSLOTS_HVA_BAD)
@@ -43,7 +43,8 @@ static void *translate(struct gmem *g, const struct memslots_set *set, enum gmem
  * The copy loop: one read-side section for the whole range, one
  * translation per slot it crosses, each piece as long as its slot covers.
  */
-static int gmem_copy(struct gmem *g, enum gmem_op op, uint64_t gpa, void *buf, size_t len)
+static int guestmem_copy(struct guestmem *g, enum guestmem_op op, uint64_t gpa, void *buf,
+			 size_t len)
 {
 	const struct memslots_set *set = memslots_read_lock(g->ms);
 	unsigned int pieces = 0;
@@ -59,9 +60,9 @@ static int gmem_copy(struct gmem *g, enum gmem_op op, uint64_t gpa, void *buf, s
 			break;
 		}
 		n = len < room ? len : (size_t)room;
-		if (op == GMEM_READ)
+		if (op == GUESTMEM_READ)
 			memcpy(buf, host, n);
-		else if (op == GMEM_WRITE)
+		else if (op == GUESTMEM_WRITE)
 			memcpy(host, buf, n);
 		else
 			memset(host, 0, n);
@@ -76,23 +77,23 @@ static int gmem_copy(struct gmem *g, enum gmem_op op, uint64_t gpa, void *buf, s
 	return ret;
 }
 
-int gmem_read(struct gmem *g, uint64_t gpa, void *buf, size_t len)
+int guestmem_read(struct guestmem *g, uint64_t gpa, void *buf, size_t len)
 {
-	return gmem_copy(g, GMEM_READ, gpa, buf, len);
+	return guestmem_copy(g, GUESTMEM_READ, gpa, buf, len);
 }
 
-int gmem_write(struct gmem *g, uint64_t gpa, const void *buf, size_t len)
+int guestmem_write(struct guestmem *g, uint64_t gpa, const void *buf, size_t len)
 {
-	return gmem_copy(g, GMEM_WRITE, gpa, (void *)buf, len);
+	return guestmem_copy(g, GUESTMEM_WRITE, gpa, (void *)buf, len);
 }
 
-int gmem_zero(struct gmem *g, uint64_t gpa, size_t len)
+int guestmem_zero(struct guestmem *g, uint64_t gpa, size_t len)
 {
-	return gmem_copy(g, GMEM_ZERO, gpa, NULL, len);
+	return guestmem_copy(g, GUESTMEM_ZERO, gpa, NULL, len);
 }
 
-void gmem_slot_range(const struct memslots *ms, const struct memslot *s, uint64_t *gpa,
-		     uint64_t *size)
+void guestmem_slot_range(const struct memslots *ms, const struct memslot *s, uint64_t *gpa,
+			 uint64_t *size)
 {
 	struct memslots_region2 r = {0};
 

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * The example VMM's one vCPU, run by the calling thread, and the
- * channel through which the scenario (vmm.c) has the guest (guest.S)
+ * The example VMM's one vCPU, run by the calling thread, and the channel
+ * through which the scenario (main.c, steps.c) has the guest (guest.S)
  * execute commands: the guest parks on an IN from PORT_CMD, takes its
  * arguments from PORT_ARG and answers on PORT_RESULT.  A gpa no slot
  * holds is an MMIO exit, answered as an open bus after checking that the
- * library agrees no valid slot is there.  Single-threaded.
+ * library agrees no valid slot is there.  Single-threaded: the thread
+ * that runs the scenario runs the vCPU.
  */
-#ifndef VMM_VCPU_H
-#define VMM_VCPU_H
+#ifndef SCENARIO_VCPU_H
+#define SCENARIO_VCPU_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@
 
 struct vcpu {
 	struct kvm_vcpu k;
+	struct vm *vm;	  /* its VM: KVM's fds and the library's table */
 	bool parked;	  /* stopped at an IN from PORT_CMD */
 	uint32_t args[2]; /* what the next INs from PORT_ARG return */
 	unsigned int next_arg;
@@ -38,15 +40,16 @@ struct vcpu {
 	struct memslots_cache cache; /* this vCPU's lookup cache */
 };
 
-/* The scenario's one vCPU; the calling thread runs it. */
-extern struct vcpu vcpu0;
+/* Creates vCPU 0 of @vm in flat 32-bit mode at the guest's load address;
+ * returns 0 or -errno. */
+int vcpu_open(struct vcpu *vcpu, struct vm *vm);
 
 /* Runs the vCPU until it waits for a command (an IN from PORT_CMD):
  * 0, or -errno when KVM_RUN fails or the guest does what it should not. */
-int vcpu_run_until_cmd(struct vm *vm);
+int vcpu_run_until_cmd(struct vcpu *vcpu);
 
 /* Has the guest execute one command; returns 0 and its result, or -errno. */
-int guest_cmd(struct vm *vm, uint32_t cmd, uint32_t a0, uint32_t a1, uint32_t *result);
+int guest_cmd(struct vcpu *vcpu, uint32_t cmd, uint32_t a0, uint32_t a1, uint32_t *result);
 
 struct guest_read {
 	int ret;
@@ -55,10 +58,6 @@ struct guest_read {
 };
 
 /* The guest reads the 32-bit word at @gpa. */
-struct guest_read guest_read32(struct vm *vm, uint64_t gpa);
+struct guest_read guest_read32(struct vcpu *vcpu, uint64_t gpa);
 
-/* Opens the VM and creates vcpu0 in flat 32-bit mode at the guest's load
- * address.  Returns 0, 77 (no usable KVM) or 1. */
-int scenario_open(struct vm *vm);
-
-#endif /* VMM_VCPU_H */
+#endif /* SCENARIO_VCPU_H */

@@ -110,7 +110,7 @@ static int e820_from_slots(struct memslots *ms, struct boot_params *bp)
 	for (const struct memslot *s = memslots_first(set); s && !ret; s = memslots_next(set, s)) {
 		uint64_t gpa, size;
 
-		gmem_slot_range(ms, s, &gpa, &size);
+		guestmem_slot_range(ms, s, &gpa, &size);
 		if (end && gpa == end) {
 			end += size;
 			continue;
@@ -341,7 +341,7 @@ static size_t dsdt_body(uint8_t *out, uint64_t gpa, unsigned int irq)
  * i8042, no VGA, no CMOS clock; the MADT lists the boot CPU's local APIC
  * and KVM's in-kernel IOAPIC.  Returns the RSDP's gpa.
  */
-static int acpi_write(struct gmem *g, uint64_t virtio_gpa, unsigned int virtio_irq,
+static int acpi_write(struct guestmem *g, uint64_t virtio_gpa, unsigned int virtio_irq,
 		      uint64_t *rsdp_gpa)
 {
 	uint8_t buf[2048] = {0};
@@ -413,7 +413,7 @@ static int acpi_write(struct gmem *g, uint64_t virtio_gpa, unsigned int virtio_i
 	rsdp->extended_checksum = checksum(rsdp, sizeof(*rsdp));
 
 	*rsdp_gpa = base;
-	return gmem_write(g, base, buf, off);
+	return guestmem_write(g, base, buf, off);
 }
 
 /* ---- long mode ------------------------------------------------------------------ */
@@ -426,24 +426,24 @@ static const uint64_t boot_gdt[] = {
 
 /* Identity map of the first 4 GiB with 2 MiB pages: PML4 -> one PDPT ->
  * four page directories. */
-static int write_page_tables(struct gmem *g)
+static int write_page_tables(struct guestmem *g)
 {
 	uint64_t pml4 = BOOT_PAGE_TABLES, pdpt = pml4 + PAGE_SIZE, pd = pdpt + PAGE_SIZE;
 	uint64_t entry;
-	int ret = gmem_zero(g, pml4, 6 * PAGE_SIZE);
+	int ret = guestmem_zero(g, pml4, 6 * PAGE_SIZE);
 
 	entry = pdpt | 3; /* present, writable */
-	ret = ret ?: gmem_write(g, pml4, &entry, 8);
+	ret = ret ?: guestmem_write(g, pml4, &entry, 8);
 	for (unsigned int i = 0; i < 4 && !ret; i++) {
 		uint64_t dir[512];
 
 		entry = (pd + i * PAGE_SIZE) | 3;
-		ret = gmem_write(g, pdpt + i * 8, &entry, 8);
+		ret = guestmem_write(g, pdpt + i * 8, &entry, 8);
 		for (unsigned int j = 0; j < 512; j++)
 			dir[j] = ((uint64_t)i * GiB + j * 2 * MiB) | 0x83; /* P, RW, PS */
-		ret = ret ?: gmem_write(g, pd + i * PAGE_SIZE, dir, sizeof(dir));
+		ret = ret ?: guestmem_write(g, pd + i * PAGE_SIZE, dir, sizeof(dir));
 	}
-	return ret ?: gmem_write(g, BOOT_GDT, boot_gdt, sizeof(boot_gdt));
+	return ret ?: guestmem_write(g, BOOT_GDT, boot_gdt, sizeof(boot_gdt));
 }
 
 int boot_setup_vcpu(struct kvm_vcpu *vcpu, struct kvm_cpuid2 *cpuid)
@@ -517,7 +517,7 @@ static size_t check_bzimage(size_t size, const struct setup_header *hdr, uint16_
 	return (setup_sects + 1) * 512;
 }
 
-int boot_load_linux(struct gmem *g, struct boot_info *b)
+int boot_load_linux(struct guestmem *g, struct boot_info *b)
 {
 	struct boot_params bp;
 	size_t kernel_size = 0, initrd_size = 0, pm_offset, hdr_end;
@@ -548,10 +548,10 @@ int boot_load_linux(struct gmem *g, struct boot_info *b)
 			bp.hdr.cmdline_size);
 		goto out;
 	}
-	ret = gmem_write(g, BOOT_CMDLINE, b->cmdline, strlen(b->cmdline) + 1);
+	ret = guestmem_write(g, BOOT_CMDLINE, b->cmdline, strlen(b->cmdline) + 1);
 	if (ret)
 		goto fault;
-	ret = gmem_write(g, BOOT_KERNEL, kernel + pm_offset, b->kernel_size);
+	ret = guestmem_write(g, BOOT_KERNEL, kernel + pm_offset, b->kernel_size);
 	if (ret)
 		goto fault;
 
@@ -575,7 +575,7 @@ int boot_load_linux(struct gmem *g, struct boot_info *b)
 		b->initrd_size = initrd_size;
 		bp.hdr.ramdisk_image = (uint32_t)b->initrd_gpa;
 		bp.hdr.ramdisk_size = (uint32_t)initrd_size;
-		ret = gmem_write(g, b->initrd_gpa, initrd, initrd_size);
+		ret = guestmem_write(g, b->initrd_gpa, initrd, initrd_size);
 		if (ret)
 			goto fault;
 	}
@@ -591,7 +591,7 @@ int boot_load_linux(struct gmem *g, struct boot_info *b)
 		goto fault;
 	bp.acpi_rsdp_addr = rsdp;
 	ret = write_page_tables(g);
-	ret = ret ?: gmem_write(g, BOOT_PARAMS, &bp, sizeof(bp));
+	ret = ret ?: guestmem_write(g, BOOT_PARAMS, &bp, sizeof(bp));
 	if (ret)
 		goto fault;
 	goto out;

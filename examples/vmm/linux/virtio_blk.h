@@ -3,7 +3,7 @@
  * A virtio block device on the virtio-mmio transport (virtio 1.x, register
  * layout version 2), backed by a file.  Its one queue is walked by the
  * vCPU thread when the guest notifies it: descriptors, the available and
- * used rings and the data buffers are all reached through gmem, that is
+ * used rings and the data buffers are all reached through guestmem, that is
  * through the library's cached lookup, and a buffer that crosses a slot
  * boundary is copied in pieces.
  *
@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "gmem.h"
+#include "guestmem.h"
 
 #define VIRTIO_MMIO_SIZE 0x200
 #define VIRTQ_MAX	 256
@@ -31,8 +31,8 @@ struct virtq {
 struct virtio_blk {
 	uint64_t base; /* gpa of the register window */
 	int fd;
-	uint64_t sectors; /* 512-byte sectors */
-	struct gmem *mem; /* the vCPU thread's */
+	uint64_t sectors;     /* 512-byte sectors */
+	struct guestmem *mem; /* the vCPU thread's */
 
 	uint32_t status;
 	uint32_t dev_features_sel, drv_features_sel, queue_sel;
@@ -49,7 +49,7 @@ struct virtio_blk {
 };
 
 /* Opens @path as the disk; 0 or -errno. */
-int virtio_blk_open(struct virtio_blk *d, const char *path, uint64_t base, struct gmem *mem);
+int virtio_blk_open(struct virtio_blk *d, const char *path, uint64_t base, struct guestmem *mem);
 
 /* An access of @len bytes at @offset in the register window. */
 void virtio_blk_mmio(struct virtio_blk *d, uint64_t offset, bool is_write, uint8_t *data,
