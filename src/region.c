@@ -4,8 +4,8 @@
  * abort hook gets, the struct kvm_userspace_memory_region2 (or the v1
  * struct) that takes KVM's memslot table through the same step, or back.
  * A VMM that mirrors the library into KVM from its hooks then never
- * converts slots itself (examples/vmm/slots.c does, and this is its
- * conversion).
+ * converts slots itself (examples/vmm/common/slots.c issues what these
+ * build).
  *
  * Locking: none.  Only the slots given and the configuration of the
  * object (fixed at memslots_new) are read, so any hook or reader may call

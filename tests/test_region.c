@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The KVM request of a hook (memslots_change_to_region2() and the v1 and
- * abort variants) against the conversion the example VMM makes
- * (examples/vmm/slots.c, kvm_install()/kvm_remove(), and kvm.c's
- * set_region_v2()/set_region_v1()), rewritten here as the reference:
+ * abort variants) against the conversion the example VMM made by hand
+ * before it used them (its kvm_install()/kvm_remove() and
+ * set_region_v2()/set_region_v1()), kept here as the reference:
  * byte for byte, for every change kind, v1 and v2, with address spaces.
  * The requests are also sent, from the hooks, to a second object standing
  * in for KVM, which must end up with the same slots as the first.

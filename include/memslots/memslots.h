@@ -810,7 +810,7 @@ MEMSLOTS_API const struct memslot *memslots_hva_to_gpa_next(const struct memslot
  *    alignment and the host range of a delete request (and so does this
  *    library): zeros pass every such check whatever the old slot was;
  *  - pad1 and pad2: 0.
- * This is what examples/vmm/slots.c sends from its prepare hook.
+ * This is what examples/vmm/common/slots.c sends from its prepare hook.
  *
  * @return 0, or -EINVAL with *@p r unchanged: @p ms or @p r NULL; an
  *         unknown @p change; slots that do not fit it (CREATE: @p old_slot
