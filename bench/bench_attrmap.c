@@ -111,15 +111,15 @@ static void *ba_xmalloc(size_t size)
 static void ba_map_set(void *obj, uint64_t start, uint64_t last, uint64_t attrs)
 {
 	struct ms_attrmap *map = obj;
-	struct ms_attrmap_reserve res = MS_ATTRMAP_RESERVE_INIT;
+	struct ms_attrmap_pool res = MS_ATTRMAP_POOL_INIT;
 	struct ms_attrmap_plan plan;
 
-	if (ms_attrmap_prepare(map, start, last, attrs, 1, &res, &plan) ||
-	    ms_attrmap_apply(map, &plan, &res)) {
+	if (ms_attrmap_reserve(map, start, last, attrs, 1, &res, &plan) ||
+	    ms_attrmap_set(map, &plan, &res)) {
 		fprintf(stderr, "attrmap_bench: out of memory\n");
 		exit(1);
 	}
-	ms_attrmap_reserve_release(&res, map->alloc);
+	ms_attrmap_settle(&res, map->alloc);
 }
 
 /* Sets again every pattern run that intersects [start, last]. */

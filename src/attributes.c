@@ -5,9 +5,10 @@
  * kvm_vm_ioctl_set_mem_attributes() and kvm_vm_set_mem_attributes():
  *
  *  1. check the request, in KVM's order (ms_attr_check);
- *  2. find out whether it changes anything, and if so allocate every node
+ *  2. find out whether it changes anything, and if so reserve every node
  *     both sets' maps will need (KVM's kvm_range_has_memory_attributes()
- *     and xa_reserve(); here one ms_attrmap_prepare() for two maps);
+ *     and xa_reserve(); here one ms_attrmap_reserve() for two maps, into
+ *     the call's pool);
  *     nothing to change: return 0, no hook, no publication;
  *  3. the set_attributes hook (where the embedder issues
  *     KVM_SET_MEMORY_ATTRIBUTES; KVM's kvm_arch_pre_set_memory_attributes()
@@ -15,7 +16,7 @@
  *  4. change the inactive set's map, publish that set, and once readers
  *     have left the other set make the same change to its map, as update.c
  *     does with slots (ms_call_publish);
- *  5. free the nodes the two changes removed.
+ *  5. ms_call_end() settles the pool: frees what the two changes removed.
  *
  * Steps 1 to 3 change nothing, so a failure there leaves the state as it
  * was; steps 4 and 5 cannot fail.
@@ -57,22 +58,20 @@ static int ms_attr_check(const struct memslots *ms, const struct memslots_attrib
 }
 
 /*
- * Steps 4 and 5: the inactive map first, where no reader looks; then,
+ * Step 4: the inactive map first, where no reader looks; then,
  * after the publication and its grace period, the map of the set readers
  * just left.  Both maps held the same runs, so the plan made on the first
- * fits the second, and the reserve holds nodes for both.
+ * fits the second, and the pool holds nodes for both.
  */
-static void ms_attr_publish(struct ms_call *call, const struct ms_attrmap_plan *plan,
-			    struct ms_attrmap_reserve *res)
+static void ms_attr_publish(struct ms_call *call, const struct ms_attrmap_plan *plan)
 {
-	ms_attrmap_apply(&call->inactive->attrs, plan, res);
+	ms_attrmap_set(&call->inactive->attrs, plan, &call->attr_pool);
 	ms_call_publish(call);
-	ms_attrmap_apply(&call->inactive->attrs, plan, res);
+	ms_attrmap_set(&call->inactive->attrs, plan, &call->attr_pool);
 }
 
 int ms_set_attributes(struct ms_call *call, const struct memslots_attributes *a)
 {
-	struct ms_attrmap_reserve res = MS_ATTRMAP_RESERVE_INIT;
 	struct memslots *ms = call->ms;
 	struct ms_attrmap_plan plan;
 	struct ms_attr_req req;
@@ -81,13 +80,12 @@ int ms_set_attributes(struct ms_call *call, const struct memslots_attributes *a)
 	err = ms_attr_check(ms, a, &req);
 	if (err)
 		return err;
-	err = ms_attrmap_prepare(&call->inactive->attrs, req.start, req.last, req.attrs, 2, &res,
-				 &plan);
+	err = ms_attrmap_reserve(&call->inactive->attrs, req.start, req.last, req.attrs, 2,
+				 &call->attr_pool, &plan);
 	if (err || !plan.changes)
 		return err;
 	err = ms_hook_set_attributes(ms, a);
 	if (!err)
-		ms_attr_publish(call, &plan, &res);
-	ms_attrmap_reserve_release(&res, &ms->alloc);
+		ms_attr_publish(call, &plan);
 	return err;
 }

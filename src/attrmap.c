@@ -180,14 +180,14 @@ static unsigned int ms_attr_edit_new_runs(const struct ms_attr_edit *e)
 
 /* ---- the reserve ------------------------------------------------------------ */
 
-static void ms_attrmap_reserve_push(struct ms_attrmap_reserve *res, struct ms_attr_run *run)
+static void ms_attrmap_pool_push(struct ms_attrmap_pool *res, struct ms_attr_run *run)
 {
 	run->rb.right = res->free ? &res->free->rb : NULL;
 	res->free = run;
 	res->nr++;
 }
 
-static struct ms_attr_run *ms_attrmap_reserve_pop(struct ms_attrmap_reserve *res)
+static struct ms_attr_run *ms_attrmap_pool_pop(struct ms_attrmap_pool *res)
 {
 	struct ms_attr_run *run = res->free;
 
@@ -196,34 +196,33 @@ static struct ms_attr_run *ms_attrmap_reserve_pop(struct ms_attrmap_reserve *res
 	return run;
 }
 
-void ms_attrmap_reserve_release(struct ms_attrmap_reserve *res, const struct ms_alloc *alloc)
+void ms_attrmap_settle(struct ms_attrmap_pool *res, const struct ms_alloc *alloc)
 {
 	while (res->nr)
-		ms_free(alloc, ms_attrmap_reserve_pop(res));
+		ms_free(alloc, ms_attrmap_pool_pop(res));
 }
 
 /* Adds @n nodes to @res, all or none. */
-static int ms_attrmap_reserve_fill(struct ms_attrmap_reserve *res, const struct ms_alloc *alloc,
-				   size_t n)
+static int ms_attrmap_pool_fill(struct ms_attrmap_pool *res, const struct ms_alloc *alloc, size_t n)
 {
-	struct ms_attrmap_reserve got = MS_ATTRMAP_RESERVE_INIT;
+	struct ms_attrmap_pool got = MS_ATTRMAP_POOL_INIT;
 
 	while (got.nr < n) {
 		struct ms_attr_run *run = ms_malloc(alloc, sizeof(*run));
 
 		if (!run) {
-			ms_attrmap_reserve_release(&got, alloc);
+			ms_attrmap_settle(&got, alloc);
 			return -ENOMEM;
 		}
-		ms_attrmap_reserve_push(&got, run);
+		ms_attrmap_pool_push(&got, run);
 	}
 	while (got.nr)
-		ms_attrmap_reserve_push(res, ms_attrmap_reserve_pop(&got));
+		ms_attrmap_pool_push(res, ms_attrmap_pool_pop(&got));
 	return 0;
 }
 
-int ms_attrmap_prepare(const struct ms_attrmap *map, uint64_t start, uint64_t last, uint64_t attrs,
-		       unsigned int nr_maps, struct ms_attrmap_reserve *res,
+int ms_attrmap_reserve(const struct ms_attrmap *map, uint64_t start, uint64_t last, uint64_t attrs,
+		       unsigned int nr_maps, struct ms_attrmap_pool *res,
 		       struct ms_attrmap_plan *plan)
 {
 	struct ms_attrmap_plan p = {.start = start, .last = last, .attrs = attrs};
@@ -236,7 +235,7 @@ int ms_attrmap_prepare(const struct ms_attrmap *map, uint64_t start, uint64_t la
 	if (p.changes) {
 		ms_attr_edit_plan(map, start, last, attrs, &e);
 		p.new_runs = ms_attr_edit_new_runs(&e);
-		err = ms_attrmap_reserve_fill(res, map->alloc, (size_t)nr_maps * p.new_runs);
+		err = ms_attrmap_pool_fill(res, map->alloc, (size_t)nr_maps * p.new_runs);
 		if (err)
 			return err;
 	}
@@ -269,8 +268,8 @@ static void ms_attr_run_set(struct ms_attr_run *run, const struct ms_attr_piece 
 	run->attrs = p->attrs;
 }
 
-int ms_attrmap_apply(struct ms_attrmap *map, const struct ms_attrmap_plan *plan,
-		     struct ms_attrmap_reserve *res)
+int ms_attrmap_set(struct ms_attrmap *map, const struct ms_attrmap_plan *plan,
+		   struct ms_attrmap_pool *res)
 {
 	struct ms_attr_run *run, *next;
 	struct ms_attr_edit e;
@@ -293,11 +292,11 @@ int ms_attrmap_apply(struct ms_attrmap *map, const struct ms_attrmap_plan *plan,
 		} else {
 			ms_rb_erase(&run->rb, &map->root);
 			map->nr_runs--;
-			ms_attrmap_reserve_push(res, run);
+			ms_attrmap_pool_push(res, run);
 		}
 	}
 	for (; i < e.nr_pieces; i++) {
-		run = ms_attrmap_reserve_pop(res);
+		run = ms_attrmap_pool_pop(res);
 		ms_attr_run_set(run, &e.piece[i]);
 		ms_attrmap_insert(map, run);
 	}

@@ -20,14 +20,15 @@
  * [address, address + size), which may end at 2^64, into gfns as start =
  * address >> shift, last = start + (size >> shift) - 1.)
  *
- * Changes are made in two steps, so that a caller can allocate everything
- * before it publishes anything: ms_attrmap_prepare() tells whether the
- * change changes anything and tops a reserve up with the nodes it needs
- * (it may fail, then changes nothing); ms_attrmap_apply() makes the change
- * with nodes from the reserve and cannot fail.  The nodes it removes go
- * back to the reserve; ms_attrmap_reserve_release() frees what is left.
- * The two maps of a memslots object (one per set) hold the same runs
- * between changes, so one prepare can reserve for both: nr_maps = 2.
+ * Changes follow the sets' reservation protocol (set.h), so that a caller
+ * can allocate everything before it publishes anything:
+ * ms_attrmap_reserve() tells whether the change changes anything and puts
+ * the nodes it needs aside in a pool (it may fail, then changes nothing);
+ * ms_attrmap_set() makes the change with nodes from the pool and cannot
+ * fail, the nodes it removes going back to the pool; ms_attrmap_settle()
+ * frees what the pool holds at the end.  The two maps of a memslots object
+ * (one per set) hold the same runs between changes, so one reserve can
+ * serve both: nr_maps = 2.
  *
  * Concurrency: as rbtree.h.  A map is changed only by the writer (under
  * the writer lock) while no reader can reach it, which libmemslots ensures
@@ -59,20 +60,20 @@ struct ms_attrmap {
 	const struct ms_alloc *alloc; /* nodes come from, and go back to, here */
 };
 
-/* Preallocated nodes, for ms_attrmap_apply(). */
-struct ms_attrmap_reserve {
+/* Nodes put aside for ms_attrmap_set(), and those it removed. */
+struct ms_attrmap_pool {
 	struct ms_attr_run *free; /* singly linked through rb.right */
 	size_t nr;
 };
 
-#define MS_ATTRMAP_RESERVE_INIT ((struct ms_attrmap_reserve){NULL, 0})
+#define MS_ATTRMAP_POOL_INIT ((struct ms_attrmap_pool){NULL, 0})
 
-/* What ms_attrmap_prepare() found out about one change. */
+/* What ms_attrmap_reserve() found out about one change. */
 struct ms_attrmap_plan {
 	uint64_t start; /* the range [start, last], inclusive */
 	uint64_t last;
 	uint64_t attrs;	       /* the word every gfn of the range gets */
-	unsigned int new_runs; /* nodes one apply takes from the reserve: 0, 1 or 2 */
+	unsigned int new_runs; /* nodes one set takes from the pool: 0, 1 or 2 */
 	bool changes;	       /* false: every gfn of the range already has attrs */
 };
 
@@ -126,11 +127,11 @@ static inline uint64_t ms_attrmap_get(const struct ms_attrmap *map, uint64_t gfn
 }
 
 /*
- * First step of setting every gfn of [@start, @last] (inclusive; @last =
+ * Reserve: the first step of setting every gfn of [@start, @last] (inclusive; @last =
  * UINT64_MAX reaches the top of the space) to @attrs (any word; 0 is the
  * default).  Fills *@plan: whether anything changes and how many nodes one
- * apply takes; then, if something changes, adds @nr_maps * plan->new_runs
- * nodes to @res, so that the change can be applied to @map and to
+ * ms_attrmap_set() takes; then, if something changes, adds @nr_maps *
+ * plan->new_runs nodes to @res, so that the change can be made to @map and to
  * @nr_maps - 1 other maps holding the same runs as @map.  Changes nothing
  * in @map.  O(log r) plus the allocations.
  *
@@ -140,12 +141,12 @@ static inline uint64_t ms_attrmap_get(const struct ms_attrmap *map, uint64_t gfn
  *
  * Writer only (the map may be published: this only reads it).
  */
-int ms_attrmap_prepare(const struct ms_attrmap *map, uint64_t start, uint64_t last, uint64_t attrs,
-		       unsigned int nr_maps, struct ms_attrmap_reserve *res,
+int ms_attrmap_reserve(const struct ms_attrmap *map, uint64_t start, uint64_t last, uint64_t attrs,
+		       unsigned int nr_maps, struct ms_attrmap_pool *res,
 		       struct ms_attrmap_plan *plan);
 
 /*
- * Second step: applies *@plan (from ms_attrmap_prepare() on @map or on a
+ * The change itself: makes *@plan (from ms_attrmap_reserve() on @map or on a
  * map that held the same runs) to @map, in place, taking plan->new_runs
  * nodes from @res and putting the nodes it removes on @res; nothing is
  * freed here.  Nothing happens when plan->changes is false.
@@ -153,16 +154,16 @@ int ms_attrmap_prepare(const struct ms_attrmap *map, uint64_t start, uint64_t la
  * O(1) rotations amortized).
  *
  * Returns 0.  -ENOSPC means @res holds fewer nodes than the change needs,
- * which a caller that applies what it prepared never sees: @map is then
+ * which a caller that sets what it reserved never sees: @map is then
  * unchanged.
  *
  * Writer only, on a map no reader can reach (the inactive set's).
  */
-int ms_attrmap_apply(struct ms_attrmap *map, const struct ms_attrmap_plan *plan,
-		     struct ms_attrmap_reserve *res);
+int ms_attrmap_set(struct ms_attrmap *map, const struct ms_attrmap_plan *plan,
+		   struct ms_attrmap_pool *res);
 
-/* Frees every node of @res, which ends empty.  Writer only. */
-void ms_attrmap_reserve_release(struct ms_attrmap_reserve *res, const struct ms_alloc *alloc);
+/* Settle: frees every node of @res, which ends empty.  Writer only. */
+void ms_attrmap_settle(struct ms_attrmap_pool *res, const struct ms_alloc *alloc);
 
 /*
  * The runs of a non-0 word in ascending order: the first, or NULL when

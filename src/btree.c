@@ -81,7 +81,7 @@ int ms_btree_pool_fill(struct ms_btree *t, size_t target)
 	return 0;
 }
 
-void ms_btree_trim(struct ms_btree *t, size_t keep)
+void ms_btree_settle(struct ms_btree *t, size_t keep)
 {
 	while (t->pool_count > keep)
 		ms_btree_node_release(t->alloc, ms_btree_pool_pop(t));
@@ -110,7 +110,7 @@ void ms_btree_destroy(struct ms_btree *t)
 	t->hint = NULL;
 	if (t->root)
 		ms_btree_drop_subtree(t, t->root, t->height);
-	ms_btree_trim(t, 0);
+	ms_btree_settle(t, 0);
 	t->root = NULL;
 	t->height = 0;
 	t->count = 0;

@@ -54,13 +54,15 @@
  * removes and replaces; after it, those inserts never allocate and cannot
  * fail for want of memory.  ms_btree_reserve_build() does the same for one
  * ms_btree_build().  The pool stays with the tree between calls: the caller
- * releases what it does not want to keep with ms_btree_trim().
+ * gives back what it does not want to keep with ms_btree_settle().  These
+ * are the three steps of the sets' reservation protocol (set.h): reserve,
+ * changes that cannot fail, settle.
  *
  * Concurrency (liburcu style): reader functions (lookup, search, seek,
  * cursor steps, overlaps, counts) may run in any number of threads at once
  * on a tree that no writer changes, i.e. a published set's, inside a read
  * section that keeps the set alive.  Writer functions (init, destroy,
- * reserve, trim, insert, remove, replace, build) need the caller to hold
+ * reserve, settle, insert, remove, replace, build) need the caller to hold
  * the writer's lock and the tree to have no readers (the inactive set's,
  * after a grace period).
  */
@@ -306,8 +308,9 @@ int ms_btree_reserve(struct ms_btree *t, size_t nr_inserts);
 /* Fills the pool so that ms_btree_build() of @n entries cannot fail for
  * want of memory (the tree's own nodes are reused).  0 or -ENOMEM, as above. */
 int ms_btree_reserve_build(struct ms_btree *t, size_t n);
-/* Frees pool nodes until at most @keep remain. */
-void ms_btree_trim(struct ms_btree *t, size_t keep);
+/* Gives back (frees) pool nodes until at most @keep remain.  Allowed on a
+ * published tree: readers never look at the pool. */
+void ms_btree_settle(struct ms_btree *t, size_t keep);
 
 /*
  * Adds [key, end) -> val (val may be anything, NULL included).  Takes the

@@ -7,6 +7,11 @@
  * stages and publishes, through ms_call_publish(); ms_call_end() gives
  * back what the call put aside, frees its batch arrays, checks both sets
  * in a debug build and drops the lock.
+ *
+ * Memory follows one protocol (set.h): the body reserves, in one place
+ * (update.c's ms_change_reserve(), attributes.c's ms_attrmap_reserve()),
+ * everything its changes take before it publishes anything; the changes
+ * then cannot fail; ms_call_settle() is the one place that gives back.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -43,11 +48,10 @@ int ms_call_begin(struct ms_call *call, struct memslots *ms)
 	call->active = active;
 	call->inactive = active == &ms->sets[0] ? &ms->sets[1] : &ms->sets[0];
 	call->changes = &call->one;
-	/* The inactive set was last published before the previous grace period. */
-	ms_set_settle(call->inactive);
-	call->kept_slots = ms->slot_cache.count;
-	call->kept_nodes[0] = ms_set_tree_nodes(&ms->sets[0]);
-	call->kept_nodes[1] = ms_set_tree_nodes(&ms->sets[1]);
+	call->attr_pool = MS_ATTRMAP_POOL_INIT;
+	ms_set_mark(&ms->sets[0], &call->found[0]);
+	ms_set_mark(&ms->sets[1], &call->found[1]);
+	call->found_slots = ms->slot_cache.count;
 	return 0;
 }
 
@@ -95,32 +99,24 @@ void ms_call_publish(struct ms_call *call)
 	call->active = set;
 	/* Readers have left the old active set: it is ours again. */
 	ms_set_forget_last_used(call->inactive);
-	ms_set_commit_growth(call->inactive, &call->grow);
 }
 
 /*
- * Gives back what the call put aside and no longer needs: the tree
- * reserves down to one insert's worth (readers never look at a reserve, so
- * the published set's too) and the slot cache down to the live count.  A
- * failed call gives back exactly what it allocated: the slot cache and
- * each set's B+tree nodes (tree and pool together: an undone change need
- * not leave the tree in its old shape, and the nodes it gave up are ones
- * the call found) down to what it found.
+ * The one place a call gives back what it put aside and no longer needs:
+ * both sets' reserves (readers never look at a reserve, so the published
+ * set's too), the attribute pool, and the slot cache down to the live
+ * count.  A failed call gives back exactly what it allocated: the slot
+ * cache and each set settle back to what the call found (ms_set_settle()).
  */
 static void ms_call_settle(struct ms_call *call, int err)
 {
 	struct memslots *ms = call->ms;
 
-	if (err) {
-		ms_set_cancel_growth(call->active, &call->grow);
-		ms_slot_cache_trim(&ms->slot_cache, &ms->alloc, call->kept_slots);
-		ms_set_settle_to(call->inactive, call->kept_nodes[call->inactive - ms->sets]);
-		ms_set_trim_nodes(call->active, call->kept_nodes[call->active - ms->sets]);
-		return;
-	}
-	ms_set_settle(call->inactive);
-	ms_set_trim_reserve(call->active);
-	ms_slot_cache_trim(&ms->slot_cache, &ms->alloc, call->active->count);
+	for (unsigned int i = 0; i < 2; i++)
+		ms_set_settle(&ms->sets[i], err ? &call->found[i] : NULL);
+	ms_attrmap_settle(&call->attr_pool, &ms->alloc);
+	ms_slot_cache_settle(&ms->slot_cache, &ms->alloc,
+			     err ? call->found_slots : call->active->count);
 }
 
 /*

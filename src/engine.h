@@ -90,14 +90,15 @@ struct ms_call {
 	struct memslots_set *active;   /* the one readers see */
 	struct ms_change *changes;     /* @one, or a batch's (ms_call_alloc_changes) */
 	size_t nr_changes;
-	size_t nr_invalidating;	   /* DELETE and MOVE changes */
-	size_t nr_inserting;	   /* CREATE and MOVE changes */
-	uint64_t *named;	   /* bitmap of ids named so far (batches only) */
-	struct ms_set_growth grow; /* for the set active at the start, installed once inactive */
+	size_t nr_invalidating; /* DELETE and MOVE changes */
+	size_t nr_inserting;	/* CREATE and MOVE changes */
+	uint64_t *named;	/* bitmap of ids named so far (batches only) */
 	size_t failed_index;
-	/* What the call found kept aside, restored when it fails: a failed
-	 * call leaves the memory it found. */
-	size_t kept_slots, kept_nodes[2];
+	struct ms_attrmap_pool attr_pool; /* attribute runs reserved for both maps */
+	/* What the call found, settled back to when it fails: a failed call
+	 * leaves the memory it found.  found[i] is ms->sets[i]'s. */
+	struct ms_set_mark found[2];
+	size_t found_slots;   /* in the slot cache */
 	struct ms_change one; /* the record of a call of one request */
 };
 

@@ -14,6 +14,7 @@ void ms_idtab_init(struct ms_idtab *t, const struct ms_alloc *alloc)
 
 void ms_idtab_destroy(struct ms_idtab *t)
 {
+	ms_idtab_settle(t);
 	for (unsigned int i = 0; i < MS_IDTAB_DIR; i++) {
 		ms_free(t->alloc, t->dir[i]);
 		t->dir[i] = NULL;
@@ -35,67 +36,44 @@ int ms_idtab_reserve(struct ms_idtab *t, uint16_t id)
 {
 	unsigned int d = id >> MS_IDTAB_CHUNK_SHIFT;
 
-	if (!t->dir[d]) {
-		t->dir[d] = ms_idtab_chunk_new(t->alloc);
-		if (!t->dir[d])
-			return -ENOMEM;
-	}
-	return 0;
+	if (t->dir[d] || t->spare[d])
+		return 0;
+	t->spare[d] = ms_idtab_chunk_new(t->alloc);
+	return t->spare[d] ? 0 : -ENOMEM;
 }
 
-int ms_idtab_plan(const struct ms_idtab *t, uint16_t id, struct ms_idtab_plan *p)
+void ms_idtab_settle(struct ms_idtab *t)
+{
+	for (unsigned int d = 0; d < MS_IDTAB_DIR; d++) {
+		ms_free(t->alloc, t->spare[d]);
+		t->spare[d] = NULL;
+	}
+}
+
+void ms_idtab_insert(struct ms_idtab *t, uint16_t id, struct ms_slot *slot)
 {
 	unsigned int d = id >> MS_IDTAB_CHUNK_SHIFT;
 
-	if (t->dir[d] || p->chunk[d])
-		return 0;
-	p->chunk[d] = ms_idtab_chunk_new(t->alloc);
-	return p->chunk[d] ? 0 : -ENOMEM;
-}
-
-void ms_idtab_commit(struct ms_idtab *t, struct ms_idtab_plan *p)
-{
-	for (unsigned int d = 0; d < MS_IDTAB_DIR; d++) {
-		if (!p->chunk[d])
-			continue;
-		if (t->dir[d])
-			ms_free(t->alloc, p->chunk[d]);
-		else
-			t->dir[d] = p->chunk[d];
-		p->chunk[d] = NULL;
+	if (!t->dir[d]) {
+		t->dir[d] = t->spare[d];
+		t->spare[d] = NULL;
 	}
-}
-
-void ms_idtab_cancel(const struct ms_idtab *t, struct ms_idtab_plan *p)
-{
-	for (unsigned int d = 0; d < MS_IDTAB_DIR; d++) {
-		ms_free(t->alloc, p->chunk[d]);
-		p->chunk[d] = NULL;
-	}
-}
-
-void ms_idtab_shrink(struct ms_idtab *t)
-{
-	for (unsigned int d = 0; d < MS_IDTAB_DIR; d++) {
-		if (t->dir[d] && !t->used[d]) {
-			ms_free(t->alloc, t->dir[d]);
-			t->dir[d] = NULL;
-		}
-	}
-}
-
-void ms_idtab_set(struct ms_idtab *t, uint16_t id, struct ms_slot *slot)
-{
 	ms_idtab_replace(t, id, slot);
-	t->used[id >> MS_IDTAB_CHUNK_SHIFT]++;
+	t->used[d]++;
 	t->count++;
 }
 
-void ms_idtab_clear(struct ms_idtab *t, uint16_t id)
+void ms_idtab_remove(struct ms_idtab *t, uint16_t id)
 {
+	unsigned int d = id >> MS_IDTAB_CHUNK_SHIFT;
+
 	ms_idtab_replace(t, id, NULL);
-	t->used[id >> MS_IDTAB_CHUNK_SHIFT]--;
 	t->count--;
+	/* An empty chunk costs 2 KiB: aside until the call settles, for an undo. */
+	if (!--t->used[d]) {
+		t->spare[d] = t->dir[d];
+		t->dir[d] = NULL;
+	}
 }
 
 int ms_idtab_lowest_free(const struct ms_idtab *t, unsigned int first, unsigned int last)
@@ -128,6 +106,8 @@ const char *ms_idtab_check(const struct ms_idtab *t)
 	for (unsigned int d = 0; d < MS_IDTAB_DIR; d++) {
 		unsigned int n = 0;
 
+		if (t->dir[d] && t->spare[d])
+			return "the id table has a chunk aside for a directory entry in use";
 		if (!t->dir[d]) {
 			if (t->used[d])
 				return "the id table counts slots in a chunk it does not have";

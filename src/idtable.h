@@ -13,16 +13,20 @@
  * replaces cost about as much and needed a chain walk.)  A flat table of
  * 65536 pointers would save one load and cost 512 KiB per set.
  *
- * Growth follows the set's rule: nothing allocates after a call's stage
- * step.  The inactive table gets its chunk at once (ms_idtab_reserve);
- * the published one gets it put aside in a plan and installed once that
- * set is inactive (ms_idtab_plan, ms_idtab_commit), so a published table
- * never changes.  Empty chunks are freed when the set is inactive
- * (ms_idtab_shrink).
+ * Growth follows the reservation protocol of every structure of a set:
+ * ms_idtab_reserve() before the call publishes anything, all or nothing
+ * (-ENOMEM), puts @id's chunk aside, in spare[], where readers never look,
+ * so that it may be called on a published table too; ms_idtab_insert()
+ * and ms_idtab_remove() then never fail and never allocate: an insert
+ * installs its chunk from spare[] when the directory lacks it, a remove
+ * that empties a chunk puts it back there (the table is inactive: no
+ * reader can be in it); ms_idtab_settle() at the end of the call frees
+ * what spare[] holds.  A chunk of directory entry d is only ever dir[d]
+ * or spare[d], so an undone change finds the chunk its redo gave up.
  *
- * Concurrency: ms_idtab_find() is a reader; everything else is the
- * writer's, on an inactive set's table (ms_idtab_plan and
- * ms_idtab_cancel only read the table they are given).
+ * Concurrency: ms_idtab_find() is a reader; ms_idtab_reserve() and
+ * ms_idtab_settle() are the writer's on any table (they touch only
+ * spare[]); the others are the writer's on an inactive set's table.
  */
 #ifndef MS_IDTABLE_H
 #define MS_IDTABLE_H
@@ -43,11 +47,8 @@ struct ms_idtab {
 	uint16_t used[MS_IDTAB_DIR]; /* slots in each chunk (at most 256) */
 	size_t count;
 	const struct ms_alloc *alloc;
-};
-
-/* Chunks allocated for a published table, installed once it is inactive. */
-struct ms_idtab_plan {
-	struct ms_slot **chunk[MS_IDTAB_DIR];
+	/* Chunks put aside by reserve and remove; spare[d] only when !dir[d]. */
+	struct ms_slot **spare[MS_IDTAB_DIR];
 };
 
 void ms_idtab_init(struct ms_idtab *t, const struct ms_alloc *alloc);
@@ -61,19 +62,18 @@ static inline struct ms_slot *ms_idtab_find(const struct ms_idtab *t, uint16_t i
 	return chunk ? chunk[id & (MS_IDTAB_CHUNK - 1)] : NULL;
 }
 
-/* Makes room for @id in @t (inactive): 0 or -ENOMEM, @t unchanged. */
+/*
+ * Puts aside the chunk an insert of @id will need, unless @t has it or
+ * has it aside: 0 or -ENOMEM, @t unchanged.  Any table (writer).
+ */
 int ms_idtab_reserve(struct ms_idtab *t, uint16_t id);
-/* Puts room for @id in @p unless @t has it: 0 or -ENOMEM, @p unchanged. */
-int ms_idtab_plan(const struct ms_idtab *t, uint16_t id, struct ms_idtab_plan *p);
-/* Installs @p into @t (now inactive); @p is then empty.  Cannot fail. */
-void ms_idtab_commit(struct ms_idtab *t, struct ms_idtab_plan *p);
-void ms_idtab_cancel(const struct ms_idtab *t, struct ms_idtab_plan *p);
-/* Frees the chunks that hold no slot. */
-void ms_idtab_shrink(struct ms_idtab *t);
+/* Frees the chunks put aside (reserved and not used, or emptied).  Any table (writer). */
+void ms_idtab_settle(struct ms_idtab *t);
 
-/* Changes; the id's chunk must be there (reserve).  Never allocate. */
-void ms_idtab_set(struct ms_idtab *t, uint16_t id, struct ms_slot *slot);
-void ms_idtab_clear(struct ms_idtab *t, uint16_t id);
+/* Changes (inactive table); never fail, never allocate: @id's chunk is in
+ * the table or put aside (ms_idtab_reserve). */
+void ms_idtab_insert(struct ms_idtab *t, uint16_t id, struct ms_slot *slot);
+void ms_idtab_remove(struct ms_idtab *t, uint16_t id);
 /* @id's slot becomes @slot; @id is present. */
 static inline void ms_idtab_replace(struct ms_idtab *t, uint16_t id, struct ms_slot *slot)
 {
@@ -89,7 +89,8 @@ static inline void ms_idtab_replace(struct ms_idtab *t, uint16_t id, struct ms_s
  */
 int ms_idtab_lowest_free(const struct ms_idtab *t, unsigned int first, unsigned int last);
 
-/* Checks the counts against the chunks' contents: NULL or what is wrong. */
+/* Checks the counts against the chunks' contents and that nothing is put
+ * aside beside a chunk in use: NULL or what is wrong.  Reader. */
 const char *ms_idtab_check(const struct ms_idtab *t);
 
 #endif /* MS_IDTABLE_H */

@@ -137,7 +137,7 @@ MEMSLOTS_API void memslots_free(struct memslots *ms)
 	set = atomic_load_explicit(&ms->active, memory_order_relaxed);
 	ms_hook_release_all(ms, set);
 	ms_set_free_slots(set, &ms->alloc);
-	ms_slot_cache_trim(&ms->slot_cache, &ms->alloc, 0);
+	ms_slot_cache_settle(&ms->slot_cache, &ms->alloc, 0);
 	ms_set_destroy(&ms->sets[0]);
 	ms_set_destroy(&ms->sets[1]);
 	pthread_mutex_destroy(&ms->lock);

@@ -70,7 +70,7 @@ void ms_set_insert(struct memslots_set *set, struct ms_slot *slot)
 	hn->start = slot->pub.userspace_addr;
 	hn->last = ms_slot_hva_last(slot, set->page_shift);
 	ms_itree_insert(hn, &set->hva_tree);
-	ms_idtab_set(&set->ids, slot->pub.id, slot);
+	ms_idtab_insert(&set->ids, slot->pub.id, slot);
 	set->count++;
 	set->nr_pages += slot->pub.npages;
 }
@@ -80,7 +80,7 @@ void ms_set_remove(struct memslots_set *set, struct ms_slot *slot)
 	ms_set_drop_last_used(set, slot);
 	ms_btree_remove(&set->gfn_tree, slot->pub.base_gfn, NULL);
 	ms_itree_remove(&slot->hva_node[set->idx], &set->hva_tree);
-	ms_idtab_clear(&set->ids, slot->pub.id);
+	ms_idtab_remove(&set->ids, slot->pub.id);
 	set->count--;
 	set->nr_pages -= slot->pub.npages;
 }
@@ -108,56 +108,26 @@ int ms_set_reserve_inserts(struct memslots_set *set, size_t nr_inserts)
 	return ms_btree_reserve(&set->gfn_tree, nr_inserts);
 }
 
-void ms_set_trim_reserve(struct memslots_set *set)
-{
-	/* Keep one insert's worth: a lone create then allocates nothing. */
-	ms_btree_trim(&set->gfn_tree, set->gfn_tree.height + 1);
-}
-
-int ms_set_reserve(struct memslots_set *set, uint16_t id)
+int ms_set_reserve_id(struct memslots_set *set, uint16_t id)
 {
 	return ms_idtab_reserve(&set->ids, id);
 }
 
-int ms_set_plan_growth(const struct memslots_set *set, uint16_t id, struct ms_set_growth *g)
+void ms_set_mark(const struct memslots_set *set, struct ms_set_mark *mark)
 {
-	return ms_idtab_plan(&set->ids, id, &g->ids);
+	mark->nodes = set->gfn_tree.nr_nodes + set->gfn_tree.pool_count;
 }
 
-void ms_set_commit_growth(struct memslots_set *set, struct ms_set_growth *g)
+void ms_set_settle(struct memslots_set *set, const struct ms_set_mark *found)
 {
-	ms_idtab_commit(&set->ids, &g->ids);
-}
+	size_t in_tree = set->gfn_tree.nr_nodes, keep;
 
-void ms_set_cancel_growth(const struct memslots_set *set, struct ms_set_growth *g)
-{
-	ms_idtab_cancel(&set->ids, &g->ids);
-}
-
-void ms_set_settle(struct memslots_set *set)
-{
-	ms_set_forget_last_used(set);
-	ms_set_trim_reserve(set);
-	ms_idtab_shrink(&set->ids);
-}
-
-size_t ms_set_tree_nodes(const struct memslots_set *set)
-{
-	return set->gfn_tree.nr_nodes + set->gfn_tree.pool_count;
-}
-
-void ms_set_trim_nodes(struct memslots_set *set, size_t nodes)
-{
-	size_t in_tree = set->gfn_tree.nr_nodes;
-
-	ms_btree_trim(&set->gfn_tree, nodes > in_tree ? nodes - in_tree : 0);
-}
-
-void ms_set_settle_to(struct memslots_set *set, size_t nodes)
-{
-	ms_set_forget_last_used(set);
-	ms_set_trim_nodes(set, nodes);
-	ms_idtab_shrink(&set->ids);
+	if (found)
+		keep = found->nodes > in_tree ? found->nodes - in_tree : 0;
+	else
+		keep = set->gfn_tree.height + 1;
+	ms_btree_settle(&set->gfn_tree, keep);
+	ms_idtab_settle(&set->ids);
 }
 
 /* The slots only: the tree's nodes go with ms_set_destroy(). */

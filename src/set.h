@@ -33,7 +33,7 @@
 struct memslots_set {
 	struct ms_btree gfn_tree;	   /* base_gfn -> slot; ranges never overlap */
 	struct ms_rb_root_cached hva_tree; /* by [hva, hva_last]; may overlap */
-	struct ms_attrmap attrs;		   /* the attribute word of every gfn */
+	struct ms_attrmap attrs;	   /* the attribute word of every gfn */
 	uint64_t generation;		   /* set when published; never 0 once published */
 	uint64_t nr_pages;
 	size_t count;
@@ -53,59 +53,56 @@ int ms_set_init(struct memslots_set *set, unsigned int idx, unsigned int page_sh
 		const struct ms_alloc *alloc);
 void ms_set_destroy(struct memslots_set *set);
 
-/* Changes (inactive set only).  Insert and remove never allocate: inserts
- * take their B+tree nodes from what ms_set_reserve_inserts() put aside and
- * their id table chunk from ms_set_reserve(). */
+/*
+ * The reservation protocol, the same for every structure of a set (and
+ * for the slot copies, slot.h, and the attribute runs, attrmap.h):
+ *
+ *   reserve  before a call publishes anything: puts aside, all or nothing
+ *            (-ENOMEM, the set as it was), what the changes that follow
+ *            will take.  Allowed on a published set: what is put aside is
+ *            never where readers look.
+ *   insert, remove, replace
+ *            (inactive set only) never fail and never allocate: they take
+ *            from what was put aside and give back to it.
+ *   settle   at the end of the call: gives back what is put aside.
+ *
+ * The gfn B+tree puts nodes aside (its pool), the id table chunks (its
+ * spare[]), the hva tree and the binding index need nothing: their nodes
+ * are in the slot.  A next gfn index plugs in with the same three steps.
+ */
+
+/*
+ * Puts aside the gfn B+tree nodes that the next @nr_inserts inserts into
+ * @set can take, with any removes and replaces between them (not
+ * cumulative: from now on).  Any set.
+ */
+int ms_set_reserve_inserts(struct memslots_set *set, size_t nr_inserts);
+/* Puts aside the id table chunk an insert of a slot of @id needs.  Any set. */
+int ms_set_reserve_id(struct memslots_set *set, uint16_t id);
+
 void ms_set_insert(struct memslots_set *set, struct ms_slot *slot);
 void ms_set_remove(struct memslots_set *set, struct ms_slot *slot);
 /* @new takes @old's place: same base_gfn, npages, userspace_addr and id. */
 void ms_set_replace(struct memslots_set *set, struct ms_slot *old, struct ms_slot *new);
-/* Forgets the last-used slot; called before changing an inactive set. */
+/* Forgets the last-used slot; called once readers have left the set. */
 void ms_set_forget_last_used(struct memslots_set *set);
 
-/*
- * Room for more slots.  Inserting never allocates, so a writer makes room
- * before it changes anything: on the inactive set at once
- * (ms_set_reserve), on the published one off to the side
- * (ms_set_plan_growth), installed once that set is inactive
- * (ms_set_commit_growth) or thrown away (ms_set_cancel_growth).
- */
-struct ms_set_growth {
-	struct ms_idtab_plan ids;
+/* What a set held when a call began: a failed call settles back to it. */
+struct ms_set_mark {
+	size_t nodes; /* gfn B+tree nodes, in the tree and put aside */
 };
 
+void ms_set_mark(const struct memslots_set *set, struct ms_set_mark *mark);
 /*
- * Puts aside the gfn B+tree nodes that the next @nr_inserts inserts into
- * @set can take, with any removes and replaces between them.  Allowed on a
- * published set too: it only fills the tree's private pool, which readers
- * never look at.  0, or -ENOMEM with the set as it was.
+ * Gives back what @set has put aside: the id table's chunks, and the gfn
+ * tree's nodes down to one insert's worth (a lone create then allocates
+ * nothing) or, for a failed call (@found not NULL), down to the nodes tree
+ * and pool held at @found (an undone change need not leave the tree in its
+ * old shape; the nodes it gave up are ones the call found): a failed call
+ * leaves the memory it found.  Any set: readers never look at what is put
+ * aside.
  */
-int ms_set_reserve_inserts(struct memslots_set *set, size_t nr_inserts);
-/* Gives back the put-aside nodes an insert no longer needs (any set). */
-void ms_set_trim_reserve(struct memslots_set *set);
-
-/* Grows @set (inactive) so that a slot of @id fits; -ENOMEM, set unchanged. */
-int ms_set_reserve(struct memslots_set *set, uint16_t id);
-/* Makes @g hold what @set needs to take a slot of @id as well; -ENOMEM
- * with @g as it was. */
-int ms_set_plan_growth(const struct memslots_set *set, uint16_t id, struct ms_set_growth *g);
-/* Installs @g into @set, now inactive; then @g is empty.  Cannot fail. */
-void ms_set_commit_growth(struct memslots_set *set, struct ms_set_growth *g);
-void ms_set_cancel_growth(const struct memslots_set *set, struct ms_set_growth *g);
-/*
- * Called on the inactive set at the start and the end of a writer call:
- * forgets the last-used slot and gives back memory a smaller count no
- * longer needs (best effort), the B+tree nodes put aside included.
- */
-void ms_set_settle(struct memslots_set *set);
-/* B+tree nodes of @set, in the tree and put aside (any set). */
-size_t ms_set_tree_nodes(const struct memslots_set *set);
-/* Frees put-aside nodes until @set's tree and pool hold at most @nodes
- * (any set: readers never look at the pool). */
-void ms_set_trim_nodes(struct memslots_set *set, size_t nodes);
-/* As ms_set_settle(), the put-aside nodes trimmed to ms_set_trim_nodes(),
- * for a failed call: it leaves the memory it found. */
-void ms_set_settle_to(struct memslots_set *set, size_t nodes);
+void ms_set_settle(struct memslots_set *set, const struct ms_set_mark *found);
 
 /* Frees every slot of @set (memslots_free: both sets hold the same ones). */
 void ms_set_free_slots(struct memslots_set *set, const struct ms_alloc *alloc);

@@ -36,7 +36,7 @@ static void ms_slot_link_cached(struct ms_slot *s, struct ms_slot *next)
 	memcpy((void *)s, &next, sizeof(next));
 }
 
-struct ms_slot *ms_slot_get(struct ms_slot_cache *c, const struct ms_alloc *a)
+struct ms_slot *ms_slot_reserve(struct ms_slot_cache *c, const struct ms_alloc *a)
 {
 	struct ms_slot *s = c->head;
 
@@ -51,7 +51,7 @@ struct ms_slot *ms_slot_get(struct ms_slot_cache *c, const struct ms_alloc *a)
 	return s;
 }
 
-void ms_slot_put(struct ms_slot_cache *c, struct ms_slot *s)
+void ms_slot_retire(struct ms_slot_cache *c, struct ms_slot *s)
 {
 	if (!s)
 		return;
@@ -60,7 +60,7 @@ void ms_slot_put(struct ms_slot_cache *c, struct ms_slot *s)
 	c->count++;
 }
 
-void ms_slot_cache_trim(struct ms_slot_cache *c, const struct ms_alloc *a, size_t keep)
+void ms_slot_cache_settle(struct ms_slot_cache *c, const struct ms_alloc *a, size_t keep)
 {
 	while (c->count > keep) {
 		struct ms_slot *s = c->head;

@@ -74,10 +74,15 @@ void ms_slot_free(const struct ms_alloc *a, struct ms_slot *s);
  * migration start) retires as many objects as it allocates: taking them
  * from here rather than from the allocator saves a malloc, a free and, for
  * memory the allocator hands out fresh, a page fault per slot.  The writer
- * trims it after every call to at most the live slot count, so it costs at
+ * settles it after every call to at most the live slot count, so it costs at
  * most one more object per live slot, and only after a call that replaced
  * them; memslots_free() empties it.  Writer only (under the writer lock);
  * a retired slot is one no reader can reach any more.
+ *
+ * The slot copies follow the reservation protocol of the sets (set.h): a
+ * call reserves every copy it will publish before publishing anything,
+ * retires what it replaced or threw away (which cannot fail), and settles
+ * the cache at its end.
  */
 struct ms_slot_cache {
 	struct ms_slot *head; /* linked through their first word */
@@ -85,10 +90,10 @@ struct ms_slot_cache {
 };
 
 /* A zeroed slot, recycled when one is at hand; NULL when memory runs out. */
-struct ms_slot *ms_slot_get(struct ms_slot_cache *c, const struct ms_alloc *a);
-/* Retires @s (may be NULL) into the cache. */
-void ms_slot_put(struct ms_slot_cache *c, struct ms_slot *s);
-/* Frees cached slots until at most @keep remain. */
-void ms_slot_cache_trim(struct ms_slot_cache *c, const struct ms_alloc *a, size_t keep);
+struct ms_slot *ms_slot_reserve(struct ms_slot_cache *c, const struct ms_alloc *a);
+/* Retires @s (may be NULL) into the cache; never fails. */
+void ms_slot_retire(struct ms_slot_cache *c, struct ms_slot *s);
+/* Gives back (frees) cached slots until at most @keep remain. */
+void ms_slot_cache_settle(struct ms_slot_cache *c, const struct ms_alloc *a, size_t keep);
 
 #endif /* MS_SLOT_H */

@@ -11,9 +11,9 @@
  *     against the state as the earlier requests of the call leave it.  To
  *     get that evolving state for free, each valid change is applied at
  *     once to the inactive set, which no reader can see.  The slot copies
- *     the call will publish are allocated here, and so are the id table
- *     chunks and the gfn tree nodes of both sets: nothing after this step
- *     allocates.  Each change gets its prepare hook as soon as it is
+ *     the call will publish are reserved here (ms_change_reserve()), and
+ *     so are the id table chunks and the gfn tree nodes of both sets:
+ *     nothing after this step allocates.  Each change gets its prepare hook as soon as it is
  *     validated, so a call fails at the first request that would fail one
  *     by one; a failure aborts the prepared changes in reverse order and
  *     undoes the inactive set.
@@ -26,7 +26,7 @@
  *     final state (it already is without an invalidate step), published,
  *     and the same change made to the other set once readers have left it.
  *  4. commit (kvm_commit_memory_region): commit hooks in request order,
- *     then the replaced slots are freed.
+ *     then the replaced slots are retired to the slot cache.
  *
  * Unlike KVM, prepare runs before the INVALID copies are published, so
  * that a failed call publishes nothing at all.
@@ -174,11 +174,11 @@ static void ms_call_undo_all(struct ms_call *call)
 		ms_change_undo(call->inactive, &call->changes[i]);
 }
 
-/* ---- stage: check, classify, allocate, prepare, apply to the inactive set ------------ */
+/* ---- stage: check, classify, reserve, prepare, apply to the inactive set ------------- */
 
 static struct ms_slot *ms_slot_new(struct memslots *ms, const struct ms_req *req, void *priv)
 {
-	struct ms_slot *s = ms_slot_get(&ms->slot_cache, &ms->alloc);
+	struct ms_slot *s = ms_slot_reserve(&ms->slot_cache, &ms->alloc);
 
 	if (!s)
 		return NULL;
@@ -198,7 +198,7 @@ static struct ms_slot *ms_slot_new(struct memslots *ms, const struct ms_req *req
 
 static struct ms_slot *ms_slot_dup_invalid(struct memslots *ms, const struct ms_slot *old)
 {
-	struct ms_slot *s = ms_slot_get(&ms->slot_cache, &ms->alloc);
+	struct ms_slot *s = ms_slot_reserve(&ms->slot_cache, &ms->alloc);
 
 	if (!s)
 		return NULL;
@@ -207,25 +207,24 @@ static struct ms_slot *ms_slot_dup_invalid(struct memslots *ms, const struct ms_
 	return s;
 }
 
-static void ms_change_free_copies(struct memslots *ms, struct ms_change *c)
+static void ms_change_retire_copies(struct memslots *ms, struct ms_change *c)
 {
-	ms_slot_put(&ms->slot_cache, c->new);
-	ms_slot_put(&ms->slot_cache, c->invalid);
+	ms_slot_retire(&ms->slot_cache, c->new);
+	ms_slot_retire(&ms->slot_cache, c->invalid);
 }
 
 /*
- * A change is about to add a slot: make sure both sets can take it.  The
- * inactive set is private and grows at once; the other one is still
- * published, so what it needs is only allocated now and installed once it
- * is inactive.
+ * A change is about to add a slot of @id: both sets put its id table
+ * chunk aside, the published one too (its insert comes once it is
+ * inactive again).
  */
-static int ms_call_reserve(struct ms_call *call, uint16_t id)
+static int ms_call_reserve_id(struct ms_call *call, uint16_t id)
 {
-	int err = ms_set_reserve(call->inactive, id);
+	int err = ms_set_reserve_id(call->inactive, id);
 
 	if (err)
 		return err;
-	return ms_set_plan_growth(call->active, id, &call->grow);
+	return ms_set_reserve_id(call->active, id);
 }
 
 /*
@@ -253,16 +252,21 @@ static int ms_call_reserve_nodes(struct ms_call *call, const struct ms_change_ki
 	return ms_set_reserve_inserts(call->active, inserting);
 }
 
-/* Allocates what publishing @c will need (the memory half of KVM's
- * kvm_prepare_memory_region()). */
-static int ms_change_alloc(struct ms_call *call, const struct ms_req *req, struct ms_change *c)
+/*
+ * The one place a slot call reserves (set.h's protocol): what publishing
+ * @c will need, id table chunks, gfn tree nodes and slot copies, all put
+ * aside before anything is published (the memory half of KVM's
+ * kvm_prepare_memory_region()).  0 or -ENOMEM; what was put aside before
+ * a failure is given back when the call settles.
+ */
+static int ms_change_reserve(struct ms_call *call, const struct ms_req *req, struct ms_change *c)
 {
 	const struct ms_change_kind *kind = &ms_change_kinds[c->type];
 	struct memslots *ms = call->ms;
 	int err;
 
 	if (kind->adds_id) {
-		err = ms_call_reserve(call, req->id);
+		err = ms_call_reserve_id(call, req->id);
 		if (err)
 			return err;
 	}
@@ -278,7 +282,7 @@ static int ms_change_alloc(struct ms_call *call, const struct ms_req *req, struc
 	if (kind->invalidates) {
 		c->invalid = ms_slot_dup_invalid(ms, c->old);
 		if (!c->invalid) {
-			ms_change_free_copies(ms, c);
+			ms_change_retire_copies(ms, c);
 			return -ENOMEM;
 		}
 	}
@@ -320,7 +324,7 @@ static int ms_call_validate_one(struct ms_call *call, const struct ms_requests *
 	err = ms_request_classify(call, reqs, index, &req, c);
 	if (err)
 		return err < 0 ? err : 0;
-	err = ms_change_alloc(call, &req, c);
+	err = ms_change_reserve(call, &req, c);
 	if (err)
 		return err;
 	c->index = index;
@@ -344,7 +348,7 @@ static void ms_call_rollback(struct ms_call *call)
 		ms_gmem_unstage(call->ms, &call->changes[i]);
 	ms_call_undo_all(call);
 	for (i = 0; i < call->nr_changes; i++)
-		ms_change_free_copies(call->ms, &call->changes[i]);
+		ms_change_retire_copies(call->ms, &call->changes[i]);
 	call->nr_changes = 0;
 }
 
@@ -435,9 +439,9 @@ static void ms_call_commit(struct ms_call *call)
 	for (i = 0; i < call->nr_changes; i++) {
 		struct ms_change *c = &call->changes[i];
 
-		ms_slot_put(&ms->slot_cache, c->invalid);
+		ms_slot_retire(&ms->slot_cache, c->invalid);
 		if (c->type != MEMSLOTS_CREATE)
-			ms_slot_put(&ms->slot_cache, c->old);
+			ms_slot_retire(&ms->slot_cache, c->old);
 	}
 }
 

@@ -74,7 +74,7 @@ struct fixture {
 	struct tu_alloc_counter counter;
 	struct ms_alloc alloc;
 	struct ms_attrmap map[2];
-	struct ms_attrmap_reserve res;
+	struct ms_attrmap_pool res;
 	struct am_model model;
 	struct tu_rng rng;
 };
@@ -85,7 +85,7 @@ static void fixture_init(struct fixture *fx, uint64_t seed, size_t low, size_t h
 	fx->alloc = (struct ms_alloc){.alloc = tu_alloc, .free = tu_free, .opaque = &fx->counter};
 	ms_attrmap_init(&fx->map[0], &fx->alloc);
 	ms_attrmap_init(&fx->map[1], &fx->alloc);
-	fx->res = MS_ATTRMAP_RESERVE_INIT;
+	fx->res = MS_ATTRMAP_POOL_INIT;
 	REQUIRE(am_model_init(&fx->model, low, high) == 0);
 	tu_rng_seed(&fx->rng, seed);
 }
@@ -93,7 +93,7 @@ static void fixture_init(struct fixture *fx, uint64_t seed, size_t low, size_t h
 /* Tears down and checks that every node came back. */
 static void fixture_fini(struct fixture *fx)
 {
-	ms_attrmap_reserve_release(&fx->res, &fx->alloc);
+	ms_attrmap_settle(&fx->res, &fx->alloc);
 	ms_attrmap_destroy(&fx->map[0]);
 	ms_attrmap_destroy(&fx->map[1]);
 	REQUIRE(ms_attrmap_nr_runs(&fx->map[0]) == 0 && !ms_attrmap_first(&fx->map[0]));
@@ -121,7 +121,7 @@ static void step(struct fixture *fx, size_t ci, size_t cj, uint64_t a, bool repl
 	struct ms_attrmap_plan plan;
 
 	REQUIRE(fx->res.nr == 0);
-	REQUIRE(ms_attrmap_prepare(&fx->map[0], m->first[ci], am_cell_last(m, cj), a, nr_maps,
+	REQUIRE(ms_attrmap_reserve(&fx->map[0], m->first[ci], am_cell_last(m, cj), a, nr_maps,
 				   &fx->res, &plan) == 0);
 	REQUIRE(plan.changes == changes);
 	REQUIRE(plan.new_runs <= 2);
@@ -133,7 +133,7 @@ static void step(struct fixture *fx, size_t ci, size_t cj, uint64_t a, bool repl
 	for (unsigned int i = 0; i < nr_maps; i++) {
 		size_t res_before = fx->res.nr;
 
-		REQUIRE(ms_attrmap_apply(&fx->map[i], &plan, &fx->res) == 0);
+		REQUIRE(ms_attrmap_set(&fx->map[i], &plan, &fx->res) == 0);
 		/* Nodes only move between the map and the reserve... */
 		REQUIRE(ms_attrmap_nr_runs(&fx->map[i]) + fx->res.nr == before + res_before);
 		/* ...and a change that takes new nodes removes none: exactly
@@ -144,7 +144,7 @@ static void step(struct fixture *fx, size_t ci, size_t cj, uint64_t a, bool repl
 	if (changes && plan.new_runs)
 		REQUIRE(fx->res.nr == 0);
 	REQUIRE(fx->counter.live == nodes_held(fx));
-	ms_attrmap_reserve_release(&fx->res, &fx->alloc);
+	ms_attrmap_settle(&fx->res, &fx->alloc);
 	REQUIRE(fx->counter.live == nodes_held(fx));
 
 	am_model_set(&fx->model, ci, cj, a);
@@ -233,7 +233,7 @@ START_TEST(alloc_failure_every_site)
 
 			plan = sentinel;
 			fx.counter.fail_at = fx.counter.calls + k;
-			err = ms_attrmap_prepare(&fx.map[0], m->first[ci], am_cell_last(m, cj), a,
+			err = ms_attrmap_reserve(&fx.map[0], m->first[ci], am_cell_last(m, cj), a,
 						 2, &fx.res, &plan);
 			fx.counter.fail_at = 0;
 			if (!err)
@@ -248,9 +248,9 @@ START_TEST(alloc_failure_every_site)
 			REQUIRE(k <= 4);
 		}
 		REQUIRE(failures == 2 * plan.new_runs);
-		REQUIRE(ms_attrmap_apply(&fx.map[0], &plan, &fx.res) == 0);
-		REQUIRE(ms_attrmap_apply(&fx.map[1], &plan, &fx.res) == 0);
-		ms_attrmap_reserve_release(&fx.res, &fx.alloc);
+		REQUIRE(ms_attrmap_set(&fx.map[0], &plan, &fx.res) == 0);
+		REQUIRE(ms_attrmap_set(&fx.map[1], &plan, &fx.res) == 0);
+		ms_attrmap_settle(&fx.res, &fx.alloc);
 		am_model_set(&fx.model, ci, cj, a);
 		CHECK_MAP(&fx.map[0], m);
 		REQUIRE(ms_attrmap_equal(&fx.map[0], &fx.map[1]));
@@ -267,9 +267,9 @@ static void set_range(struct fixture *fx, uint64_t start, uint64_t last, uint64_
 {
 	struct ms_attrmap_plan plan;
 
-	REQUIRE(ms_attrmap_prepare(&fx->map[0], start, last, a, 1, &fx->res, &plan) == 0);
-	REQUIRE(ms_attrmap_apply(&fx->map[0], &plan, &fx->res) == 0);
-	ms_attrmap_reserve_release(&fx->res, &fx->alloc);
+	REQUIRE(ms_attrmap_reserve(&fx->map[0], start, last, a, 1, &fx->res, &plan) == 0);
+	REQUIRE(ms_attrmap_set(&fx->map[0], &plan, &fx->res) == 0);
+	ms_attrmap_settle(&fx->res, &fx->alloc);
 	REQUIRE(ms_attrmap_validate(&fx->map[0]) == 0);
 }
 
@@ -332,11 +332,11 @@ START_TEST(split_and_merge_node_counts)
 	fixture_init(&fx, 1, 0, 0);
 	set_range(&fx, 100, 199, ATTR_PRIVATE);
 
-	ck_assert_int_eq(ms_attrmap_prepare(&fx.map[0], 140, 149, 1, 2, &fx.res, &plan), 0);
+	ck_assert_int_eq(ms_attrmap_reserve(&fx.map[0], 140, 149, 1, 2, &fx.res, &plan), 0);
 	ck_assert(plan.changes);
 	ck_assert_uint_eq(plan.new_runs, 2);
 	ck_assert_uint_eq(fx.res.nr, 4);
-	ck_assert_int_eq(ms_attrmap_apply(&fx.map[0], &plan, &fx.res), 0);
+	ck_assert_int_eq(ms_attrmap_set(&fx.map[0], &plan, &fx.res), 0);
 	ck_assert_uint_eq(fx.res.nr, 2);
 	run = ms_attrmap_first(&fx.map[0]);
 	ck_assert(run->start == 100 && run->last == 139 && run->attrs == ATTR_PRIVATE);
@@ -345,16 +345,16 @@ START_TEST(split_and_merge_node_counts)
 	run = ms_attrmap_next(run);
 	ck_assert(run->start == 150 && run->last == 199 && run->attrs == ATTR_PRIVATE);
 	ck_assert_ptr_null(ms_attrmap_next(run));
-	ms_attrmap_reserve_release(&fx.res, &fx.alloc);
+	ms_attrmap_settle(&fx.res, &fx.alloc);
 
 	/* Setting the middle back merges the three runs into one. */
-	ck_assert_int_eq(ms_attrmap_prepare(&fx.map[0], 140, 149, ATTR_PRIVATE, 1, &fx.res, &plan),
+	ck_assert_int_eq(ms_attrmap_reserve(&fx.map[0], 140, 149, ATTR_PRIVATE, 1, &fx.res, &plan),
 			 0);
 	ck_assert_uint_eq(plan.new_runs, 0);
-	ck_assert_int_eq(ms_attrmap_apply(&fx.map[0], &plan, &fx.res), 0);
+	ck_assert_int_eq(ms_attrmap_set(&fx.map[0], &plan, &fx.res), 0);
 	ck_assert_uint_eq(fx.res.nr, 2); /* the two removed nodes */
 	ck_assert_uint_eq(ms_attrmap_nr_runs(&fx.map[0]), 1);
-	ms_attrmap_reserve_release(&fx.res, &fx.alloc);
+	ms_attrmap_settle(&fx.res, &fx.alloc);
 	fixture_fini(&fx);
 }
 END_TEST
@@ -366,25 +366,25 @@ START_TEST(bad_arguments_and_short_reserve)
 
 	fixture_init(&fx, 1, 0, 0);
 	set_range(&fx, 10, 19, ATTR_PRIVATE);
-	ck_assert_int_eq(ms_attrmap_prepare(&fx.map[0], 5, 4, 1, 1, &fx.res, &plan), -EINVAL);
-	ck_assert_int_eq(ms_attrmap_prepare(&fx.map[0], 5, 5, 1, 0, &fx.res, &plan), -EINVAL);
+	ck_assert_int_eq(ms_attrmap_reserve(&fx.map[0], 5, 4, 1, 1, &fx.res, &plan), -EINVAL);
+	ck_assert_int_eq(ms_attrmap_reserve(&fx.map[0], 5, 5, 1, 0, &fx.res, &plan), -EINVAL);
 	ck_assert_uint_eq(fx.res.nr, 0);
 
 	/* No change: nothing reserved, and apply does nothing. */
-	ck_assert_int_eq(ms_attrmap_prepare(&fx.map[0], 12, 15, ATTR_PRIVATE, 2, &fx.res, &plan),
+	ck_assert_int_eq(ms_attrmap_reserve(&fx.map[0], 12, 15, ATTR_PRIVATE, 2, &fx.res, &plan),
 			 0);
 	ck_assert(!plan.changes);
 	ck_assert_uint_eq(fx.counter.calls, 1);
-	ck_assert_int_eq(ms_attrmap_prepare(&fx.map[0], 30, 40, 0, 2, &fx.res, &plan), 0);
+	ck_assert_int_eq(ms_attrmap_reserve(&fx.map[0], 30, 40, 0, 2, &fx.res, &plan), 0);
 	ck_assert(!plan.changes);
 	ck_assert_uint_eq(fx.counter.calls, 1);
 
 	/* A reserve short of nodes: refused, map unchanged. */
-	ck_assert_int_eq(ms_attrmap_prepare(&fx.map[0], 12, 15, 1, 1, &fx.res, &plan), 0);
+	ck_assert_int_eq(ms_attrmap_reserve(&fx.map[0], 12, 15, 1, 1, &fx.res, &plan), 0);
 	ck_assert_uint_eq(plan.new_runs, 2);
-	ms_attrmap_reserve_release(&fx.res, &fx.alloc);
+	ms_attrmap_settle(&fx.res, &fx.alloc);
 	same = plan;
-	ck_assert_int_eq(ms_attrmap_apply(&fx.map[0], &same, &fx.res), -ENOSPC);
+	ck_assert_int_eq(ms_attrmap_set(&fx.map[0], &same, &fx.res), -ENOSPC);
 	ck_assert_uint_eq(ms_attrmap_nr_runs(&fx.map[0]), 1);
 	ck_assert_uint_eq(ms_attrmap_get(&fx.map[0], 13, NULL), ATTR_PRIVATE);
 	ck_assert_int_eq(ms_attrmap_validate(&fx.map[0]), 0);

@@ -50,7 +50,7 @@ static void run_random(const struct random_cfg *cfg)
 		} else if (dice < 8) {
 			REQUIRE(ms_btree_reserve(&t, tu_rng_below(&r, 64)) == 0);
 		} else if (dice < 12) {
-			ms_btree_trim(&t, tu_rng_below(&r, 4));
+			ms_btree_settle(&t, tu_rng_below(&r, 4));
 		} else if (m.n && dice < 100) {
 			op_replace(&t, &m, &r);
 		} else if (m.n < cfg->max && (m.n == 0 || dice < 100 + cfg->grow * 9)) {
@@ -349,22 +349,22 @@ START_TEST(alloc_failure_everywhere)
 	ms_btree_init(&t, &a);
 
 	fail_each(&t, &m, &cnt, call_reserve, 40); /* empty tree */
-	ms_btree_trim(&t, 0);
+	ms_btree_settle(&t, 0);
 	fail_each(&t, &m, &cnt, call_insert, 10); /* the first leaf */
 	REQUIRE(ms_btree_remove(&t, 10, NULL) == 0);
-	ms_btree_trim(&t, 0);
+	ms_btree_settle(&t, 0);
 	fail_each(&t, &big, &cnt, call_reserve_build, big.n);
-	ms_btree_trim(&t, 0);
+	ms_btree_settle(&t, 0);
 	fail_each(&t, &big, &cnt, call_build, big.n);
 	REQUIRE_CHECK(ms_btree_check_model(&t, big.v, big.n));
 	fail_each(&t, &big, &cnt, call_reserve, 300);
-	ms_btree_trim(&t, 0);
+	ms_btree_settle(&t, 0);
 	/* An insert into a full path needs a node per level and a new root. */
 	fail_each(&t, &big, &cnt, call_insert, 4 * 2999 + 3);
 	model_insert(&big, 4 * 2999 + 3, 4 * 2999 + 4, NULL);
 	REQUIRE_CHECK(ms_btree_check_model(&t, big.v, big.n));
 	/* A smaller build reuses nodes and needs none. */
-	ms_btree_trim(&t, 0);
+	ms_btree_settle(&t, 0);
 	cnt.fail_at = cnt.calls + 1;
 	REQUIRE(ms_btree_build(&t, big.v, 100) == 0);
 	cnt.fail_at = 0;

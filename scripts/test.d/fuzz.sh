@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-targets=(fuzz_memslots fuzz_rbtree fuzz_itree fuzz_btree fuzz_attrmap fuzz_gmem)
+targets=(fuzz_memslots fuzz_rbtree fuzz_itree fuzz_btree fuzz_attrmap fuzz_gmem fuzz_idhash)
 seconds=${FUZZ_SECONDS:-60}
 bin=$root/build/fuzz/tests/fuzz
 

@@ -58,14 +58,14 @@ static void set_cells(struct ms_attrmap map[2], struct am_model *m, struct count
 	size_t ci = fz_u8(in) % m->n, cj = ci + fz_u8(in) % (m->n - ci);
 	uint64_t attrs = decode_attrs(in);
 	uint8_t fail = fz_u8(in);
-	struct ms_attrmap_reserve res = MS_ATTRMAP_RESERVE_INIT;
+	struct ms_attrmap_pool res = MS_ATTRMAP_POOL_INIT;
 	size_t live = c->live;
 	struct ms_attrmap_plan plan;
 	int err;
 
 	/* High bit: fail one of the next four allocations. */
 	c->fail_at = fail & 0x80 ? c->calls + 1 + (fail & 3) : 0;
-	err = ms_attrmap_prepare(&map[0], m->first[ci], am_cell_last(m, cj), attrs, 2, &res, &plan);
+	err = ms_attrmap_reserve(&map[0], m->first[ci], am_cell_last(m, cj), attrs, 2, &res, &plan);
 	c->fail_at = 0;
 	if (err) {
 		FZ_CHECK(err == -ENOMEM && (fail & 0x80));
@@ -74,10 +74,10 @@ static void set_cells(struct ms_attrmap map[2], struct am_model *m, struct count
 	}
 	FZ_CHECK(plan.changes == am_model_changes(m, ci, cj, attrs));
 	FZ_CHECK(plan.new_runs <= 2 && res.nr == (plan.changes ? 2u * plan.new_runs : 0));
-	FZ_CHECK(ms_attrmap_apply(&map[0], &plan, &res) == 0);
-	FZ_CHECK(ms_attrmap_apply(&map[1], &plan, &res) == 0);
+	FZ_CHECK(ms_attrmap_set(&map[0], &plan, &res) == 0);
+	FZ_CHECK(ms_attrmap_set(&map[1], &plan, &res) == 0);
 	FZ_CHECK(!plan.new_runs || res.nr == 0);
-	ms_attrmap_reserve_release(&res, map[0].alloc);
+	ms_attrmap_settle(&res, map[0].alloc);
 	am_model_set(m, ci, cj, attrs);
 }
 

@@ -258,7 +258,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		case 6: /* trim */
-			ms_btree_trim(&t, fz_u8(&in) % 8);
+			ms_btree_settle(&t, fz_u8(&in) % 8);
 			reserved = 0;
 			break;
 		default:
