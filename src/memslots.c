@@ -118,21 +118,19 @@ nomem:
 	return NULL;
 }
 
-MEMSLOTS_API void memslots_free(struct memslots *ms)
+MEMSLOTS_API int memslots_destroy(struct memslots *ms)
 {
 	struct memslots_set *set;
 
 	if (!ms)
-		return;
+		return 0;
 	/*
 	 * From one of its own hooks, or inside a read-side section, the
-	 * object is still in use on this very thread: leak it rather than
-	 * free memory that will be touched again on return.
+	 * object is still in use on this very thread: refuse rather than free
+	 * memory that will be touched again on return.
 	 */
-	if (ms_writer_check(ms)) {
-		errno = EDEADLK;
-		return;
-	}
+	if (ms_writer_check(ms))
+		return -EDEADLK;
 	/* Both sets hold the same slots between calls: free them through one. */
 	set = atomic_load_explicit(&ms->active, memory_order_relaxed);
 	ms_hook_release_all(ms, set);
@@ -142,6 +140,15 @@ MEMSLOTS_API void memslots_free(struct memslots *ms)
 	ms_set_destroy(&ms->sets[1]);
 	pthread_mutex_destroy(&ms->lock);
 	ms_free(&ms->alloc, ms);
+	return 0;
+}
+
+MEMSLOTS_API void memslots_free(struct memslots *ms)
+{
+	int err = memslots_destroy(ms);
+
+	if (err)
+		errno = -err;
 }
 
 MEMSLOTS_API unsigned int memslots_page_shift(const struct memslots *ms)

@@ -181,6 +181,27 @@ START_TEST(test_free_while_in_use)
 }
 END_TEST
 
+/* memslots_destroy: the same refusals as a return value; errno untouched. */
+START_TEST(test_destroy_outcome)
+{
+	struct meddle m = {0};
+	struct memslots_config cfg = {.rcu = &nop_rcu, .ops = &meddle_ops, .opaque = &m};
+	struct memslots_region r = region(1, 0, 4);
+
+	ck_assert_int_eq(memslots_destroy(NULL), 0);
+	m.ms = memslots_new(&cfg);
+	ck_assert_ptr_nonnull(m.ms);
+	ck_assert_int_eq(memslots_set_region(m.ms, &r), 0);
+	memslots_read_lock(m.ms);
+	errno = 0;
+	ck_assert_int_eq(memslots_destroy(m.ms), -EDEADLK);
+	ck_assert_int_eq(errno, 0);
+	memslots_read_unlock(m.ms);
+	still_works(m.ms, 2);
+	ck_assert_int_eq(memslots_destroy(m.ms), 0);
+}
+END_TEST
+
 /* ---- the default RCU and threads that forget to register or unregister ---------------- */
 
 struct section_thread {
@@ -329,6 +350,7 @@ void misuse_add_lifetime_cases(Suite *s)
 	tc = tcase_create("lifetime_and_hooks");
 	tcase_add_test(tc, test_prepare_changes_slot);
 	tcase_add_test(tc, test_free_while_in_use);
+	tcase_add_test(tc, test_destroy_outcome);
 	tcase_add_test(tc, test_default_rcu_implicit_register);
 	tcase_add_test(tc, test_default_rcu_exit_registered);
 	tcase_add_test(tc, test_default_rcu_unregister_in_section);

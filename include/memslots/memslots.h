@@ -328,9 +328,7 @@ MEMSLOTS_API struct memslots *memslots_new(const struct memslots_config *cfg);
  * once with errno set to EDEADLK, calls no hook and frees nothing: the
  * object is still in use on this thread, and stays whole and usable, so
  * a later memslots_free() from outside the hook or section frees it.
- * The library sets errno only then (a release hook or the configured
- * free may still change it), and nothing else reports the refusal: to
- * tell, set errno to 0 before the call and read it after.
+ * memslots_destroy() is the same with the outcome as its return value.
  *
  * Locking: exclusive: no other call on @p ms may be running, on any
  * thread, none may follow a call that frees it, and no other thread may
@@ -340,6 +338,16 @@ MEMSLOTS_API struct memslots *memslots_new(const struct memslots_config *cfg);
  * one returns -EDEADLK).
  */
 MEMSLOTS_API void memslots_free(struct memslots *ms);
+
+/**
+ * memslots_free() with a return value: frees @p ms as memslots_free()
+ * does and returns 0 (NULL: 0, nothing to do), or refuses in the same
+ * cases and returns -EDEADLK, having called no hook and freed nothing (the
+ * object stays whole and usable), without touching errno.
+ *
+ * Locking: as memslots_free().
+ */
+MEMSLOTS_API int memslots_destroy(struct memslots *ms);
 
 /* ---- Writers ----------------------------------------------------------- */
 
