@@ -16,6 +16,8 @@
 #define ms_prefetch(p, rw) __builtin_prefetch((p), (rw))
 
 #define MS_ALWAYS_INLINE   inline __attribute__((always_inline))
+/* A static function that an instance of a template may leave unused. */
+#define MS_UNUSED __attribute__((unused))
 
 /*
  * A function whose body callers must not learn from (gcc's noipa: no
@@ -30,6 +32,6 @@
 #ifndef MS_NOIPA
 #define MS_NOIPA __attribute__((noinline))
 #endif
-#define MS_CACHELINE	   64
+#define MS_CACHELINE 64
 
 #endif /* MS_COMPILER_H */

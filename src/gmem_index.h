@@ -5,15 +5,16 @@
  *
  * KVM refuses to bind a range of a guest_memfd that a slot already binds
  * (kvm_gmem_bind() keeps, per guest_memfd file, the page offsets bound to
- * each slot).  The library mirrors that check with one augmented red-black
- * tree per object, keyed by the pair (fd, byte offset): ordered by
- * (fd, start), each node also keeps the largest (fd, last) pair of its
- * subtree.  A binding is the closed interval [(fd, start), (fd, last)] of
- * that order, and two bindings intersect in it exactly when they name the
- * same fd and their byte ranges meet, so one interval-tree query answers
- * "does anything bound to this fd intersect these bytes" in O(log n),
- * however many other fds there are: the per-fd indexes are the runs of
- * one tree, and an fd needs no entry of its own to be created or freed.
+ * each slot).  The library mirrors that check with one interval tree per
+ * object (the template of interval_tree_generic.h, the hva tree's too),
+ * keyed by the pair (fd, byte offset): ordered by (fd, start), each node
+ * also keeps the largest (fd, last) pair of its subtree.  A binding is
+ * the closed interval [(fd, start), (fd, last)] of that order, and two
+ * bindings intersect in it exactly when they name the same fd and their
+ * byte ranges meet, so one interval-tree query answers "does anything
+ * bound to this fd intersect these bytes" in O(log n), however many other
+ * fds there are: the per-fd indexes are the runs of one tree, and an fd
+ * needs no entry of its own to be created or freed.
  *
  * Memory: none.  A binding is embedded in the caller's object (the slot
  * that holds it), so inserting and removing cannot fail and allocate
@@ -48,11 +49,11 @@ struct ms_gmem_binding {
 };
 
 struct ms_gmem_index {
-	struct ms_rb_root root;
+	struct ms_rb_root_cached root;
 	size_t count;
 };
 
-#define MS_GMEM_INDEX_INIT ((struct ms_gmem_index){{NULL}, 0})
+#define MS_GMEM_INDEX_INIT ((struct ms_gmem_index){{{NULL}, NULL}, 0})
 
 /*
  * Sets @b to bind @size bytes of @fd from byte @offset: bytes [offset,

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Augmented interval tree of closed u64 intervals [start, last].
+ * Augmented interval tree of closed u64 intervals [start, last]: the hva
+ * tree of a set, one instance of the interval-tree template
+ * (interval_tree_generic.h, instantiated in interval_tree.c).
  *
  * A red-black tree ordered by start (equal starts go right, so duplicate
  * and overlapping intervals are allowed), where every node also keeps the
@@ -9,8 +11,9 @@
  * caches its leftmost node so a query entirely outside the tree's span
  * [leftmost start, root subtree_last] is rejected in O(1).
  *
- * Concurrency: as rbtree.h; one writer, no concurrent readers of the same
- * tree.
+ * Concurrency: as rbtree.h.  Changes are the writer's, on an inactive
+ * set's tree; the queries and the validator only load, and readers run
+ * them on a published set's tree, which nobody changes.
  */
 #ifndef MS_INTERVAL_TREE_H
 #define MS_INTERVAL_TREE_H
@@ -22,8 +25,8 @@
 
 struct ms_itree_node {
 	struct ms_rb_node rb;
-	uint64_t start;        /* first value in the interval */
-	uint64_t last;         /* last value in the interval (inclusive), >= start */
+	uint64_t start;	       /* first value in the interval */
+	uint64_t last;	       /* last value in the interval (inclusive), >= start */
 	uint64_t subtree_last; /* max(last) over this node's subtree */
 };
 

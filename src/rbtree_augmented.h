@@ -18,8 +18,9 @@
  *
  * Every function here is always inlined with a constant callback table, so
  * the plain tree (rbtree.c), which passes empty callbacks, gets code with
- * no trace of augmentation, and the interval tree gets its own copy with
- * direct calls to its callbacks.
+ * no trace of augmentation, and each instance of the interval-tree
+ * template (interval_tree_generic.h) its own copy with direct calls to
+ * its callbacks.
  *
  * Inserting into an augmented tree: the caller descends as usual, fixing
  * up the augmented value of every node it passes (a new leaf can only make
@@ -427,67 +428,5 @@ static MS_ALWAYS_INLINE void ms_rb_erase_augmented_cached(struct ms_rb_node *nod
 		root->leftmost = ms_rb_next(node);
 	ms_rb_erase_augmented(node, &root->root, aug);
 }
-
-/* ---- callbacks for a "maximum over the subtree" value ---------------------- */
-
-/*
- * MS_RB_DECLARE_CALLBACKS_MAX(name, type, rbfield, vtype, subfield, valfn)
- * defines `static const struct ms_rb_augment_callbacks name` for a tree of
- * @type (node member @rbfield) where @subfield (of type @vtype) holds the
- * maximum of valfn(node) over the node's subtree.  valfn takes a
- * `const type *`.
- */
-#define MS_RB_DECLARE_CALLBACKS_MAX(name, type, rbfield, vtype, subfield, valfn)        \
-	static inline vtype name##_compute(const type *n)                               \
-	{                                                                               \
-		vtype m = valfn(n);                                                     \
-		const type *c;                                                          \
-                                                                                        \
-		if (n->rbfield.left) {                                                  \
-			c = ms_rb_entry(n->rbfield.left, type, rbfield);                \
-			if (c->subfield > m)                                            \
-				m = c->subfield;                                        \
-		}                                                                       \
-		if (n->rbfield.right) {                                                 \
-			c = ms_rb_entry(n->rbfield.right, type, rbfield);               \
-			if (c->subfield > m)                                            \
-				m = c->subfield;                                        \
-		}                                                                       \
-		return m;                                                               \
-	}                                                                               \
-                                                                                        \
-	static void name##_propagate(struct ms_rb_node *rb, struct ms_rb_node *stop)    \
-	{                                                                               \
-		while (rb != stop) {                                                    \
-			type *n = ms_rb_entry(rb, type, rbfield);                       \
-			vtype m = name##_compute(n);                                    \
-                                                                                        \
-			/* Unchanged here means unchanged all the way up. */            \
-			if (n->subfield == m)                                           \
-				break;                                                  \
-			n->subfield = m;                                                \
-			rb = ms_rb_parent(rb);                                          \
-		}                                                                       \
-	}                                                                               \
-                                                                                        \
-	static void name##_copy(struct ms_rb_node *rb_old, struct ms_rb_node *rb_new)   \
-	{                                                                               \
-		ms_rb_entry(rb_new, type, rbfield)->subfield =                          \
-			ms_rb_entry(rb_old, type, rbfield)->subfield;                   \
-	}                                                                               \
-                                                                                        \
-	static void name##_rotate(struct ms_rb_node *rb_old, struct ms_rb_node *rb_new) \
-	{                                                                               \
-		type *o = ms_rb_entry(rb_old, type, rbfield);                           \
-                                                                                        \
-		ms_rb_entry(rb_new, type, rbfield)->subfield = o->subfield;             \
-		o->subfield = name##_compute(o);                                        \
-	}                                                                               \
-                                                                                        \
-	static const struct ms_rb_augment_callbacks name = {                            \
-		.propagate = name##_propagate,                                          \
-		.copy = name##_copy,                                                    \
-		.rotate = name##_rotate,                                                \
-	}
 
 #endif /* MS_RBTREE_AUGMENTED_H */

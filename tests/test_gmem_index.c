@@ -337,7 +337,7 @@ START_TEST(test_validator_catches)
 	fx_check_valid(&f);
 	{
 		struct ms_gmem_binding *top =
-			ms_container_of(f.idx.root.node, struct ms_gmem_binding, rb);
+			ms_container_of(f.idx.root.root.node, struct ms_gmem_binding, rb);
 		uint64_t saved = top->max_last;
 
 		top->max_last = saved - 1;
