@@ -2,8 +2,10 @@
 /*
  * The gfn B+tree's nodes: the pool, how many nodes a call must put aside
  * (the reserve), creating and destroying a tree.  The walks are in
- * btree_read.c, the changes in btree_write.c, the bulk build in
- * btree_build.c.  Layout, invariants and the reserve discipline: btree.h.
+ * btree_read.c, the changes in btree_write.c; the bulk build
+ * (btree_build.c) and the range walk (btree_range.c), which only the
+ * tests and benchmarks use, are built into memslots_internal alone.
+ * Layout, invariants and the reserve discipline: btree.h.
  */
 #include "btree_node.h"
 
@@ -179,40 +181,7 @@ size_t ms_btree_insert_nodes(const struct ms_btree *t, size_t nr_inserts)
 	return per_insert < in_all ? per_insert : in_all;
 }
 
-/* Nodes per level of a built tree of @n > 0 entries; returns the height. */
-unsigned int ms_btree_build_levels(size_t n, size_t c[MS_BTREE_MAX_HEIGHT])
-{
-	unsigned int h = 0;
-
-	c[h] = (n + MS_BTREE_LEAF_MAX - 1) / MS_BTREE_LEAF_MAX;
-	while (c[h] > 1) {
-		c[h + 1] = (c[h] + MS_BTREE_INNER_MAX - 1) / MS_BTREE_INNER_MAX;
-		h++;
-	}
-	return h + 1;
-}
-
-size_t ms_btree_build_nodes(size_t n)
-{
-	size_t c[MS_BTREE_MAX_HEIGHT], total = 0;
-	unsigned int h;
-
-	if (!n)
-		return 0;
-	h = ms_btree_build_levels(n, c);
-	for (unsigned int l = 0; l < h; l++)
-		total += c[l];
-	return total;
-}
-
 int ms_btree_reserve(struct ms_btree *t, size_t nr_inserts)
 {
 	return ms_btree_pool_fill(t, ms_btree_insert_nodes(t, nr_inserts));
-}
-
-int ms_btree_reserve_build(struct ms_btree *t, size_t n)
-{
-	size_t need = ms_btree_build_nodes(n);
-
-	return need > t->nr_nodes ? ms_btree_pool_fill(t, need - t->nr_nodes) : 0;
 }

@@ -2,11 +2,48 @@
 /*
  * The gfn B+tree's bulk build: a whole tree from sorted entries, every
  * node filled evenly, from nodes put aside by ms_btree_reserve_build().
- * Locking: the caller serializes changes.
+ * Only the tests and benchmarks build trees (the engine inserts), so this
+ * file is in memslots_internal alone, not in libmemslots
+ * (MEMSLOTS_INTERNAL_SOURCES).  Locking: the caller serializes changes.
  */
 #include "btree_node.h"
 
 #include <errno.h>
+
+/* ---- how many nodes ----------------------------------------------------------------- */
+
+/* Nodes per level of a built tree of @n > 0 entries; returns the height. */
+static unsigned int ms_btree_build_levels(size_t n, size_t c[MS_BTREE_MAX_HEIGHT])
+{
+	unsigned int h = 0;
+
+	c[h] = (n + MS_BTREE_LEAF_MAX - 1) / MS_BTREE_LEAF_MAX;
+	while (c[h] > 1) {
+		c[h + 1] = (c[h] + MS_BTREE_INNER_MAX - 1) / MS_BTREE_INNER_MAX;
+		h++;
+	}
+	return h + 1;
+}
+
+size_t ms_btree_build_nodes(size_t n)
+{
+	size_t c[MS_BTREE_MAX_HEIGHT], total = 0;
+	unsigned int h;
+
+	if (!n)
+		return 0;
+	h = ms_btree_build_levels(n, c);
+	for (unsigned int l = 0; l < h; l++)
+		total += c[l];
+	return total;
+}
+
+int ms_btree_reserve_build(struct ms_btree *t, size_t n)
+{
+	size_t need = ms_btree_build_nodes(n);
+
+	return need > t->nr_nodes ? ms_btree_pool_fill(t, need - t->nr_nodes) : 0;
+}
 
 /* ---- bulk build --------------------------------------------------------------------- */
 

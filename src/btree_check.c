@@ -192,34 +192,3 @@ const char *ms_btree_check(const struct ms_btree *t)
 	ms_btree_walk = (struct btree_walk){.with_pool = true};
 	return check_walk(t, &ms_btree_walk);
 }
-
-const char *ms_btree_check_model(const struct ms_btree *t, const struct ms_btree_entry *model,
-				 size_t n)
-{
-	struct btree_walk *wp = &ms_btree_walk;
-	struct ms_btree_cursor c;
-	const char *err;
-	size_t i = 0;
-
-	*wp = (struct btree_walk){.with_pool = true};
-	err = check_walk(t, wp);
-	if (err)
-		return err;
-	if (t->count != n)
-		FAIL(wp, "tree holds %zu entries, the model %zu", t->count, n);
-	for (ms_btree_first(t, &c); ms_btree_cursor_valid(&c); ms_btree_cursor_next(&c), i++) {
-		if (i >= n)
-			FAIL(wp, "the walk goes past the model's %zu entries", n);
-		if (ms_btree_cursor_key(&c) != model[i].key ||
-		    ms_btree_cursor_end(&c) != model[i].end ||
-		    ms_btree_cursor_val(&c) != model[i].val)
-			FAIL(wp, "entry %zu: [%#llx, %#llx) %p, the model [%#llx, %#llx) %p", i,
-			     (unsigned long long)ms_btree_cursor_key(&c),
-			     (unsigned long long)ms_btree_cursor_end(&c), ms_btree_cursor_val(&c),
-			     (unsigned long long)model[i].key, (unsigned long long)model[i].end,
-			     model[i].val);
-	}
-	if (i != n)
-		FAIL(wp, "the walk stops after %zu of %zu entries", i, n);
-	return NULL;
-}

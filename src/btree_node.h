@@ -96,7 +96,5 @@ static inline void ms_btree_drop_node(struct ms_btree *t, void *node)
 int ms_btree_pool_fill(struct ms_btree *t, size_t target);
 /* Every node of the subtree at @node (height @h) into the pool (btree.c). */
 void ms_btree_drop_subtree(struct ms_btree *t, void *node, unsigned int h);
-/* Nodes per level of a built tree of @n > 0 entries; returns the height. */
-unsigned int ms_btree_build_levels(size_t n, size_t c[MS_BTREE_MAX_HEIGHT]);
 
 #endif /* MEMSLOTS_BTREE_NODE_H */

@@ -7,12 +7,6 @@
 
 /* ---- reader walks ---------------------------------------------------------------- */
 
-static void ms_btree_cursor_reset(struct ms_btree_cursor *c)
-{
-	c->leaf = NULL;
-	c->idx = 0;
-}
-
 void ms_btree_first(const struct ms_btree *t, struct ms_btree_cursor *c)
 {
 	const void *n = t->root;
@@ -50,29 +44,6 @@ void ms_btree_seek_gt(const struct ms_btree *t, uint64_t key, struct ms_btree_cu
 		c->leaf = c->leaf->next;
 		c->idx = 0;
 	}
-}
-
-void ms_btree_range_first(const struct ms_btree *t, uint64_t start, uint64_t end,
-			  struct ms_btree_cursor *c)
-{
-	ms_btree_cursor_reset(c);
-	if (end <= start || !t->root)
-		return;
-	/* Only the entry with the largest key <= start can reach into it. */
-	ms_btree_seek_le(t, start, c);
-	if (!ms_btree_cursor_valid(c))
-		ms_btree_first(t, c);
-	else if (ms_btree_cursor_end(c) <= start)
-		ms_btree_cursor_next(c);
-	if (ms_btree_cursor_valid(c) && ms_btree_cursor_key(c) >= end)
-		ms_btree_cursor_reset(c);
-}
-
-void ms_btree_range_next(struct ms_btree_cursor *c, uint64_t end)
-{
-	ms_btree_cursor_next(c);
-	if (ms_btree_cursor_valid(c) && ms_btree_cursor_key(c) >= end)
-		ms_btree_cursor_reset(c);
 }
 
 bool ms_btree_overlaps(const struct ms_btree *t, uint64_t start, uint64_t end, const void *ignore)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The plain (non-augmented) red-black tree: the balancing core of
- * rbtree_augmented.h instantiated with empty callbacks, plus navigation
- * and a debug validator.
+ * rbtree_augmented.h instantiated with empty callbacks, plus navigation,
+ * a debug validator and what its results mean (ms_rb_strerror).
  */
 #include "rbtree.h"
 #include "rbtree_augmented.h"
@@ -190,4 +190,34 @@ int ms_rb_validate_cached(const struct ms_rb_root_cached *root, ms_rb_cmp_fn cmp
 	if (root->leftmost != ms_rb_first(&root->root))
 		return MS_RB_ELEFTMOST;
 	return 0;
+}
+
+const char *ms_rb_strerror(int err)
+{
+	switch (err) {
+	case 0:
+		return "valid";
+	case MS_RB_EROOT_RED:
+		return "root is red";
+	case MS_RB_EPARENT:
+		return "parent pointer disagrees with the child link";
+	case MS_RB_EFLAGS:
+		return "unused parent_color bit set";
+	case MS_RB_ERED_RED:
+		return "red node with a red child";
+	case MS_RB_EBLACK_HEIGHT:
+		return "paths with different black heights";
+	case MS_RB_EORDER:
+		return "in-order sequence not sorted";
+	case MS_RB_ELEFTMOST:
+		return "cached leftmost is not the first node";
+	case MS_RB_EDEPTH:
+		return "tree deeper than any valid tree (cycle?)";
+	case MS_RB_EAUGMENT:
+		return "augmented value wrong";
+	case MS_RB_EKEY:
+		return "node key invalid";
+	default:
+		return "unknown error";
+	}
 }

@@ -171,5 +171,9 @@ typedef int (*ms_rb_cmp_fn)(const struct ms_rb_node *a, const struct ms_rb_node 
 int ms_rb_validate(const struct ms_rb_root *root, ms_rb_cmp_fn cmp, size_t *count);
 /* As ms_rb_validate(), and checks the cached leftmost node. */
 int ms_rb_validate_cached(const struct ms_rb_root_cached *root, ms_rb_cmp_fn cmp, size_t *count);
+/* A static sentence saying what an MS_RB_E* code (or 0: "valid") means,
+ * for every validator returning one (rbtree, interval trees, binding
+ * index).  Any context. */
+const char *ms_rb_strerror(int err);
 
 #endif /* MS_RBTREE_H */

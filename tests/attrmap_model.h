@@ -26,7 +26,6 @@
 
 #include "attrmap.h"
 #include "rbtree.h"
-#include "ts_structs.h"
 
 #define AM_UNUSED __attribute__((unused))
 

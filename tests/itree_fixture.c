@@ -13,7 +13,7 @@
 
 #include "itree_fixture.h"
 #include "tests_util.h"
-#include "ts_structs.h"
+#include "rbtree.h"
 
 static struct inode *inode_of(struct ms_itree_node *n)
 {

@@ -13,7 +13,7 @@
 
 #include "rbtree_model.h"
 #include "tests_util.h"
-#include "ts_structs.h"
+#include "rbtree.h"
 
 void tree_insert(struct ms_rb_root_cached *root, struct tnode *n)
 {

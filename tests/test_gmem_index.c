@@ -20,7 +20,7 @@
 
 #include "gmem_index.h"
 #include "tests_util.h"
-#include "ts_structs.h"
+#include "rbtree.h"
 
 /* Check's ck_assert_*() costs a write per success; hot checks use this. */
 #define REQUIRE(cond)                                                                 \

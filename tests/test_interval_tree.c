@@ -19,7 +19,7 @@
 #include "interval_tree.h"
 #include "itree_fixture.h"
 #include "tests_util.h"
-#include "ts_structs.h"
+#include "rbtree.h"
 
 static size_t scaled(size_t n)
 {

@@ -17,7 +17,6 @@
 #include "rbtree.h"
 #include "rbtree_model.h"
 #include "tests_util.h"
-#include "ts_structs.h"
 
 /* ---- random operation sequences -------------------------------------------- */
 
