@@ -13,7 +13,8 @@ set_target_properties(memslots PROPERTIES
 	SOVERSION ${MEMSLOTS_SOVERSION})
 
 set(MEMSLOTS_VERSION_SCRIPT ${PROJECT_SOURCE_DIR}/src/libmemslots.map)
-target_sources(memslots PRIVATE ${PROJECT_SOURCE_DIR}/src/compat/abi_v0_1.c)
+target_sources(memslots PRIVATE ${PROJECT_SOURCE_DIR}/src/compat/abi_v0_1.c
+	${PROJECT_SOURCE_DIR}/src/compat/abi_v0_2.c)
 target_link_options(memslots PRIVATE -Wl,--version-script=${MEMSLOTS_VERSION_SCRIPT})
 set_property(TARGET memslots APPEND PROPERTY LINK_DEPENDS ${MEMSLOTS_VERSION_SCRIPT})
 set_target_properties(memslots PROPERTIES C_VISIBILITY_PRESET hidden)

@@ -49,6 +49,7 @@ struct memslots {
 	uint64_t supported_attributes; /* never 0: the config's 0 is ATTR_PRIVATE */
 	uint32_t allowed_flags;	       /* as configured, with LOG_DIRTY_PAGES always in */
 	uint16_t as_id;
+	unsigned int index; /* MEMSLOTS_INDEX_KVM or _BTREE: never DEFAULT */
 	/*
 	 * The guest_memfd ranges the slots bind.  One for both sets: it
 	 * follows the state the writer stages, which a failed call undoes,

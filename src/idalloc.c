@@ -39,7 +39,7 @@ static int ms_id_range(const struct memslots *ms, unsigned int first, unsigned i
 static int ms_pick_id(struct memslots *ms, unsigned int first, unsigned int last)
 {
 	const struct memslots_set *set = atomic_load_explicit(&ms->active, memory_order_relaxed);
-	int id = ms_idtab_lowest_free(&set->ids, first, last);
+	int id = ms_set_lowest_free_id(set, first, last);
 
 	return id < 0 ? -ENOSPC : id;
 }

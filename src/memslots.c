@@ -45,6 +45,8 @@ static int ms_config_check(const struct memslots_config *cfg)
 		return -EINVAL;
 	if (cfg->allowed_flags & ~MS_ALL_FLAGS)
 		return -EINVAL;
+	if (cfg->index > MEMSLOTS_INDEX_BTREE)
+		return -EINVAL;
 	return 0;
 }
 
@@ -65,6 +67,11 @@ static void ms_config_apply(struct memslots *ms, const struct memslots_config *c
 		(cfg->allowed_flags ? cfg->allowed_flags : MS_ALL_FLAGS) | MEMSLOT_LOG_DIRTY_PAGES;
 	ms->as_id = cfg->as_id;
 	ms->gmem = MS_GMEM_INDEX_INIT;
+	/* DEFAULT is the library's fastest: today the B+tree. */
+	ms->index = cfg->index == MEMSLOTS_INDEX_KVM ? MEMSLOTS_INDEX_KVM : MEMSLOTS_INDEX_BTREE;
+	/* Only KVM's index has nodes in a tail of the slot (kvm_index.h). */
+	ms->slot_cache.size = ms->index == MEMSLOTS_INDEX_KVM ? sizeof(struct ms_kvm_slot)
+							      : sizeof(struct ms_slot);
 }
 
 /*
@@ -76,6 +83,7 @@ MEMSLOTS_API struct memslots *memslots_new(const struct memslots_config *cfg)
 	static const struct memslots_config defaults;
 	struct ms_alloc alloc = ms_alloc_libc;
 	struct memslots *ms;
+	bool kvm;
 	int err;
 
 	if (!cfg)
@@ -95,9 +103,10 @@ MEMSLOTS_API struct memslots *memslots_new(const struct memslots_config *cfg)
 		goto nomem;
 	ms->alloc = alloc;
 	ms_config_apply(ms, cfg);
-	if (ms_set_init(&ms->sets[0], 0, ms->page_shift, &ms->alloc))
+	kvm = ms->index == MEMSLOTS_INDEX_KVM;
+	if (ms_set_init(&ms->sets[0], 0, ms->page_shift, kvm, &ms->alloc))
 		goto free_ms;
-	if (ms_set_init(&ms->sets[1], 1, ms->page_shift, &ms->alloc))
+	if (ms_set_init(&ms->sets[1], 1, ms->page_shift, kvm, &ms->alloc))
 		goto destroy_set0;
 	if (pthread_mutex_init(&ms->lock, NULL))
 		goto destroy_set1;
@@ -154,6 +163,11 @@ MEMSLOTS_API void memslots_free(struct memslots *ms)
 MEMSLOTS_API unsigned int memslots_page_shift(const struct memslots *ms)
 {
 	return ms ? ms->page_shift : 0;
+}
+
+MEMSLOTS_API unsigned int memslots_index(const struct memslots *ms)
+{
+	return ms ? ms->index : 0;
 }
 
 MEMSLOTS_API unsigned int memslots_max_slots(const struct memslots *ms)

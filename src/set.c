@@ -8,10 +8,12 @@
 #include "btree_check.h"
 #include "interval_tree.h"
 
-int ms_set_init(struct memslots_set *set, unsigned int idx, unsigned int page_shift,
+int ms_set_init(struct memslots_set *set, unsigned int idx, unsigned int page_shift, bool kvm,
 		const struct ms_alloc *alloc)
 {
+	set->kvm = kvm;
 	ms_btree_init(&set->gfn_tree, alloc);
+	ms_kvm_index_init(&set->kvm_index, idx);
 	set->hva_tree = MS_RB_ROOT_CACHED;
 	set->generation = 0;
 	set->nr_pages = 0;
@@ -36,7 +38,7 @@ void ms_set_destroy(struct memslots_set *set)
  * the range is free, so this cannot fail; a failure here is a bug in the
  * caller's reserve accounting, which the debug build's checks report.
  */
-static void ms_gfn_tree_insert(struct memslots_set *set, struct ms_slot *slot)
+static void ms_set_btree_insert(struct memslots_set *set, struct ms_slot *slot)
 {
 	int err = ms_btree_insert(&set->gfn_tree, slot->pub.base_gfn, ms_slot_end(slot), slot);
 
@@ -66,11 +68,15 @@ void ms_set_insert(struct memslots_set *set, struct ms_slot *slot)
 {
 	struct ms_itree_node *hn = &slot->hva_node[set->idx];
 
-	ms_gfn_tree_insert(set, slot);
+	if (ms_unlikely(set->kvm)) {
+		ms_kvm_index_insert(&set->kvm_index, slot);
+	} else {
+		ms_set_btree_insert(set, slot);
+		ms_idtab_insert(&set->ids, slot->pub.id, slot);
+	}
 	hn->start = slot->pub.userspace_addr;
 	hn->last = ms_slot_hva_last(slot, set->page_shift);
 	ms_itree_insert(hn, &set->hva_tree);
-	ms_idtab_insert(&set->ids, slot->pub.id, slot);
 	set->count++;
 	set->nr_pages += slot->pub.npages;
 }
@@ -78,9 +84,13 @@ void ms_set_insert(struct memslots_set *set, struct ms_slot *slot)
 void ms_set_remove(struct memslots_set *set, struct ms_slot *slot)
 {
 	ms_set_drop_last_used(set, slot);
-	ms_btree_remove(&set->gfn_tree, slot->pub.base_gfn, NULL);
+	if (ms_unlikely(set->kvm)) {
+		ms_kvm_index_remove(&set->kvm_index, slot);
+	} else {
+		ms_btree_remove(&set->gfn_tree, slot->pub.base_gfn, NULL);
+		ms_idtab_remove(&set->ids, slot->pub.id);
+	}
 	ms_itree_remove(&slot->hva_node[set->idx], &set->hva_tree);
-	ms_idtab_remove(&set->ids, slot->pub.id);
 	set->count--;
 	set->nr_pages -= slot->pub.npages;
 }
@@ -90,26 +100,44 @@ void ms_set_replace(struct memslots_set *set, struct ms_slot *old, struct ms_slo
 	unsigned int i = set->idx;
 
 	ms_set_drop_last_used(set, old);
-	ms_btree_replace(&set->gfn_tree, old->pub.base_gfn, new);
+	if (ms_unlikely(set->kvm)) {
+		ms_kvm_index_replace(&set->kvm_index, old, new);
+	} else {
+		ms_btree_replace(&set->gfn_tree, old->pub.base_gfn, new);
+		ms_idtab_replace(&set->ids, old->pub.id, new);
+	}
 	new->hva_node[i].start = old->hva_node[i].start;
 	new->hva_node[i].last = old->hva_node[i].last;
 	ms_itree_replace(&old->hva_node[i], &new->hva_node[i], &set->hva_tree);
-	ms_idtab_replace(&set->ids, old->pub.id, new);
 }
 
 bool ms_set_overlaps(const struct memslots_set *set, uint64_t gfn, uint64_t npages,
 		     const struct ms_slot *ignore)
 {
+	if (ms_unlikely(set->kvm))
+		return ms_kvm_index_overlaps(&set->kvm_index, gfn, gfn + npages, ignore);
 	return ms_btree_overlaps(&set->gfn_tree, gfn, gfn + npages, ignore);
 }
 
+int ms_set_lowest_free_id(const struct memslots_set *set, unsigned int first, unsigned int last)
+{
+	if (ms_unlikely(set->kvm))
+		return ms_kvm_index_lowest_free(&set->kvm_index, first, last);
+	return ms_idtab_lowest_free(&set->ids, first, last);
+}
+
+/* KVM's index keeps its nodes in the slots: it has nothing to put aside. */
 int ms_set_reserve_inserts(struct memslots_set *set, size_t nr_inserts)
 {
+	if (ms_unlikely(set->kvm))
+		return 0;
 	return ms_btree_reserve(&set->gfn_tree, nr_inserts);
 }
 
 int ms_set_reserve_id(struct memslots_set *set, uint16_t id)
 {
+	if (ms_unlikely(set->kvm))
+		return 0;
 	return ms_idtab_reserve(&set->ids, id);
 }
 
@@ -134,7 +162,14 @@ void ms_set_settle(struct memslots_set *set, const struct ms_set_mark *found)
 void ms_set_free_slots(struct memslots_set *set, const struct ms_alloc *alloc)
 {
 	struct ms_btree_cursor c;
+	struct ms_slot *slot, *next;
 
+	/* The successor is taken before its predecessor's node is freed. */
+	for (slot = set->kvm ? ms_kvm_index_first(&set->kvm_index) : NULL; slot; slot = next) {
+		next = ms_kvm_index_walk_next(&set->kvm_index, slot);
+		ms_slot_free(alloc, slot);
+	}
+	ms_kvm_index_init(&set->kvm_index, set->kvm_index.idx);
 	for (ms_btree_first(&set->gfn_tree, &c); ms_btree_cursor_valid(&c);
 	     ms_btree_cursor_next(&c))
 		ms_slot_free(alloc, ms_btree_cursor_val(&c));
@@ -190,39 +225,92 @@ static const char *ms_set_check_hva_slots(const struct memslots_set *set)
 	return NULL;
 }
 
-int ms_set_validate(const struct memslots_set *set, const char **reason)
+/*
+ * The slots in gfn order, each checked against the set (ms_set_check_slot)
+ * and against the one before it; *@n and *@pages get their count and total.
+ */
+static const char *ms_set_check_order(const struct memslots_set *set, const struct ms_slot *slot,
+				      const struct ms_slot *prev, size_t *n, uint64_t *pages)
 {
-	struct ms_slot *slot = NULL, *prev = NULL, *last;
+	const char *why = ms_set_check_slot(set, (struct ms_slot *)slot);
+
+	if (why)
+		return why;
+	if (prev && ms_slot_end(prev) > slot->pub.base_gfn)
+		return "two slots' gfn ranges overlap";
+	*pages += slot->pub.npages;
+	(*n)++;
+	return NULL;
+}
+
+/* The B+tree and the id table, and every slot through the leaves, O(n). */
+static const char *ms_set_check_btree_index(const struct memslots_set *set, size_t *n,
+					    uint64_t *pages)
+{
+	struct ms_slot *slot = NULL, *prev = NULL;
 	struct ms_btree_cursor c;
-	size_t n_gfn, n_hva, n = 0;
-	uint64_t pages = 0;
 	const char *why;
 
 	if (ms_btree_check_shape(&set->gfn_tree))
-		return ms_set_fail(reason, "the gfn tree breaks a B+tree invariant");
-	n_gfn = ms_btree_count(&set->gfn_tree);
-	if (ms_itree_validate(&set->hva_tree, &n_hva))
-		return ms_set_fail(reason, "the hva tree breaks an interval-tree invariant");
+		return "the gfn tree breaks a B+tree invariant";
 	why = ms_idtab_check(&set->ids);
 	if (why)
-		return ms_set_fail(reason, why);
-	if (n_gfn != set->count || n_hva != set->count || set->ids.count != set->count)
-		return ms_set_fail(reason, "a structure's node count differs from the set's count");
+		return why;
+	if (ms_btree_count(&set->gfn_tree) != set->count || set->ids.count != set->count)
+		return "a structure's node count differs from the set's count";
 	for (ms_btree_first(&set->gfn_tree, &c); ms_btree_cursor_valid(&c);
 	     prev = slot, ms_btree_cursor_next(&c)) {
 		slot = ms_btree_cursor_val(&c);
 		if (!slot || ms_btree_cursor_key(&c) != slot->pub.base_gfn ||
 		    ms_btree_cursor_end(&c) != ms_slot_end(slot))
-			return ms_set_fail(reason,
-					   "a gfn tree entry's range differs from its slot's");
-		why = ms_set_check_slot(set, slot);
+			return "a gfn tree entry's range differs from its slot's";
+		why = ms_set_check_order(set, slot, prev, n, pages);
 		if (why)
-			return ms_set_fail(reason, why);
-		if (prev && ms_slot_end(prev) > slot->pub.base_gfn)
-			return ms_set_fail(reason, "two slots' gfn ranges overlap");
-		pages += slot->pub.npages;
-		n++;
+			return why;
 	}
+	return NULL;
+}
+
+/*
+ * KVM's red-black tree and id hash (their invariants and agreement,
+ * kvm_index.h), the B+tree and id table left empty, and every slot in
+ * tree order.
+ */
+static const char *ms_set_check_kvm_index(const struct memslots_set *set, size_t *n,
+					  uint64_t *pages)
+{
+	const struct ms_slot *slot, *prev = NULL;
+	const char *why;
+
+	if (ms_btree_count(&set->gfn_tree) || set->ids.count)
+		return "a KVM-index set has slots in the B+tree or the id table";
+	why = ms_kvm_index_check(&set->kvm_index, set->count);
+	if (why)
+		return why;
+	for (slot = ms_kvm_index_first(&set->kvm_index); slot;
+	     prev = slot, slot = ms_kvm_index_walk_next(&set->kvm_index, slot)) {
+		why = ms_set_check_order(set, slot, prev, n, pages);
+		if (why)
+			return why;
+	}
+	return NULL;
+}
+
+int ms_set_validate(const struct memslots_set *set, const char **reason)
+{
+	struct ms_slot *last;
+	size_t n_hva, n = 0;
+	uint64_t pages = 0;
+	const char *why;
+
+	if (ms_itree_validate(&set->hva_tree, &n_hva))
+		return ms_set_fail(reason, "the hva tree breaks an interval-tree invariant");
+	if (n_hva != set->count)
+		return ms_set_fail(reason, "a structure's node count differs from the set's count");
+	why = set->kvm ? ms_set_check_kvm_index(set, &n, &pages)
+		       : ms_set_check_btree_index(set, &n, &pages);
+	if (why)
+		return ms_set_fail(reason, why);
 	if (n != set->count || pages != set->nr_pages)
 		return ms_set_fail(reason, "the count or the page total is wrong");
 	why = ms_set_check_hva_slots(set);
@@ -235,4 +323,28 @@ int ms_set_validate(const struct memslots_set *set, const char **reason)
 		return ms_set_fail(reason, "the attribute map has unsorted, overlapping or "
 					   "unmerged runs, or a node of the word 0");
 	return 0;
+}
+
+/*
+ * Whatever the index: @a and @b hold the same slot objects in the same
+ * gfn order, none INVALID (between calls, the inactive set is the active
+ * one's replica).  O(n) for either index.
+ */
+const char *ms_set_check_replica(const struct memslots_set *a, const struct memslots_set *b)
+{
+	const struct ms_slot *x = ms_set_first(a), *y = ms_set_first(b);
+
+	if (a->kvm != b->kvm)
+		return "the two sets have different indexes";
+	if (a->count != b->count || a->nr_pages != b->nr_pages)
+		return "the two sets differ in count or page total";
+	for (; x && y; x = ms_set_walk_next(a, x), y = ms_set_walk_next(b, y)) {
+		if (x != y)
+			return "the two sets hold different slots";
+		if (x->pub.flags & MEMSLOT_INVALID)
+			return "a slot is still INVALID between calls";
+	}
+	if (x || y)
+		return "the two sets differ in length";
+	return NULL;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One memslot set: a gfn B+tree (btree.h), an hva interval tree, an id
- * table (idtable.h), counters, a last-used-slot cache, and the
- * memory-attribute map.  A struct memslots owns two; slots are linked into
+ * One memslot set: a gfn and id index, an hva interval tree, counters, a
+ * last-used-slot cache, and the memory-attribute map.  The index is one of
+ * two, chosen per object (the config's index): the library's, a gfn
+ * B+tree (btree.h) and an id table (idtable.h), or KVM's, a gfn red-black
+ * tree and an id hash (kvm_index.h).  A struct memslots owns two; slots are linked into
  * set i's hva tree through their hva_node[i] members, and each set's
  * B+tree and id table have their own memory pointing at the slots.  Slot
  * objects are shared by the two sets; attribute runs are not: each set's
@@ -28,9 +30,17 @@
 #include "btree.h"
 #include "idtable.h"
 #include "interval_tree.h"
+#include "kvm_index.h"
 #include "slot.h"
 
 struct memslots_set {
+	/*
+	 * Which index: false for the B+tree and id table, true for KVM's
+	 * (then gfn_tree and ids stay empty, kvm holds the slots).  First,
+	 * on the line of the B+tree's root, so that the readers' one branch
+	 * on it costs no extra cache line.
+	 */
+	bool kvm;
 	struct ms_btree gfn_tree;	   /* base_gfn -> slot; ranges never overlap */
 	struct ms_rb_root_cached hva_tree; /* by [hva, hva_last]; may overlap */
 	struct ms_attrmap attrs;	   /* the attribute word of every gfn */
@@ -40,6 +50,7 @@ struct memslots_set {
 	unsigned int idx;	 /* which node[] of a slot belongs to this set */
 	unsigned int page_shift; /* copied from the config, for readers */
 	struct ms_idtab ids;	 /* by id */
+	struct ms_kvm_index kvm_index; /* KVM's gfn tree and id hash, when kvm */
 	/*
 	 * Readers store to last_used on every miss: keep it a cache line away
 	 * from the read-mostly fields above so those are not bounced between
@@ -49,7 +60,8 @@ struct memslots_set {
 	_Atomic(struct ms_slot *) last_used;
 };
 
-int ms_set_init(struct memslots_set *set, unsigned int idx, unsigned int page_shift,
+/* An empty set with the KVM index when @kvm, else the B+tree's; never fails. */
+int ms_set_init(struct memslots_set *set, unsigned int idx, unsigned int page_shift, bool kvm,
 		const struct ms_alloc *alloc);
 void ms_set_destroy(struct memslots_set *set);
 
@@ -67,8 +79,14 @@ void ms_set_destroy(struct memslots_set *set);
  *   settle   at the end of the call: gives back what is put aside.
  *
  * The gfn B+tree puts nodes aside (its pool), the id table chunks (its
- * spare[]), the hva tree and the binding index need nothing: their nodes
- * are in the slot.  A next gfn index plugs in with the same three steps.
+ * spare[]); the hva tree, the binding index and KVM's index need nothing:
+ * their nodes are in the slot (whose copies the call reserves, slot.h).
+ *
+ * The index interface: every index implements insert, remove, replace
+ * (below), lookup, search, find_id, first, next (the readers', further
+ * down), reserve and settle; the set picks the implementation with one
+ * branch on set->kvm, the B+tree's first, every function inline for the
+ * readers (no indirect call on their hot path).
  */
 
 /*
@@ -120,19 +138,30 @@ void ms_set_free_slots(struct memslots_set *set, const struct ms_alloc *alloc);
 int ms_set_validate(const struct memslots_set *set, const char **reason);
 
 /*
+ * Between calls: @a and @b (an object's two sets) hold the same slot
+ * objects in the same order, none INVALID, through their index whatever
+ * it is.  NULL or what is wrong.  O(n); reads only.
+ */
+const char *ms_set_check_replica(const struct memslots_set *a, const struct memslots_set *b);
+
+/*
  * Lookups (any set).  Inline: they are the readers' hot path, and the
  * library is built without LTO.
  */
 
 static inline struct ms_slot *ms_set_find_id(const struct memslots_set *set, uint32_t id)
 {
-	return ms_idtab_find(&set->ids, (uint16_t)id);
+	if (ms_likely(!set->kvm))
+		return ms_idtab_find(&set->ids, (uint16_t)id);
+	return ms_kvm_index_find_id(&set->kvm_index, (uint16_t)id);
 }
 
 /* The slot holding @gfn, or NULL: the readers' hot path. */
 static inline struct ms_slot *ms_set_lookup(const struct memslots_set *set, uint64_t gfn)
 {
-	return ms_btree_lookup(&set->gfn_tree, gfn);
+	if (ms_likely(!set->kvm))
+		return ms_btree_lookup(&set->gfn_tree, gfn);
+	return ms_kvm_index_find(&set->kvm_index, gfn);
 }
 
 /*
@@ -144,7 +173,9 @@ static inline struct ms_slot *ms_set_lookup(const struct memslots_set *set, uint
 static inline struct ms_slot *ms_set_search(const struct memslots_set *set, uint64_t gfn,
 					    struct ms_slot **below, struct ms_slot **above)
 {
-	return ms_btree_search(&set->gfn_tree, gfn, (void **)below, (void **)above);
+	if (ms_likely(!set->kvm))
+		return ms_btree_search(&set->gfn_tree, gfn, (void **)below, (void **)above);
+	return ms_kvm_index_search(&set->kvm_index, gfn, below, above);
 }
 
 /* Ascending base_gfn; NULL after the last. */
@@ -152,6 +183,8 @@ static inline struct ms_slot *ms_set_first(const struct memslots_set *set)
 {
 	struct ms_btree_cursor c;
 
+	if (ms_unlikely(set->kvm))
+		return ms_kvm_index_first(&set->kvm_index);
 	ms_btree_first(&set->gfn_tree, &c);
 	return ms_btree_cursor_valid(&c) ? ms_btree_cursor_val(&c) : NULL;
 }
@@ -162,6 +195,8 @@ static inline struct ms_slot *ms_set_next(const struct memslots_set *set,
 {
 	struct ms_btree_cursor c;
 
+	if (ms_unlikely(set->kvm))
+		return ms_kvm_index_next(&set->kvm_index, slot);
 	ms_btree_seek_gt(&set->gfn_tree, slot->pub.base_gfn, &c);
 	return ms_btree_cursor_valid(&c) ? ms_btree_cursor_val(&c) : NULL;
 }
@@ -199,6 +234,21 @@ static inline void ms_set_note_used(const struct memslots_set *set, struct ms_sl
 
 	atomic_store_explicit(&s->last_used, slot, memory_order_relaxed);
 }
+
+/*
+ * The slot after @slot, which is in @set, for the walks of the writer and
+ * the checks: the B+tree's descent, the red-black tree's in-order step.
+ */
+static inline struct ms_slot *ms_set_walk_next(const struct memslots_set *set,
+					       const struct ms_slot *slot)
+{
+	if (ms_unlikely(set->kvm))
+		return ms_kvm_index_walk_next(&set->kvm_index, slot);
+	return ms_set_next(set, slot);
+}
+
+/* The lowest id of [@first, @last] no slot of @set has, or -1.  Any set. */
+int ms_set_lowest_free_id(const struct memslots_set *set, unsigned int first, unsigned int last);
 
 /* Whether [gfn, gfn + npages) overlaps a slot other than @ignore. O(log n). */
 bool ms_set_overlaps(const struct memslots_set *set, uint64_t gfn, uint64_t npages,

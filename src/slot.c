@@ -3,12 +3,12 @@
 
 #include <string.h>
 
-struct ms_slot *ms_slot_alloc(const struct ms_alloc *a)
+struct ms_slot *ms_slot_alloc(const struct ms_alloc *a, size_t size)
 {
-	struct ms_slot *s = ms_malloc(a, sizeof(*s));
+	struct ms_slot *s = ms_malloc(a, size);
 
 	if (s)
-		memset(s, 0, sizeof(*s));
+		memset(s, 0, size);
 	return s;
 }
 
@@ -41,13 +41,13 @@ struct ms_slot *ms_slot_reserve(struct ms_slot_cache *c, const struct ms_alloc *
 	struct ms_slot *s = c->head;
 
 	if (!s)
-		return ms_slot_alloc(a);
+		return ms_slot_alloc(a, c->size);
 	c->head = ms_slot_next_cached(s);
 	c->count--;
 	/* The next call's copy comes from there: start loading it now. */
 	if (c->head)
 		ms_prefetch(c->head, 1);
-	memset(s, 0, sizeof(*s));
+	memset(s, 0, c->size);
 	return s;
 }
 

@@ -23,6 +23,7 @@
 #ifndef MS_SLOT_H
 #define MS_SLOT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <memslots/memslots.h>
@@ -64,8 +65,12 @@ static inline int ms_slot_holds(const struct ms_slot *s, uint64_t gfn)
 	return gfn >= s->pub.base_gfn && gfn - s->pub.base_gfn < s->pub.npages;
 }
 
-/* A zeroed slot; NULL when memory runs out. */
-struct ms_slot *ms_slot_alloc(const struct ms_alloc *a);
+/*
+ * A zeroed slot object of @size bytes: sizeof(struct ms_slot), or more for
+ * an index that keeps its nodes in a tail after it (kvm_index.h); NULL
+ * when memory runs out.
+ */
+struct ms_slot *ms_slot_alloc(const struct ms_alloc *a, size_t size);
 void ms_slot_free(const struct ms_alloc *a, struct ms_slot *s);
 
 /*
@@ -87,6 +92,7 @@ void ms_slot_free(const struct ms_alloc *a, struct ms_slot *s);
 struct ms_slot_cache {
 	struct ms_slot *head; /* linked through their first word */
 	size_t count;
+	size_t size; /* of every slot object of the object (ms_slot_alloc) */
 };
 
 /* A zeroed slot, recycled when one is at hand; NULL when memory runs out. */

@@ -40,7 +40,7 @@
  *    caller's struct memslots_cache.  Allowed from hooks, inside a
  *    section the hook entered (and left before it returns).
  *  - Configuration and conversions: memslots_page_shift(),
- *    memslots_max_slots(), memslots_change_to_region(),
+ *    memslots_max_slots(), memslots_index(), memslots_change_to_region(),
  *    memslots_change_to_region2(), memslots_abort_to_region(),
  *    memslots_abort_to_region2(), memslots_strerror() and
  *    memslots_version_string().  No lock, no wait; any thread, any
@@ -253,6 +253,17 @@ struct memslots_rcu {
 	void (*synchronize)(void); /**< waits until every earlier reader has left */
 };
 
+/**
+ * The gfn and id index of an object (memslots_config.index).  Every
+ * observable behaviour is the same for every index: the results and
+ * errors of every call, the hook calls and their order, the slots
+ * published, iteration order, attributes.  Only time and memory differ.
+ */
+#define MEMSLOTS_INDEX_DEFAULT 0u /**< the library's fastest (today MEMSLOTS_INDEX_BTREE) */
+/** KVM's since Linux 5.17: gfn red-black tree, id hash of 128 buckets */
+#define MEMSLOTS_INDEX_KVM   1u
+#define MEMSLOTS_INDEX_BTREE 2u /**< the B+tree gfn index and the id table */
+
 /** Configuration of memslots_new(); a zeroed config selects every default. */
 struct memslots_config {
 	unsigned int page_shift;        /**< 0: 12 (4 KiB); valid 10..30 */
@@ -284,6 +295,14 @@ struct memslots_config {
 	 * MEMSLOTS_ATTR_PRIVATE.  (KVM's kvm_supported_mem_attributes().)
 	 */
 	uint64_t supported_attributes;
+	/**
+	 * The index: MEMSLOTS_INDEX_DEFAULT (0), _KVM or _BTREE; any other
+	 * value makes memslots_new() fail with errno EINVAL.  KVM's keeps,
+	 * per set, what struct kvm_memslots keeps: a red-black tree of slots
+	 * by base_gfn, the hva interval tree, a hash of 128 chains by id and
+	 * the last-used slot, with lookups costing what KVM's cost.
+	 */
+	uint32_t index;
 };
 
 struct memslots;     /**< opaque: one guest address space */
@@ -958,6 +977,14 @@ MEMSLOTS_API unsigned int memslots_page_shift(const struct memslots *ms);
  * NULL).  Locking: none; any thread, any context, as memslots_page_shift().
  */
 MEMSLOTS_API unsigned int memslots_max_slots(const struct memslots *ms);
+
+/**
+ * The index @p ms uses: MEMSLOTS_INDEX_KVM or MEMSLOTS_INDEX_BTREE, never
+ * MEMSLOTS_INDEX_DEFAULT (a config's DEFAULT reads back as the index it
+ * selected); 0 for NULL, which is no object.
+ * Locking: none; any thread, any context, as memslots_page_shift().
+ */
+MEMSLOTS_API unsigned int memslots_index(const struct memslots *ms);
 
 /**
  * A static, human-readable description of a return code of this library

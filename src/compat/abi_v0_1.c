@@ -16,7 +16,8 @@
  * Programs linked against 0.1 carry unversioned references, and the dynamic
  * linker binds an unversioned reference to the oldest version of a symbol
  * (tests/package/abi checks it), so they all arrive here.  Programs built
- * now reference memslots_new@@MEMSLOTS_0.2, the plain function.
+ * now reference memslots_new@@MEMSLOTS_0.3, the plain function (0.2
+ * programs memslots_new@MEMSLOTS_0.2: abi_v0_2.c).
  *
  * Built into the shared library only (cmake/Abi.cmake): the static archive
  * has just the plain memslots_new(), since a program linking it statically
