@@ -399,7 +399,9 @@ START_TEST(create_alloc_failures)
 		ck_assert_int_eq(lowest(ms, 0, UINT_MAX), 256);
 		failures++;
 	}
-	ck_assert_uint_gt(failures, 1);
+	/* The slot, and on the B+tree index the id table's chunk; KVM's hash
+	 * has its nodes in the slot. */
+	ck_assert_uint_gt(failures, memslots_index(ms) == MEMSLOTS_INDEX_BTREE ? 1 : 0);
 	memslots_free(ms);
 	ck_assert_uint_eq(ac.live, 0);
 }

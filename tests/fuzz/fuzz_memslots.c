@@ -3,7 +3,8 @@
  * Differential fuzz target: the engine against a brute-force model.
  *
  * The input is decoded into a configuration (page size, ids, hva limit,
- * the flags the VM type allows, the address space) and a sequence of
+ * the flags the VM type allows, the address space, the index: KVM's gfn
+ * red-black tree and id hash or the B+tree and id table) and a sequence of
  * operations: single set_region calls and batched applies, through the v1
  * calls or the v2 ones with guest_memfd slots (valid and invalid requests
  * alike), memory-attribute conversions, prepare-hook failures and
@@ -452,7 +453,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.page_shift = fz_shifts[c0 & 7];
 	cfg.max_slots = c0 & 0x80 ? 65536 : 1 + ((c0 >> 3) & 15);
 	if (c1 & 1)
-		cfg.hva_limit = (uint64_t)(1 + (c1 >> 1)) << cfg.page_shift;
+		cfg.hva_limit = (uint64_t)(1 + (c1 >> 2)) << cfg.page_shift;
+	/* Both indexes behave the same to the last observable detail. */
+	cfg.index = c1 & 2 ? MEMSLOTS_INDEX_KVM : MEMSLOTS_INDEX_BTREE;
 	cfg.allowed_flags = fz_allowed[(c2 >> 4) & 3];
 	cfg.as_id = c2 & 0x40 ? (c2 & 0x80 ? 0xffff : 1) : 0;
 	if (F.m.max_slots != cfg.max_slots) {
@@ -480,6 +483,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_CHECK(F.ms);
 	FZ_CHECK(memslots_page_shift(F.ms) == cfg.page_shift);
 	FZ_CHECK(memslots_max_slots(F.ms) == cfg.max_slots);
+	FZ_CHECK(memslots_index(F.ms) == cfg.index);
 
 	for (op = 0; op < FZ_MAX_OPS && in.n; op++) {
 		uint8_t o = fz_u8(&in), x;

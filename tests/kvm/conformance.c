@@ -72,6 +72,10 @@ int main(int argc, char **argv)
 	int kvm, vm, nr;
 	struct timespec t0, t1;
 
+	if (ks_index(argc > 3 ? argv[3] : NULL, &cfg.index)) {
+		printf("usage: conformance [REQUESTS [SEED [kvm|btree]]]\n");
+		return 2;
+	}
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0) {
 		printf("conformance: /dev/kvm: %s\n", strerror(errno));
@@ -92,7 +96,8 @@ int main(int argc, char **argv)
 	}
 	memslots_reader_register(ms);
 	ks_seed(seed);
-	printf("conformance: %lu requests, seed %" PRIu64 ", %d slot ids\n", n, seed, nr);
+	printf("conformance: %lu requests, seed %" PRIu64 ", %d slot ids, index %s\n", n, seed, nr,
+	       memslots_index(ms) == MEMSLOTS_INDEX_KVM ? "kvm" : "btree");
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (unsigned long i = 0; i < n; i++) {

@@ -431,13 +431,18 @@ int main(int argc, char **argv)
 	size_t slots = 0;
 	int rc;
 
+	if (ks_index(argc > 3 ? argv[3] : NULL, &w.index)) {
+		printf("usage: conformance2 [REQUESTS [SEED [kvm|btree]]]\n");
+		return 2;
+	}
 	rc = setup(&w, &why, buf, sizeof(buf));
 	if (rc == 77)
 		return skip(why);
 	if (rc)
 		return rc;
 	ks_seed(seed);
-	printf("conformance2: %lu requests, seed %" PRIu64 "\n", n, seed);
+	printf("conformance2: %lu requests, seed %" PRIu64 ", index %s\n", n, seed,
+	       memslots_index(w.ms[0]) == MEMSLOTS_INDEX_KVM ? "kvm" : "btree");
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (unsigned long i = 0; i < n; i++) {

@@ -44,6 +44,7 @@ struct world {
 	int bound_errno; /* the kernel's answer to a range bound twice */
 	unsigned long known_bound_diffs;
 	struct memslots *ms[MAX_AS];
+	uint32_t index; /* of the library objects: MEMSLOTS_INDEX_* */
 	unsigned long gmem_creates, kernel_only_refusals;
 };
 

@@ -212,6 +212,7 @@ static int make_objects(struct world *w, uint32_t allowed_flags)
 	cfg.max_slots = w->max_slots;
 	cfg.hva_limit = KS_HVA_LIMIT;
 	cfg.allowed_flags = allowed_flags;
+	cfg.index = w->index;
 	cfg.ops = &ops;
 	cfg.opaque = w;
 	for (unsigned int as = 0; as < w->nr_as; as++) {

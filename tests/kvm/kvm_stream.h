@@ -31,6 +31,26 @@
 /* Deterministic for a seed, whatever the libc. */
 static struct tu_rng ks_rng;
 
+/*
+ * The programs' optional third argument: the library's index, "kvm"
+ * (KVM's gfn red-black tree and id hash) or "btree"; absent (NULL), the
+ * default.  -1 for any other name.
+ */
+static inline int ks_index(const char *arg, uint32_t *index)
+{
+	*index = MEMSLOTS_INDEX_DEFAULT;
+	if (!arg)
+		return 0;
+	if (arg[0] == 'k' && arg[1] == 'v' && arg[2] == 'm' && !arg[3])
+		*index = MEMSLOTS_INDEX_KVM;
+	else if (arg[0] == 'b' && arg[1] == 't' && arg[2] == 'r' && arg[3] == 'e' &&
+		 arg[4] == 'e' && !arg[5])
+		*index = MEMSLOTS_INDEX_BTREE;
+	else
+		return -1;
+	return 0;
+}
+
 static inline void ks_seed(uint64_t seed)
 {
 	ks_rng.s = seed * 0x9e3779b97f4a7c15ull + 1;

@@ -377,7 +377,18 @@ bool attributes_in_kvm(const struct vm *vm)
 	return vm->kvm.mem_attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE;
 }
 
-int vm_open(struct vm *vm, bool private_mem)
+int vm_parse_index(const char *name, uint32_t *index)
+{
+	if (!strcmp(name, "kvm"))
+		*index = MEMSLOTS_INDEX_KVM;
+	else if (!strcmp(name, "btree"))
+		*index = MEMSLOTS_INDEX_BTREE;
+	else
+		return -1;
+	return 0;
+}
+
+int vm_open(struct vm *vm, bool private_mem, uint32_t index)
 {
 	struct memslots_config cfg = {0};
 	int ret;
@@ -400,6 +411,9 @@ int vm_open(struct vm *vm, bool private_mem)
 		cfg.supported_attributes = vm->kvm.mem_attributes;
 	cfg.ops = &vmm_ops;
 	cfg.opaque = vm;
+	/* KVM's own structures or the library's B+tree: the hooks see no
+	 * difference, only the lookups' cost does. */
+	cfg.index = index;
 	/* hva_limit stays 0: the library accepts any non-wrapping hva, and
 	 * whatever KVM refuses beyond that comes back from prepare. */
 	vm->ms = memslots_new(&cfg);
@@ -407,6 +421,9 @@ int vm_open(struct vm *vm, bool private_mem)
 		printf("vmm: memslots_new: %s\n", strerror(errno));
 		return 1;
 	}
+	printf("vmm: libmemslots index: %s\n", memslots_index(vm->ms) == MEMSLOTS_INDEX_KVM
+						       ? "kvm (gfn red-black tree, id hash)"
+						       : "btree (gfn B+tree, id table)");
 	/* The vCPU thread (the calling one) reads the table. */
 	memslots_reader_register(vm->ms);
 	return 0;

@@ -49,9 +49,13 @@ struct vm {
 };
 
 /* Opens KVM (kvm_vm_open(), @private_mem as there) and a library object
- * whose hooks drive it; the calling thread is registered as a reader.
- * Returns 0, 77 (no usable KVM) or 1. */
-int vm_open(struct vm *vm, bool private_mem);
+ * on @index (MEMSLOTS_INDEX_*) whose hooks drive it; the calling thread is
+ * registered as a reader.  Returns 0, 77 (no usable KVM) or 1. */
+int vm_open(struct vm *vm, bool private_mem, uint32_t index);
+
+/* The --index option of both programs: "kvm" or "btree" into *@index;
+ * -1 for any other name. */
+int vm_parse_index(const char *name, uint32_t *index);
 
 /* Whether the set_attributes hook issues KVM_SET_MEMORY_ATTRIBUTES: KVM
  * offers the private attribute for this VM (KVM_CAP_MEMORY_ATTRIBUTES). */

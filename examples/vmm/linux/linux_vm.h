@@ -24,6 +24,7 @@ struct options {
 	unsigned int timeout;  /* seconds for the whole run; 0: no bound */
 	unsigned int watchdog; /* seconds the guest may go without an exit; 0: off */
 	bool quiet;	       /* the kernel's boot messages off */
+	uint32_t index;	       /* the library's index (--index), MEMSLOTS_INDEX_* */
 };
 
 enum step {

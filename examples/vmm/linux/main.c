@@ -478,12 +478,14 @@ static void usage(void)
 {
 	printf("usage: vmm-linux --kernel BZIMAGE [--initrd FILE] [--disk FILE [--disk-md5 HEX]]\n"
 	       "                 [--slots N] [--slot-size SIZE] [--append ARGS] [--quiet]\n"
-	       "                 [--timeout SECS] [--watchdog SECS]\n"
+	       "                 [--timeout SECS] [--watchdog SECS] [--index kvm|btree]\n"
 	       "Boots Linux on /dev/kvm with its RAM in N slots (default 64 x 16M) kept by\n"
 	       "libmemslots; exit 0 all checks passed, 1 a check failed, 77 no usable KVM.\n"
 	       "  --timeout SECS   bound on the whole run (default 900; 0: none)\n"
 	       "  --watchdog SECS  bound on a stretch without an exit from the guest, hence\n"
 	       "                   without a console byte (default 60; 0: off)\n"
+	       "  --index NAME     the library's gfn and id index: kvm (KVM's red-black tree\n"
+	       "                   and id hash) or btree (default: the library's default)\n"
 	       "Either bound, once reached, prints the vCPU's registers and its last exits\n"
 	       "and fails the run.\n");
 }
@@ -501,6 +503,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"timeout", required_argument, NULL, 't'},
 		{"watchdog", required_argument, NULL, 'w'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"index", required_argument, NULL, 'x'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -538,6 +541,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'q':
 			o->quiet = true;
+			break;
+		case 'x':
+			if (vm_parse_index(optarg, &o->index))
+				return -1;
 			break;
 		default:
 			return -1;
@@ -610,7 +617,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(cmdline, sizeof(cmdline), "%s%s%s%s", base_cmdline, l->opt.quiet ? " quiet" : "",
 		 l->opt.append ? " " : "", l->opt.append ? l->opt.append : "");
-	ret = vm_open(&l->vm, false); /* the guest uses no private memory */
+	ret = vm_open(&l->vm, false, l->opt.index); /* the guest uses no private memory */
 	if (ret)
 		return ret;
 	l->nonce = ((uint64_t)getpid() << 32) ^ (uint64_t)(now() * 1e9);

@@ -98,12 +98,12 @@ bool fill_pattern(struct vm *vm, uint64_t gpa, unsigned int pages)
 
 /* ---- setup ---------------------------------------------------------------------- */
 
-int scenario_open(struct scenario *sc)
+int scenario_open(struct scenario *sc, uint32_t index)
 {
 	int ret;
 
 	memset(sc, 0, sizeof(*sc));
-	ret = vm_open(&sc->vm, true);
+	ret = vm_open(&sc->vm, true, index);
 	if (ret)
 		return ret;
 	ret = vcpu_open(&sc->vcpu, &sc->vm);

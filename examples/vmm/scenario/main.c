@@ -56,18 +56,21 @@ int main(int argc, char **argv)
 	struct scenario *sc = calloc(1, sizeof(*sc));
 	struct vm *vm = sc ? &sc->vm : NULL;
 	double t0 = now();
+	uint32_t index = MEMSLOTS_INDEX_DEFAULT;
 	int ret;
 
-	(void)argv;
-	if (argc > 1) {
-		printf("usage: vmm\n(runs the example scenario on /dev/kvm; exit 0 pass, "
-		       "1 fail, 77 no KVM)\n");
+	if (argc > 1 &&
+	    (argc != 3 || strcmp(argv[1], "--index") || vm_parse_index(argv[2], &index))) {
+		printf("usage: vmm [--index kvm|btree]\n(runs the example scenario on /dev/kvm "
+		       "with the library's gfn index of that name, the default's otherwise; "
+		       "exit 0 pass, 1 fail, 77 no KVM)\n");
+		free(sc);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!sc)
 		return 1;
-	ret = scenario_open(sc);
+	ret = scenario_open(sc, index);
 	if (ret)
 		return ret;
 

@@ -39,7 +39,7 @@ struct scenario {
 /* Opens the VM (a VM type with private memory where KVM offers one: step
  * 8 converts a range to private) and its vCPU.  Returns 0, 77 (no usable
  * KVM) or 1. */
-int scenario_open(struct scenario *sc);
+int scenario_open(struct scenario *sc, uint32_t index);
 
 /* Prints one check of the step; a false @ok fails the step. */
 void __attribute__((format(printf, 3, 4)))
