@@ -36,7 +36,7 @@
 static size_t scaled(size_t n)
 {
 	/* Valgrind runs ~50x slower; keep its runs short. */
-	return RUNNING_ON_VALGRIND ? n / 5 + 1 : n;
+	return RUNNING_ON_VALGRIND ? n / 25 + 1 : n;
 }
 
 #define NR_IDS 65536u
