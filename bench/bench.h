@@ -2,9 +2,10 @@
 /*
  * The benchmark bodies, behind one table per implementation.
  *
- * bench_ops.c is compiled twice: against the tree engine (bench_impl_tree)
- * and, with msarr_as_memslots.h force-included, against the array baseline
- * (bench_impl_array).  So the bodies are written once, and the hot loops
+ * bench_ops.c is compiled three times: against the engine on its default
+ * index, the B+tree (bench_impl_btree), and on KVM's red-black tree and id
+ * hash (bench_impl_kvm), and, with msarr_as_memslots.h force-included,
+ * against the array baseline (bench_impl_array).  So the bodies are written once, and the hot loops
  * call the library directly rather than through function pointers, which
  * would add a few nanoseconds to lookups that take one or two.
  *
@@ -34,7 +35,7 @@ extern "C" {
 struct bench_fixture; /* one populated address space of N slots */
 
 struct bench_impl {
-	const char *name; /* "tree" or "array" */
+	const char *name; /* "array", "kvm" or "btree" */
 
 	struct bench_fixture *(*fixture_new)(unsigned int n);
 	void (*fixture_free)(struct bench_fixture *fx);
@@ -71,7 +72,8 @@ struct bench_impl {
 	size_t (*bytes_sparse)(void);
 };
 
-extern const struct bench_impl bench_impl_tree;
+extern const struct bench_impl bench_impl_btree;
+extern const struct bench_impl bench_impl_kvm;
 extern const struct bench_impl bench_impl_array;
 
 /* Registers the calling thread with liburcu memb, once (both use it). */

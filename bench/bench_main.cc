@@ -78,7 +78,7 @@ struct Op {
 
 void register_all()
 {
-	const bench_impl *impls[] = {&bench_impl_array, &bench_impl_tree};
+	const bench_impl *impls[] = {&bench_impl_array, &bench_impl_kvm, &bench_impl_btree};
 	const double min_time = quick ? 0.001 : 0.1;
 
 	auto per_call = [](unsigned, uint64_t k) { return (double)k; };

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Benchmark bodies, written against <memslots/memslots.h>.  Compiled once
- * for the tree engine and once for the array baseline (see bench.h), with
- * BENCH_IMPL_SYM naming the table this object defines.
+ * for the engine on each of its indexes (BENCH_INDEX: MEMSLOTS_INDEX_BTREE
+ * or MEMSLOTS_INDEX_KVM) and once for the array baseline (see bench.h),
+ * with BENCH_IMPL_SYM naming the table this object defines.
  */
 #include "bench.h"
 
@@ -20,7 +21,7 @@
 #include "ts_rng.h"
 
 #ifndef BENCH_IMPL_SYM
-#error "BENCH_IMPL_SYM must name the table (bench_impl_tree or bench_impl_array)"
+#error "BENCH_IMPL_SYM must name the table (bench_impl_btree, _kvm or _array)"
 #endif
 
 #define BENCH_PAGE    4096ull
@@ -79,6 +80,9 @@ static struct memslots *bench_new(struct tu_alloc_counter *count)
 		cfg.free = tu_free;
 		cfg.alloc_opaque = count;
 	}
+#ifdef BENCH_INDEX
+	cfg.index = BENCH_INDEX; /* the array baseline's config has no index */
+#endif
 	ms = memslots_new(&cfg);
 	if (!ms)
 		bench_die("memslots_new", -1);

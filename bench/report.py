@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Turns memslots_bench's Google Benchmark JSON into a table, CSV, Markdown
-and gnuplot PNGs comparing the array baseline with the tree engine.
+and gnuplot PNGs comparing three implementations: the array baseline
+(pre-2021 KVM), the engine on KVM's index (kvm) and on the B+tree (btree),
+with the improvements kvm/array (array time over kvm time) and btree/kvm.
 
 usage: report.py RESULTS.json OUTDIR [--no-plots]
 
@@ -79,27 +81,43 @@ def load(path):
     return data.get("context", {}), res
 
 
+IMPLS = ("array", "kvm", "btree")
+
+
+def ratio(x, y):
+    return x / y if x is not None and y else None
+
+
 def rows(res):
+    """(op, label, kind, n, array, kvm, btree, kvm/array, btree/kvm) per row;
+    an improvement is the slower one's time over the faster one's."""
     out = []
     for op, label, kind in OPS:
         ns = sorted({n for (o, n, _) in res if o == op})
         for n in ns:
-            a = res.get((op, n, "array"))
-            t = res.get((op, n, "tree"))
-            imp = a / t if a is not None and t else None
-            out.append((op, label, kind, n, a, t, imp))
+            a, k, b = (res.get((op, n, impl)) for impl in IMPLS)
+            out.append((op, label, kind, n, a, k, b, ratio(a, k), ratio(k, b)))
     return out
 
 
+def fmt_ratio(r):
+    return "-" if r is None else "%.2fx" % r
+
+
+HEAD = ("Test", "N", "array", "kvm", "btree", "kvm/array", "btree/kvm")
+
+
+def cells(r):
+    op, label, kind, n, a, k, b, ka, bk = r
+    f = fmt_time if kind == "time" else fmt_bytes
+    return (label, str(n), f(a), f(k), f(b), fmt_ratio(ka), fmt_ratio(bk))
+
+
 def text_table(rs):
-    head = ("Test", "N", "array", "tree", "improvement")
-    lines = []
-    for op, label, kind, n, a, t, imp in rs:
-        f = fmt_time if kind == "time" else fmt_bytes
-        lines.append((label, str(n), f(a), f(t), "-" if imp is None else "%.2fx" % imp))
-    w = [max(len(r[i]) for r in lines + [head]) for i in range(5)]
+    lines = [cells(r) for r in rs]
+    w = [max(len(r[i]) for r in lines + [HEAD]) for i in range(len(HEAD))]
     sep = "  "
-    out = [sep.join(h.ljust(w[i]) if i == 0 else h.rjust(w[i]) for i, h in enumerate(head))]
+    out = [sep.join(h.ljust(w[i]) if i == 0 else h.rjust(w[i]) for i, h in enumerate(HEAD))]
     out.append(sep.join("-" * x for x in w))
     prev = None
     for r in lines:
@@ -111,23 +129,21 @@ def text_table(rs):
 
 
 def markdown_table(rs):
-    out = ["| Test | N | array | tree | improvement |", "|---|---:|---:|---:|---:|"]
-    for op, label, kind, n, a, t, imp in rs:
-        f = fmt_time if kind == "time" else fmt_bytes
-        out.append("| %s | %d | %s | %s | %s |" % (
-            label, n, f(a), f(t), "-" if imp is None else "%.2fx" % imp))
+    out = ["| " + " | ".join(HEAD) + " |", "|---|" + "---:|" * (len(HEAD) - 1)]
+    for r in rs:
+        out.append("| " + " | ".join(cells(r)) + " |")
     return "\n".join(out)
 
 
 def write_csv(rs, path):
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["test", "label", "n", "array", "tree", "unit", "improvement"])
-        for op, label, kind, n, a, t, imp in rs:
+        w.writerow(["test", "label", "n", "array", "kvm", "btree", "unit", "kvm_over_array",
+                    "btree_over_kvm"])
+        for op, label, kind, n, a, k, b, ka, bk in rs:
             unit = "ns" if kind == "time" else "bytes"
-            w.writerow([op, label, n, "" if a is None else "%.6g" % a,
-                        "" if t is None else "%.6g" % t, unit,
-                        "" if imp is None else "%.4g" % imp])
+            w.writerow([op, label, n] + ["" if v is None else "%.6g" % v for v in (a, k, b)] +
+                       [unit] + ["" if v is None else "%.4g" % v for v in (ka, bk)])
 
 
 def plots(rs, outdir):
@@ -137,14 +153,14 @@ def plots(rs, outdir):
         return []
     made = []
     for op, label, kind in OPS:
-        pts = [(n, a, t) for (o, _, _, n, a, t, _) in rs if o == op and a and t]
+        pts = [(n, a, k, b) for (o, _, _, n, a, k, b, _, _) in rs if o == op and a and k and b]
         if len(pts) < 2:
             continue
         dat = os.path.join(outdir, op + ".dat")
         with open(dat, "w") as f:
-            f.write("# N array tree\n")
-            for n, a, t in pts:
-                f.write("%d %.6g %.6g\n" % (n, a, t))
+            f.write("# N array kvm btree\n")
+            for n, a, k, b in pts:
+                f.write("%d %.6g %.6g %.6g\n" % (n, a, k, b))
         png = os.path.join(outdir, op + ".png")
         ylabel = "ns per operation" if kind == "time" else "bytes per slot"
         script = "\n".join([
@@ -160,7 +176,9 @@ def plots(rs, outdir):
             "set format y '%g'",
             "plot '%s' using 1:2 with linespoints lw 2 pt 7 title 'array (pre-2021 KVM)', \\"
             % dat,
-            "     '%s' using 1:3 with linespoints lw 2 pt 5 title 'tree (libmemslots)'" % dat,
+            "     '%s' using 1:3 with linespoints lw 2 pt 9 title 'kvm (KVM 5.17+ index)', \\"
+            % dat,
+            "     '%s' using 1:4 with linespoints lw 2 pt 5 title 'btree (libmemslots)'" % dat,
         ])
         subprocess.run(["gnuplot"], input=script.encode(), check=True)
         made.append(png)
@@ -176,8 +194,8 @@ def overview(rs, outdir):
         "set terminal pngcairo size 1600,1400 noenhanced font ',9'" if have_cairo() else
         "set terminal png size 1600,1400 noenhanced",
         "set output '%s'" % png,
-        "set multiplot layout 4,4 title 'libmemslots: array baseline (red) vs tree "
-        "(blue), per operation, log-log'",
+        "set multiplot layout 4,4 title 'libmemslots: array baseline (red), kvm index "
+        "(green), btree index (blue), per operation, log-log'",
         "set logscale xy", "set grid", "set key off", "set format y '%g'",
         "set xlabel 'N'",
     ]
@@ -189,7 +207,8 @@ def overview(rs, outdir):
             "set title '%s'" % label.replace("'", ""),
             "set ylabel '%s'" % ("ns" if kind == "time" else "bytes/slot"),
             "plot '%s' using 1:2 with linespoints lw 2 pt 7 lc rgb '#cc3333', "
-            "'' using 1:3 with linespoints lw 2 pt 5 lc rgb '#3355cc'" % dat,
+            "'' using 1:3 with linespoints lw 2 pt 9 lc rgb '#33aa55', "
+            "'' using 1:4 with linespoints lw 2 pt 5 lc rgb '#3355cc'" % dat,
         ]
     lines.append("unset multiplot")
     subprocess.run(["gnuplot"], input="\n".join(lines).encode(), check=True)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Benchmarks the tree engine against the array baseline (the pre-2021 KVM
-# memslot scheme, bench/baseline/): builds the release preset, runs
-# memslots_bench for N in {10, 30, 50, 100, 509, 4096, 32764}, prints the
-# table "Test / N / array / tree / improvement" (improvement = array time /
-# tree time) and writes results.json, results.csv, table.{txt,md} and one
-# log-log PNG per operation (gnuplot).
+# Benchmarks three implementations in one binary and one run: the array
+# baseline (the pre-2021 KVM memslot scheme, bench/baseline/), the engine on
+# KVM's index (kvm: gfn red-black tree, id hash) and on its default, the
+# B+tree (btree): builds the release preset, runs memslots_bench for N in
+# {10, 30, 50, 100, 509, 4096, 32764}, prints the table "Test / N / array /
+# kvm / btree / kvm/array / btree/kvm" (each improvement the first one's
+# time over the second one's) and writes results.json, results.csv,
+# table.{txt,md} and one log-log PNG per operation (gnuplot).
 #
 # usage: scripts/bench.sh [OUTDIR] [memslots_bench arguments...]
 #   OUTDIR defaults to build/release/bench-results; extra arguments go to
