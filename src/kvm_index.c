@@ -46,6 +46,17 @@ void ms_kvm_index_replace(struct ms_kvm_index *ki, struct ms_slot *old, struct m
 	(void)err;
 }
 
+void ms_kvm_index_free_slots(struct ms_kvm_index *ki, const struct ms_alloc *alloc)
+{
+	struct ms_id_hnode *n = ms_id_hash_first(&ki->ids), *next;
+
+	for (; n; n = next) {
+		next = ms_id_hash_next(&ki->ids, n);
+		ms_slot_free(alloc, ms_kvm_slot_of_id(n, ki->idx));
+	}
+	ms_kvm_index_init(ki, ki->idx);
+}
+
 static struct ms_slot *ms_kvm_slot_or_null(const struct ms_kvm_index *ki,
 					   const struct ms_gfn_node *n)
 {

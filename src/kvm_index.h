@@ -86,6 +86,14 @@ void ms_kvm_index_remove(struct ms_kvm_index *ki, struct ms_slot *slot);
 /* @new takes @old's place in both structures, O(1): same base, npages, id. */
 void ms_kvm_index_replace(struct ms_kvm_index *ki, struct ms_slot *old, struct ms_slot *new);
 
+/*
+ * Frees every slot of the index (memslots_free: both sets hold the same
+ * ones) and leaves it empty.  Through the hash chains, whose next link is
+ * read before its node is freed: an in-order walk of the red-black tree
+ * would climb through parents it has already freed.
+ */
+void ms_kvm_index_free_slots(struct ms_kvm_index *ki, const struct ms_alloc *alloc);
+
 /* ---- readers ---------------------------------------------------------------- */
 
 /* The slot holding @gfn, or NULL: one descent (KVM's search_memslots()). */

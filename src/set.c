@@ -162,14 +162,9 @@ void ms_set_settle(struct memslots_set *set, const struct ms_set_mark *found)
 void ms_set_free_slots(struct memslots_set *set, const struct ms_alloc *alloc)
 {
 	struct ms_btree_cursor c;
-	struct ms_slot *slot, *next;
 
-	/* The successor is taken before its predecessor's node is freed. */
-	for (slot = set->kvm ? ms_kvm_index_first(&set->kvm_index) : NULL; slot; slot = next) {
-		next = ms_kvm_index_walk_next(&set->kvm_index, slot);
-		ms_slot_free(alloc, slot);
-	}
-	ms_kvm_index_init(&set->kvm_index, set->kvm_index.idx);
+	if (set->kvm)
+		ms_kvm_index_free_slots(&set->kvm_index, alloc);
 	for (ms_btree_first(&set->gfn_tree, &c); ms_btree_cursor_valid(&c);
 	     ms_btree_cursor_next(&c))
 		ms_slot_free(alloc, ms_btree_cursor_val(&c));
