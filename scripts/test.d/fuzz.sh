@@ -4,7 +4,9 @@
 # Test stage "fuzz": builds the libFuzzer targets of tests/fuzz (clang,
 # ASan+UBSan, in build/fuzz), replays every committed regression input
 # (tests/fuzz/regressions/<target>/), then fuzzes each target for
-# FUZZ_SECONDS (default 60) starting from its committed seed corpus
+# FUZZ_SECONDS (default 30: seven targets, two at a time, in the 20
+# minutes scripts/test.sh may take; scripts/fuzz-soak.sh runs for hours)
+# starting from its committed seed corpus
 # (tests/fuzz/corpus/<target>/), as many targets at a time as there are
 # cores.  New inputs go to a temporary directory,
 # so the repository is never modified; a crash fails the stage and its
@@ -16,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 targets=(fuzz_memslots fuzz_rbtree fuzz_itree fuzz_btree fuzz_attrmap fuzz_gmem fuzz_idhash)
-seconds=${FUZZ_SECONDS:-60}
+seconds=${FUZZ_SECONDS:-30}
 bin=$root/build/fuzz/tests/fuzz
 
 # clang alone may come without the libFuzzer runtime.
