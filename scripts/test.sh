@@ -55,7 +55,7 @@ memcheck() {
 	# with --error-exitcode, definite leaks counted as errors.  The suite's
 	# second run on the KVM index (label rbtree_index) is left to the asan
 	# stage, whose LeakSanitizer counts leaks too: valgrind over both
-	# indexes took 10 of the 20 minutes this script may take on 2 cores.
+	# indexes took 8 of the 20 minutes this script may take on 2 cores.
 	ctest --test-dir build/dev -T memcheck -L unit \
 		-LE 'kvm|install|package|memcheck-selftest|bench|rbtree_index' \
 		-j "$jobs" --output-on-failure
