@@ -16,11 +16,11 @@
 #include <string.h>
 
 #include <check.h>
-#include <valgrind/valgrind.h>
 
 #include "attrmap.h"
 #include "attrmap_model.h"
 #include "tests_util.h"
+#include "ts_scale.h"
 
 /* Reports only failures: ck_assert_* costs a write per passing call. */
 #define REQUIRE(cond)                                                                 \
@@ -40,8 +40,7 @@
 
 static size_t scaled(size_t n)
 {
-	/* Valgrind runs ~50x slower; keep its runs short. */
-	return RUNNING_ON_VALGRIND ? n / 8 + 1 : n;
+	return ts_scaled(n, 8);
 }
 
 /* Few distinct words, so that runs merge often; now and then any word. */

@@ -22,11 +22,11 @@
 #include "btree_check.h"
 #include "btree_model.h"
 #include "tests_util.h"
+#include "ts_scale.h"
 
 static size_t scaled(size_t n)
 {
-	/* Valgrind runs ~50x slower; keep its runs short. */
-	return RUNNING_ON_VALGRIND ? n / 20 + 1 : n;
+	return ts_scaled(n, 20);
 }
 
 static void run_random(const struct random_cfg *cfg)

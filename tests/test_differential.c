@@ -23,11 +23,11 @@
 #include <string.h>
 
 #include <memslots/memslots.h>
-#include <valgrind/valgrind.h>
 
 #include "debug.h"
 #include "model.h"
 #include "tests_util.h"
+#include "ts_scale.h"
 
 #define PAGE_SHIFT 12u
 #define PAGE	   (1ull << PAGE_SHIFT)
@@ -373,8 +373,7 @@ static unsigned int scaled(unsigned int n)
 
 	if (env && *env)
 		n = (unsigned int)strtoul(env, NULL, 0);
-	/* Valgrind runs ~50x slower; keep its runs short. */
-	return RUNNING_ON_VALGRIND ? n / 100 + 1 : n;
+	return (unsigned int)ts_scaled(n, 100);
 }
 
 START_TEST(test_seed)

@@ -27,15 +27,14 @@
 #include <string.h>
 
 #include <check.h>
-#include <valgrind/valgrind.h>
 
 #include "kvm_gfn_tree.h"
 #include "tests_util.h"
+#include "ts_scale.h"
 
 static size_t scaled(size_t n)
 {
-	/* Valgrind runs ~50x slower; keep its runs short. */
-	return RUNNING_ON_VALGRIND ? n / 25 + 1 : n;
+	return ts_scaled(n, 25);
 }
 
 /* An element as a slot is laid out: keys first, then one node per set. */

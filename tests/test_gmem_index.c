@@ -16,10 +16,10 @@
 #include <string.h>
 
 #include <check.h>
-#include <valgrind/valgrind.h>
 
 #include "gmem_index.h"
 #include "tests_util.h"
+#include "ts_scale.h"
 #include "rbtree.h"
 
 /* Check's ck_assert_*() costs a write per success; hot checks use this. */
@@ -47,8 +47,7 @@ struct fixture {
 
 static size_t scaled(size_t n)
 {
-	/* Valgrind runs ~50x slower; keep its runs short. */
-	return RUNNING_ON_VALGRIND ? n / 5 + 1 : n;
+	return ts_scaled(n, 5);
 }
 
 static struct gnode *gnode_of(struct ms_gmem_binding *b)

@@ -28,15 +28,14 @@
 #include <string.h>
 
 #include <check.h>
-#include <valgrind/valgrind.h>
 
 #include "kvm_id_hash.h"
 #include "tests_util.h"
+#include "ts_scale.h"
 
 static size_t scaled(size_t n)
 {
-	/* Valgrind runs ~50x slower; keep its runs short. */
-	return RUNNING_ON_VALGRIND ? n / 25 + 1 : n;
+	return ts_scaled(n, 25);
 }
 
 #define NR_IDS 65536u

@@ -14,17 +14,16 @@
 #include <string.h>
 
 #include <check.h>
-#include <valgrind/valgrind.h>
 
 #include "interval_tree.h"
 #include "itree_fixture.h"
 #include "tests_util.h"
+#include "ts_scale.h"
 #include "rbtree.h"
 
 static size_t scaled(size_t n)
 {
-	/* Valgrind runs ~50x slower; keep its runs short. */
-	return RUNNING_ON_VALGRIND ? n / 5 + 1 : n;
+	return ts_scaled(n, 5);
 }
 
 /* ---- value generation ---------------------------------------------------- */

@@ -21,10 +21,10 @@
 #include <string.h>
 
 #include <memslots/memslots.h>
-#include <valgrind/valgrind.h>
 
 #include "model.h"
 #include "tests_util.h"
+#include "ts_scale.h"
 
 #define LOG  MEMSLOT_LOG_DIRTY_PAGES
 #define RO   MEMSLOT_READONLY
@@ -251,7 +251,7 @@ static int apply_engine(const struct params *p, struct memslots *ms,
 
 static void run(const struct params *p)
 {
-	unsigned int steps = RUNNING_ON_VALGRIND ? p->steps / 20 : p->steps;
+	unsigned int steps = (unsigned int)ts_scaled(p->steps, 20);
 	unsigned int order_discrepancies = 0, first_discrepancy = 0;
 	unsigned int nr_ok = 0, nr_fail = 0, nr_changes = 0, nr_prep_fail = 0, nr_gmem = 0;
 	struct memslots_region2 r[8];

@@ -12,11 +12,11 @@
 #include <string.h>
 
 #include <check.h>
-#include <valgrind/valgrind.h>
 
 #include "rbtree.h"
 #include "rbtree_model.h"
 #include "tests_util.h"
+#include "ts_scale.h"
 
 /* ---- random operation sequences -------------------------------------------- */
 
@@ -30,8 +30,7 @@ struct random_cfg {
 
 static size_t scaled(size_t n)
 {
-	/* Valgrind runs ~50x slower; keep its runs short. */
-	return RUNNING_ON_VALGRIND ? n / 5 + 1 : n;
+	return ts_scaled(n, 5);
 }
 
 static uint64_t draw_key(struct tu_rng *r, uint64_t span)

@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include <memslots/memslots.h>
-#include <valgrind/valgrind.h>
 
 #include "tests_util.h"
+#include "ts_scale.h"
 
 #define NIDS	  32u
 #define GFN_SPACE 256u /* the model's guest space, in pages */
@@ -22,11 +22,11 @@
 /*
  * @n rounds natively, a fifth under valgrind (whose memcheck stage runs
  * every unit test, 50 times slower): the byte-by-byte copy model alone
- * took 400 s there.
+ * took 400 s there; see ts_scale.h for the sanitizer builds.
  */
 static unsigned int rounds(unsigned int n)
 {
-	return RUNNING_ON_VALGRIND ? n / 5 + 1 : n;
+	return (unsigned int)ts_scaled(n, 5);
 }
 
 struct tm_slot {
