@@ -50,6 +50,7 @@ struct memslots {
 	uint32_t allowed_flags;	       /* as configured, with LOG_DIRTY_PAGES always in */
 	uint16_t as_id;
 	unsigned int index; /* MEMSLOTS_INDEX_KVM or _BTREE: never DEFAULT */
+	uint32_t dirty_log; /* the config's: 0 or DIRTY_BITMAP [| DIRTY_INITIALLY_SET] */
 	/*
 	 * The guest_memfd ranges the slots bind.  One for both sets: it
 	 * follows the state the writer stages, which a failed call undoes,

@@ -27,6 +27,7 @@
 #define MS_MAX_PAGE_SHIFT 30u
 #define MS_MAX_MAX_SLOTS  65536u
 #define MS_ALL_FLAGS	  (MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY | MEMSLOT_GUEST_MEMFD)
+#define MS_DIRTY_LOG_ALL  (MEMSLOTS_DIRTY_BITMAP | MEMSLOTS_DIRTY_INITIALLY_SET)
 
 _Thread_local unsigned int ms_tls_read_depth;
 
@@ -47,6 +48,10 @@ static int ms_config_check(const struct memslots_config *cfg)
 		return -EINVAL;
 	if (cfg->index > MEMSLOTS_INDEX_BTREE)
 		return -EINVAL;
+	/* 0, or BITMAP with or without INITIALLY_SET: nothing else. */
+	if (cfg->dirty_log & ~MS_DIRTY_LOG_ALL ||
+	    (cfg->dirty_log && !(cfg->dirty_log & MEMSLOTS_DIRTY_BITMAP)))
+		return -EINVAL;
 	return 0;
 }
 
@@ -66,6 +71,7 @@ static void ms_config_apply(struct memslots *ms, const struct memslots_config *c
 	ms->allowed_flags =
 		(cfg->allowed_flags ? cfg->allowed_flags : MS_ALL_FLAGS) | MEMSLOT_LOG_DIRTY_PAGES;
 	ms->as_id = cfg->as_id;
+	ms->dirty_log = cfg->dirty_log;
 	ms->gmem = MS_GMEM_INDEX_INIT;
 	/* DEFAULT is the library's fastest: today the B+tree. */
 	ms->index = cfg->index == MEMSLOTS_INDEX_KVM ? MEMSLOTS_INDEX_KVM : MEMSLOTS_INDEX_BTREE;

@@ -36,8 +36,10 @@
  *    const struct memslots_set *.  Only inside the read-side section that
  *    returned the set, while it is open; lock-free, concurrent with
  *    each other and with a writer; they never block or allocate, and
- *    store only to the set's last-used slot (a relaxed atomic) or to the
- *    caller's struct memslots_cache.  Allowed from hooks, inside a
+ *    store only to the set's last-used slot (a relaxed atomic), to the
+ *    caller's struct memslots_cache, or, for the dirty-logging readers
+ *    (memslots_dirty_mark() and its kin), atomically to a slot's dirty
+ *    bitmap.  Allowed from hooks, inside a
  *    section the hook entered (and left before it returns).
  *  - Configuration and conversions: memslots_page_shift(),
  *    memslots_max_slots(), memslots_index(), memslots_change_to_region(),
@@ -264,6 +266,17 @@ struct memslots_rcu {
 #define MEMSLOTS_INDEX_KVM   1u
 #define MEMSLOTS_INDEX_BTREE 2u /**< the B+tree gfn index and the id table */
 
+/**
+ * memslots_config.dirty_log: keep a dirty bitmap for every slot with
+ * MEMSLOT_LOG_DIRTY_PAGES, as KVM keeps one in struct kvm_memory_slot.
+ */
+#define MEMSLOTS_DIRTY_BITMAP (1u << 0)
+/**
+ * memslots_config.dirty_log, with MEMSLOTS_DIRTY_BITMAP: a new bitmap
+ * starts with every page dirty (KVM_DIRTY_LOG_INITIALLY_SET), not clear.
+ */
+#define MEMSLOTS_DIRTY_INITIALLY_SET (1u << 1)
+
 /** Configuration of memslots_new(); a zeroed config selects every default. */
 struct memslots_config {
 	unsigned int page_shift;        /**< 0: 12 (4 KiB); valid 10..30 */
@@ -303,6 +316,14 @@ struct memslots_config {
 	 * the last-used slot, with lookups costing what KVM's cost.
 	 */
 	uint32_t index;
+	/**
+	 * Dirty page logging (docs/api.md, "Dirty page logging"): 0, the
+	 * library keeps no bitmap; MEMSLOTS_DIRTY_BITMAP, every slot with
+	 * MEMSLOT_LOG_DIRTY_PAGES carries one, optionally with
+	 * MEMSLOTS_DIRTY_INITIALLY_SET.  Any other value makes memslots_new()
+	 * fail with errno EINVAL.
+	 */
+	uint32_t dirty_log;
 };
 
 struct memslots;     /**< opaque: one guest address space */
@@ -709,6 +730,110 @@ MEMSLOTS_API uint64_t memslots_gfn_attributes(const struct memslots_set *set, ui
 MEMSLOTS_API const struct memslot *memslots_fault_lookup(const struct memslots_set *set,
 							 struct memslots_cache *cache, uint64_t gfn,
 							 uint64_t *attributes, uint64_t *run_end);
+
+/* ---- Dirty page logging ------------------------------------------------ */
+
+/*
+ * With MEMSLOTS_DIRTY_BITMAP in the config's dirty_log, every slot whose
+ * flags have MEMSLOT_LOG_DIRTY_PAGES carries a dirty bitmap: one bit per
+ * page, bit i for page base_gfn + i, in 64-bit words (KVM_GET_DIRTY_LOG's
+ * layout), so that a VMM can merge what KVM logs with what its own device
+ * emulation writes into guest memory, which KVM never sees, and collect
+ * the union (docs/api.md, "Dirty page logging", has a migration loop).
+ *
+ * The bitmap follows KVM's kvm_prepare_memory_region().  After any change
+ * but a DELETE, the new slot has no bitmap if it lacks LOG_DIRTY_PAGES;
+ * else it keeps the old slot's bitmap, bits and all, when the old slot
+ * had one (a MOVE or FLAGS_ONLY change that keeps LOG_DIRTY_PAGES); else
+ * it gets a new one, all clear, or all set with
+ * MEMSLOTS_DIRTY_INITIALLY_SET (a CREATE, or a MOVE or FLAGS_ONLY change
+ * that turns LOG_DIRTY_PAGES on).  A DELETE drops the bitmap.  The
+ * MEMSLOT_INVALID copy that a DELETE or MOVE publishes shares the old
+ * slot's bitmap: marks made through it land there.  Every bitmap a call
+ * makes is allocated before it publishes anything (-ENOMEM fails the
+ * whole call, nothing changed); a dropped bitmap is freed only after a
+ * grace period, and marks made in it meanwhile are lost, as in KVM.
+ *
+ * Marks, merges and collects are readers: they take a set returned by
+ * memslots_read_lock(), inside its section, and never block or allocate.
+ * Their stores are atomic read-modify-writes of bitmap words, so they
+ * run concurrently with each other, with the other readers and with a
+ * writer; hooks may use them inside a section of their own.  A mark or
+ * merge is a release and a collect that takes a page's bit an acquire:
+ * what a thread wrote into guest memory before marking a page is visible
+ * to the thread whose collect returned that page.  No page marked is ever
+ * lost by a collect; only a dropped bitmap loses marks.
+ */
+
+/**
+ * Marks the pages [@p gfn, @p gfn + @p npages) dirty in each slot of
+ * @p set that holds some of them and has a bitmap (KVM's
+ * mark_page_dirty_in_slot()); the pages no such slot holds are skipped.
+ * A range that would run past 2^64 stops there.  MEMSLOT_INVALID slots
+ * are marked too: their bitmap is the old slot's.
+ *
+ * @return the number of pages of the range that lie in slots with a
+ *         bitmap, a page already dirty included; 0 for @p npages 0 or a
+ *         NULL set.
+ *
+ * Locking: a reader; stores to the set's last-used slot as
+ * memslots_find_gfn() does, and atomically ORs the bits into the
+ * bitmaps (release).  O(1) for a range in the set's last-used slot, else
+ * O(log n) per slot the range meets, plus one word per 64 pages.
+ */
+MEMSLOTS_API uint64_t memslots_dirty_mark(const struct memslots_set *set, uint64_t gfn,
+					  uint64_t npages);
+
+/**
+ * As memslots_dirty_mark(), finding the first slot as
+ * memslots_find_gfn_cached() does, through @p cache (per thread; NULL: as
+ * memslots_dirty_mark()): a device model marking the pages it writes
+ * pays a cache check and one atomic OR.
+ *
+ * Locking: a reader, as memslots_dirty_mark(), but storing to @p cache
+ * (the calling thread's) instead of the set's last-used slot.  O(1) on a
+ * hit of @p cache.
+ */
+MEMSLOTS_API uint64_t memslots_dirty_mark_cached(const struct memslots_set *set,
+						 struct memslots_cache *cache, uint64_t gfn,
+						 uint64_t npages);
+
+/**
+ * ORs @p bitmap into the bits of pages [@p first, @p first + @p npages)
+ * of slot @p id: bit i of @p bitmap (bit i % 64 of word i / 64) is page
+ * base_gfn + @p first + i; bits of @p bitmap past @p npages are ignored.
+ * This is how a VMM adds what KVM_GET_DIRTY_LOG returned for the slot.
+ *
+ * @return 0; -ENOENT if @p set has no slot @p id (checked first);
+ *         -EINVAL if that slot has no bitmap, @p first % 64 != 0,
+ *         @p first + @p npages exceeds its npages or wraps, or @p bitmap
+ *         is NULL with @p npages > 0.  @p npages 0 is valid and does
+ *         nothing.
+ *
+ * Locking: a reader; atomically ORs each nonzero word into the slot's
+ * bitmap (release).  O(1) to find the slot, plus one word per 64 pages.
+ */
+MEMSLOTS_API int memslots_dirty_merge(const struct memslots_set *set, uint16_t id,
+				      const uint64_t *bitmap, uint64_t first, uint64_t npages);
+
+/**
+ * Moves the dirty bits of pages [@p first, @p first + @p npages) of slot
+ * @p id into @p bitmap: ORed in, bit i for page base_gfn + @p first + i;
+ * bits of @p bitmap past @p npages are left alone.  They are cleared in
+ * the slot one 64-bit word at a time, atomically (an exchange, or an AND
+ * for the last word of a range that ends inside one), so a page marked
+ * while the call runs is either in this call's result or still marked for
+ * the next; the slot's bits outside the range stay.
+ *
+ * @return the number of pages whose bit it cleared in the slot, or the
+ *         errors of memslots_dirty_merge(), in the same order.
+ *
+ * Locking: a reader; exchanges the words that have a bit set (acquire)
+ * and only loads the others.  O(1) to find the slot, plus one word per
+ * 64 pages.
+ */
+MEMSLOTS_API int64_t memslots_dirty_collect(const struct memslots_set *set, uint16_t id,
+					    uint64_t *bitmap, uint64_t first, uint64_t npages);
 
 /* ---- Byte-level translation -------------------------------------------- */
 

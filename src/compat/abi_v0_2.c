@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * memslots_new@MEMSLOTS_0.2, the memslots_new() of programs built against
- * 0.2.  0.3 appends index to struct memslots_config (the API contract's
- * extension 3); a 0.2 program hands over a config that ends before it, and
- * the current memslots_new() would read index past its end.  This entry
- * point copies the 0.2 config, which ends where index begins, into a
- * zeroed current one (index 0: MEMSLOTS_INDEX_DEFAULT) and passes it on.
+ * 0.2.  0.3 appends index and dirty_log to struct memslots_config (the
+ * API contract's extensions 3 and 4); a 0.2 program hands over a config
+ * that ends before them, and the current memslots_new() would read them
+ * past its end.  This entry point copies the 0.2 config, which ends where
+ * index begins, into a zeroed current one (index 0:
+ * MEMSLOTS_INDEX_DEFAULT, dirty_log 0: no bitmaps) and passes it on.
  * struct memslots_ops has not grown since 0.2: its pointer passes through.
  *
  * Programs built now reference memslots_new@@MEMSLOTS_0.3, the plain
