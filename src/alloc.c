@@ -23,12 +23,20 @@ const struct ms_alloc ms_alloc_libc = {
 	.opaque = NULL,
 };
 
+/*
+ * The default allocator's zeroed memory is calloc()'s, which knows when a
+ * block is fresh from the kernel, hence zero already: a large block (a
+ * dirty bitmap of a big slot) costs no clearing.  Any other allocator's
+ * block is cleared here.
+ */
 void *ms_calloc(const struct ms_alloc *a, size_t n, size_t size)
 {
 	void *p;
 
 	if (size && n > SIZE_MAX / size)
 		return NULL;
+	if (a->alloc == ms_libc_alloc)
+		return calloc(n, size);
 	p = ms_malloc(a, n * size);
 	if (p)
 		memset(p, 0, n * size);

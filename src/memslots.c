@@ -17,6 +17,7 @@
 
 #include "alloc.h"
 #include "compiler.h"
+#include "dirty.h"
 #include "engine.h"
 #include "hooks.h"
 #include "rcu_default.h"
@@ -133,6 +134,17 @@ nomem:
 	return NULL;
 }
 
+/* The dirty bitmaps of @set's slots (between calls, each its own). */
+static void ms_free_dirty_bitmaps(struct memslots *ms, const struct memslots_set *set)
+{
+	struct ms_slot *slot;
+
+	if (!ms->dirty_log)
+		return;
+	for (slot = ms_set_first(set); slot; slot = ms_set_walk_next(set, slot))
+		ms_dirty_free(&ms->alloc, ms_slot_dirty(slot));
+}
+
 MEMSLOTS_API int memslots_destroy(struct memslots *ms)
 {
 	struct memslots_set *set;
@@ -149,6 +161,7 @@ MEMSLOTS_API int memslots_destroy(struct memslots *ms)
 	/* Both sets hold the same slots between calls: free them through one. */
 	set = atomic_load_explicit(&ms->active, memory_order_relaxed);
 	ms_hook_release_all(ms, set);
+	ms_free_dirty_bitmaps(ms, set);
 	ms_set_free_slots(set, &ms->alloc);
 	ms_slot_cache_settle(&ms->slot_cache, &ms->alloc, 0);
 	ms_set_destroy(&ms->sets[0]);

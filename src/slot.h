@@ -18,11 +18,20 @@
  *
  *   pub      0..55    struct memslot (guest_memfd fields included)
  *   hva_node 56..151  one interval-tree node per set
- *   gmem     152..207 the guest_memfd binding (writer only, last)
+ *   gmem     152..207 the guest_memfd binding (writer only, last), or
+ *   dirty    152..159 the dirty bitmap, in the same place
+ *
+ * The dirty bitmap pointer costs no byte: only a LOG_DIRTY_PAGES slot has
+ * a bitmap, only a GUEST_MEMFD slot a binding, and no slot has both flags
+ * (the request checks refuse them together), so the two share their
+ * place, and each is read only under its flag.  A slot's flags never
+ * change once it is published, so a reader that tests LOG_DIRTY_PAGES
+ * before it loads the pointer never reads a binding as a bitmap.
  */
 #ifndef MS_SLOT_H
 #define MS_SLOT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,12 +45,23 @@
 struct ms_slot {
 	struct memslot pub;
 	struct ms_itree_node hva_node[2];
-	/*
-	 * A GUEST_MEMFD slot's range of its guest_memfd, in the object's
-	 * binding index (one for both sets: it follows the staged state)
-	 * from the staging of the slot's CREATE to that of its DELETE.
-	 */
-	struct ms_gmem_binding gmem;
+	union {
+		/*
+		 * A GUEST_MEMFD slot's range of its guest_memfd, in the
+		 * object's binding index (one for both sets: it follows the
+		 * staged state) from the staging of the slot's CREATE to
+		 * that of its DELETE.
+		 */
+		struct ms_gmem_binding gmem;
+		/*
+		 * A LOG_DIRTY_PAGES slot's dirty bitmap (dirty.h), NULL when
+		 * the object keeps none; shared with the slot it replaced or
+		 * replaces (a kept bitmap, an INVALID copy), so the slot
+		 * that drops it frees it (update.c).  Read through
+		 * ms_slot_dirty() only.
+		 */
+		_Atomic(uint64_t) *dirty;
+	};
 };
 
 static inline struct ms_slot *ms_slot_of(const struct memslot *pub)
@@ -52,6 +72,12 @@ static inline struct ms_slot *ms_slot_of(const struct memslot *pub)
 static inline struct ms_slot *ms_slot_from_hva(const struct ms_itree_node *n, unsigned int idx)
 {
 	return ms_container_of(n - idx, struct ms_slot, hva_node[0]);
+}
+
+/* @s's dirty bitmap, or NULL: under the flag that says the field is one. */
+static inline _Atomic(uint64_t) *ms_slot_dirty(const struct ms_slot *s)
+{
+	return (s->pub.flags & MEMSLOT_LOG_DIRTY_PAGES) ? s->dirty : NULL;
 }
 
 /* One past the slot's last gfn; never wraps (the request checks forbid it). */

@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "dirty.h"
 #include "engine.h"
 #include "hooks.h"
 #include "request.h"
@@ -196,6 +197,7 @@ static struct ms_slot *ms_slot_new(struct memslots *ms, const struct ms_req *req
 	return s;
 }
 
+/* The INVALID copy of @old; it shares @old's dirty bitmap, if any. */
 static struct ms_slot *ms_slot_dup_invalid(struct memslots *ms, const struct ms_slot *old)
 {
 	struct ms_slot *s = ms_slot_reserve(&ms->slot_cache, &ms->alloc);
@@ -204,13 +206,57 @@ static struct ms_slot *ms_slot_dup_invalid(struct memslots *ms, const struct ms_
 		return NULL;
 	s->pub = old->pub;
 	s->pub.flags |= MEMSLOT_INVALID;
+	if (ms_slot_dirty(old))
+		s->dirty = old->dirty;
 	return s;
 }
 
+/* ---- the dirty bitmap: made, kept or dropped (kvm_prepare_memory_region) ------------- */
+
+/* Whether @c's new slot got a bitmap of its own, which a rollback frees. */
+static bool ms_change_made_dirty(const struct ms_change *c)
+{
+	return c->new && ms_slot_dirty(c->new) &&
+	       (!c->old || ms_slot_dirty(c->new) != ms_slot_dirty(c->old));
+}
+
+/* Whether @c drops its old slot's bitmap, which its commit frees. */
+static bool ms_change_drops_dirty(const struct ms_change *c)
+{
+	return c->old && ms_slot_dirty(c->old) &&
+	       (!c->new || ms_slot_dirty(c->new) != ms_slot_dirty(c->old));
+}
+
+/*
+ * KVM's kvm_prepare_memory_region() for the bitmap of @c's new slot: none
+ * without LOG_DIRTY_PAGES (or when the object keeps none); the old slot's,
+ * bits and all, when it had one; else a new one, clear or, with
+ * INITIALLY_SET, all dirty.  A DELETE has no new slot: its old bitmap is
+ * dropped at commit.  0 or -ENOMEM.
+ */
+static int ms_change_reserve_dirty(struct memslots *ms, struct ms_change *c)
+{
+	struct ms_slot *s = c->new;
+
+	if (!s || !ms->dirty_log || !(s->pub.flags & MEMSLOT_LOG_DIRTY_PAGES))
+		return 0;
+	if (c->old && ms_slot_dirty(c->old)) {
+		s->dirty = c->old->dirty;
+		return 0;
+	}
+	s->dirty = ms_dirty_alloc(&ms->alloc, s->pub.npages,
+				  ms->dirty_log & MEMSLOTS_DIRTY_INITIALLY_SET);
+	return s->dirty ? 0 : -ENOMEM;
+}
+
+/* Gives back @c's copies, and the bitmap its new slot made, unpublished. */
 static void ms_change_retire_copies(struct memslots *ms, struct ms_change *c)
 {
+	if (ms_change_made_dirty(c))
+		ms_dirty_free(&ms->alloc, c->new->dirty);
 	ms_slot_retire(&ms->slot_cache, c->new);
 	ms_slot_retire(&ms->slot_cache, c->invalid);
+	c->new = c->invalid = NULL;
 }
 
 /*
@@ -254,10 +300,11 @@ static int ms_call_reserve_nodes(struct ms_call *call, const struct ms_change_ki
 
 /*
  * The one place a slot call reserves (set.h's protocol): what publishing
- * @c will need, id table chunks, gfn tree nodes and slot copies, all put
- * aside before anything is published (the memory half of KVM's
- * kvm_prepare_memory_region()).  0 or -ENOMEM; what was put aside before
- * a failure is given back when the call settles.
+ * @c will need, id table chunks, gfn tree nodes, slot copies and the new
+ * slot's dirty bitmap, all put aside before anything is published (the
+ * memory half of KVM's kvm_prepare_memory_region()).  0 or -ENOMEM; what
+ * was put aside before a failure is given back when the call settles, the
+ * copies and bitmap of @c at once.
  */
 static int ms_change_reserve(struct ms_call *call, const struct ms_req *req, struct ms_change *c)
 {
@@ -279,14 +326,15 @@ static int ms_change_reserve(struct ms_call *call, const struct ms_req *req, str
 		if (!c->new)
 			return -ENOMEM;
 	}
-	if (kind->invalidates) {
+	err = ms_change_reserve_dirty(ms, c);
+	if (!err && kind->invalidates) {
 		c->invalid = ms_slot_dup_invalid(ms, c->old);
-		if (!c->invalid) {
-			ms_change_retire_copies(ms, c);
-			return -ENOMEM;
-		}
+		if (!c->invalid)
+			err = -ENOMEM;
 	}
-	return 0;
+	if (err)
+		ms_change_retire_copies(ms, c);
+	return err;
 }
 
 /*
@@ -428,7 +476,8 @@ static void ms_call_activate(struct ms_call *call)
 }
 
 /* KVM's kvm_commit_memory_region(): commit hooks, then the replaced slots
- * go (to the slot cache, for the next call's copies). */
+ * go (to the slot cache, for the next call's copies), and the dirty
+ * bitmaps they dropped are freed (KVM's kvm_free_memslot()). */
 static void ms_call_commit(struct ms_call *call)
 {
 	struct memslots *ms = call->ms;
@@ -439,6 +488,9 @@ static void ms_call_commit(struct ms_call *call)
 	for (i = 0; i < call->nr_changes; i++) {
 		struct ms_change *c = &call->changes[i];
 
+		/* No reader can reach the old slot or its INVALID copy now. */
+		if (ms_change_drops_dirty(c))
+			ms_dirty_free(&ms->alloc, c->old->dirty);
 		ms_slot_retire(&ms->slot_cache, c->invalid);
 		if (c->type != MEMSLOTS_CREATE)
 			ms_slot_retire(&ms->slot_cache, c->old);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include "debug.h"
 #include "engine.h"
@@ -77,6 +78,24 @@ static const char *ms_check_gmem_index(const struct memslots *ms, const struct m
 }
 
 /*
+ * Every slot with LOG_DIRTY_PAGES has a dirty bitmap exactly when the
+ * object keeps them (dirty_log); the others have none to read (the field
+ * is the guest_memfd binding's then, dirty.h).
+ */
+static const char *ms_check_dirty(const struct memslots *ms, const struct memslots_set *set)
+{
+	struct ms_slot *slot;
+
+	for (slot = ms_set_first(set); slot; slot = ms_set_next(set, slot)) {
+		bool logs = slot->pub.flags & MEMSLOT_LOG_DIRTY_PAGES;
+
+		if (logs && !ms->dirty_log != !slot->dirty)
+			return "a LOG_DIRTY_PAGES slot's dirty bitmap disagrees with dirty_log";
+	}
+	return NULL;
+}
+
+/*
  * The two maps give every gfn the same word (each map's own invariants,
  * maximal runs among them, are ms_set_validate()'s), and no run has a bit
  * the object does not support: memslots_set_attributes() refuses those.
@@ -118,6 +137,8 @@ int ms_check_sets_locked(struct memslots *ms, const char **reason)
 	why = ms_check_replica(active, inactive);
 	if (!why)
 		why = ms_check_gmem_index(ms, active);
+	if (!why)
+		why = ms_check_dirty(ms, active);
 	if (why)
 		return ms_check_fail(reason, why);
 	why = ms_check_attributes(ms, active, inactive);
