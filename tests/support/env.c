@@ -21,6 +21,13 @@ void mt_env_init_surface(struct mt_env *e, unsigned int page_shift, unsigned int
 			 uint64_t hva_limit, const struct memslots_rcu *rcu, uint32_t allowed_flags,
 			 uint16_t as_id)
 {
+	mt_env_init_dirty(e, page_shift, max_slots, hva_limit, rcu, allowed_flags, as_id, 0);
+}
+
+void mt_env_init_dirty(struct mt_env *e, unsigned int page_shift, unsigned int max_slots,
+		       uint64_t hva_limit, const struct memslots_rcu *rcu, uint32_t allowed_flags,
+		       uint16_t as_id, uint32_t dirty_log)
+{
 	memset(e, 0, sizeof(*e));
 	memset(&mt_rcu, 0, sizeof(mt_rcu));
 	mt_hooks_init(&e->hooks);
@@ -35,6 +42,7 @@ void mt_env_init_surface(struct mt_env *e, unsigned int page_shift, unsigned int
 	e->cfg.hva_limit = hva_limit;
 	e->cfg.allowed_flags = allowed_flags;
 	e->cfg.as_id = as_id;
+	e->cfg.dirty_log = dirty_log;
 	e->ms = memslots_new(&e->cfg);
 	MT_CHECK(e->ms, "memslots_new: errno %d", errno);
 	memslots_reader_register(e->ms);

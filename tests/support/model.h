@@ -345,6 +345,10 @@ void mt_env_init(struct mt_env *e, unsigned int page_shift, unsigned int max_slo
 void mt_env_init_surface(struct mt_env *e, unsigned int page_shift, unsigned int max_slots,
 			 uint64_t hva_limit, const struct memslots_rcu *rcu, uint32_t allowed_flags,
 			 uint16_t as_id);
+/* The same with the config's dirty_log too (dirty_model.h models it). */
+void mt_env_init_dirty(struct mt_env *e, unsigned int page_shift, unsigned int max_slots,
+		       uint64_t hva_limit, const struct memslots_rcu *rcu, uint32_t allowed_flags,
+		       uint16_t as_id, uint32_t dirty_log);
 /* Frees the engine: one release per remaining slot, ascending, no leak. */
 void mt_env_fini(struct mt_env *e);
 /* After a successful call: the model takes the privs that prepare set. */
