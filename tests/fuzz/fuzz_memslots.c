@@ -7,7 +7,9 @@
  * red-black tree and id hash or the B+tree and id table) and a sequence of
  * operations: single set_region calls and batched applies, through the v1
  * calls or the v2 ones with guest_memfd slots (valid and invalid requests
- * alike), memory-attribute conversions, prepare-hook failures and
+ * alike), memory-attribute conversions, dirty logging (a config that
+ * keeps bitmaps, marks, merges and collects against the dirty model),
+ * prepare-hook failures and
  * allocation failures injected into the
  * next writer call, writer calls from hooks and read-side sections, and
  * lookups.  Every call runs on the engine and on the model below, which is
@@ -312,11 +314,14 @@ static void fz_writer_call(const struct memslots_region2 *r, size_t n, bool batc
 			fz_sort_events(got, ng);
 			fz_sort_events(want, nw);
 			FZ_CHECK(fz_events_eq(got, want, nw));
-			/* the priv each prepare set is what got published */
+			/* the priv each prepare set is what got published; the
+			 * dirty bitmaps made, kept and dropped */
 			for (i = 0; i < F.nr_changes; i++) {
 				struct fz_change *c = &F.changes[i];
 				struct model_slot *s = &F.m.slot[c->id];
 
+				dirty_model_change(&F.d, c->id, c->old.present ? &c->old : NULL,
+						   c->new.present ? &c->new : NULL);
 				if (c->type == MEMSLOTS_DELETE)
 					continue;
 				s->priv = (void *)fz_next_priv((uintptr_t)s->priv, c->type);
@@ -333,6 +338,8 @@ static void fz_writer_call(const struct memslots_region2 *r, size_t n, bool batc
 	fz_check_state(set);
 	memslots_read_unlock(F.ms);
 	mt_check_engine(F.ms);
+	if (F.d.dirty_log)
+		dirty_model_check(&F.d, &F.m, F.ms);
 }
 
 static const int fz_errnos[] = {-EIO, -ENOSPC, -EINVAL, -EEXIST, -ENOMEM, -EPERM, -EAGAIN, -1};
@@ -442,26 +449,48 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	struct memslots_region2 reqs[FZ_MAX_BATCH];
 	size_t alloc_fail_at = 0;
+	static const uint32_t fz_dirty_logs[] = {
+		0,
+		MEMSLOTS_DIRTY_BITMAP,
+		MEMSLOTS_DIRTY_BITMAP | MEMSLOTS_DIRTY_INITIALLY_SET,
+		0,
+	};
 	struct model keep = F.m;
+	struct dirty_model keep_dirty = F.d;
 	unsigned int op;
 
 	/* The model's arrays are kept from one input to the next: allocating
 	 * and zeroing them for 65536 ids would be most of an execution. */
 	memset(&F, 0, sizeof(F));
 	F.m = keep;
+	F.d = keep_dirty;
+	/* The bitmaps of the last input's slots, before the model forgets them. */
+	dirty_model_clear(&F.d, &F.m);
 	memset(&fz_cache, 0, sizeof(fz_cache));
 	cfg.page_shift = fz_shifts[c0 & 7];
 	cfg.max_slots = c0 & 0x80 ? 65536 : 1 + ((c0 >> 3) & 15);
 	if (c1 & 1)
 		cfg.hva_limit = (uint64_t)(1 + (c1 >> 2)) << cfg.page_shift;
+	/*
+	 * Dirty logging, in a quarter of the configs each way.  Its model
+	 * keeps a byte per page, so slots stay below 4096 pages there: an hva
+	 * limit, which the model applies too.
+	 */
+	cfg.dirty_log = fz_dirty_logs[c1 >> 6];
+	if (cfg.dirty_log && !cfg.hva_limit)
+		cfg.hva_limit = (uint64_t)4096 << cfg.page_shift;
 	/* Both indexes behave the same to the last observable detail. */
 	cfg.index = c1 & 2 ? MEMSLOTS_INDEX_KVM : MEMSLOTS_INDEX_BTREE;
 	cfg.allowed_flags = fz_allowed[(c2 >> 4) & 3];
 	cfg.as_id = c2 & 0x40 ? (c2 & 0x80 ? 0xffff : 1) : 0;
 	if (F.m.max_slots != cfg.max_slots) {
+		if (F.d.bits)
+			dirty_model_fini(&F.d);
 		model_fini(&F.m);
 		model_init(&F.m, cfg.page_shift, cfg.max_slots, cfg.hva_limit);
+		dirty_model_init(&F.d, cfg.max_slots, cfg.dirty_log);
 	}
+	F.d.dirty_log = cfg.dirty_log;
 	model_clear(&F.m);
 	F.m.page_shift = cfg.page_shift;
 	F.m.hva_limit = cfg.hva_limit;
@@ -491,7 +520,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t a, b;
 		size_t i, n, failed;
 
-		switch (o % 11) {
+		switch (o % 12) {
 		case 0:
 		case 1: /* one request; through the v2 call when o is odd */
 			reqs[0] = fz_request(&in, o & 1);
@@ -552,6 +581,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 10:
 			fz_attr_call(&in, alloc_fail_at);
 			alloc_fail_at = 0;
+			break;
+		case 11: /* dirty logging's readers */
+			fz_dirty_op(&in);
 			break;
 		default: /* edge cases of apply */
 			failed = 99;

@@ -14,12 +14,15 @@
 
 #include <memslots/memslots.h>
 
+#include "dirty_model.h"
 #include "fuzz_common.h"
 #include "model.h"
 
 #define FZ_MAX_OPS   96u
 #define FZ_MAX_BATCH 9u
 #define FZ_MAX_LOG   64u
+/* The largest range a merge or collect of the fuzzer names, in words. */
+#define FZ_DIRTY_WORDS 4u
 
 /* What prepare sets as priv: a function of the incoming priv and the change. */
 uintptr_t fz_next_priv(uintptr_t priv, enum memslots_change c);
@@ -45,6 +48,7 @@ struct fz_event {
 struct fz_state {
 	struct memslots *ms;
 	struct model m;
+	struct dirty_model d; /* the slots' dirty bitmaps, when the config keeps them */
 	struct tu_alloc_counter alloc;
 	/* per call */
 	struct fz_change changes[FZ_MAX_BATCH]; /* what the model expects */
@@ -81,5 +85,7 @@ uint64_t fz_page(void);
 uint64_t fz_gfn_of(uint8_t b);
 /* A request (with its guest_memfd part when @v2) from the input. */
 struct memslots_region2 fz_request(struct fz_in *in, bool v2);
+/* A mark, merge or collect from the input, on the engine and the dirty model. */
+void fz_dirty_op(struct fz_in *in);
 
 #endif /* MS_FUZZ_MEMSLOTS_H */

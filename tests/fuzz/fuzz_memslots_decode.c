@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <memslots/memslots.h>
 
@@ -177,4 +178,48 @@ struct memslots_region2 fz_request(struct fz_in *in, bool v2)
 	if (v2)
 		fz_gmem_fields(in, &r, old);
 	return r;
+}
+
+/*
+ * Dirty logging's readers, decoded: a mark of a range (mostly a few pages
+ * around the crowded gfns, sometimes one that runs to the top of the
+ * space), or a merge or collect of a range of a slot named as requests
+ * name them (some misaligned, some past the slot's end), on the engine
+ * and the dirty model alike.
+ */
+void fz_dirty_op(struct fz_in *in)
+{
+	uint8_t x = fz_u8(in), y = fz_u8(in), z = fz_u8(in);
+	uint64_t buf[FZ_DIRTY_WORDS + 1], mbuf[FZ_DIRTY_WORDS + 1];
+	const struct memslots_set *set;
+	uint16_t id = (uint16_t)fz_id_of(y);
+	uint64_t first = (uint64_t)(z & 7) * 64 + (z & 8 ? 1 + (z >> 4) : 0);
+	uint64_t npages = x >> 3 & 1 ? fz_u8(in) % (FZ_DIRTY_WORDS * 64) : 1 + (x >> 4);
+
+	set = memslots_read_lock(F.ms);
+	switch (x & 3) {
+	case 0:
+	case 1: {
+		uint64_t gfn = fz_gfn_of(y), n = z & 0x80 ? ~0ull - (z & 1) : 1 + (z & 0x7f);
+		uint64_t got = x & 4 ? memslots_dirty_mark_cached(set, &fz_cache, gfn, n)
+				     : memslots_dirty_mark(set, gfn, n);
+
+		FZ_CHECK(got == dirty_model_mark(&F.d, &F.m, gfn, n));
+		break;
+	}
+	case 2:
+		for (size_t i = 0; i <= FZ_DIRTY_WORDS; i++)
+			buf[i] = tu_rng_next(&fz_rng) & tu_rng_next(&fz_rng);
+		FZ_CHECK(memslots_dirty_merge(set, id, buf, first, npages) ==
+			 dirty_model_merge(&F.d, &F.m, id, buf, first, npages));
+		break;
+	default:
+		for (size_t i = 0; i <= FZ_DIRTY_WORDS; i++)
+			buf[i] = mbuf[i] = tu_rng_next(&fz_rng);
+		FZ_CHECK(memslots_dirty_collect(set, id, buf, first, npages) ==
+			 dirty_model_collect(&F.d, &F.m, id, mbuf, first, npages));
+		FZ_CHECK(!memcmp(buf, mbuf, sizeof(buf)));
+		break;
+	}
+	memslots_read_unlock(F.ms);
 }

@@ -22,16 +22,16 @@ static void dirty_model_drop(struct dirty_model *d, unsigned int id)
 	d->npages[id] = 0;
 }
 
-void dirty_model_clear(struct dirty_model *d)
+void dirty_model_clear(struct dirty_model *d, const struct model *m)
 {
-	for (unsigned int id = 0; id < d->max_slots; id++)
-		if (d->bits[id])
-			dirty_model_drop(d, id);
+	for (size_t i = 0; i < m->count; i++)
+		dirty_model_drop(d, m->ids[i]);
 }
 
 void dirty_model_fini(struct dirty_model *d)
 {
-	dirty_model_clear(d);
+	for (unsigned int id = 0; id < d->max_slots; id++)
+		dirty_model_drop(d, id);
 	free(d->bits);
 	free(d->npages);
 }

@@ -29,8 +29,9 @@ struct dirty_model {
 
 void dirty_model_init(struct dirty_model *d, unsigned int max_slots, uint32_t dirty_log);
 void dirty_model_fini(struct dirty_model *d);
-/* Forgets every bitmap (the slot model was cleared). */
-void dirty_model_clear(struct dirty_model *d);
+/* Forgets every bitmap of @m's slots, the only ones that can have one
+ * (before the slot model is cleared): O(count), not O(max_slots). */
+void dirty_model_clear(struct dirty_model *d, const struct model *m);
 
 /*
  * Slot @id went from @old to @new (either NULL or absent: created or
