@@ -66,6 +66,22 @@ struct bench_impl {
 	/* one operation is one apply flipping dirty logging on all N slots */
 	uint64_t (*batch_flags)(struct bench_fixture *fx, uint64_t iters);
 
+	/*
+	 * Dirty logging, the engine's alone (NULL in the array's table), each
+	 * on an object of its own that keeps bitmaps:
+	 *  - dirty_mark: one op is a mark of one page of the slot the set's
+	 *    last-used slot (@cached 0) or the per-thread cache (@cached 1)
+	 *    holds, the same pattern as gfn_repeat and gfn_cached;
+	 *  - dirty_collect_1g: one op is a collect of a whole 262144-page
+	 *    slot (1 GiB of 4 KiB pages), every page dirty (@dirty) or none;
+	 *  - dirty_enable_all: one op is one apply turning logging on for all
+	 *    N slots, on an object whose config's dirty_log is @dirty_log (0:
+	 *    no bitmaps, the reference); turned off again untimed.
+	 */
+	uint64_t (*dirty_mark)(unsigned int n, uint64_t iters, int cached);
+	uint64_t (*dirty_collect_1g)(uint64_t iters, int dirty);
+	uint64_t (*dirty_enable_all)(unsigned int n, uint64_t iters, uint32_t dirty_log);
+
 	/* Live bytes through the config's allocator, all-in (object, sets,
 	 * slots, tables): with n slots; with two slots of ids 0 and 32763. */
 	size_t (*bytes)(unsigned int n);

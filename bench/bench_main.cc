@@ -23,6 +23,8 @@
 #include <utility>
 #include <vector>
 
+#include <memslots/memslots.h>
+
 #include "bench.h"
 
 namespace {
@@ -74,6 +76,10 @@ struct Op {
 	bool slow;
 	std::function<uint64_t(const bench_impl *, unsigned n, uint64_t k)> call;
 	std::function<double(unsigned n, uint64_t k)> ops;
+	// the engine's alone: not registered for the array
+	bool engine_only = false;
+	// N plays no part: registered once, at the largest N
+	bool one_n = false;
 };
 
 void register_all()
@@ -155,11 +161,45 @@ void register_all()
 		{"batch_create_all", 1, true,
 		 [](const bench_impl *i, unsigned n, uint64_t) { return i->batch_create(n); },
 		 per_call},
+		// Dirty logging: marks beside gfn_lru_hit and gfn_cached, the
+		// collect of a 1 GiB slot (N is ignored: one slot), and logging
+		// turned on for all N in one apply, without bitmaps for reference.
+		{"dirty_mark_lru_hit", 4096, false,
+		 [](const bench_impl *i, unsigned n, uint64_t k) { return i->dirty_mark(n, k, 0); },
+		 per_call, true},
+		{"dirty_mark_cached", 4096, false,
+		 [](const bench_impl *i, unsigned n, uint64_t k) { return i->dirty_mark(n, k, 1); },
+		 per_call, true},
+		{"dirty_collect_1g_clean", 1, false,
+		 [](const bench_impl *i, unsigned, uint64_t k) { return i->dirty_collect_1g(k, 0); },
+		 per_call, true, true},
+		{"dirty_collect_1g_dirty", 1, false,
+		 [](const bench_impl *i, unsigned, uint64_t k) { return i->dirty_collect_1g(k, 1); },
+		 per_call, true, true},
+		{"dirty_enable_all_nobitmap", 1, false,
+		 [](const bench_impl *i, unsigned n, uint64_t k) {
+			 return i->dirty_enable_all(n, k, 0);
+		 },
+		 per_call, true},
+		{"dirty_enable_all", 1, false,
+		 [](const bench_impl *i, unsigned n, uint64_t k) {
+			 return i->dirty_enable_all(n, k, MEMSLOTS_DIRTY_BITMAP);
+		 },
+		 per_call, true},
+		{"dirty_enable_all_initially_set", 1, false,
+		 [](const bench_impl *i, unsigned n, uint64_t k) {
+			 return i->dirty_enable_all(
+				 n, k, MEMSLOTS_DIRTY_BITMAP | MEMSLOTS_DIRTY_INITIALLY_SET);
+		 },
+		 per_call, true},
 	};
 
 	for (const Op &op : ops) {
 		for (unsigned n : sizes) {
 			for (const bench_impl *impl : impls) {
+				if ((op.engine_only && !impl->dirty_mark) ||
+				    (op.one_n && n != sizes.back()))
+					continue;
 				std::string name = std::string(op.name) + "/" + impl->name + "/" +
 						   std::to_string(n);
 				const Op *o = &op;

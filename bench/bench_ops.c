@@ -432,6 +432,150 @@ static uint64_t bench_batch_flags(struct bench_fixture *fx, uint64_t iters)
 	return t;
 }
 
+/* ---- dirty logging (the engine only) ----------------------------------------------- */
+
+#ifdef BENCH_INDEX
+#define BENCH_1G_PAGES 262144u
+
+/* An object that keeps bitmaps per @dirty_log, with n slots of @flags. */
+static struct memslots *bench_new_dirty(unsigned int n, uint32_t dirty_log, uint32_t flags)
+{
+	struct memslots_config cfg = {0};
+	struct memslots_region *r = malloc(sizeof(*r) * (n ? n : 1));
+	struct memslots *ms;
+	size_t fi = 0;
+	int ret;
+
+	cfg.index = BENCH_INDEX;
+	cfg.dirty_log = dirty_log;
+	ms = memslots_new(&cfg);
+	if (!ms || !r)
+		bench_die("memslots_new (dirty)", -1);
+	for (unsigned int i = 0; i < n; i++)
+		r[i] = bench_region(n - 1 - i, flags);
+	ret = memslots_apply(ms, r, n, &fi);
+	if (ret)
+		bench_die("populate (dirty)", ret);
+	free(r);
+	return ms;
+}
+
+/* The objects of the dirty rows, one per kind, kept for the next call of
+ * the same kind and N (a populate of 32764 slots is not free). */
+struct bench_dirty_obj {
+	struct memslots *ms;
+	unsigned int n;
+	uint32_t dirty_log;
+};
+
+static struct memslots *bench_dirty_obj(struct bench_dirty_obj *o, unsigned int n,
+					uint32_t dirty_log, uint32_t flags)
+{
+	if (o->ms && (o->n != n || o->dirty_log != dirty_log)) {
+		memslots_free(o->ms);
+		o->ms = NULL;
+	}
+	if (!o->ms) {
+		o->ms = bench_new_dirty(n, dirty_log, flags);
+		o->n = n;
+		o->dirty_log = dirty_log;
+	}
+	return o->ms;
+}
+
+static uint64_t bench_dirty_mark(unsigned int n, uint64_t iters, int cached)
+{
+	static struct bench_dirty_obj obj;
+	struct memslots *ms =
+		bench_dirty_obj(&obj, n, MEMSLOTS_DIRTY_BITMAP, MEMSLOT_LOG_DIRTY_PAGES);
+	const struct memslots_set *set = memslots_read_lock(ms);
+	struct memslots_cache cache = {0};
+	uint64_t base = BENCH_BASE_GFN + (uint64_t)(n / 2) * BENCH_STRIDE;
+	uint64_t acc = 0, t0, t;
+
+	/* The access patterns of gfn_repeat and gfn_cached, marking. */
+	acc += memslots_dirty_mark(set, base, 1);
+	t0 = bench_now();
+	if (cached)
+		for (uint64_t k = 0; k < iters; k++)
+			acc += memslots_dirty_mark_cached(set, &cache,
+							  base + (k & (BENCH_SLOT_PAGES - 1)), 1);
+	else
+		for (uint64_t k = 0; k < iters; k++)
+			acc += memslots_dirty_mark(set, base + (k & 1), 1);
+	t = bench_now() - t0;
+	memslots_read_unlock(ms);
+	if (acc != iters + 1)
+		bench_die("dirty_mark: a mark missed", (int)acc);
+	bench_sink = acc;
+	return t;
+}
+
+static uint64_t bench_dirty_collect_1g(uint64_t iters, int dirty)
+{
+	static struct memslots *ms;
+	static uint64_t out[BENCH_1G_PAGES / 64];
+	uint64_t t = 0;
+
+	if (!ms) {
+		struct memslots_config cfg = {.index = BENCH_INDEX,
+					      .dirty_log = MEMSLOTS_DIRTY_BITMAP};
+		struct memslots_region r = {
+			.slot = 0,
+			.flags = MEMSLOT_LOG_DIRTY_PAGES,
+			.guest_phys_addr = BENCH_BASE_GFN * BENCH_PAGE,
+			.memory_size = BENCH_1G_PAGES * BENCH_PAGE,
+			.userspace_addr = BENCH_BASE_HVA,
+		};
+
+		ms = memslots_new(&cfg);
+		if (!ms || memslots_set_region(ms, &r))
+			bench_die("collect_1g setup", -1);
+	}
+	for (uint64_t k = 0; k < iters; k++) {
+		const struct memslots_set *set = memslots_read_lock(ms);
+		uint64_t t0;
+		int64_t got;
+
+		if (dirty)
+			memslots_dirty_mark(set, BENCH_BASE_GFN, BENCH_1G_PAGES);
+		t0 = bench_now();
+		got = memslots_dirty_collect(set, 0, out, 0, BENCH_1G_PAGES);
+		t += bench_now() - t0;
+		memslots_read_unlock(ms);
+		if (got != (dirty ? BENCH_1G_PAGES : 0))
+			bench_die("collect_1g", (int)got);
+	}
+	return t;
+}
+
+static uint64_t bench_dirty_enable_all(unsigned int n, uint64_t iters, uint32_t dirty_log)
+{
+	static struct bench_dirty_obj obj;
+	struct memslots *ms = bench_dirty_obj(&obj, n, dirty_log, 0);
+	struct memslots_region *r = malloc(sizeof(*r) * n);
+	uint64_t t = 0;
+
+	for (uint64_t k = 0; k < iters; k++) {
+		size_t fi = 0;
+		uint64_t t0;
+		int ret;
+
+		for (unsigned int i = 0; i < n; i++)
+			r[i] = bench_region(i, MEMSLOT_LOG_DIRTY_PAGES);
+		t0 = bench_now();
+		ret = memslots_apply(ms, r, n, &fi);
+		t += bench_now() - t0;
+		for (unsigned int i = 0; i < n && !ret; i++)
+			r[i] = bench_region(i, 0);
+		if (ret || memslots_apply(ms, r, n, &fi))
+			bench_die("dirty_enable_all", ret);
+	}
+	free(r);
+	return t;
+}
+#endif
+
 /* ---- footprint ------------------------------------------------------------------- */
 
 static size_t bench_bytes(unsigned int n)
@@ -481,6 +625,11 @@ const struct bench_impl BENCH_IMPL_SYM = {
 	.move = bench_move,
 	.flags = bench_flags,
 	.batch_flags = bench_batch_flags,
+#ifdef BENCH_INDEX
+	.dirty_mark = bench_dirty_mark,
+	.dirty_collect_1g = bench_dirty_collect_1g,
+	.dirty_enable_all = bench_dirty_enable_all,
+#endif
 	.bytes = bench_bytes,
 	.bytes_sparse = bench_bytes_sparse,
 };
