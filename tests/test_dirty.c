@@ -32,6 +32,7 @@
 #include "model.h"
 #include "test_dirty.h"
 #include "tests_util.h"
+#include "ts_scale.h"
 
 #define LOG  MEMSLOT_LOG_DIRTY_PAGES
 #define BM   MEMSLOTS_DIRTY_BITMAP
@@ -368,10 +369,12 @@ START_TEST(test_random_ops)
 {
 	struct tenv t;
 	struct tu_rng *rng;
+	size_t steps = ts_scaled(3000, 10);
 
 	tenv_init(&t, _i ? BM | INIT : BM, &mt_counting_rcu);
 	rng = &t.e.rng;
-	for (int step = 0; step < 3000; step++) {
+
+	for (size_t step = 0; step < steps; step++) {
 		unsigned int op = (unsigned int)tu_rng_below(rng, 10);
 		uint16_t id = (uint16_t)tu_rng_below(rng, 8);
 		const struct memslots_set *set;
