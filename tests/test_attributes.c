@@ -17,6 +17,7 @@
 
 #include "model.h"
 #include "tests_util.h"
+#include "ts_scale.h"
 
 #define PRIVATE MEMSLOTS_ATTR_PRIVATE
 #define PAGE	4096ull
@@ -113,10 +114,11 @@ END_TEST
 START_TEST(test_model_random)
 {
 	static const uint64_t words[] = {0, PRIVATE};
+	unsigned int steps = (unsigned int)ts_scaled(3000, 15);
 	struct mt_env e;
 
 	env_counting(&e);
-	for (unsigned int step = 0; step < 3000; step++) {
+	for (unsigned int step = 0; step < steps; step++) {
 		uint64_t gfn = tu_rng_below(&e.rng, MODEL_ATTR_GFNS);
 		uint64_t n = 1 + tu_rng_below(&e.rng, tu_rng_below(&e.rng, 4) ? 8 : 64);
 		struct memslots_attributes a;

@@ -40,7 +40,7 @@
 
 static size_t scaled(size_t n)
 {
-	return ts_scaled(n, 8);
+	return ts_scaled(n, 32);
 }
 
 /* Few distinct words, so that runs merge often; now and then any word. */

@@ -26,7 +26,7 @@
 
 static size_t scaled(size_t n)
 {
-	return ts_scaled(n, 20);
+	return ts_scaled(n, 80);
 }
 
 static void run_random(const struct random_cfg *cfg)

@@ -47,7 +47,7 @@ struct fixture {
 
 static size_t scaled(size_t n)
 {
-	return ts_scaled(n, 5);
+	return ts_scaled(n, 20);
 }
 
 static struct gnode *gnode_of(struct ms_gmem_binding *b)

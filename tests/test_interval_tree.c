@@ -23,7 +23,7 @@
 
 static size_t scaled(size_t n)
 {
-	return ts_scaled(n, 5);
+	return ts_scaled(n, 20);
 }
 
 /* ---- value generation ---------------------------------------------------- */

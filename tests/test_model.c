@@ -251,7 +251,7 @@ static int apply_engine(const struct params *p, struct memslots *ms,
 
 static void run(const struct params *p)
 {
-	unsigned int steps = (unsigned int)ts_scaled(p->steps, 20);
+	unsigned int steps = (unsigned int)ts_scaled(p->steps, 60);
 	unsigned int order_discrepancies = 0, first_discrepancy = 0;
 	unsigned int nr_ok = 0, nr_fail = 0, nr_changes = 0, nr_prep_fail = 0, nr_gmem = 0;
 	struct memslots_region2 r[8];

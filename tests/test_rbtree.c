@@ -30,7 +30,7 @@ struct random_cfg {
 
 static size_t scaled(size_t n)
 {
-	return ts_scaled(n, 5);
+	return ts_scaled(n, 20);
 }
 
 static uint64_t draw_key(struct tu_rng *r, uint64_t span)

@@ -20,13 +20,13 @@
 #define GFN_SPACE 256u /* the model's guest space, in pages */
 
 /*
- * @n rounds natively, a fifth under valgrind (whose memcheck stage runs
+ * @n rounds natively, a fifteenth under valgrind (whose memcheck stage runs
  * every unit test, 50 times slower): the byte-by-byte copy model alone
  * took 400 s there; see ts_scale.h for the sanitizer builds.
  */
 static unsigned int rounds(unsigned int n)
 {
-	return (unsigned int)ts_scaled(n, 5);
+	return (unsigned int)ts_scaled(n, 15);
 }
 
 struct tm_slot {
@@ -508,7 +508,7 @@ START_TEST(invalid_in_flight)
 
 		/* Grow the layout, then batches of deletes and moves (and an
 		 * occasional create or flags change) in one call. */
-		if (round < 40 || tu_rng_below(&t.rng, 3) == 0) {
+		if (round < rounds(40) || tu_rng_below(&t.rng, 3) == 0) {
 			tctx_step(&t);
 			tctx_check(&t);
 			continue;

@@ -16,12 +16,12 @@
 #include <string.h>
 
 #include <check.h>
-#include <valgrind/valgrind.h>
 
 #include <memslots/memslots.h>
 
 #include "msarr.h"
 #include "tests_util.h"
+#include "ts_scale.h"
 
 #define PG	  4096ull
 #define MAX_SLOTS 24u
@@ -377,8 +377,7 @@ static void run_stream(uint64_t seed, int steps)
 
 START_TEST(test_diff_stream)
 {
-	/* A fifth of the stream under valgrind: same coverage kinds, less time. */
-	run_stream(0x5eed0000u + (uint64_t)_i, RUNNING_ON_VALGRIND ? 600 : 3000);
+	run_stream(0x5eed0000u + (uint64_t)_i, (unsigned int)ts_scaled(3000, 20));
 }
 END_TEST
 
