@@ -378,16 +378,21 @@ if ! [ -f "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$stamp" ]; t
 	echo "$stamp" >"$initrd.stamp"
 	rm -rf "$tmp"
 fi
+# This run boots its own copy: the cached initramfs is named after the
+# program, and a run of the same program with other arguments or files
+# (ctest -j) rebuilds it once this lock is released.
+boot_initrd=$(mktemp "$cache/run-$name.XXXXXX.cpio.gz")
+log=$(mktemp "$cache/run-$name.XXXXXX.log")
+trap 'rm -f "$log" "$boot_initrd"' EXIT
+cp "$initrd" "$boot_initrd"
 flock -u 9
 
 # ---- boot ------------------------------------------------------------------------
-log=$(mktemp "$cache/run-$name.XXXXXX.log")
-trap 'rm -f "$log"' EXIT
 say "booting $(basename "$kdir") under QEMU TCG (-cpu EPYC: SVM emulated) to run $name"
 t0=$(date +%s.%N)
 qrc=0
 timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 -accel tcg -cpu EPYC -m "$memory_mb" -smp 1 \
-	-nographic -no-reboot -kernel "$kdir/vmlinuz" -initrd "$initrd" \
+	-nographic -no-reboot -kernel "$kdir/vmlinuz" -initrd "$boot_initrd" \
 	-append 'console=ttyS0 panic=-1 quiet' </dev/null 2>&1 |
 	sed -u -e 's/\r$//' -e "/TCG doesn't support requested feature/d" | tee "$log" ||
 	qrc=$?

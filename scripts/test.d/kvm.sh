@@ -15,4 +15,4 @@ cmake -S . -B build/kvm -DCMAKE_BUILD_TYPE=Release -DMEMSLOTS_BUILD_TESTS=ON \
 # stages' business.
 targets=(kvm_smoke kvm_conformance kvm_conformance2 memslots_vmm memslots_vmm_linux)
 cmake --build build/kvm -j "$(nproc)" --target "${targets[@]}"
-ctest --test-dir build/kvm -L kvm -V
+ctest --test-dir build/kvm -L kvm -V -j "$(nproc)"

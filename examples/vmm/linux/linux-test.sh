@@ -45,9 +45,13 @@ if [ "$rc" -ne 0 ]; then
 fi
 kdir=$("$harness" --cache "$cache" --kernel-dir) || exit $?
 
-# The guest's initramfs, rebuilt when its inputs change.
+# The guest's initramfs, rebuilt when its inputs change; one run at a time
+# builds it (ctest -j runs both Linux tests at once), and its content is
+# the same for every run.
 initrd=$cache/linux-guest.cpio.gz
 stamp=$(sha256sum "$here/linux-init.sh" /bin/busybox "$kdir"/guest-modules/*.ko | sha256sum)
+exec 8>"$cache/linux-guest.lock"
+flock 8
 if ! [ -f "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$stamp" ]; then
 	tmp=$(mktemp -d "$cache/guest.XXXXXX")
 	mkdir -p "$tmp"/{bin,dev,proc,sys,lib/modules}
@@ -60,6 +64,7 @@ if ! [ -f "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$stamp" ]; t
 	echo "$stamp" >"$initrd.stamp"
 	rm -rf "$tmp"
 fi
+flock -u 8
 
 # A disk of random bytes; the guest's md5sum of /dev/vda must match ours.
 disk=$(mktemp "$cache/disk.XXXXXX.img")
