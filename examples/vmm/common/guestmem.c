@@ -3,6 +3,7 @@
  * Guest-physical memory accesses through the library (see guestmem.h).
  */
 #include "guestmem.h"
+#include "dirtylog.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -66,6 +67,8 @@ static int guestmem_copy(struct guestmem *g, enum guestmem_op op, uint64_t gpa, 
 			memcpy(host, buf, n);
 		else
 			memset(host, 0, n);
+		if (op != GUESTMEM_READ && !g->skip_marks)
+			g->marked_pages += dirtylog_mark(set, &g->cache, gpa, n);
 		if (buf)
 			buf = (char *)buf + n;
 		gpa += n;

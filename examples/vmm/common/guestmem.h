@@ -24,6 +24,12 @@ struct guestmem {
 	unsigned long translations;  /* memslots_gpa_to_hva_cached/_write() calls */
 	unsigned long cache_hits;    /* ... answered by the cache */
 	unsigned long split_copies;  /* copies that spanned two or more slots */
+	/* Pages the writes marked dirty in the library's bitmaps (slots that
+	 * log dirty pages only): KVM never sees what the VMM writes. */
+	unsigned long marked_pages;
+	/* Debug (vmm-linux --precopy-skip marks): the writes mark nothing, so
+	 * that a migration must miss what the devices wrote. */
+	bool skip_marks;
 };
 
 /* Copies @len bytes at guest-physical @gpa into @buf; 0, or -EFAULT when
@@ -31,10 +37,12 @@ struct guestmem {
 int guestmem_read(struct guestmem *g, uint64_t gpa, void *buf, size_t len);
 
 /* Copies @buf to guest-physical @gpa; 0 or -EFAULT as guestmem_read(), a
- * read-only slot included. */
+ * read-only slot included.  The pages written are marked dirty
+ * (dirtylog_mark()) after each piece is copied, in the same read-side
+ * section: a migration that collects a mark finds the bytes. */
 int guestmem_write(struct guestmem *g, uint64_t gpa, const void *buf, size_t len);
 
-/* Fills @len bytes at @gpa with zeroes; 0 or -EFAULT. */
+/* Fills @len bytes at @gpa with zeroes; 0 or -EFAULT; marked as a write. */
 int guestmem_zero(struct guestmem *g, uint64_t gpa, size_t len);
 
 /*

@@ -205,6 +205,37 @@ int kvm_get_dirty_log(struct kvm_vm *vm, uint16_t id, uint64_t *bitmap)
 	return ioctl(vm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0 ? -errno : 0;
 }
 
+int kvm_enable_manual_dirty_log(struct kvm_vm *vm)
+{
+	/* The flags the kernel accepts: MANUAL_PROTECT_ENABLE, and
+	 * INITIALLY_SET (not wanted: the library's bitmaps start all set). */
+	int caps = kvm_vm_check(vm, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2);
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+		.args = {KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE},
+	};
+
+	if (caps <= 0 || !(caps & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE))
+		return -EOPNOTSUPP;
+	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+		return -errno;
+	vm->manual_dirty_log = true;
+	return 0;
+}
+
+int kvm_clear_dirty_log(struct kvm_vm *vm, uint16_t id, uint64_t first, uint32_t npages,
+			uint64_t *bitmap)
+{
+	struct kvm_clear_dirty_log log = {
+		.slot = id,
+		.num_pages = npages,
+		.first_page = first,
+		.dirty_bitmap = bitmap,
+	};
+
+	return ioctl(vm->vm_fd, KVM_CLEAR_DIRTY_LOG, &log) < 0 ? -errno : 0;
+}
+
 int kvm_vcpu_create(struct kvm_vm *vm, unsigned int id, struct kvm_vcpu *vcpu)
 {
 	void *run;

@@ -38,6 +38,8 @@ struct kvm_vm {
 	/* KVM_CAP_MEMORY_ATTRIBUTES of this VM: the attribute bits
 	 * KVM_SET_MEMORY_ATTRIBUTES accepts (0: no such ioctl for it). */
 	uint64_t mem_attributes;
+	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 enabled (kvm_enable_manual_dirty_log()). */
+	bool manual_dirty_log;
 
 	/* The slot ioctls, as issued by kvm_set_region2() and kvm_set_region(). */
 	unsigned long region_ioctls;
@@ -89,8 +91,31 @@ const char *kvm_region_ioctl_name(const struct kvm_vm *vm);
 /* KVM_SET_MEMORY_ATTRIBUTES; returns 0 or -errno; counted in @vm. */
 int kvm_set_memory_attributes(struct kvm_vm *vm, const struct kvm_memory_attributes *a);
 
-/* KVM_GET_DIRTY_LOG of slot @id into @bitmap; returns 0 or -errno. */
+/*
+ * KVM_GET_DIRTY_LOG of slot @id into @bitmap; returns 0 or -errno.  It
+ * also clears KVM's log and write-protects the pages it returns, unless
+ * manual protection is on (@vm->manual_dirty_log), when that takes
+ * kvm_clear_dirty_log().
+ */
 int kvm_get_dirty_log(struct kvm_vm *vm, uint16_t id, uint64_t *bitmap);
+
+/*
+ * KVM_ENABLE_CAP of KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 with
+ * MANUAL_PROTECT_ENABLE, before any slot logs: KVM_GET_DIRTY_LOG then
+ * only reads the log, and the VMM clears (and re-protects) what it took
+ * with kvm_clear_dirty_log().  Returns 0 (and sets manual_dirty_log),
+ * -EOPNOTSUPP when the kernel lacks it, or -errno.
+ */
+int kvm_enable_manual_dirty_log(struct kvm_vm *vm);
+
+/*
+ * KVM_CLEAR_DIRTY_LOG: clears in KVM's log of slot @id the bits of
+ * @bitmap (bit i: page @first + i; @first a multiple of 64, @npages too
+ * unless the range ends the slot) and write-protects those pages again,
+ * so that the guest's next write to one is logged.  Returns 0 or -errno.
+ */
+int kvm_clear_dirty_log(struct kvm_vm *vm, uint16_t id, uint64_t first, uint32_t npages,
+			uint64_t *bitmap);
 
 /* KVM_GET_SUPPORTED_CPUID, grown until it fits; NULL on failure.  free() it. */
 struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd);

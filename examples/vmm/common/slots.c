@@ -16,9 +16,11 @@
  *            batch told the kernel, the request built by
  *            memslots_abort_to_region2() (re-create, move back, restore
  *            flags, delete);
- *   commit   runs once the change is published: the VMM's bookkeeping,
- *            here freeing the per-slot data of a slot that went away;
- *   release  frees that data for the slots left at memslots_free();
+ *   commit   runs once the change is published: the VMM's bookkeeping
+ *            (a VMM with per-slot data of its own on memslot.priv would
+ *            free that of a slot that went away here, and the rest in a
+ *            release hook; this one has none: the dirty bitmap a logging
+ *            slot needs is the library's, made before it publishes);
  *   set_attributes  issues KVM_SET_MEMORY_ATTRIBUTES for a change of
  *            memslots_set_attributes() (private/shared), where KVM has it.
  *
@@ -95,53 +97,25 @@ static int kvm_step(struct vm *vm, const struct memslot *old_slot, const struct 
 
 /* ---- the hooks ---------------------------------------------------------------- */
 
-static bool wants_log(const struct memslot *s)
-{
-	return s && (s->flags & MEMSLOT_LOG_DIRTY_PAGES);
-}
-
 /*
  * prepare: runs before the library publishes the change, with the writer
  * lock held.  This is where KVM is told; a refusal is returned as -errno,
  * which makes the library drop the whole call (and abort the earlier
- * requests of a batch).  Per-slot data the new slot needs is allocated
- * here too: after a successful prepare, nothing may fail.
+ * requests of a batch).  Turning MEMSLOT_LOG_DIRTY_PAGES on or off is a
+ * FLAGS_ONLY change like any other: KVM starts or stops its log here, and
+ * the library has already made (or will drop) its own bitmap for the slot.
  */
 static int vmm_prepare(void *opaque, const struct memslot *old_slot, struct memslot *new_slot,
 		       enum memslots_change change)
 {
 	struct vm *vm = opaque;
-	struct slot_info *info = NULL;
 	int ret;
-
-	if (new_slot && wants_log(new_slot) && !new_slot->priv) {
-		/* KVM fills one bit per page, in 64-bit words. */
-		info = calloc(1, sizeof(*info));
-		if (!info)
-			return -ENOMEM;
-		info->bitmap_bytes = (new_slot->npages + 63) / 64 * 8;
-		info->dirty_bitmap = calloc(1, info->bitmap_bytes);
-		if (!info->dirty_bitmap) {
-			free(info);
-			return -ENOMEM;
-		}
-		new_slot->priv = info; /* the published slot will carry it */
-	} else if (new_slot && !wants_log(new_slot)) {
-		new_slot->priv = NULL; /* commit frees old_slot->priv */
-	}
 
 	/* CREATE, MOVE (the same id at new's gpa), FLAGS_ONLY: KVM's slot made
 	 * to look like new; DELETE: KVM's slot removed. */
 	ret = kvm_step(vm, old_slot, new_slot, change, false);
-	if (ret) {
-		/* No abort follows a failed prepare: undo our own allocation. */
-		if (info) {
-			free(info->dirty_bitmap);
-			free(info);
-			new_slot->priv = old_slot ? old_slot->priv : NULL;
-		}
+	if (ret)
 		return ret;
-	}
 	vm->prepares_ok++;
 	return 0;
 }
@@ -168,20 +142,12 @@ static void vmm_abort(void *opaque, const struct memslot *old_slot, struct memsl
 			(old_slot ? old_slot : new_slot)->id, strerror(-ret));
 		vm->abort_failures++;
 	}
-	/* Free what prepare allocated for this change. */
-	if (new_slot && new_slot->priv && new_slot->priv != (old_slot ? old_slot->priv : NULL)) {
-		struct slot_info *info = new_slot->priv;
-
-		free(info->dirty_bitmap);
-		free(info);
-		new_slot->priv = NULL;
-	}
 	vm->aborts++;
 }
 
 /*
- * commit: the change is published and no reader still sees the old slot,
- * so data that only the old slot referenced can be freed.
+ * commit: the change is published and no reader still sees the old slot:
+ * the VMM's own count of slots and pages follows it.
  */
 static void vmm_commit(void *opaque, const struct memslot *old_slot, const struct memslot *new_slot,
 		       enum memslots_change change)
@@ -189,12 +155,6 @@ static void vmm_commit(void *opaque, const struct memslot *old_slot, const struc
 	struct vm *vm = opaque;
 
 	(void)change;
-	if (old_slot && old_slot->priv && (!new_slot || new_slot->priv != old_slot->priv)) {
-		struct slot_info *info = old_slot->priv;
-
-		free(info->dirty_bitmap);
-		free(info);
-	}
 	if (old_slot) {
 		vm->nr_slots--;
 		vm->nr_pages -= old_slot->npages;
@@ -204,18 +164,6 @@ static void vmm_commit(void *opaque, const struct memslot *old_slot, const struc
 		vm->nr_pages += new_slot->npages;
 	}
 	vm->commits++;
-}
-
-/* release: memslots_free() hands back each remaining slot. */
-static void vmm_release(void *opaque, struct memslot *slot)
-{
-	struct slot_info *info = slot->priv;
-
-	(void)opaque;
-	if (info) {
-		free(info->dirty_bitmap);
-		free(info);
-	}
 }
 
 int kvm_issue_attributes(struct vm *vm, const struct memslots_attributes *a)
@@ -260,8 +208,8 @@ static const struct memslots_ops vmm_ops = {
 	.abort = vmm_abort,
 	.commit = vmm_commit,
 	/* No .invalidate: this VMM caches no translations of its own.  A VMM
-	 * that did (an IOMMU map, a vhost table) would drop them there. */
-	.release = vmm_release,
+	 * that did (an IOMMU map, a vhost table) would drop them there.  No
+	 * .release: it hangs nothing on memslot.priv. */
 	.set_attributes = vmm_set_attributes,
 };
 
@@ -388,7 +336,7 @@ int vm_parse_index(const char *name, uint32_t *index)
 	return 0;
 }
 
-int vm_open(struct vm *vm, bool private_mem, uint32_t index)
+int vm_open(struct vm *vm, bool private_mem, uint32_t index, uint32_t dirty_log)
 {
 	struct memslots_config cfg = {0};
 	int ret;
@@ -414,6 +362,9 @@ int vm_open(struct vm *vm, bool private_mem, uint32_t index)
 	/* KVM's own structures or the library's B+tree: the hooks see no
 	 * difference, only the lookups' cost does. */
 	cfg.index = index;
+	/* The dirty bitmaps are the library's: made, kept and dropped with
+	 * the slot's LOG_DIRTY_PAGES as KVM does its own. */
+	cfg.dirty_log = dirty_log;
 	/* hva_limit stays 0: the library accepts any non-wrapping hva, and
 	 * whatever KVM refuses beyond that comes back from prepare. */
 	vm->ms = memslots_new(&cfg);
@@ -432,7 +383,7 @@ int vm_open(struct vm *vm, bool private_mem, uint32_t index)
 void vm_close(struct vm *vm)
 {
 	memslots_reader_unregister(vm->ms);
-	memslots_free(vm->ms); /* release frees the priv of what is left */
+	memslots_free(vm->ms); /* the bitmaps of the slots left go with it */
 	vm->ms = NULL;
 	kvm_vm_close(&vm->kvm);
 }

@@ -20,16 +20,6 @@
 
 #include "kvm.h"
 
-/*
- * What the VMM hangs on memslot.priv: the buffer KVM_GET_DIRTY_LOG fills,
- * present while the slot logs dirty pages.  It is allocated in prepare, so
- * that nothing can fail after the library has published the change.
- */
-struct slot_info {
-	uint64_t *dirty_bitmap;
-	size_t bitmap_bytes;
-};
-
 struct vm {
 	struct kvm_vm kvm; /* counts the slot and attribute ioctls */
 	struct memslots *ms;
@@ -48,10 +38,16 @@ struct vm {
 	unsigned long nr_attr_calls;
 };
 
-/* Opens KVM (kvm_vm_open(), @private_mem as there) and a library object
+/*
+ * Opens KVM (kvm_vm_open(), @private_mem as there) and a library object
  * on @index (MEMSLOTS_INDEX_*) whose hooks drive it; the calling thread is
- * registered as a reader.  Returns 0, 77 (no usable KVM) or 1. */
-int vm_open(struct vm *vm, bool private_mem, uint32_t index);
+ * registered as a reader.  @dirty_log is the config's (0 or
+ * MEMSLOTS_DIRTY_BITMAP, optionally | MEMSLOTS_DIRTY_INITIALLY_SET): with
+ * it every slot that logs dirty pages carries the library's bitmap, the
+ * union of KVM's log (merged by the VMM, dirtylog.h) and of what the
+ * VMM's devices wrote.  Returns 0, 77 (no usable KVM) or 1.
+ */
+int vm_open(struct vm *vm, bool private_mem, uint32_t index, uint32_t dirty_log);
 
 /* The --index option of both programs: "kvm" or "btree" into *@index;
  * -1 for any other name. */

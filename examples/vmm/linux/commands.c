@@ -20,6 +20,7 @@
 
 #include <memslots/memslots.h>
 
+#include "dirtylog.h"
 #include "guestmem.h"
 #include "kvm.h"
 #include "linux_vm.h"
@@ -67,8 +68,7 @@ static bool parse_value(const char *reply, uint32_t *v)
 	return end != reply + 6;
 }
 
-/* One batch sets @flags on every RAM slot (a FLAGS_ONLY change each). */
-static int ram_flags_batch(struct linux_vm *l, uint32_t flags, double *secs)
+int ram_flags_batch(struct linux_vm *l, uint32_t flags, double *secs)
 {
 	struct memslots_region *req = calloc(l->opt.slots, sizeof(*req));
 	size_t failed;
@@ -86,72 +86,125 @@ static int ram_flags_batch(struct linux_vm *l, uint32_t flags, double *secs)
 	return ret;
 }
 
+/*
+ * Collects the library's dirty bits of every RAM slot into @bits (one
+ * slot's worth, reused), KVM's log merged first when @sync; @visit, when
+ * given, sees each slot's pages.  Returns the pages collected, or -errno.
+ */
+static int64_t collect_ram(struct linux_vm *l, uint64_t *bits, uint64_t *kvm_log, bool sync,
+			   void (*visit)(struct linux_vm *l, const struct memslot *s,
+					 const uint64_t *bits, void *arg),
+			   void *arg)
+{
+	int64_t total = 0;
+
+	for (unsigned int i = 0; i < l->opt.slots; i++) {
+		const struct memslots_set *set = memslots_read_lock(l->vm.ms);
+		const struct memslot *s = memslots_find_id(set, (uint16_t)i);
+		int64_t n = s ? 0 : -ENOENT;
+
+		if (s && sync)
+			n = dirtylog_sync_kvm(&l->vm.kvm, set, s, kvm_log, true);
+		if (n >= 0) {
+			memset(bits, 0, dirtylog_words(s->npages) * sizeof(*bits));
+			n = dirtylog_collect(set, s, bits);
+		}
+		if (n >= 0 && visit)
+			visit(l, s, bits, arg);
+		memslots_read_unlock(l->vm.ms);
+		if (n < 0)
+			return n;
+		total += n;
+	}
+	return total;
+}
+
 static void start_dirty(struct linux_vm *l)
 {
+	uint64_t *bits = calloc(dirtylog_words(l->opt.slot_size / PAGE_SIZE), sizeof(*bits));
+	uint64_t ram_pages = (uint64_t)l->opt.slots * (l->opt.slot_size / PAGE_SIZE);
 	double secs;
+	int64_t n;
 	int ret = ram_flags_batch(l, MEMSLOT_LOG_DIRTY_PAGES, &secs);
 
 	check(l, ret == 0,
 	      "dirty logging on for all %u RAM slots, one memslots_apply(): %s "
 	      "(%.3f s)",
 	      l->opt.slots, memslots_strerror(ret), secs);
+	/* MEMSLOTS_DIRTY_INITIALLY_SET: a migration's first round sends it all. */
+	n = bits ? collect_ram(l, bits, NULL, false, NULL, NULL) : -ENOMEM;
+	check(l, n == (int64_t)ram_pages,
+	      "the library's new bitmaps start all dirty: %" PRId64 " of %" PRIu64
+	      " pages collected",
+	      n, ram_pages);
+	free(bits);
 	send_cmd(l, DIRTY, "dirty %016" PRIx64 " %d", l->nonce, DIRTY_PAGES);
 }
 
+struct dirty_search {
+	bool found[DIRTY_PAGES];
+	unsigned int nfound, slots_dirty;
+	char want[32];
+};
+
+/* The marks of the guest's pages among the dirty pages of slot @s: we
+ * find them by reading each dirty page's first bytes through the library. */
+static void search_marks(struct linux_vm *l, const struct memslot *s, const uint64_t *bits,
+			 void *arg)
+{
+	struct dirty_search *d = arg;
+	char head[DIRTY_HEADER + 1];
+	bool any = false;
+	uint64_t gpa, size; /* the slot's, in bytes (size: unused) */
+
+	guestmem_slot_range(l->vm.ms, s, &gpa, &size);
+	/* Bit p: page p of the slot. */
+	for (uint64_t p = 0; p < s->npages; p++) {
+		unsigned int k;
+
+		if (!(bits[p / 64] & (1ull << (p % 64))))
+			continue;
+		any = true;
+		if (guestmem_read(&l->mem, gpa + p * PAGE_SIZE, head, DIRTY_HEADER))
+			continue;
+		head[DIRTY_HEADER] = '\0';
+		if (strncmp(head, d->want, strlen(d->want)) != 0)
+			continue;
+		k = (unsigned int)strtoul(head + strlen(d->want), NULL, 10);
+		if (k < DIRTY_PAGES && !d->found[k]) {
+			d->found[k] = true;
+			d->nfound++;
+		}
+	}
+	d->slots_dirty += any;
+}
+
 /*
- * KVM_GET_DIRTY_LOG of every RAM slot (into the bitmap its slot_info,
- * the priv the prepare hook allocated, holds); every page the guest
- * marked must be among the dirty pages: we find the marks by reading
- * each dirty page's first bytes through the library.
+ * KVM_GET_DIRTY_LOG of every RAM slot (and KVM_CLEAR_DIRTY_LOG under
+ * manual protection), merged into the library's bitmaps, which are then
+ * collected: every page the guest marked must be among the dirty pages.
  */
 static void check_dirty(struct linux_vm *l)
 {
-	bool found[DIRTY_PAGES] = {false};
-	unsigned int nfound = 0, slots_dirty = 0;
-	unsigned long dirty = 0;
-	char want[32], head[DIRTY_HEADER + 1];
-	const struct memslots_set *set = memslots_read_lock(l->vm.ms);
+	uint64_t words = dirtylog_words(l->opt.slot_size / PAGE_SIZE);
+	uint64_t *bits = calloc(words, sizeof(*bits)), *kvm_log = calloc(words, sizeof(*bits));
+	struct dirty_search d = {.nfound = 0};
 	double secs;
-	int ret = 0;
+	int64_t n;
+	int ret;
 
-	snprintf(want, sizeof(want), "MSDIRTY %016" PRIx64 " ", l->nonce);
-	for (unsigned int i = 0; i < l->opt.slots && !ret; i++) {
-		const struct memslot *s = memslots_find_id(set, (uint16_t)i);
-		struct slot_info *info = s ? s->priv : NULL;
-		unsigned long before = dirty;
-		uint64_t gpa, size; /* the slot's, in bytes (size: unused) */
-
-		if (!info) {
-			ret = -ENOENT;
-			break;
-		}
-		ret = kvm_get_dirty_log(&l->vm.kvm, (uint16_t)i, info->dirty_bitmap);
-		guestmem_slot_range(l->vm.ms, s, &gpa, &size);
-		/* Bit p of KVM's bitmap: page p of the slot. */
-		for (uint64_t p = 0; !ret && p < s->npages; p++) {
-			unsigned int k;
-
-			if (!(info->dirty_bitmap[p / 64] & (1ull << (p % 64))))
-				continue;
-			dirty++;
-			if (guestmem_read(&l->mem, gpa + p * PAGE_SIZE, head, DIRTY_HEADER))
-				continue;
-			head[DIRTY_HEADER] = '\0';
-			if (strncmp(head, want, strlen(want)) != 0)
-				continue;
-			k = (unsigned int)strtoul(head + strlen(want), NULL, 10);
-			if (k < DIRTY_PAGES && !found[k]) {
-				found[k] = true;
-				nfound++;
-			}
-		}
-		slots_dirty += dirty != before;
-	}
-	memslots_read_unlock(l->vm.ms);
-	check(l, ret == 0, "KVM_GET_DIRTY_LOG on each of %u slots: %lu dirty pages in %u slots: %s",
-	      l->opt.slots, dirty, slots_dirty, strerror(-ret));
-	check(l, nfound == DIRTY_PAGES,
-	      "the %d pages the guest marked are all among them (found %u)", DIRTY_PAGES, nfound);
+	snprintf(d.want, sizeof(d.want), "MSDIRTY %016" PRIx64 " ", l->nonce);
+	n = bits && kvm_log ? collect_ram(l, bits, kvm_log, true, search_marks, &d) : -ENOMEM;
+	free(bits);
+	free(kvm_log);
+	check(l, n >= 0,
+	      "%s on each of %u slots, merged into the library's bitmaps and collected: "
+	      "%" PRId64 " dirty pages in %u slots: %s",
+	      l->vm.kvm.manual_dirty_log ? "KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG"
+					 : "KVM_GET_DIRTY_LOG",
+	      l->opt.slots, n, d.slots_dirty, n < 0 ? strerror((int)-n) : "ok");
+	check(l, d.nfound == DIRTY_PAGES,
+	      "the %d pages the guest marked are all among them (found %u)", DIRTY_PAGES, d.nfound);
 
 	ret = ram_flags_batch(l, 0, &secs);
 	check(l, ret == 0, "dirty logging off, one memslots_apply(): %s (%.3f s)",
@@ -163,6 +216,22 @@ static void check_dirty(struct linux_vm *l)
 		check(l, ret == -ENOENT, "KVM_GET_DIRTY_LOG now fails with ENOENT: %s",
 		      strerror(-ret));
 	}
+}
+
+/* The guest starts its workload for the pre-copy (commands.c's PRECOPY_WORK). */
+static void start_precopy(struct linux_vm *l)
+{
+	send_cmd(l, PRECOPY_WORK, "work");
+}
+
+void on_precopy_done(struct linux_vm *l)
+{
+	if (l->opt.precopy_control != PRECOPY_ALL && !l->control_done) {
+		l->control_done = true;
+		if (precopy_start(l, l->opt.precopy_control, true) == 0)
+			return;
+	}
+	send_cmd(l, PRECOPY_STOP, "stop");
 }
 
 static void start_hotplug(struct linux_vm *l)
@@ -258,6 +327,22 @@ static void on_reply(struct linux_vm *l, const char *reply)
 		return;
 	case DIRTY:
 		check_dirty(l);
+		if (l->opt.precopy) {
+			start_precopy(l);
+			return;
+		}
+		start_hotplug(l);
+		return;
+	case PRECOPY_WORK:
+		if (strcmp(reply, "working") != 0)
+			return;
+		/* The guest works until told to stop; the vCPU thread goes on
+		 * running it while the migration thread copies. */
+		if (precopy_start(l, l->opt.precopy_skip, false) != 0)
+			send_cmd(l, PRECOPY_STOP, "stop");
+		return;
+	case PRECOPY_STOP:
+		check(l, strcmp(reply, "done") == 0, "the guest stopped its workload: %s", reply);
 		start_hotplug(l);
 		return;
 	case HP_READ:

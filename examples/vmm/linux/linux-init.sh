@@ -12,6 +12,9 @@
 #                                    "MSDIRTY NONCE k" (k = 0000..); @@MSREQ done
 #   @@MSCMD read GPA              -> @@MSREQ value <32-bit word at GPA> (devmem)
 #   @@MSCMD write GPA VALUE       -> devmem write; @@MSREQ done
+#   @@MSCMD work                  -> starts the pre-copy's workload in the
+#                                    background; @@MSREQ working
+#   @@MSCMD stop                  -> stops it; @@MSREQ done
 #   @@MSCMD quit                  -> @@MSREQ bye, then reboot -f
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -28,6 +31,23 @@ done
 pad=$(head -c 4066 /dev/zero | tr '\0' .)
 
 reply() { echo "@@MSREQ $*"; }
+
+# The pre-copy's workload, two loops that run until "stop": one reads the
+# whole disk again and again, its page cache dropped first, so that each
+# pass is virtio-blk writing 8 MiB into guest RAM (writes KVM never
+# sees); the other rewrites a 4 MiB file of random bytes in the rootfs
+# (memory the vCPU writes, which KVM logs).
+start_work() {
+	(while :; do
+		echo 3 >/proc/sys/vm/drop_caches
+		cat /dev/vda >/dev/null
+	done) &
+	reader=$!
+	(while :; do
+		dd if=/dev/urandom of=/mswork bs=64k count=64 2>/dev/null
+	done) &
+	writer=$!
+}
 
 # The kernel's banner, which a quiet boot does not print: the log shows
 # which Linux ran.
@@ -59,6 +79,16 @@ while read -r tag op a b; do
 		;;
 	write)
 		devmem "$a" 32 "$b"
+		reply done
+		;;
+	work)
+		start_work
+		reply working
+		;;
+	stop)
+		kill "$reader" "$writer"
+		wait "$reader" "$writer" 2>/dev/null
+		rm -f /mswork
 		reply done
 		;;
 	quit)

@@ -8,11 +8,13 @@
 #ifndef LINUX_VM_H
 #define LINUX_VM_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "guestmem.h"
 #include "kvm.h"
+#include "precopy.h"
 #include "serial.h"
 #include "slots.h"
 #include "virtio_blk.h"
@@ -25,6 +27,10 @@ struct options {
 	unsigned int watchdog; /* seconds the guest may go without an exit; 0: off */
 	bool quiet;	       /* the kernel's boot messages off */
 	uint32_t index;	       /* the library's index (--index), MEMSLOTS_INDEX_* */
+	unsigned int precopy;  /* live pre-copy rounds (--precopy); 0: no pre-copy */
+	enum precopy_source precopy_skip;    /* debug: the pass leaves it out */
+	enum precopy_source precopy_control; /* a control pass without it, after */
+	int kvm_dirty_log; /* 'g': KVM_GET_DIRTY_LOG only; 'c': with manual clear; 0: auto */
 };
 
 enum step {
@@ -32,6 +38,8 @@ enum step {
 	MD5,
 	BLKWRITE,
 	DIRTY,
+	PRECOPY_WORK, /* the guest starts its workload; the pre-copy passes run */
+	PRECOPY_STOP, /* the guest stops it */
 	HP_READ,
 	HP_WRITE,
 	MOVED_READ_NEW,
@@ -45,6 +53,7 @@ struct linux_vm {
 	struct vm vm; /* KVM and the library, kept in step by the hooks */
 	struct options opt;
 	struct kvm_vcpu vcpu;
+	pthread_t vcpu_thread; /* the one that runs it, which the pre-copy parks */
 	struct guestmem mem; /* the vCPU thread's view of guest memory */
 	struct serial uart;
 	struct virtio_blk blk;
@@ -58,6 +67,8 @@ struct linux_vm {
 	void *hp_mem;
 	uint16_t hp_id; /* the hot-plugged slot's, picked by the library */
 	unsigned int checks, failures;
+	struct precopy pc;	/* --precopy: the migration and its shadow */
+	bool control_done;	/* the control pass (--precopy-control) has run */
 
 	/* Figures. */
 	struct guestmem loader; /* the counters of mem once the loader was done */
@@ -77,6 +88,14 @@ void __attribute__((format(printf, 3, 4))) check(struct linux_vm *l, bool ok, co
 
 /* The guest-physical address of RAM slot @i (RAM skips the PCI hole). */
 uint64_t slot_gpa(const struct linux_vm *l, unsigned int i);
+
+/* One memslots_apply() that sets @flags on every RAM slot (a FLAGS_ONLY
+ * change each); its duration into *@secs.  vCPU thread. */
+int ram_flags_batch(struct linux_vm *l, uint32_t flags, double *secs);
+
+/* A pre-copy pass is over (vCPU thread, figures checked): the control
+ * pass, or the guest told to stop its workload. */
+void on_precopy_done(struct linux_vm *l);
 
 /* The UART's line callback (vCPU thread): prints the guest's console line
  * and, when it is an answer to the VMM, takes the conversation a step on. */

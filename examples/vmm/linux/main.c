@@ -17,9 +17,15 @@
  *
  *   md5        the guest hashes /dev/vda, which must equal the disk file;
  *   blkwrite   it writes a sector, which the VMM reads back from the file;
- *   dirty      one batch turns dirty logging on for every RAM slot, the
- *              guest writes marked pages, KVM_GET_DIRTY_LOG of each slot
- *              must hold them all, one batch turns logging off;
+ *   dirty      one batch turns dirty logging on for every RAM slot (the
+ *              library's bitmaps start all dirty), the guest writes
+ *              marked pages, KVM's log of each slot merged into the
+ *              library's bitmap must hold them all, one batch turns
+ *              logging off;
+ *   precopy    (--precopy ROUNDS) the guest reads its disk and writes
+ *              memory while a migration thread copies RAM into a shadow
+ *              in rounds (precopy.c); after a final round with the vCPU
+ *              parked, the shadow must equal RAM;
  *   hotplug    a slot appears outside the e820 RAM, the guest reads the
  *              VMM's pattern there and writes its own (busybox devmem), the
  *              slot moves, the guest finds its data at the new address and
@@ -57,6 +63,7 @@
 #include "guestmem.h"
 #include "kvm.h"
 #include "linux_vm.h"
+#include "precopy.h"
 #include "serial.h"
 #include "slots.h"
 #include "virtio_blk.h"
@@ -361,6 +368,8 @@ static int run_vcpu(struct linux_vm *l)
 			if (ret)
 				return ret;
 		}
+		/* A pre-copy's final round wants the guest held still. */
+		precopy_check_pause(l);
 		if (ioctl(l->vcpu.fd, KVM_RUN, 0) < 0) {
 			ret = -errno;
 			if (ret == -EINTR || ret == -EAGAIN)
@@ -400,6 +409,28 @@ static int create_devices(struct linux_vm *l)
 	return 0;
 }
 
+/*
+ * KVM's dirty log as --kvm-dirty-log says: manual protection
+ * (KVM_CLEAR_DIRTY_LOG) where the kernel has it, unless "get" asks for
+ * the plain KVM_GET_DIRTY_LOG.  Before any slot logs.  Returns 0, or
+ * -errno when "clear" was asked of a kernel without it.
+ */
+static int setup_kvm_dirty_log(struct linux_vm *l)
+{
+	int ret = l->opt.kvm_dirty_log == 'g' ? -EOPNOTSUPP : kvm_enable_manual_dirty_log(&l->vm.kvm);
+
+	printf("vmm: KVM's dirty log: %s\n",
+	       ret == 0 ? "KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG "
+			  "(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 enabled)"
+	       : l->opt.kvm_dirty_log == 'g' ? "KVM_GET_DIRTY_LOG (--kvm-dirty-log get)"
+					     : "KVM_GET_DIRTY_LOG (no KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)");
+	if (ret && l->opt.kvm_dirty_log == 'c') {
+		printf("vmm: --kvm-dirty-log clear: %s\n", strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
 static int setup(struct linux_vm *l, const char *cmdline)
 {
 	struct boot_info b = {
@@ -416,6 +447,16 @@ static int setup(struct linux_vm *l, const char *cmdline)
 	if (ret) {
 		printf("vmm: irqchip/PIT: %s\n", strerror(-ret));
 		return ret;
+	}
+	ret = setup_kvm_dirty_log(l);
+	if (ret)
+		return ret;
+	if (l->opt.precopy) {
+		ret = precopy_init(l);
+		if (ret) {
+			printf("vmm: the pre-copy's shadow: %s\n", strerror(-ret));
+			return ret;
+		}
 	}
 	ret = create_ram(l);
 	if (ret)
@@ -479,6 +520,8 @@ static void usage(void)
 	printf("usage: vmm-linux --kernel BZIMAGE [--initrd FILE] [--disk FILE [--disk-md5 HEX]]\n"
 	       "                 [--slots N] [--slot-size SIZE] [--append ARGS] [--quiet]\n"
 	       "                 [--timeout SECS] [--watchdog SECS] [--index kvm|btree]\n"
+	       "                 [--precopy ROUNDS [--precopy-skip kvm|marks]\n"
+	       "                  [--precopy-control kvm|marks]] [--kvm-dirty-log get|clear]\n"
 	       "Boots Linux on /dev/kvm with its RAM in N slots (default 64 x 16M) kept by\n"
 	       "libmemslots; exit 0 all checks passed, 1 a check failed, 77 no usable KVM.\n"
 	       "  --timeout SECS   bound on the whole run (default 900; 0: none)\n"
@@ -487,7 +530,17 @@ static void usage(void)
 	       "  --index NAME     the library's gfn and id index: kvm (KVM's red-black tree\n"
 	       "                   and id hash) or btree (default: the library's default)\n"
 	       "Either bound, once reached, prints the vCPU's registers and its last exits\n"
-	       "and fails the run.\n");
+	       "and fails the run.\n"
+	       "  --precopy ROUNDS pre-copy the guest's RAM into a shadow in ROUNDS rounds\n"
+	       "                   (1..%d) while it works, then a final one with the vCPU\n"
+	       "                   parked: the shadow must equal RAM\n"
+	       "  --precopy-skip SRC  debug: the pass leaves out KVM's log (kvm) or the\n"
+	       "                   devices' marks (marks), so the comparison fails\n"
+	       "  --precopy-control SRC  after the pass, a control pass without SRC whose\n"
+	       "                   comparison must fail (the check can see a lost page)\n"
+	       "  --kvm-dirty-log M  get: KVM_GET_DIRTY_LOG alone; clear: manual protection\n"
+	       "                   with KVM_CLEAR_DIRTY_LOG (default: clear where KVM has it)\n",
+	       PRECOPY_MAX_ROUNDS);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -504,6 +557,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{"watchdog", required_argument, NULL, 'w'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"index", required_argument, NULL, 'x'},
+		{"precopy", required_argument, NULL, 'p'},
+		{"precopy-skip", required_argument, NULL, 'S'},
+		{"precopy-control", required_argument, NULL, 'C'},
+		{"kvm-dirty-log", required_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -546,12 +603,33 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (vm_parse_index(optarg, &o->index))
 				return -1;
 			break;
+		case 'p':
+			o->precopy = (unsigned int)strtoul(optarg, NULL, 0);
+			if (o->precopy < 1 || o->precopy > PRECOPY_MAX_ROUNDS)
+				return -1;
+			break;
+		case 'S':
+			if (precopy_parse_source(optarg, &o->precopy_skip))
+				return -1;
+			break;
+		case 'C':
+			if (precopy_parse_source(optarg, &o->precopy_control))
+				return -1;
+			break;
+		case 'D':
+			if (strcmp(optarg, "get") != 0 && strcmp(optarg, "clear") != 0)
+				return -1;
+			o->kvm_dirty_log = optarg[0];
+			break;
 		default:
 			return -1;
 		}
 	}
 	if (!o->kernel || optind != argc || !o->slots || !o->slot_size ||
 	    o->slot_size % PAGE_SIZE != 0 || o->slots * o->slot_size < 128 * MiB)
+		return -1;
+	/* The pre-copy options only mean something with a pre-copy. */
+	if (!o->precopy && (o->precopy_skip || o->precopy_control))
 		return -1;
 	return 0;
 }
@@ -617,7 +695,9 @@ int main(int argc, char **argv)
 	}
 	snprintf(cmdline, sizeof(cmdline), "%s%s%s%s", base_cmdline, l->opt.quiet ? " quiet" : "",
 		 l->opt.append ? " " : "", l->opt.append ? l->opt.append : "");
-	ret = vm_open(&l->vm, false, l->opt.index); /* the guest uses no private memory */
+	/* No private memory; the library's dirty bitmaps, which start all
+	 * dirty so that a migration's first round sends everything. */
+	ret = vm_open(&l->vm, false, l->opt.index, MEMSLOTS_DIRTY_BITMAP | MEMSLOTS_DIRTY_INITIALLY_SET);
 	if (ret)
 		return ret;
 	l->nonce = ((uint64_t)getpid() << 32) ^ (uint64_t)(now() * 1e9);
@@ -631,17 +711,20 @@ int main(int argc, char **argv)
 		printf("vmm: the watchdog's timer: %s\n", strerror(-ret));
 		return 1;
 	}
+	l->vcpu_thread = pthread_self();
 	l->t_start = l->t_progress = now();
 	ret = run_vcpu(l);
 	l->t_end = now();
 	timer_delete(ticks);
 	note_gap(l, l->t_end);
+	precopy_vcpu_gone(l);
 
 	check(l, ret == 0 && l->shutdown, "the guest shut down (KVM_EXIT_SHUTDOWN from reboot=t)");
 	check(l, l->step == DONE, "the guest went through every step (stopped at step %d of %d)",
 	      l->step, DONE);
 	print_figures(l);
 	vm_close(&l->vm);
+	precopy_free(l);
 	printf("vmm-linux: %u checks, %u failed: %s\n", l->checks, l->failures,
 	       l->failures ? "FAIL" : "PASS");
 	ret = l->failures ? 1 : 0;

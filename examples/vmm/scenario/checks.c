@@ -103,7 +103,7 @@ int scenario_open(struct scenario *sc, uint32_t index)
 	int ret;
 
 	memset(sc, 0, sizeof(*sc));
-	ret = vm_open(&sc->vm, true, index);
+	ret = vm_open(&sc->vm, true, index, MEMSLOTS_DIRTY_BITMAP);
 	if (ret)
 		return ret;
 	ret = vcpu_open(&sc->vcpu, &sc->vm);

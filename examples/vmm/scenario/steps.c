@@ -21,6 +21,7 @@
 
 #include <memslots/memslots.h>
 
+#include "dirtylog.h"
 #include "guest_abi.h"
 #include "kvm.h"
 #include "slots.h"
@@ -109,43 +110,92 @@ void step_move(struct scenario *sc)
 	check_bookkeeping(sc);
 }
 
+/* The library's dirty bits of slot @id (its whole 16 pages), taken out of
+ * its bitmap: the pages count, or -errno (-EINVAL: no bitmap). */
+static int64_t collect_slot(struct vm *vm, uint16_t id, uint64_t *bits)
+{
+	const struct memslots_set *set = memslots_read_lock(vm->ms);
+	const struct memslot *s = memslots_find_id(set, id);
+	int64_t n = s ? dirtylog_collect(set, s, bits) : -ENOENT;
+
+	memslots_read_unlock(vm->ms);
+	return n;
+}
+
+/* KVM_GET_DIRTY_LOG of slot @id into @kvm_log, merged into the library's
+ * bitmap: the pages KVM reported, or -errno. */
+static int64_t sync_slot(struct vm *vm, uint16_t id, uint64_t *kvm_log)
+{
+	const struct memslots_set *set = memslots_read_lock(vm->ms);
+	const struct memslot *s = memslots_find_id(set, id);
+	int64_t n = s ? dirtylog_sync_kvm(&vm->kvm, set, s, kvm_log, true) : -ENOENT;
+
+	memslots_read_unlock(vm->ms);
+	return n;
+}
+
+/*
+ * Dirty logging on the hot-plugged slot: the guest writes three pages,
+ * which KVM logs; the VMM writes a fourth through its own mapping, as a
+ * device model does, which KVM never sees, and marks it in the library's
+ * bitmap; KVM's log merged into that bitmap, the library has all four.
+ */
 void step_dirty_log(struct scenario *sc)
 {
 	struct vm *vm = &sc->vm;
 	static const unsigned int written[] = {2, 5, 11};
+	const unsigned int by_vmm = 7;
+	uint64_t want = 0, kvm_log[1] = {0}, bits[1] = {0}, gpa;
 	const struct memslots_set *set;
-	struct slot_info *info;
-	uint64_t want = 0, got;
-	uint32_t ack;
+	int64_t n;
+	uint64_t marked;
+	uint32_t ack, *host;
 	int ret;
 
 	ret = set_region(vm, sc->hotplug_slot, MEMSLOT_LOG_DIRTY_PAGES, HOTPLUG_MOVED_GPA,
 			 HOTPLUG_PAGES * PAGE_SIZE, sc->hotplug_mem);
-	set = memslots_read_lock(vm->ms);
-	info = memslots_find_id(set, sc->hotplug_slot)->priv;
-	memslots_read_unlock(vm->ms);
-	check(sc, ret == 0 && info, "dirty logging on for slot %u (FLAGS_ONLY), bitmap in priv: %s",
-	      sc->hotplug_slot, memslots_strerror(ret));
-	if (ret || !info)
+	n = ret ? ret : collect_slot(vm, sc->hotplug_slot, bits);
+	check(sc, ret == 0 && n == 0 && bits[0] == 0,
+	      "dirty logging on for slot %u (FLAGS_ONLY), the library made its bitmap, all "
+	      "clear: %s",
+	      sc->hotplug_slot, n < 0 ? memslots_strerror((int)n) : "ok");
+	if (ret || n)
 		return;
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(written); i++) {
-		uint64_t gpa = HOTPLUG_MOVED_GPA + written[i] * PAGE_SIZE + 0x40;
-
+		gpa = HOTPLUG_MOVED_GPA + written[i] * PAGE_SIZE + 0x40;
 		ret = guest_cmd(&sc->vcpu, CMD_WRITE32, (uint32_t)gpa, 0xd1d1d100u + i, &ack);
 		want |= 1ull << written[i];
 		check(sc, !ret && *(uint32_t *)gpa_to_host(vm, gpa) == 0xd1d1d100u + i,
 		      "guest wrote page %u (gpa 0x%" PRIx64 "), the VMM sees it", written[i], gpa);
 	}
-	ret = kvm_get_dirty_log(&vm->kvm, sc->hotplug_slot, info->dirty_bitmap);
-	got = info->dirty_bitmap[0];
-	check(sc, ret == 0 && got == want,
-	      "KVM_GET_DIRTY_LOG: dirty pages 0x%04" PRIx64 " (want 0x%04" PRIx64 "): %s", got,
-	      want, strerror(-ret));
-	ret = kvm_get_dirty_log(&vm->kvm, sc->hotplug_slot, info->dirty_bitmap);
-	check(sc, ret == 0 && info->dirty_bitmap[0] == 0,
-	      "KVM_GET_DIRTY_LOG again: 0x%04" PRIx64 " (nothing written since)",
-	      info->dirty_bitmap[0]);
+	gpa = HOTPLUG_MOVED_GPA + by_vmm * PAGE_SIZE + 0x40;
+	host = gpa_to_host(vm, gpa);
+	*host = 0xd1d1d1ffu;
+	set = memslots_read_lock(vm->ms);
+	marked = dirtylog_mark(set, NULL, gpa, sizeof(*host));
+	memslots_read_unlock(vm->ms);
+	check(sc, marked == 1, "the VMM wrote page %u itself and marked it: %" PRIu64 " page",
+	      by_vmm, marked);
+
+	n = sync_slot(vm, sc->hotplug_slot, kvm_log);
+	check(sc, n == ARRAY_SIZE(written) && kvm_log[0] == want,
+	      "KVM_GET_DIRTY_LOG: dirty pages 0x%04" PRIx64 " (want 0x%04" PRIx64
+	      ", not the VMM's), merged into the library's bitmap: %s",
+	      kvm_log[0], want, n < 0 ? strerror((int)-n) : "ok");
+	want |= 1ull << by_vmm;
+	n = collect_slot(vm, sc->hotplug_slot, bits);
+	check(sc, n == ARRAY_SIZE(written) + 1 && bits[0] == want,
+	      "the library's bitmap: dirty pages 0x%04" PRIx64 " (want 0x%04" PRIx64
+	      ", KVM's and the VMM's)",
+	      bits[0], want);
+	bits[0] = 0;
+	n = sync_slot(vm, sc->hotplug_slot, kvm_log);
+	n = n < 0 ? n : collect_slot(vm, sc->hotplug_slot, bits);
+	check(sc, n == 0 && kvm_log[0] == 0 && bits[0] == 0,
+	      "KVM's log and the library's again: 0x%04" PRIx64 ", 0x%04" PRIx64
+	      " (nothing written since)",
+	      kvm_log[0], bits[0]);
 
 	ret = set_region(vm, sc->hotplug_slot, 0, HOTPLUG_MOVED_GPA, HOTPLUG_PAGES * PAGE_SIZE,
 			 sc->hotplug_mem);
@@ -153,10 +203,14 @@ void step_dirty_log(struct scenario *sc)
 	{
 		uint64_t scratch[1];
 
-		/* KVM keeps no bitmap for a slot that does not log. */
+		/* Neither KVM nor the library keeps a bitmap for a slot that
+		 * does not log. */
 		ret = kvm_get_dirty_log(&vm->kvm, sc->hotplug_slot, scratch);
-		check(sc, ret == -ENOENT, "KVM_GET_DIRTY_LOG now fails with ENOENT: %s",
-		      strerror(-ret));
+		n = collect_slot(vm, sc->hotplug_slot, scratch);
+		check(sc, ret == -ENOENT && n == -EINVAL,
+		      "KVM_GET_DIRTY_LOG now fails with ENOENT (%s), the library's collect with "
+		      "EINVAL (%s)",
+		      strerror(-ret), strerror((int)-n));
 	}
 	check_bookkeeping(sc);
 }
