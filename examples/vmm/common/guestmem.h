@@ -13,6 +13,7 @@
 #ifndef VMM_GUESTMEM_H
 #define VMM_GUESTMEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 

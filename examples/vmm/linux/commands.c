@@ -218,7 +218,7 @@ static void check_dirty(struct linux_vm *l)
 	}
 }
 
-/* The guest starts its workload for the pre-copy (commands.c's PRECOPY_WORK). */
+/* The guest starts its workload; its "working" starts the pass (on_reply()). */
 static void start_precopy(struct linux_vm *l)
 {
 	send_cmd(l, PRECOPY_WORK, "work");
@@ -226,9 +226,17 @@ static void start_precopy(struct linux_vm *l)
 
 void on_precopy_done(struct linux_vm *l)
 {
-	if (l->opt.precopy_control != PRECOPY_ALL && !l->control_done) {
-		l->control_done = true;
-		if (precopy_start(l, l->opt.precopy_control, true) == 0)
+	static const enum precopy_source controls[] = {PRECOPY_KVM, PRECOPY_MARKS};
+
+	/* The control passes asked for, one after the other, on the same
+	 * workload; then the guest may stop it. */
+	for (size_t k = 0; k < ARRAY_SIZE(controls); k++) {
+		unsigned int bit = 1u << controls[k];
+
+		if (!(l->opt.precopy_controls & bit) || (l->controls_done & bit))
+			continue;
+		l->controls_done |= bit;
+		if (precopy_start(l, controls[k], true) == 0)
 			return;
 	}
 	send_cmd(l, PRECOPY_STOP, "stop");

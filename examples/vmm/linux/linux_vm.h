@@ -29,7 +29,7 @@ struct options {
 	uint32_t index;	       /* the library's index (--index), MEMSLOTS_INDEX_* */
 	unsigned int precopy;  /* live pre-copy rounds (--precopy); 0: no pre-copy */
 	enum precopy_source precopy_skip;    /* debug: the pass leaves it out */
-	enum precopy_source precopy_control; /* a control pass without it, after */
+	unsigned int precopy_controls;	     /* control passes: 1 << PRECOPY_KVM, _MARKS */
 	int kvm_dirty_log; /* 'g': KVM_GET_DIRTY_LOG only; 'c': with manual clear; 0: auto */
 };
 
@@ -68,7 +68,7 @@ struct linux_vm {
 	uint16_t hp_id; /* the hot-plugged slot's, picked by the library */
 	unsigned int checks, failures;
 	struct precopy pc;	/* --precopy: the migration and its shadow */
-	bool control_done;	/* the control pass (--precopy-control) has run */
+	unsigned int controls_done; /* the control passes started, as precopy_controls */
 
 	/* Figures. */
 	struct guestmem loader; /* the counters of mem once the loader was done */

@@ -537,7 +537,8 @@ static void usage(void)
 	       "  --precopy-skip SRC  debug: the pass leaves out KVM's log (kvm) or the\n"
 	       "                   devices' marks (marks), so the comparison fails\n"
 	       "  --precopy-control SRC  after the pass, a control pass without SRC whose\n"
-	       "                   comparison must fail (the check can see a lost page)\n"
+	       "                   comparison must fail (the check sees a lost page);\n"
+	       "                   may be given for both\n"
 	       "  --kvm-dirty-log M  get: KVM_GET_DIRTY_LOG alone; clear: manual protection\n"
 	       "                   with KVM_CLEAR_DIRTY_LOG (default: clear where KVM has it)\n",
 	       PRECOPY_MAX_ROUNDS);
@@ -612,10 +613,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (precopy_parse_source(optarg, &o->precopy_skip))
 				return -1;
 			break;
-		case 'C':
-			if (precopy_parse_source(optarg, &o->precopy_control))
+		case 'C': {
+			enum precopy_source src;
+
+			if (precopy_parse_source(optarg, &src))
 				return -1;
+			o->precopy_controls |= 1u << src;
 			break;
+		}
 		case 'D':
 			if (strcmp(optarg, "get") != 0 && strcmp(optarg, "clear") != 0)
 				return -1;
@@ -629,7 +634,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    o->slot_size % PAGE_SIZE != 0 || o->slots * o->slot_size < 128 * MiB)
 		return -1;
 	/* The pre-copy options only mean something with a pre-copy. */
-	if (!o->precopy && (o->precopy_skip || o->precopy_control))
+	if (!o->precopy && (o->precopy_skip || o->precopy_controls))
 		return -1;
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include "precopy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,12 +46,53 @@ static uint64_t slot_pages(const struct linux_vm *l)
 	return l->opt.slot_size / PAGE_SIZE;
 }
 
+/* /proc/self/pagemap: bit 63 the page is present, bit 62 it is swapped. */
+#define PM_TOUCHED (3ull << 62)
+
+/*
+ * Which of the @npages pages at @addr (this process's anonymous private
+ * memory) were ever touched, per /proc/self/pagemap, into @entries: a
+ * page neither present nor swapped was never written and reads as
+ * zeroes, so neither a copy nor a comparison needs to read it (under
+ * QEMU's TCG every first read of such a page is a costly fault, and
+ * most of guest RAM is such pages).  Without a pagemap every page counts
+ * as touched.
+ */
+static void touched_pages(const struct precopy *pc, const void *addr, uint64_t npages,
+			  uint64_t *entries)
+{
+	size_t len = npages * sizeof(*entries);
+	off_t off = (off_t)((uintptr_t)addr / PAGE_SIZE * sizeof(*entries));
+
+	if (pc->pagemap < 0 || pread(pc->pagemap, entries, len, off) != (ssize_t)len)
+		for (uint64_t p = 0; p < npages; p++)
+			entries[p] = PM_TOUCHED;
+}
+
+/* Whether the two pages differ: 64-bit words, which TCG runs faster than
+ * the vector code of the C library's memcmp(). */
+static bool page_differs(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	for (size_t i = 0; i < PAGE_SIZE / 8; i += 8) {
+		uint64_t d = 0;
+
+		for (size_t k = 0; k < 8; k++)
+			d |= x[i + k] ^ y[i + k];
+		if (d)
+			return true;
+	}
+	return false;
+}
+
 int precopy_init(struct linux_vm *l)
 {
 	struct precopy *pc = &l->pc;
 	uint64_t words = dirtylog_words(slot_pages(l));
 	struct sigaction sa = {.sa_handler = on_kick, .sa_flags = SA_RESTART};
 
+	pc->pagemap = -1;
 	pthread_mutex_init(&pc->lock, NULL);
 	pthread_cond_init(&pc->cond, NULL);
 	sigemptyset(&sa.sa_mask);
@@ -59,8 +101,11 @@ int precopy_init(struct linux_vm *l)
 	pc->shadow = calloc(l->opt.slots, sizeof(void *));
 	pc->bits = calloc(words, sizeof(uint64_t));
 	pc->kvm_log = calloc(words, sizeof(uint64_t));
-	if (!pc->shadow || !pc->bits || !pc->kvm_log)
+	pc->ram_map = calloc(slot_pages(l), sizeof(uint64_t));
+	pc->shadow_map = calloc(slot_pages(l), sizeof(uint64_t));
+	if (!pc->shadow || !pc->bits || !pc->kvm_log || !pc->ram_map || !pc->shadow_map)
 		return -ENOMEM;
+	pc->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	/* Untouched pages of the shadow cost nothing: the copy writes only the
 	 * pages that differ, so a page the guest never wrote stays unmapped. */
 	for (unsigned int i = 0; i < l->opt.slots; i++) {
@@ -75,14 +120,21 @@ void precopy_free(struct linux_vm *l)
 {
 	struct precopy *pc = &l->pc;
 
-	for (unsigned int i = 0; pc->shadow && i < l->opt.slots; i++)
+	if (!pc->shadow)
+		return;
+	for (unsigned int i = 0; i < l->opt.slots; i++)
 		if (pc->shadow[i])
 			munmap(pc->shadow[i], l->opt.slot_size);
 	free(pc->shadow);
 	free(pc->bits);
 	free(pc->kvm_log);
+	free(pc->ram_map);
+	free(pc->shadow_map);
+	if (pc->pagemap >= 0)
+		close(pc->pagemap);
 	pc->shadow = NULL;
-	pc->bits = pc->kvm_log = NULL;
+	pc->bits = pc->kvm_log = pc->ram_map = pc->shadow_map = NULL;
+	pc->pagemap = -1;
 }
 
 const char *precopy_source_name(enum precopy_source s)
@@ -104,22 +156,31 @@ int precopy_parse_source(const char *name, enum precopy_source *s)
 /* ---- the migration thread --------------------------------------------------------- */
 
 /*
- * Copies the pages of @bits (slot @s, RAM slot @i) into the shadow: the
- * ones that differ from it, so that the shadow stays as sparse as what
- * the guest touched.  Returns the pages copied.
+ * Copies the pages of @bits (slot @s, RAM slot @i; @n of them) into the
+ * shadow: those that differ from it, so that the shadow stays as sparse
+ * as what the guest touched.  A page of RAM never touched is zero, and so
+ * is the shadow's (it only ever gets copies of touched pages): skipped.
+ * Returns the pages copied.
  */
 static uint64_t copy_pages(struct precopy *pc, unsigned int i, const struct memslot *s,
-			   const uint64_t *bits)
+			   const uint64_t *bits, uint64_t n)
 {
 	const char *ram = (const char *)(uintptr_t)s->userspace_addr;
 	char *shadow = pc->shadow[i];
 	uint64_t copied = 0;
 
-	for (uint64_t w = 0; w < dirtylog_words(s->npages); w++) {
+	/* One pagemap read per slot that has dirty pages; a round after the
+	 * first has few. */
+	if (n)
+		touched_pages(pc, ram, s->npages, pc->ram_map);
+	for (uint64_t w = 0; n && w < dirtylog_words(s->npages); w++) {
 		for (uint64_t word = bits[w]; word; word &= word - 1) {
-			uint64_t off = (w * 64 + (uint64_t)__builtin_ctzll(word)) * PAGE_SIZE;
+			uint64_t p = w * 64 + (uint64_t)__builtin_ctzll(word);
+			uint64_t off = p * PAGE_SIZE;
 
-			if (memcmp(shadow + off, ram + off, PAGE_SIZE) != 0) {
+			if (!(pc->ram_map[p] & PM_TOUCHED))
+				continue;
+			if (page_differs(shadow + off, ram + off)) {
 				memcpy(shadow + off, ram + off, PAGE_SIZE);
 				copied++;
 			}
@@ -153,7 +214,7 @@ static int run_round(struct linux_vm *l, struct precopy_round *r)
 		}
 		if (n >= 0) {
 			r->pages += (uint64_t)n;
-			r->copied += copy_pages(pc, i, s, pc->bits);
+			r->copied += copy_pages(pc, i, s, pc->bits, (uint64_t)n);
 		}
 		memslots_read_unlock(l->vm.ms);
 		if (n < 0)
@@ -218,22 +279,34 @@ static void resume_vcpu(struct precopy *pc)
 	pthread_mutex_unlock(&pc->lock);
 }
 
-/* With the vCPU parked: every page of every RAM slot, shadow against RAM. */
+/*
+ * With the vCPU parked: every page of every RAM slot, shadow against RAM,
+ * byte for byte; a page that neither mapping ever touched is zero in both
+ * and needs no reading (touched_pages()).
+ */
 static void compare(struct linux_vm *l)
 {
 	struct precopy *pc = &l->pc;
 	double t0 = now();
 
-	pc->ram_pages = 0;
+	pc->ram_pages = pc->untouched = 0;
 	for (unsigned int i = 0; i < l->opt.slots; i++) {
 		const struct memslots_set *set = memslots_read_lock(l->vm.ms);
 		const struct memslot *s = memslots_find_id(set, (uint16_t)i);
 		const char *ram = s ? (const char *)(uintptr_t)s->userspace_addr : NULL;
 
+		if (ram) {
+			touched_pages(pc, ram, s->npages, pc->ram_map);
+			touched_pages(pc, pc->shadow[i], s->npages, pc->shadow_map);
+		}
 		for (uint64_t p = 0; ram && p < s->npages; p++) {
 			uint64_t off = p * PAGE_SIZE;
 
-			if (memcmp((char *)pc->shadow[i] + off, ram + off, PAGE_SIZE) == 0)
+			if (!((pc->ram_map[p] | pc->shadow_map[p]) & PM_TOUCHED)) {
+				pc->untouched++;
+				continue;
+			}
+			if (!page_differs((char *)pc->shadow[i] + off, ram + off))
 				continue;
 			if (pc->mismatches < PRECOPY_BAD_GFNS)
 				pc->bad_gfn[pc->mismatches] = s->base_gfn + p;
@@ -368,8 +441,9 @@ static void precopy_finish(struct linux_vm *l)
 		else
 			check(l, pc->mismatches == 0,
 			      "pre-copy: shadow == guest RAM byte for byte, all %" PRIu64
-			      " pages (compared in %.2f s with the vCPU parked)%s",
-			      pc->ram_pages, pc->compare_secs,
+			      " pages (%" PRIu64 " never touched by either; compared in %.2f s"
+			      " with the vCPU parked)%s",
+			      pc->ram_pages, pc->untouched, pc->compare_secs,
 			      pc->skip == PRECOPY_ALL ? ""
 			      : pc->skip == PRECOPY_KVM ? " [KVM's log skipped]"
 							: " [device marks skipped]");

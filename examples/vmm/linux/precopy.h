@@ -67,6 +67,9 @@ struct precopy {
 	 * worth of bitmap for the collect and for KVM's log. */
 	void **shadow;
 	uint64_t *bits, *kvm_log;
+	/* /proc/self/pagemap, and one slot's entries of RAM and of the shadow. */
+	int pagemap;
+	uint64_t *ram_map, *shadow_map;
 
 	pthread_t thread;
 	bool running; /* the thread was started and not yet joined */
@@ -85,6 +88,7 @@ struct precopy {
 	double park_secs; /* from the pause request to the vCPU parked */
 	double compare_secs;
 	uint64_t ram_pages;
+	uint64_t untouched; /* pages the comparison knew zero in both */
 	uint64_t mismatches;
 	uint64_t bad_gfn[PRECOPY_BAD_GFNS];
 	int error; /* -errno of a failed ioctl or library call, 0 */
