@@ -55,8 +55,7 @@ int64_t dirtylog_sync_kvm(struct kvm_vm *kvm, const struct memslots_set *set,
 	return (int64_t)n;
 }
 
-int64_t dirtylog_collect(const struct memslots_set *set, const struct memslot *s,
-			 uint64_t *bitmap)
+int64_t dirtylog_collect(const struct memslots_set *set, const struct memslot *s, uint64_t *bitmap)
 {
 	return memslots_dirty_collect(set, s->id, bitmap, 0, s->npages);
 }

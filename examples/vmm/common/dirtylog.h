@@ -69,7 +69,6 @@ int64_t dirtylog_sync_kvm(struct kvm_vm *kvm, const struct memslots_set *set,
  * bitmap.  Returns the number of pages taken, or -errno (-EINVAL: the slot
  * has no bitmap).
  */
-int64_t dirtylog_collect(const struct memslots_set *set, const struct memslot *s,
-			 uint64_t *bitmap);
+int64_t dirtylog_collect(const struct memslots_set *set, const struct memslot *s, uint64_t *bitmap);
 
 #endif /* VMM_DIRTYLOG_H */

@@ -23,13 +23,13 @@ struct options {
 	const char *kernel, *initrd, *disk, *disk_md5, *append;
 	unsigned int slots;
 	uint64_t slot_size;
-	unsigned int timeout;  /* seconds for the whole run; 0: no bound */
-	unsigned int watchdog; /* seconds the guest may go without an exit; 0: off */
-	bool quiet;	       /* the kernel's boot messages off */
-	uint32_t index;	       /* the library's index (--index), MEMSLOTS_INDEX_* */
-	unsigned int precopy;  /* live pre-copy rounds (--precopy); 0: no pre-copy */
-	enum precopy_source precopy_skip;    /* debug: the pass leaves it out */
-	unsigned int precopy_controls;	     /* control passes: 1 << PRECOPY_KVM, _MARKS */
+	unsigned int timeout;		  /* seconds for the whole run; 0: no bound */
+	unsigned int watchdog;		  /* seconds the guest may go without an exit; 0: off */
+	bool quiet;			  /* the kernel's boot messages off */
+	uint32_t index;			  /* the library's index (--index), MEMSLOTS_INDEX_* */
+	unsigned int precopy;		  /* live pre-copy rounds (--precopy); 0: no pre-copy */
+	enum precopy_source precopy_skip; /* debug: the pass leaves it out */
+	unsigned int precopy_controls;	  /* control passes: 1 << PRECOPY_KVM, _MARKS */
 	int kvm_dirty_log; /* 'g': KVM_GET_DIRTY_LOG only; 'c': with manual clear; 0: auto */
 };
 
@@ -54,7 +54,7 @@ struct linux_vm {
 	struct options opt;
 	struct kvm_vcpu vcpu;
 	pthread_t vcpu_thread; /* the one that runs it, which the pre-copy parks */
-	struct guestmem mem; /* the vCPU thread's view of guest memory */
+	struct guestmem mem;   /* the vCPU thread's view of guest memory */
 	struct serial uart;
 	struct virtio_blk blk;
 	bool have_blk;
@@ -67,7 +67,7 @@ struct linux_vm {
 	void *hp_mem;
 	uint16_t hp_id; /* the hot-plugged slot's, picked by the library */
 	unsigned int checks, failures;
-	struct precopy pc;	/* --precopy: the migration and its shadow */
+	struct precopy pc;	    /* --precopy: the migration and its shadow */
 	unsigned int controls_done; /* the control passes started, as precopy_controls */
 
 	/* Figures. */

@@ -417,13 +417,15 @@ static int create_devices(struct linux_vm *l)
  */
 static int setup_kvm_dirty_log(struct linux_vm *l)
 {
-	int ret = l->opt.kvm_dirty_log == 'g' ? -EOPNOTSUPP : kvm_enable_manual_dirty_log(&l->vm.kvm);
+	int ret =
+		l->opt.kvm_dirty_log == 'g' ? -EOPNOTSUPP : kvm_enable_manual_dirty_log(&l->vm.kvm);
 
 	printf("vmm: KVM's dirty log: %s\n",
 	       ret == 0 ? "KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG "
 			  "(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 enabled)"
-	       : l->opt.kvm_dirty_log == 'g' ? "KVM_GET_DIRTY_LOG (--kvm-dirty-log get)"
-					     : "KVM_GET_DIRTY_LOG (no KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)");
+	       : l->opt.kvm_dirty_log == 'g'
+		       ? "KVM_GET_DIRTY_LOG (--kvm-dirty-log get)"
+		       : "KVM_GET_DIRTY_LOG (no KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)");
 	if (ret && l->opt.kvm_dirty_log == 'c') {
 		printf("vmm: --kvm-dirty-log clear: %s\n", strerror(-ret));
 		return ret;
@@ -702,7 +704,8 @@ int main(int argc, char **argv)
 		 l->opt.append ? " " : "", l->opt.append ? l->opt.append : "");
 	/* No private memory; the library's dirty bitmaps, which start all
 	 * dirty so that a migration's first round sends everything. */
-	ret = vm_open(&l->vm, false, l->opt.index, MEMSLOTS_DIRTY_BITMAP | MEMSLOTS_DIRTY_INITIALLY_SET);
+	ret = vm_open(&l->vm, false, l->opt.index,
+		      MEMSLOTS_DIRTY_BITMAP | MEMSLOTS_DIRTY_INITIALLY_SET);
 	if (ret)
 		return ret;
 	l->nonce = ((uint64_t)getpid() << 32) ^ (uint64_t)(now() * 1e9);

@@ -69,11 +69,13 @@ static void touched_pages(const struct precopy *pc, const void *addr, uint64_t n
 			entries[p] = PM_TOUCHED;
 }
 
-/* Whether the two pages differ: 64-bit words, which TCG runs faster than
- * the vector code of the C library's memcmp(). */
+/* Whether the two pages differ (@b NULL: whether @a is not all zeroes):
+ * 64-bit words, which TCG runs faster than the vector code of the C
+ * library's memcmp(). */
 static bool page_differs(const void *a, const void *b)
 {
-	const uint64_t *x = a, *y = b;
+	static const uint64_t zero[PAGE_SIZE / 8];
+	const uint64_t *x = a, *y = b ? b : zero;
 
 	for (size_t i = 0; i < PAGE_SIZE / 8; i += 8) {
 		uint64_t d = 0;
@@ -160,7 +162,8 @@ int precopy_parse_source(const char *name, enum precopy_source *s)
  * shadow: those that differ from it, so that the shadow stays as sparse
  * as what the guest touched.  A page of RAM never touched is zero, and so
  * is the shadow's (it only ever gets copies of touched pages): skipped.
- * Returns the pages copied.
+ * A page of the shadow never touched is zero: compared as such, without
+ * reading it (which would fault).  Returns the pages copied.
  */
 static uint64_t copy_pages(struct precopy *pc, unsigned int i, const struct memslot *s,
 			   const uint64_t *bits, uint64_t n)
@@ -171,8 +174,10 @@ static uint64_t copy_pages(struct precopy *pc, unsigned int i, const struct mems
 
 	/* One pagemap read per slot that has dirty pages; a round after the
 	 * first has few. */
-	if (n)
+	if (n) {
 		touched_pages(pc, ram, s->npages, pc->ram_map);
+		touched_pages(pc, shadow, s->npages, pc->shadow_map);
+	}
 	for (uint64_t w = 0; n && w < dirtylog_words(s->npages); w++) {
 		for (uint64_t word = bits[w]; word; word &= word - 1) {
 			uint64_t p = w * 64 + (uint64_t)__builtin_ctzll(word);
@@ -180,7 +185,8 @@ static uint64_t copy_pages(struct precopy *pc, unsigned int i, const struct mems
 
 			if (!(pc->ram_map[p] & PM_TOUCHED))
 				continue;
-			if (page_differs(shadow + off, ram + off)) {
+			if (page_differs(ram + off,
+					 pc->shadow_map[p] & PM_TOUCHED ? shadow + off : NULL)) {
 				memcpy(shadow + off, ram + off, PAGE_SIZE);
 				copied++;
 			}
@@ -385,7 +391,9 @@ int precopy_start(struct linux_vm *l, enum precopy_source skip, bool expect_miss
 	       pc->rounds,
 	       l->vm.kvm.manual_dirty_log ? "KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG"
 					  : "KVM_GET_DIRTY_LOG",
-	       skip == PRECOPY_ALL ? "nothing" : skip == PRECOPY_KVM ? "KVM's log" : "the devices' marks");
+	       skip == PRECOPY_ALL   ? "nothing"
+	       : skip == PRECOPY_KVM ? "KVM's log"
+				     : "the devices' marks");
 	ret = -pthread_create(&pc->thread, NULL, migrate, l);
 	check(l, ret == 0, "pre-copy: the migration thread started: %s", strerror(-ret));
 	pc->running = ret == 0;
@@ -444,7 +452,7 @@ static void precopy_finish(struct linux_vm *l)
 			      " pages (%" PRIu64 " never touched by either; compared in %.2f s"
 			      " with the vCPU parked)%s",
 			      pc->ram_pages, pc->untouched, pc->compare_secs,
-			      pc->skip == PRECOPY_ALL ? ""
+			      pc->skip == PRECOPY_ALL	? ""
 			      : pc->skip == PRECOPY_KVM ? " [KVM's log skipped]"
 							: " [device marks skipped]");
 		if (!pc->expect_miss && pc->skip == PRECOPY_ALL)
