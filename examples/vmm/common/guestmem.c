@@ -69,6 +69,8 @@ static int guestmem_copy(struct guestmem *g, enum guestmem_op op, uint64_t gpa, 
 			memset(host, 0, n);
 		if (op != GUESTMEM_READ && !g->skip_marks)
 			g->marked_pages += dirtylog_mark(set, &g->cache, gpa, n);
+		if (op != GUESTMEM_READ)
+			atomic_fetch_add_explicit(&g->writes, 1, memory_order_relaxed);
 		if (buf)
 			buf = (char *)buf + n;
 		gpa += n;

@@ -13,6 +13,7 @@
 #ifndef VMM_GUESTMEM_H
 #define VMM_GUESTMEM_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +29,10 @@ struct guestmem {
 	/* Pages the writes marked dirty in the library's bitmaps (slots that
 	 * log dirty pages only): KVM never sees what the VMM writes. */
 	unsigned long marked_pages;
+	/* Writes made, in pieces of one slot each, marked or not: the one
+	 * field other threads may read (atomically; the pre-copy waits for the
+	 * devices to have written during its rounds). */
+	atomic_ulong writes;
 	/* Debug (vmm-linux --precopy-skip marks): the writes mark nothing, so
 	 * that a migration must miss what the devices wrote. */
 	bool skip_marks;

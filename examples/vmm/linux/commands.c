@@ -3,9 +3,10 @@
  * vmm-linux's side of the conversation with the guest (see main.c): once
  * the guest's init is up, each of its answers on the serial console is
  * checked, the VMM does its part of the next step (dirty logging on every
- * RAM slot, the hot-plugged slot that moves and goes) and sends the next
- * command.  Everything runs on the vCPU thread, from the UART's line
- * callback.
+ * RAM slot, the pre-copy, the hot-plugged slot that moves and goes) and
+ * sends the next command.  Everything runs on the vCPU thread, from the
+ * UART's line callback (the pre-copy's rounds on a thread of their own,
+ * precopy.c).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

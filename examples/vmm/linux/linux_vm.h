@@ -3,7 +3,7 @@
  * vmm-linux's state, shared by the program (main.c: setup, the vCPU
  * loop, the figures) and its conversation with the guest
  * (commands.c).  One vCPU, whose thread does everything after
- * setup.
+ * setup but the pre-copy's copying (precopy.c, a thread of its own).
  */
 #ifndef LINUX_VM_H
 #define LINUX_VM_H

@@ -47,8 +47,9 @@ enum precopy_source {
 	PRECOPY_MARKS, /* the devices' marks not made: virtio-blk's writes */
 };
 
-#define PRECOPY_MAX_ROUNDS 32
-#define PRECOPY_BAD_GFNS   8 /* the mismatching gfns printed */
+#define PRECOPY_MAX_ROUNDS   32
+#define PRECOPY_EXTRA_ROUNDS 50 /* live rounds added until both sources wrote */
+#define PRECOPY_BAD_GFNS     8	/* the mismatching gfns printed */
 
 struct precopy_round {
 	uint64_t pages;	    /* collected from the library's bitmaps */
@@ -83,7 +84,8 @@ struct precopy {
 	bool done;	   /* the pass is over (set before the vCPU resumes) */
 
 	/* The figures, the migration thread's until it is joined. */
-	struct precopy_round round[PRECOPY_MAX_ROUNDS + 1]; /* the last one: final */
+	/* Live rounds, then the final one. */
+	struct precopy_round round[PRECOPY_MAX_ROUNDS + PRECOPY_EXTRA_ROUNDS + 1];
 	unsigned int nrounds;
 	double park_secs; /* from the pause request to the vCPU parked */
 	double compare_secs;
