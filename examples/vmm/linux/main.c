@@ -734,6 +734,7 @@ int main(int argc, char **argv)
 	print_figures(l);
 	vm_close(&l->vm);
 	precopy_free(l);
+	free(l->slot_mem);
 	printf("vmm-linux: %u checks, %u failed: %s\n", l->checks, l->failures,
 	       l->failures ? "FAIL" : "PASS");
 	ret = l->failures ? 1 : 0;
