@@ -448,6 +448,7 @@ static void precopy_finish(struct linux_vm *l)
 	unsigned long blk_kib = (l->blk.read_bytes - pc->blk_read_before) >> 10;
 	double secs, total = 0;
 	uint64_t live_kvm = 0;
+	unsigned int extra;
 	int ret;
 
 	pthread_join(pc->thread, NULL);
@@ -458,10 +459,11 @@ static void precopy_finish(struct linux_vm *l)
 	for (unsigned int n = 1; n < pc->nrounds; n++)
 		live_kvm += pc->round[n].kvm_pages;
 	fin = pc->nrounds ? &pc->round[pc->nrounds - 1] : NULL;
+	extra = pc->nrounds > pc->rounds + 1 ? pc->nrounds - 1 - pc->rounds : 0;
 	check(l, pc->error == 0 && fin && pc->nrounds > pc->rounds,
 	      "pre-copy: %u rounds (%u live asked, %u more until the guest had written "
 	      "both ways; %.2f s copying), the vCPU parked in %.1f ms for the final one: %s",
-	      pc->nrounds, pc->rounds, pc->nrounds - 1 - pc->rounds, total, pc->park_secs * 1e3,
+	      pc->nrounds, pc->rounds, extra, total, pc->park_secs * 1e3,
 	      pc->error ? strerror(-pc->error) : "ok");
 	printf("vmm:   during the pass the guest's vCPU dirtied %" PRIu64 " pages after the "
 	       "first round (KVM's log), virtio-blk wrote %lu KiB into guest RAM, marking %lu "
