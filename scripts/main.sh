@@ -32,7 +32,7 @@ cmake -S . -B build/kvm -DCMAKE_BUILD_TYPE=Release -DMEMSLOTS_BUILD_TESTS=ON \
 	-DMEMSLOTS_BUILD_EXAMPLES=ON -DMEMSLOTS_BUILD_BENCH=OFF >/dev/null
 cmake --build build/kvm -j "$(nproc)" --target memslots_vmm memslots_vmm_linux
 set +e
-ctest --test-dir build/kvm -R '^kvm\.(vmm|linux)$' -V
+ctest --test-dir build/kvm -R '^kvm\.(vmm|linux)$' -V -j "$(nproc)"
 rc=$?
 set -e
 if [ "$rc" -ne 0 ]; then
