@@ -335,20 +335,27 @@ static int ms_attr_run_cmp(const struct ms_rb_node *a, const struct ms_rb_node *
 	return (sa > sb) - (sa < sb);
 }
 
-int ms_attrmap_validate(const struct ms_attrmap *map)
+const char *ms_attrmap_validate(const struct ms_attrmap *map)
 {
 	const struct ms_attr_run *run, *prev = NULL;
+	const char *why;
 	size_t count;
 
-	if (ms_rb_validate(&map->root, ms_attr_run_cmp, &count) || count != map->nr_runs)
-		return -EUCLEAN;
+	why = ms_rb_validate(&map->root, ms_attr_run_cmp, &count);
+	if (why)
+		return why;
+	if (count != map->nr_runs)
+		return "attribute map: the run count differs from the tree's";
 	for (run = ms_attrmap_first(map); run; prev = run, run = ms_attrmap_next(run)) {
-		if (run->last < run->start || !run->attrs)
-			return -EUCLEAN;
+		if (run->last < run->start)
+			return "attribute map: a run ends before it starts";
+		if (!run->attrs)
+			return "attribute map: a run of the word 0";
+		/* The tree's order allows equal starts. */
 		if (prev && prev->last >= run->start)
-			return -EUCLEAN; /* overlap (the tree order allows equal starts) */
+			return "attribute map: two runs overlap";
 		if (prev && prev->last + 1 == run->start && prev->attrs == run->attrs)
-			return -EUCLEAN; /* not maximal */
+			return "attribute map: two touching runs have the same word";
 	}
-	return 0;
+	return NULL;
 }

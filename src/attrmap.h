@@ -184,9 +184,9 @@ bool ms_attrmap_equal(const struct ms_attrmap *a, const struct ms_attrmap *b);
 
 /*
  * Debug validator: the red-black invariants, and every invariant listed at
- * the top of this file, and nr_runs.  Returns 0 or -EUCLEAN.  O(r).  Same
- * locking as ms_attrmap_get().
+ * the top of this file, and nr_runs.  Returns NULL or what is wrong
+ * (validate.h's convention).  O(r).  Same locking as ms_attrmap_get().
  */
-int ms_attrmap_validate(const struct ms_attrmap *map);
+const char *ms_attrmap_validate(const struct ms_attrmap *map);
 
 #endif /* MS_ATTRMAP_H */

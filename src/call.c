@@ -25,6 +25,7 @@
 #include "hooks.h"
 #include "set.h"
 #include "slot.h"
+#include "validate.h"
 
 int ms_writer_check(const struct memslots *ms)
 {
@@ -121,22 +122,14 @@ static void ms_call_settle(struct ms_call *call, int err)
 
 /*
  * Built with MEMSLOTS_DEBUG, every writer call ends by checking both sets
- * (ms_check_sets_locked, ms_set_check_replica) and aborts the process, saying why, on the first
+ * (ms_check_sets_locked) and aborts the process, saying why, on the first
  * inconsistency: a bug caught at the call that made it.
  */
 static void ms_call_debug_check(struct memslots *ms)
 {
 #ifdef MEMSLOTS_DEBUG
-	const char *reason = NULL;
+	const char *reason = ms_check_sets_locked(ms);
 
-	const struct memslots_set *active = atomic_load_explicit(&ms->active, memory_order_relaxed);
-
-	/* And the replica through the sets' own index, whichever it is: the
-	 * pair check walks the B+tree's leaves, which a KVM-index set leaves
-	 * empty. */
-	if (!ms_check_sets_locked(ms, &reason))
-		reason = ms_set_check_replica(active,
-					      active == &ms->sets[0] ? &ms->sets[1] : &ms->sets[0]);
 	if (reason) {
 		fprintf(stderr, "libmemslots: inconsistent state after a writer call: %s\n",
 			reason);

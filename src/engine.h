@@ -150,13 +150,4 @@ int ms_set_memslots(struct ms_call *call, const struct ms_requests *reqs, size_t
 /* attributes.c: one memslots_set_attributes() request. */
 int ms_set_attributes(struct ms_call *call, const struct memslots_attributes *a);
 
-/*
- * validate.c.  Checks that both sets of @ms hold the same slots and the
- * same attribute runs, each set valid on its own (ms_set_validate), the
- * inactive one as it must be between calls, and no attribute bit outside
- * ms->supported_attributes; 0 or -EINVAL with *@reason.  Caller holds
- * ms->lock.
- */
-int ms_check_sets_locked(struct memslots *ms, const char **reason);
-
 #endif /* MS_ENGINE_H */

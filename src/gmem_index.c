@@ -80,12 +80,12 @@ struct ms_gmem_binding *ms_gmem_find_next(const struct ms_gmem_binding *b, uint3
 	return ms_gmem_tree_iter_next(b, ms_gmem_key(fd, start), ms_gmem_key(fd, last));
 }
 
-int ms_gmem_validate(const struct ms_gmem_index *idx)
+const char *ms_gmem_validate(const struct ms_gmem_index *idx)
 {
 	size_t count;
-	int err = ms_gmem_tree_validate(&idx->root, &count);
+	const char *why = ms_gmem_tree_validate(&idx->root, &count);
 
-	if (err)
-		return err;
-	return count == idx->count ? 0 : MS_RB_EKEY;
+	if (why)
+		return why;
+	return count == idx->count ? NULL : ms_rb_bad_count;
 }

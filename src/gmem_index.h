@@ -96,8 +96,8 @@ static inline bool ms_gmem_intersects(const struct ms_gmem_index *idx, uint32_t 
 /*
  * Debug validator: every red-black invariant, the (fd, start) order,
  * start <= last and each node's (max_fd, max_last), and that count is the
- * number of nodes.  Returns 0 or an MS_RB_E* code.
+ * number of nodes.  Returns NULL or an ms_rb_bad_* sentence.
  */
-int ms_gmem_validate(const struct ms_gmem_index *idx);
+const char *ms_gmem_validate(const struct ms_gmem_index *idx);
 
 #endif /* MS_GMEM_INDEX_H */

@@ -50,9 +50,10 @@ struct ms_itree_node *ms_itree_iter_next(const struct ms_itree_node *node, uint6
 /*
  * Debug validator: the red-black checks of ms_rb_validate_cached() with the
  * order by start, plus start <= last and the right subtree_last in every
- * node.  Returns 0 or an MS_RB_E* code (MS_RB_EKEY, MS_RB_EAUGMENT for the
- * interval-specific ones); *@count (if not NULL) gets the node count.
+ * node.  Returns NULL or an ms_rb_bad_* sentence (ms_rb_bad_key,
+ * ms_rb_bad_augment for the interval-specific ones); *@count (if not NULL)
+ * gets the node count.
  */
-int ms_itree_validate(const struct ms_rb_root_cached *root, size_t *count);
+const char *ms_itree_validate(const struct ms_rb_root_cached *root, size_t *count);
 
 #endif /* MS_INTERVAL_TREE_H */

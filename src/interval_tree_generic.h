@@ -39,9 +39,9 @@
  *            (NULL when ql < qs)
  *   TYPE *PFX_iter_next(const TYPE *n, KEY qs, KEY ql)
  *            the next one after n, or NULL
- *   int PFX_validate(root, size_t *count)
+ *   const char *PFX_validate(root, size_t *count)
  *            the red-black checks with the order by start, start <= last
- *            and every subtree maximum; 0 or an MS_RB_E* code
+ *            and every subtree maximum; NULL or an ms_rb_bad_* sentence
  *
  * Locking: as rbtree.h.  The changes are the writer's, on a tree no reader
  * can reach; the queries and the validator only load, and may run in any
@@ -225,23 +225,23 @@
 		return LT(sb, sa) - LT(sa, sb);                                              \
 	}                                                                                    \
                                                                                              \
-	SC int PFX##_validate(const struct ms_rb_root_cached *root, size_t *count)           \
+	SC const char *PFX##_validate(const struct ms_rb_root_cached *root, size_t *count)   \
 	{                                                                                    \
 		const struct ms_rb_node *rb;                                                 \
-		int err = ms_rb_validate_cached(root, PFX##_cmp_start, count);               \
+		const char *why = ms_rb_validate_cached(root, PFX##_cmp_start, count);       \
                                                                                              \
-		if (err)                                                                     \
-			return err;                                                          \
+		if (why)                                                                     \
+			return why;                                                          \
 		/* The structure is sound now, so a plain in-order walk ends. */             \
 		for (rb = ms_rb_first(&root->root); rb; rb = ms_rb_next(rb)) {               \
 			const TYPE *n = PFX##_of(rb);                                        \
                                                                                              \
 			if (LT(LAST(n), START(n)))                                           \
-				return MS_RB_EKEY;                                           \
+				return ms_rb_bad_key;                                        \
 			if (!PFX##_sub_equal(n, PFX##_compute(n)))                           \
-				return MS_RB_EAUGMENT;                                       \
+				return ms_rb_bad_augment;                                    \
 		}                                                                            \
-		return 0;                                                                    \
+		return NULL;                                                                 \
 	}
 
 #endif /* MS_INTERVAL_TREE_GENERIC_H */

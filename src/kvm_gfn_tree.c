@@ -231,38 +231,16 @@ bool ms_gfn_tree_overlaps(const struct ms_gfn_tree *t, uint64_t start, uint64_t 
 
 /* ---- validation ------------------------------------------------------------- */
 
-static const char *ms_gfn_tree_rb_fault(int err)
-{
-	switch (err) {
-	case MS_RB_EROOT_RED:
-		return "gfn tree: the root is red";
-	case MS_RB_EPARENT:
-		return "gfn tree: a parent pointer disagrees with its child link";
-	case MS_RB_EFLAGS:
-		return "gfn tree: a node has a stray bit in its parent word";
-	case MS_RB_ERED_RED:
-		return "gfn tree: a red node has a red child";
-	case MS_RB_EBLACK_HEIGHT:
-		return "gfn tree: two paths have different black heights";
-	case MS_RB_ELEFTMOST:
-		return "gfn tree: the cached leftmost is not the first node";
-	case MS_RB_EDEPTH:
-		return "gfn tree: deeper than any red-black tree (a cycle?)";
-	default:
-		return "gfn tree: red-black validation failed";
-	}
-}
-
 const char *ms_gfn_tree_check(const struct ms_gfn_tree *t)
 {
 	const struct ms_gfn_node *n, *prev = NULL;
+	const char *why;
 	size_t count;
-	int err;
 
 	/* The shape first: after it, the in-order walk below is bounded. */
-	err = ms_rb_validate_cached(&t->root, NULL, &count);
-	if (err)
-		return ms_gfn_tree_rb_fault(err);
+	why = ms_rb_validate_cached(&t->root, NULL, &count);
+	if (why)
+		return why;
 	if (count != t->count)
 		return "gfn tree: the count disagrees with the nodes";
 	for (n = ms_gfn_tree_first(t); n; prev = n, n = ms_gfn_tree_next(n)) {

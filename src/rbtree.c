@@ -2,7 +2,7 @@
 /*
  * The plain (non-augmented) red-black tree: the balancing core of
  * rbtree_augmented.h instantiated with empty callbacks, plus navigation,
- * a debug validator and what its results mean (ms_rb_strerror).
+ * and a debug validator with its sentences (ms_rb_bad_*).
  */
 #include "rbtree.h"
 #include "rbtree_augmented.h"
@@ -121,103 +121,87 @@ struct ms_rb_node *ms_rb_prev(const struct ms_rb_node *node)
  */
 #define MS_RB_MAX_DEPTH 128u
 
+const char ms_rb_bad_root_red[] = "red-black tree: the root is red";
+const char ms_rb_bad_parent[] = "red-black tree: a parent pointer disagrees with the child link";
+const char ms_rb_bad_flags[] = "red-black tree: an unused parent_color bit is set";
+const char ms_rb_bad_red_red[] = "red-black tree: a red node has a red child";
+const char ms_rb_bad_black_height[] = "red-black tree: two paths have different black heights";
+const char ms_rb_bad_order[] = "red-black tree: the in-order sequence is not sorted";
+const char ms_rb_bad_leftmost[] = "red-black tree: the cached leftmost is not the first node";
+const char ms_rb_bad_depth[] = "red-black tree: deeper than any valid tree (a cycle?)";
+const char ms_rb_bad_augment[] = "red-black tree: an augmented value is wrong";
+const char ms_rb_bad_key[] = "red-black tree: a node's key is invalid";
+const char ms_rb_bad_count[] = "red-black tree: the node count differs from its owner's";
+
 struct ms_rb_walk {
 	ms_rb_cmp_fn cmp;
 	const struct ms_rb_node *prev; /* previous node in order */
 	size_t count;
 };
 
-static int ms_rb_check_node(const struct ms_rb_node *n, const struct ms_rb_node *parent,
-			    unsigned int depth, struct ms_rb_walk *w, unsigned int *black_height)
+static const char *ms_rb_check_node(const struct ms_rb_node *n, const struct ms_rb_node *parent,
+				    unsigned int depth, struct ms_rb_walk *w,
+				    unsigned int *black_height)
 {
 	unsigned int lh, rh;
-	int err;
+	const char *why;
 
 	if (!n) {
 		*black_height = 1; /* NULL leaves are black */
-		return 0;
+		return NULL;
 	}
 	if (depth > MS_RB_MAX_DEPTH)
-		return MS_RB_EDEPTH;
+		return ms_rb_bad_depth;
 	if (ms_rb_parent(n) != parent)
-		return MS_RB_EPARENT;
+		return ms_rb_bad_parent;
 	if (n->parent_color & 2)
-		return MS_RB_EFLAGS;
+		return ms_rb_bad_flags;
 	if (ms_rb_is_red(n) &&
 	    ((n->left && ms_rb_is_red(n->left)) || (n->right && ms_rb_is_red(n->right))))
-		return MS_RB_ERED_RED;
+		return ms_rb_bad_red_red;
 
-	err = ms_rb_check_node(n->left, n, depth + 1, w, &lh);
-	if (err)
-		return err;
+	why = ms_rb_check_node(n->left, n, depth + 1, w, &lh);
+	if (why)
+		return why;
 	if (w->cmp && w->prev && w->cmp(w->prev, n) > 0)
-		return MS_RB_EORDER;
+		return ms_rb_bad_order;
 	w->prev = n;
 	w->count++;
-	err = ms_rb_check_node(n->right, n, depth + 1, w, &rh);
-	if (err)
-		return err;
+	why = ms_rb_check_node(n->right, n, depth + 1, w, &rh);
+	if (why)
+		return why;
 	if (lh != rh)
-		return MS_RB_EBLACK_HEIGHT;
+		return ms_rb_bad_black_height;
 	*black_height = lh + ms_rb_is_black(n);
-	return 0;
+	return NULL;
 }
 
-int ms_rb_validate(const struct ms_rb_root *root, ms_rb_cmp_fn cmp, size_t *count)
+const char *ms_rb_validate(const struct ms_rb_root *root, ms_rb_cmp_fn cmp, size_t *count)
 {
 	struct ms_rb_walk w = {.cmp = cmp, .prev = NULL, .count = 0};
 	unsigned int bh;
-	int err;
+	const char *why;
 
 	if (count)
 		*count = 0;
 	if (root->node && ms_rb_is_red(root->node))
-		return MS_RB_EROOT_RED;
-	err = ms_rb_check_node(root->node, NULL, 0, &w, &bh);
-	if (err)
-		return err;
+		return ms_rb_bad_root_red;
+	why = ms_rb_check_node(root->node, NULL, 0, &w, &bh);
+	if (why)
+		return why;
 	if (count)
 		*count = w.count;
-	return 0;
+	return NULL;
 }
 
-int ms_rb_validate_cached(const struct ms_rb_root_cached *root, ms_rb_cmp_fn cmp, size_t *count)
+const char *ms_rb_validate_cached(const struct ms_rb_root_cached *root, ms_rb_cmp_fn cmp,
+				  size_t *count)
 {
-	int err = ms_rb_validate(&root->root, cmp, count);
+	const char *why = ms_rb_validate(&root->root, cmp, count);
 
-	if (err)
-		return err;
+	if (why)
+		return why;
 	if (root->leftmost != ms_rb_first(&root->root))
-		return MS_RB_ELEFTMOST;
-	return 0;
-}
-
-const char *ms_rb_strerror(int err)
-{
-	switch (err) {
-	case 0:
-		return "valid";
-	case MS_RB_EROOT_RED:
-		return "root is red";
-	case MS_RB_EPARENT:
-		return "parent pointer disagrees with the child link";
-	case MS_RB_EFLAGS:
-		return "unused parent_color bit set";
-	case MS_RB_ERED_RED:
-		return "red node with a red child";
-	case MS_RB_EBLACK_HEIGHT:
-		return "paths with different black heights";
-	case MS_RB_EORDER:
-		return "in-order sequence not sorted";
-	case MS_RB_ELEFTMOST:
-		return "cached leftmost is not the first node";
-	case MS_RB_EDEPTH:
-		return "tree deeper than any valid tree (cycle?)";
-	case MS_RB_EAUGMENT:
-		return "augmented value wrong";
-	case MS_RB_EKEY:
-		return "node key invalid";
-	default:
-		return "unknown error";
-	}
+		return ms_rb_bad_leftmost;
+	return NULL;
 }

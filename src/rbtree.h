@@ -146,17 +146,23 @@ static inline struct ms_rb_node *ms_rb_first_cached(const struct ms_rb_root_cach
 
 /* ---- validation (consistency checks, tests, fuzzers; not on any hot path) --- */
 
-/* Error codes of the validators (0: valid). */
-#define MS_RB_EROOT_RED	    (-1)  /* the root is red */
-#define MS_RB_EPARENT	    (-2)  /* a parent pointer disagrees with the child link */
-#define MS_RB_EFLAGS	    (-3)  /* bit 1 of parent_color is set */
-#define MS_RB_ERED_RED	    (-4)  /* a red node has a red child */
-#define MS_RB_EBLACK_HEIGHT (-5)  /* two paths have different black heights */
-#define MS_RB_EORDER	    (-6)  /* the in-order sequence is not sorted by cmp */
-#define MS_RB_ELEFTMOST	    (-7)  /* the cached leftmost is not the first node */
-#define MS_RB_EDEPTH	    (-8)  /* deeper than any valid tree: a cycle? */
-#define MS_RB_EAUGMENT	    (-9)  /* an augmented value is wrong (augmented trees) */
-#define MS_RB_EKEY	    (-10) /* a node's key is invalid (e.g. interval last < start) */
+/*
+ * What the red-black validators find wrong (validate.h's convention: NULL
+ * when valid, else a static sentence), one named sentence per invariant so
+ * that a caller may ask which one broke by address.  The interval trees'
+ * and the binding index's validators return them too.
+ */
+extern const char ms_rb_bad_root_red[];	    /* the root is red */
+extern const char ms_rb_bad_parent[];	    /* a parent pointer disagrees with the child link */
+extern const char ms_rb_bad_flags[];	    /* bit 1 of parent_color is set */
+extern const char ms_rb_bad_red_red[];	    /* a red node has a red child */
+extern const char ms_rb_bad_black_height[]; /* two paths have different black heights */
+extern const char ms_rb_bad_order[];	    /* the in-order sequence is not sorted by cmp */
+extern const char ms_rb_bad_leftmost[];	    /* the cached leftmost is not the first node */
+extern const char ms_rb_bad_depth[];	    /* deeper than any valid tree: a cycle? */
+extern const char ms_rb_bad_augment[];	    /* an augmented value is wrong (augmented trees) */
+extern const char ms_rb_bad_key[];	    /* a node's key is invalid (interval last < start) */
+extern const char ms_rb_bad_count[];	    /* the node count differs from the owner's */
 
 /* > 0 when @a must sort after @b; equal keys are allowed next to each other. */
 typedef int (*ms_rb_cmp_fn)(const struct ms_rb_node *a, const struct ms_rb_node *b);
@@ -164,16 +170,14 @@ typedef int (*ms_rb_cmp_fn)(const struct ms_rb_node *a, const struct ms_rb_node 
 /*
  * Checks every red-black invariant of @root: black root, parent pointers,
  * no red node with a red child, equal black height on every path, and, if
- * @cmp is not NULL, that the in-order sequence never goes down.  Returns 0
- * or one of the MS_RB_E* codes; *@count (if not NULL) gets the node count
- * when valid.  O(n) time, O(height) stack, bounded even on a cyclic tree.
+ * @cmp is not NULL, that the in-order sequence never goes down.  Returns
+ * NULL or one of the ms_rb_bad_* sentences; *@count (if not NULL) gets the
+ * node count when valid.  O(n) time, O(height) stack, bounded even on a
+ * cyclic tree.
  */
-int ms_rb_validate(const struct ms_rb_root *root, ms_rb_cmp_fn cmp, size_t *count);
+const char *ms_rb_validate(const struct ms_rb_root *root, ms_rb_cmp_fn cmp, size_t *count);
 /* As ms_rb_validate(), and checks the cached leftmost node. */
-int ms_rb_validate_cached(const struct ms_rb_root_cached *root, ms_rb_cmp_fn cmp, size_t *count);
-/* A static sentence saying what an MS_RB_E* code (or 0: "valid") means,
- * for every validator returning one (rbtree, interval trees, binding
- * index).  Any context. */
-const char *ms_rb_strerror(int err);
+const char *ms_rb_validate_cached(const struct ms_rb_root_cached *root, ms_rb_cmp_fn cmp,
+				  size_t *count);
 
 #endif /* MS_RBTREE_H */

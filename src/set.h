@@ -47,9 +47,9 @@ struct memslots_set {
 	uint64_t generation;		   /* set when published; never 0 once published */
 	uint64_t nr_pages;
 	size_t count;
-	unsigned int idx;	 /* which node[] of a slot belongs to this set */
-	unsigned int page_shift; /* copied from the config, for readers */
-	struct ms_idtab ids;	 /* by id */
+	unsigned int idx;	       /* which node[] of a slot belongs to this set */
+	unsigned int page_shift;       /* copied from the config, for readers */
+	struct ms_idtab ids;	       /* by id */
 	struct ms_kvm_index kvm_index; /* KVM's gfn tree and id hash, when kvm */
 	/*
 	 * Readers store to last_used on every miss: keep it a cache line away
@@ -124,25 +124,6 @@ void ms_set_settle(struct memslots_set *set, const struct ms_set_mark *found);
 
 /* Frees every slot of @set (memslots_free: both sets hold the same ones). */
 void ms_set_free_slots(struct memslots_set *set, const struct ms_alloc *alloc);
-
-/*
- * Checks every invariant of @set: each slot present in the gfn tree, the
- * hva tree and the id table with matching keys, the counts and the page
- * total, the B+tree's and the interval tree's invariants, no two gfn ranges
- * overlapping, the id table's counts, last_used being a slot of the set,
- * and the attribute map's invariants (sorted, disjoint, maximal runs: no
- * two touching runs with the same word).  0 or -EINVAL with *@reason (if
- * not NULL) saying what
- * is wrong.  O(n); reads only (a published set may be checked).
- */
-int ms_set_validate(const struct memslots_set *set, const char **reason);
-
-/*
- * Between calls: @a and @b (an object's two sets) hold the same slot
- * objects in the same order, none INVALID, through their index whatever
- * it is.  NULL or what is wrong.  O(n); reads only.
- */
-const char *ms_set_check_replica(const struct memslots_set *a, const struct memslots_set *b);
 
 /*
  * Lookups (any set).  Inline: they are the readers' hot path, and the

@@ -1,50 +1,186 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Consistency checks of the engine (debug.h): of one set through
- * ms_set_validate(), of the two sets together here.
+ * The engine's consistency checks (validate.h): one set, two sets as each
+ * other's replica, and an object's pair of sets with its binding index;
+ * and the debug entry points over them (debug.h).  Each structure checks
+ * its own invariants in its own file; these check how the structures
+ * agree.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
+#include "btree_check.h"
 #include "debug.h"
 #include "engine.h"
 #include "hooks.h"
+#include "interval_tree.h"
 #include "set.h"
 #include "slot.h"
+#include "validate.h"
 
-static int ms_check_fail(const char **reason, const char *what)
+/* ---- one set ------------------------------------------------------------------ */
+
+/* One slot reached through the gfn tree: its keys in every structure. */
+static const char *ms_set_check_slot(const struct memslots_set *set, struct ms_slot *slot)
 {
-	if (reason)
-		*reason = what;
-	return -EINVAL;
+	const struct ms_itree_node *h = &slot->hva_node[set->idx];
+
+	if (!slot->pub.npages)
+		return "a slot has no pages";
+	if (slot->pub.base_gfn + slot->pub.npages < slot->pub.base_gfn)
+		return "a slot's gfn range wraps";
+	if (slot->pub.flags &
+	    ~(MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY | MEMSLOT_GUEST_MEMFD | MEMSLOT_INVALID))
+		return "a slot has unknown flag bits";
+	if ((slot->pub.flags & MEMSLOT_GUEST_MEMFD) &&
+	    (slot->pub.flags & (MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_READONLY)))
+		return "a guest_memfd slot has LOG_DIRTY_PAGES or READONLY";
+	if (!(slot->pub.flags & MEMSLOT_GUEST_MEMFD) &&
+	    (slot->pub.guest_memfd_offset || slot->pub.guest_memfd))
+		return "a slot without GUEST_MEMFD has guest_memfd fields";
+	if (h->start != slot->pub.userspace_addr ||
+	    h->last != slot->pub.userspace_addr + (slot->pub.npages << set->page_shift) - 1)
+		return "an hva node's interval differs from the slot's host range";
+	if (ms_set_find_id(set, slot->pub.id) != slot)
+		return "a slot of the gfn tree is not found by its id";
+	return NULL;
 }
 
-/* The two sets hold the same slot objects, in the same order. */
-static const char *ms_check_replica(const struct memslots_set *active,
-				    const struct memslots_set *inactive)
+/* Every hva node belongs to a slot of the gfn tree (found by id). */
+static const char *ms_set_check_hva_slots(const struct memslots_set *set)
 {
-	struct ms_btree_cursor a, b;
+	struct ms_slot *slot;
 
-	if (active->count != inactive->count || active->nr_pages != inactive->nr_pages)
+	for (slot = ms_set_hva_first(set, 0, UINT64_MAX); slot;
+	     slot = ms_set_hva_next(set, slot, 0, UINT64_MAX))
+		if (ms_set_find_id(set, slot->pub.id) != slot)
+			return "an hva node's slot is not the set's slot of its id";
+	return NULL;
+}
+
+/*
+ * The slots in gfn order, each checked against the set (ms_set_check_slot)
+ * and against the one before it; *@n and *@pages get their count and total.
+ */
+static const char *ms_set_check_order(const struct memslots_set *set, const struct ms_slot *slot,
+				      const struct ms_slot *prev, size_t *n, uint64_t *pages)
+{
+	const char *why = ms_set_check_slot(set, (struct ms_slot *)slot);
+
+	if (why)
+		return why;
+	if (prev && ms_slot_end(prev) > slot->pub.base_gfn)
+		return "two slots' gfn ranges overlap";
+	*pages += slot->pub.npages;
+	(*n)++;
+	return NULL;
+}
+
+/* The B+tree and the id table, and every slot through the leaves, O(n). */
+static const char *ms_set_check_btree_index(const struct memslots_set *set, size_t *n,
+					    uint64_t *pages)
+{
+	struct ms_slot *slot = NULL, *prev = NULL;
+	struct ms_btree_cursor c;
+	const char *why;
+
+	if (ms_btree_check_shape(&set->gfn_tree))
+		return "the gfn tree breaks a B+tree invariant";
+	why = ms_idtab_check(&set->ids);
+	if (why)
+		return why;
+	if (ms_btree_count(&set->gfn_tree) != set->count || set->ids.count != set->count)
+		return "a structure's node count differs from the set's count";
+	for (ms_btree_first(&set->gfn_tree, &c); ms_btree_cursor_valid(&c);
+	     prev = slot, ms_btree_cursor_next(&c)) {
+		slot = ms_btree_cursor_val(&c);
+		if (!slot || ms_btree_cursor_key(&c) != slot->pub.base_gfn ||
+		    ms_btree_cursor_end(&c) != ms_slot_end(slot))
+			return "a gfn tree entry's range differs from its slot's";
+		why = ms_set_check_order(set, slot, prev, n, pages);
+		if (why)
+			return why;
+	}
+	return NULL;
+}
+
+/*
+ * KVM's red-black tree and id hash (their invariants and agreement,
+ * kvm_index.h), the B+tree and id table left empty, and every slot in
+ * tree order.
+ */
+static const char *ms_set_check_kvm_index(const struct memslots_set *set, size_t *n,
+					  uint64_t *pages)
+{
+	const struct ms_slot *slot, *prev = NULL;
+	const char *why;
+
+	if (ms_btree_count(&set->gfn_tree) || set->ids.count)
+		return "a KVM-index set has slots in the B+tree or the id table";
+	why = ms_kvm_index_check(&set->kvm_index, set->count);
+	if (why)
+		return why;
+	for (slot = ms_kvm_index_first(&set->kvm_index); slot;
+	     prev = slot, slot = ms_kvm_index_walk_next(&set->kvm_index, slot)) {
+		why = ms_set_check_order(set, slot, prev, n, pages);
+		if (why)
+			return why;
+	}
+	return NULL;
+}
+
+const char *ms_set_validate(const struct memslots_set *set)
+{
+	struct ms_slot *last;
+	size_t n_hva, n = 0;
+	uint64_t pages = 0;
+	const char *why;
+
+	if (ms_itree_validate(&set->hva_tree, &n_hva))
+		return "the hva tree breaks an interval-tree invariant";
+	if (n_hva != set->count)
+		return "a structure's node count differs from the set's count";
+	why = set->kvm ? ms_set_check_kvm_index(set, &n, &pages)
+		       : ms_set_check_btree_index(set, &n, &pages);
+	if (why)
+		return why;
+	if (n != set->count || pages != set->nr_pages)
+		return "the count or the page total is wrong";
+	why = ms_set_check_hva_slots(set);
+	if (why)
+		return why;
+	last = ms_set_last_used(set);
+	if (last && ms_set_find_id(set, last->pub.id) != last)
+		return "the last-used slot is not a slot of the set";
+	if (ms_attrmap_validate(&set->attrs))
+		return "the attribute map has unsorted, overlapping or unmerged runs, or a node of "
+		       "the word 0";
+	return NULL;
+}
+
+const char *ms_set_check_replica(const struct memslots_set *a, const struct memslots_set *b)
+{
+	const struct ms_slot *x = ms_set_first(a), *y = ms_set_first(b);
+
+	if (a->kvm != b->kvm)
+		return "the two sets have different indexes";
+	if (a->count != b->count || a->nr_pages != b->nr_pages)
 		return "the two sets differ in count or page total";
-	/* Cursors, not ms_set_next(): one pass over the leaves, O(n). */
-	ms_btree_first(&active->gfn_tree, &a);
-	ms_btree_first(&inactive->gfn_tree, &b);
-	for (; ms_btree_cursor_valid(&a) && ms_btree_cursor_valid(&b);
-	     ms_btree_cursor_next(&a), ms_btree_cursor_next(&b)) {
-		const struct ms_slot *slot = ms_btree_cursor_val(&a);
-
-		if (slot != ms_btree_cursor_val(&b))
+	for (; x && y; x = ms_set_walk_next(a, x), y = ms_set_walk_next(b, y)) {
+		if (x != y)
 			return "the two sets hold different slots";
-		if (slot->pub.flags & MEMSLOT_INVALID)
+		if (x->pub.flags & MEMSLOT_INVALID)
 			return "a slot is still INVALID between calls";
 	}
-	if (ms_btree_cursor_valid(&a) || ms_btree_cursor_valid(&b))
+	if (x || y)
 		return "the two sets differ in length";
 	return NULL;
 }
+
+/* ---- an object's two sets ------------------------------------------------------ */
 
 /*
  * The binding index holds exactly the GUEST_MEMFD slots' ranges: as many
@@ -113,50 +249,58 @@ static const char *ms_check_attributes(const struct memslots *ms, const struct m
 	return NULL;
 }
 
-int ms_check_sets_locked(struct memslots *ms, const char **reason)
+const char *ms_check_sets_locked(const struct memslots *ms)
 {
-	struct memslots_set *active = atomic_load_explicit(&ms->active, memory_order_relaxed);
-	struct memslots_set *inactive;
+	const struct memslots_set *active = atomic_load_explicit(&ms->active, memory_order_relaxed);
+	const struct memslots_set *inactive;
 	const char *why;
-	int err;
 
 	if (active != &ms->sets[0] && active != &ms->sets[1])
-		return ms_check_fail(reason, "the active set is neither of the object's sets");
+		return "the active set is neither of the object's sets";
 	inactive = active == &ms->sets[0] ? &ms->sets[1] : &ms->sets[0];
-	err = ms_set_validate(active, reason);
-	if (!err)
-		err = ms_set_validate(inactive, reason);
-	if (err)
-		return err;
+	why = ms_set_validate(active);
+	if (!why)
+		why = ms_set_validate(inactive);
+	if (why)
+		return why;
 	if (active->generation != ms->generation)
-		return ms_check_fail(reason, "the active set is not the last one published");
+		return "the active set is not the last one published";
 	if (inactive->generation >= active->generation)
-		return ms_check_fail(reason, "the inactive set was published after the active one");
+		return "the inactive set was published after the active one";
 	if (ms_set_last_used(inactive))
-		return ms_check_fail(reason, "the inactive set remembers a last-used slot");
-	why = ms_check_replica(active, inactive);
+		return "the inactive set remembers a last-used slot";
+	why = ms_set_check_replica(active, inactive);
 	if (!why)
 		why = ms_check_gmem_index(ms, active);
 	if (!why)
 		why = ms_check_dirty(ms, active);
-	if (why)
-		return ms_check_fail(reason, why);
-	why = ms_check_attributes(ms, active, inactive);
-	if (why)
-		return ms_check_fail(reason, why);
-	return 0;
+	if (!why)
+		why = ms_check_attributes(ms, active, inactive);
+	return why;
+}
+
+/* ---- the debug entry points (debug.h) ------------------------------------------ */
+
+/* debug.h's convention over validate.h's: -EINVAL and the sentence, or 0. */
+static int ms_check_fail(const char **reason, const char *why)
+{
+	if (!why)
+		return 0;
+	if (reason)
+		*reason = why;
+	return -EINVAL;
 }
 
 int memslots__check_set(const struct memslots_set *set, const char **reason)
 {
 	if (!set)
 		return ms_check_fail(reason, "no set");
-	return ms_set_validate(set, reason);
+	return ms_check_fail(reason, ms_set_validate(set));
 }
 
 int memslots__check_sets(struct memslots *ms, const char **reason)
 {
-	int err;
+	const char *why;
 
 	if (!ms)
 		return ms_check_fail(reason, "no object");
@@ -166,7 +310,7 @@ int memslots__check_sets(struct memslots *ms, const char **reason)
 		return -EDEADLK;
 	}
 	pthread_mutex_lock(&ms->lock);
-	err = ms_check_sets_locked(ms, reason);
+	why = ms_check_sets_locked(ms);
 	pthread_mutex_unlock(&ms->lock);
-	return err;
+	return ms_check_fail(reason, why);
 }

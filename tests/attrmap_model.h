@@ -148,11 +148,11 @@ AM_UNUSED static const char *am_check(const struct ms_attrmap *map, const struct
 	size_t c, nodes = 0, rb_count, model_runs = 0;
 	uint64_t gfn, end, want_end, a;
 	unsigned int lg = 0;
-	int err;
+	const char *why;
 
-	err = ms_rb_validate(&map->root, am_run_cmp, &rb_count);
-	if (err)
-		AM_FAIL(buf, "red-black tree: %s", ms_rb_strerror(err));
+	why = ms_rb_validate(&map->root, am_run_cmp, &rb_count);
+	if (why)
+		AM_FAIL(buf, "%s", why);
 	while (((size_t)1 << lg) < rb_count + 1)
 		lg++;
 	if (am_depth(map->root.node) > 2 * lg)

@@ -120,11 +120,11 @@ static uint64_t check_subtree_last(const struct ms_rb_node *rb, size_t *count)
 void check_tree(const struct fixture *f)
 {
 	size_t count = 0, vcount = 0;
-	int err;
+	const char *why;
 
-	err = ms_itree_validate(&f->root, &vcount);
-	if (err)
-		ck_abort_msg("ms_itree_validate: %s", ms_rb_strerror(err));
+	why = ms_itree_validate(&f->root, &vcount);
+	if (why)
+		ck_abort_msg("ms_itree_validate: %s", why);
 	check_subtree_last(f->root.root.node, &count);
 	REQUIRE(count == f->bf.n);
 	REQUIRE(vcount == f->bf.n);

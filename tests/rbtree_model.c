@@ -114,11 +114,11 @@ void check_tree(const struct ms_rb_root_cached *root, const struct model *m)
 	const struct ms_rb_node *rb;
 	unsigned int max_depth = 0;
 	size_t count, i;
-	int err;
+	const char *why;
 
-	err = ms_rb_validate_cached(root, tnode_cmp, &count);
-	if (err)
-		ck_abort_msg("ms_rb_validate_cached: %s", ms_rb_strerror(err));
+	why = ms_rb_validate_cached(root, tnode_cmp, &count);
+	if (why)
+		ck_abort_msg("ms_rb_validate_cached: %s", why);
 	REQUIRE(count == m->n);
 
 	if (root->root.node)

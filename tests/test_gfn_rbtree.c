@@ -740,17 +740,15 @@ START_TEST(validator_detects_faults)
 	s.t.count--;
 
 	top->parent_color &= ~(uintptr_t)MS_RB_BLACK;
-	ck_assert_str_eq(ms_gfn_tree_check(&s.t), "gfn tree: the root is red");
+	ck_assert_ptr_eq(ms_gfn_tree_check(&s.t), ms_rb_bad_root_red);
 	top->parent_color |= MS_RB_BLACK;
 
 	s.t.root.leftmost = top;
-	ck_assert_str_eq(ms_gfn_tree_check(&s.t),
-			 "gfn tree: the cached leftmost is not the first node");
+	ck_assert_ptr_eq(ms_gfn_tree_check(&s.t), ms_rb_bad_leftmost);
 	s.t.root.leftmost = &s.v[0]->node[0].rb;
 
 	top->left->parent_color = (uintptr_t)top->left->left | (top->left->parent_color & 1);
-	ck_assert_str_eq(ms_gfn_tree_check(&s.t),
-			 "gfn tree: a parent pointer disagrees with its child link");
+	ck_assert_ptr_eq(ms_gfn_tree_check(&s.t), ms_rb_bad_parent);
 	top->left->parent_color = (uintptr_t)top | (top->left->parent_color & 1);
 
 	ck_assert_ptr_null(ms_gfn_tree_check(&s.t));

@@ -18,6 +18,7 @@
 #include "kvm_index.h"
 #include "model.h"
 #include "set.h"
+#include "validate.h"
 #include "slot.h"
 #include "tests_util.h"
 

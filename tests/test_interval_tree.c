@@ -370,20 +370,20 @@ START_TEST(validator_detects_corruption)
 
 	saved = top->subtree_last;
 	top->subtree_last = saved + 1;
-	ck_assert_int_eq(ms_itree_validate(&f.root, NULL), MS_RB_EAUGMENT);
+	ck_assert_ptr_eq(ms_itree_validate(&f.root, NULL), ms_rb_bad_augment);
 	top->subtree_last = saved;
 
 	saved = f.pool[63].it.subtree_last;
 	f.pool[63].it.subtree_last = 0;
-	ck_assert_int_eq(ms_itree_validate(&f.root, NULL), MS_RB_EAUGMENT);
+	ck_assert_ptr_eq(ms_itree_validate(&f.root, NULL), ms_rb_bad_augment);
 	f.pool[63].it.subtree_last = saved;
 
 	saved = top->start;
 	top->start = top->last + 1;
-	ck_assert_int_ne(ms_itree_validate(&f.root, NULL), 0);
+	ck_assert_ptr_nonnull(ms_itree_validate(&f.root, NULL));
 	top->start = saved;
 
-	ck_assert_int_eq(ms_itree_validate(&f.root, NULL), 0);
+	ck_assert_ptr_null(ms_itree_validate(&f.root, NULL));
 	fx_free(&f);
 }
 END_TEST

@@ -184,9 +184,9 @@ START_TEST(empty_tree)
 	ck_assert(ms_rb_empty(&plain));
 	ck_assert_ptr_null(ms_rb_first(&plain));
 	ck_assert_ptr_null(ms_rb_last(&plain));
-	ck_assert_int_eq(ms_rb_validate(&plain, tnode_cmp, &count), 0);
+	ck_assert_ptr_null(ms_rb_validate(&plain, tnode_cmp, &count));
 	ck_assert_uint_eq(count, 0);
-	ck_assert_int_eq(ms_rb_validate(&plain, NULL, NULL), 0);
+	ck_assert_ptr_null(ms_rb_validate(&plain, NULL, NULL));
 	check_tree(&root, &m);
 	ck_assert_ptr_null(ms_rb_first_cached(&root));
 }
@@ -381,19 +381,19 @@ START_TEST(validator_detects_corruption)
 
 	/* Red root. */
 	top->parent_color &= ~(uintptr_t)MS_RB_BLACK;
-	ck_assert_int_eq(ms_rb_validate(&root.root, NULL, NULL), MS_RB_EROOT_RED);
+	ck_assert_ptr_eq(ms_rb_validate(&root.root, NULL, NULL), ms_rb_bad_root_red);
 	top->parent_color |= MS_RB_BLACK;
 
 	/* Wrong parent pointer. */
 	l = top->left;
 	saved = *l;
 	l->parent_color = (uintptr_t)l->left | (l->parent_color & 1);
-	ck_assert_int_eq(ms_rb_validate(&root.root, NULL, NULL), MS_RB_EPARENT);
+	ck_assert_ptr_eq(ms_rb_validate(&root.root, NULL, NULL), ms_rb_bad_parent);
 	*l = saved;
 
 	/* Stray flag bit. */
 	l->parent_color |= 2;
-	ck_assert_int_eq(ms_rb_validate(&root.root, NULL, NULL), MS_RB_EFLAGS);
+	ck_assert_ptr_eq(ms_rb_validate(&root.root, NULL, NULL), ms_rb_bad_flags);
 	*l = saved;
 
 	/* Out of order. */
@@ -401,24 +401,24 @@ START_TEST(validator_detects_corruption)
 		uint64_t k = tnode_of(top)->key;
 
 		tnode_of(top)->key = UINT64_MAX;
-		ck_assert_int_eq(ms_rb_validate(&root.root, tnode_cmp, NULL), MS_RB_EORDER);
-		ck_assert_int_eq(ms_rb_validate(&root.root, NULL, NULL), 0);
+		ck_assert_ptr_eq(ms_rb_validate(&root.root, tnode_cmp, NULL), ms_rb_bad_order);
+		ck_assert_ptr_null(ms_rb_validate(&root.root, NULL, NULL));
 		tnode_of(top)->key = k;
 	}
 
 	/* Wrong leftmost. */
 	root.leftmost = top;
-	ck_assert_int_eq(ms_rb_validate_cached(&root, tnode_cmp, NULL), MS_RB_ELEFTMOST);
+	ck_assert_ptr_eq(ms_rb_validate_cached(&root, tnode_cmp, NULL), ms_rb_bad_leftmost);
 	root.leftmost = ms_rb_first(&root.root);
 
 	/* Flipping one colour breaks red-red or the black height. */
 	{
 		struct ms_rb_node *leaf = ms_rb_first(&root.root);
-		int err;
+		const char *why;
 
 		leaf->parent_color ^= MS_RB_BLACK;
-		err = ms_rb_validate(&root.root, NULL, NULL);
-		ck_assert(err == MS_RB_ERED_RED || err == MS_RB_EBLACK_HEIGHT);
+		why = ms_rb_validate(&root.root, NULL, NULL);
+		ck_assert(why == ms_rb_bad_red_red || why == ms_rb_bad_black_height);
 		leaf->parent_color ^= MS_RB_BLACK;
 	}
 
@@ -427,12 +427,24 @@ START_TEST(validator_detects_corruption)
 		struct ms_rb_node *last = ms_rb_last(&root.root);
 
 		last->right = top;
-		ck_assert_int_eq(ms_rb_validate(&root.root, NULL, NULL), MS_RB_EPARENT);
+		ck_assert_ptr_eq(ms_rb_validate(&root.root, NULL, NULL), ms_rb_bad_parent);
 		last->right = NULL;
 	}
 
-	ck_assert_int_eq(ms_rb_validate_cached(&root, tnode_cmp, NULL), 0);
-	ck_assert_str_ne(ms_rb_strerror(MS_RB_EDEPTH), ms_rb_strerror(0));
+	ck_assert_ptr_null(ms_rb_validate_cached(&root, tnode_cmp, NULL));
+	/* One sentence per invariant: a report names the one that broke. */
+	{
+		const char *const all[] = {
+			ms_rb_bad_root_red, ms_rb_bad_parent,	    ms_rb_bad_flags,
+			ms_rb_bad_red_red,  ms_rb_bad_black_height, ms_rb_bad_order,
+			ms_rb_bad_leftmost, ms_rb_bad_depth,	    ms_rb_bad_augment,
+			ms_rb_bad_key,	    ms_rb_bad_count,
+		};
+
+		for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+			for (size_t j = 0; j < i; j++)
+				ck_assert_str_ne(all[i], all[j]);
+	}
 	model_free(&m);
 }
 END_TEST
@@ -449,7 +461,7 @@ START_TEST(validator_bounds_depth)
 		chain[i].left = i + 1 < N ? &chain[i + 1] : NULL;
 		chain[i].right = NULL;
 	}
-	ck_assert_int_eq(ms_rb_validate(&root, NULL, NULL), MS_RB_EDEPTH);
+	ck_assert_ptr_eq(ms_rb_validate(&root, NULL, NULL), ms_rb_bad_depth);
 }
 END_TEST
 

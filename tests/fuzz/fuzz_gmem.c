@@ -109,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			query(&idx, fd_of(f >> 2), 0, UINT64_MAX);
 			break;
 		}
-		FZ_CHECK(ms_gmem_validate(&idx) == 0);
+		FZ_CHECK(!ms_gmem_validate(&idx));
 		FZ_CHECK(idx.count == nin);
 	}
 	for (i = 0; disciplined && i < POOL; i++)

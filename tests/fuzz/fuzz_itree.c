@@ -101,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			query(&root, 0, UINT64_MAX);
 			break;
 		}
-		FZ_CHECK(ms_itree_validate(&root, &count) == 0);
+		FZ_CHECK(!ms_itree_validate(&root, &count));
 		FZ_CHECK(count == nin);
 	}
 	return 0;
