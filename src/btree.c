@@ -4,7 +4,7 @@
  * (the reserve), creating and destroying a tree.  The walks are in
  * btree_read.c, the changes in btree_write.c; the bulk build
  * (btree_build.c) and the range walk (btree_range.c), which only the
- * tests and benchmarks use, are built into memslots_internal alone.
+ * tests and benchmarks use, are built into memslots_testonly alone.
  * Layout, invariants and the reserve discipline: btree.h.
  */
 #include "btree_node.h"

@@ -281,7 +281,7 @@ void ms_btree_seek_gt(const struct ms_btree *t, uint64_t key, struct ms_btree_cu
  * Cursor at the first entry (in key order) whose [key, end) intersects
  * [@start, @end), or the end; the end as well when @end <= @start.  Reader.
  * This and ms_btree_range_next() are for the tests and benchmarks:
- * btree_range.c, in memslots_internal only.
+ * btree_range.c, in memslots_testonly only.
  */
 void ms_btree_range_first(const struct ms_btree *t, uint64_t start, uint64_t end,
 			  struct ms_btree_cursor *c);
@@ -306,7 +306,7 @@ void ms_btree_destroy(struct ms_btree *t);
  */
 size_t ms_btree_insert_nodes(const struct ms_btree *t, size_t nr_inserts);
 /* Nodes of a tree built by ms_btree_build() from @n entries
- * (btree_build.c, in memslots_internal only, as every build function). */
+ * (btree_build.c, in memslots_testonly only, as every build function). */
 size_t ms_btree_build_nodes(size_t n);
 
 /*

@@ -3,8 +3,8 @@
  * The gfn B+tree's bulk build: a whole tree from sorted entries, every
  * node filled evenly, from nodes put aside by ms_btree_reserve_build().
  * Only the tests and benchmarks build trees (the engine inserts), so this
- * file is in memslots_internal alone, not in libmemslots
- * (MEMSLOTS_INTERNAL_SOURCES).  Locking: the caller serializes changes.
+ * file is in memslots_testonly, not in libmemslots
+ * (MEMSLOTS_TESTONLY_SOURCES).  Locking: the caller serializes changes.
  */
 #include "btree_node.h"
 

@@ -28,7 +28,7 @@ const char *ms_btree_check_shape(const struct ms_btree *t);
 
 /* As ms_btree_check(), and the entries, walked with the cursor, are
  * exactly @model (sorted by key).  For the tests: btree_check_model.c, in
- * memslots_internal only. */
+ * memslots_testonly only. */
 const char *ms_btree_check_model(const struct ms_btree *t, const struct ms_btree_entry *model,
 				 size_t n);
 

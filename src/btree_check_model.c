@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The B+tree checked against a model of its entries, for the unit tests
- * and the fuzz target: in memslots_internal only, not in libmemslots
- * (MEMSLOTS_INTERNAL_SOURCES).  Reader.
+ * and the fuzz target: in memslots_testonly, not in libmemslots
+ * (MEMSLOTS_TESTONLY_SOURCES).  Reader.
  */
 #include "btree_check.h"
 

@@ -3,7 +3,7 @@
  * The gfn B+tree's range walk: the entries meeting [start, end) in key
  * order.  The engine needs only ms_btree_overlaps() (btree_read.c); the
  * walk is for the tests, the fuzzer and the benchmarks, so this file is in
- * memslots_internal alone, not in libmemslots (MEMSLOTS_INTERNAL_SOURCES).
+ * memslots_testonly, not in libmemslots (MEMSLOTS_TESTONLY_SOURCES).
  * Locking: readers, as btree.h says.
  */
 #include "btree.h"
