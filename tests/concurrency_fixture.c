@@ -57,43 +57,6 @@ const struct memslots_ops tc_ops = {
 	.prepare = tc_prepare,
 };
 
-/* ---- the rwlock RCU, for TSan ---------------------------------------------- */
-
-static pthread_rwlock_t tc_rw;
-
-static void tc_rw_read_lock(void)
-{
-	pthread_rwlock_rdlock(&tc_rw);
-}
-
-static void tc_rw_read_unlock(void)
-{
-	pthread_rwlock_unlock(&tc_rw);
-}
-
-static void tc_rw_synchronize(void)
-{
-	pthread_rwlock_wrlock(&tc_rw);
-	pthread_rwlock_unlock(&tc_rw);
-}
-
-const struct memslots_rcu tc_rwlock_rcu = {
-	.read_lock = tc_rw_read_lock,
-	.read_unlock = tc_rw_read_unlock,
-	.synchronize = tc_rw_synchronize,
-};
-
-void tc_rwlock_init(void)
-{
-	pthread_rwlockattr_t attr;
-
-	pthread_rwlockattr_init(&attr);
-	/* Writer-preferring, so a stream of readers cannot starve synchronize. */
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&tc_rw, &attr);
-	pthread_rwlockattr_destroy(&attr);
-}
-
 double tc_now(void)
 {
 	struct timespec ts;

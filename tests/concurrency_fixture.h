@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the concurrency test's runs share: each slot id's fixed properties
- * and the prepare hook that sets its priv, the rwlock RCU used under
- * TSan, the state readers and the writer share, and the run length.
- * The functions of ids are pure; tc_fail() may be called from any thread;
- * tc_rwlock_init() runs once before any thread starts.
+ * and the prepare hook that sets its priv, the state readers and the
+ * writer share, and the run length; the rwlock RCU used under TSan is
+ * the support library's (ts_rwlock_rcu.h).  The functions of ids are pure;
+ * tc_fail() may be called from any thread.
  */
 #ifndef MS_TESTS_CONCURRENCY_FIXTURE_H
 #define MS_TESTS_CONCURRENCY_FIXTURE_H
@@ -16,6 +16,8 @@
 #include <check.h>
 
 #include <memslots/memslots.h>
+
+#include "ts_rwlock_rcu.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define TC_TSAN 1
@@ -49,10 +51,6 @@ uint32_t tc_gmem_fd(unsigned int id);
 uint64_t tc_gmem_offset(unsigned int id);
 extern int tc_magic[TC_IDS];
 extern const struct memslots_ops tc_ops;
-
-/* A writer-preferring pthread rwlock as the library's RCU, for TSan. */
-extern const struct memslots_rcu tc_rwlock_rcu;
-void tc_rwlock_init(void);
 
 double tc_now(void);
 /* Reports the first few problems, counts all of them. */

@@ -268,7 +268,7 @@ static void tc_run(const struct memslots_rcu *rcu, double seconds, unsigned long
 START_TEST(readers_vs_writer_default_rcu)
 {
 #ifdef TC_TSAN
-	tc_run(&tc_rwlock_rcu, tc_seconds(), 1);
+	tc_run(&ts_rwlock_rcu, tc_seconds(), 1);
 #else
 	tc_run(NULL, tc_seconds(), 1);
 #endif
@@ -277,7 +277,7 @@ END_TEST
 
 START_TEST(readers_vs_writer_rwlock_rcu)
 {
-	tc_run(&tc_rwlock_rcu, tc_seconds(), 2);
+	tc_run(&ts_rwlock_rcu, tc_seconds(), 2);
 }
 END_TEST
 
@@ -327,7 +327,7 @@ static Suite *make_suite(void)
 	Suite *s = suite_create("concurrency");
 	TCase *tc;
 
-	tc_rwlock_init();
+	ts_rwlock_rcu_init();
 	tc = tcase_create("urcu");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, readers_vs_writer_default_rcu);

@@ -170,7 +170,7 @@ static void ta_run(const struct memslots_rcu *rcu, double seconds)
 START_TEST(attribute_readers_vs_writer)
 {
 #ifdef TC_TSAN
-	ta_run(&tc_rwlock_rcu, tc_seconds());
+	ta_run(&ts_rwlock_rcu, tc_seconds());
 #else
 	ta_run(NULL, tc_seconds());
 #endif
@@ -179,7 +179,7 @@ END_TEST
 
 START_TEST(attribute_readers_vs_writer_rwlock)
 {
-	ta_run(&tc_rwlock_rcu, tc_seconds());
+	ta_run(&ts_rwlock_rcu, tc_seconds());
 }
 END_TEST
 

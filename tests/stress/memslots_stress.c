@@ -131,43 +131,6 @@ const struct memslots_ops st_ops = {
 	.invalidate = st_invalidate,
 };
 
-/* ---- the rwlock RCU (always under TSan) -------------------------------------------- */
-
-static pthread_rwlock_t st_rw;
-
-static void st_rw_read_lock(void)
-{
-	pthread_rwlock_rdlock(&st_rw);
-}
-
-static void st_rw_read_unlock(void)
-{
-	pthread_rwlock_unlock(&st_rw);
-}
-
-static void st_rw_synchronize(void)
-{
-	pthread_rwlock_wrlock(&st_rw);
-	pthread_rwlock_unlock(&st_rw);
-}
-
-const struct memslots_rcu st_rwlock_rcu = {
-	.read_lock = st_rw_read_lock,
-	.read_unlock = st_rw_read_unlock,
-	.synchronize = st_rw_synchronize,
-};
-
-void st_rwlock_init(void)
-{
-	pthread_rwlockattr_t attr;
-
-	pthread_rwlockattr_init(&attr);
-	/* Writer-preferring, so a stream of readers cannot starve synchronize. */
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&st_rw, &attr);
-	pthread_rwlockattr_destroy(&attr);
-}
-
 /* ---- shared state ------------------------------------------------------------------ */
 
 struct memslots *st_ms;
@@ -257,9 +220,9 @@ int main(int argc, char **argv)
 #ifdef ST_TSAN
 	rwlock = true;
 #endif
-	st_rwlock_init();
+	ts_rwlock_rcu_init();
 	if (rwlock)
-		cfg.rcu = &st_rwlock_rcu;
+		cfg.rcu = &ts_rwlock_rcu;
 	st_writers = writers;
 	st_nr_ids = writers * ST_IDS_PER_W;
 	st_gfn_span = 8 * st_nr_ids;

@@ -19,6 +19,7 @@
 
 #include "ts_alloc.h"
 #include "ts_rng.h"
+#include "ts_rwlock_rcu.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define ST_TSAN 1
@@ -57,8 +58,6 @@ extern atomic_ulong st_violations;
 /* A reader that still holds a freed slot sees garbage: a violation. */
 extern struct tu_alloc_counter st_mem;
 extern const struct memslots_ops st_ops;
-extern const struct memslots_rcu st_rwlock_rcu;
-void st_rwlock_init(void);
 
 extern struct memslots *st_ms;
 extern atomic_bool st_stop;
