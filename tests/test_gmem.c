@@ -19,6 +19,7 @@
 #include <memslots/memslots.h>
 
 #include "debug.h"
+#include "model.h"
 #include "tests_util.h"
 
 #define P     0x1000ull
@@ -26,88 +27,12 @@
 #define GMEM  MEMSLOT_GUEST_MEMFD
 #define LOG   MEMSLOT_LOG_DIRTY_PAGES
 #define RO    MEMSLOT_READONLY
-#define MAXEV 64
-
-/* ---- hooks that record what they see ---------------------------------------- */
-
-enum hook { H_PREPARE, H_ABORT, H_COMMIT, H_INVALIDATE };
-
-struct event {
-	enum hook hook;
-	enum memslots_change change;
-	struct memslot old, new; /* copies; id 0xffff when absent */
-};
-
-struct recorder {
-	struct event ev[MAXEV];
-	size_t n;
-	size_t fail_prepare_at; /* 1-based prepare call to fail with -EIO; 0: none */
-	size_t prepares;
-};
-
-static void rec_copy(struct memslot *dst, const struct memslot *src)
-{
-	if (src) {
-		*dst = *src;
-	} else {
-		memset(dst, 0, sizeof(*dst));
-		dst->id = 0xffff;
-	}
-}
-
-static void rec_add(struct recorder *r, enum hook h, const struct memslot *old,
-		    const struct memslot *new, enum memslots_change change)
-{
-	struct event *e;
-
-	ck_assert_uint_lt(r->n, MAXEV);
-	e = &r->ev[r->n++];
-	e->hook = h;
-	e->change = change;
-	rec_copy(&e->old, old);
-	rec_copy(&e->new, new);
-}
-
-static int rec_prepare(void *opaque, const struct memslot *old, struct memslot *new,
-		       enum memslots_change change)
-{
-	struct recorder *r = opaque;
-
-	rec_add(r, H_PREPARE, old, new, change);
-	if (++r->prepares == r->fail_prepare_at)
-		return -EIO;
-	return 0;
-}
-
-static void rec_abort(void *opaque, const struct memslot *old, struct memslot *new,
-		      enum memslots_change change)
-{
-	rec_add(opaque, H_ABORT, old, new, change);
-}
-
-static void rec_commit(void *opaque, const struct memslot *old, const struct memslot *new,
-		       enum memslots_change change)
-{
-	rec_add(opaque, H_COMMIT, old, new, change);
-}
-
-static void rec_invalidate(void *opaque, const struct memslot *slot)
-{
-	rec_add(opaque, H_INVALIDATE, slot, NULL, MEMSLOTS_DELETE);
-}
-
-static const struct memslots_ops rec_ops = {
-	.prepare = rec_prepare,
-	.abort = rec_abort,
-	.commit = rec_commit,
-	.invalidate = rec_invalidate,
-};
 
 /* ---- fixture ---------------------------------------------------------------------- */
 
 struct fx {
 	struct memslots *ms;
-	struct recorder rec;
+	struct mt_hooks rec; /* the support library's recorder */
 	struct tu_alloc_counter alloc;
 };
 
@@ -121,7 +46,7 @@ static void fx_check(struct fx *f)
 static void fx_init(struct fx *f, uint32_t allowed_flags, uint16_t as_id)
 {
 	struct memslots_config cfg = {
-		.ops = &rec_ops,
+		.ops = &mt_recording_ops,
 		.max_slots = 512,
 		.alloc = tu_alloc,
 		.free = tu_free,
@@ -130,6 +55,7 @@ static void fx_init(struct fx *f, uint32_t allowed_flags, uint16_t as_id)
 	};
 
 	memset(f, 0, sizeof(*f));
+	mt_hooks_init(&f->rec);
 	cfg.opaque = &f->rec;
 	cfg.alloc_opaque = &f->alloc;
 	f->ms = memslots_new(&cfg);
@@ -142,6 +68,7 @@ static void fx_fini(struct fx *f)
 	fx_check(f);
 	memslots_reader_unregister(f->ms);
 	memslots_free(f->ms);
+	mt_hooks_fini(&f->rec);
 	ck_assert_uint_eq(f->alloc.live, 0);
 }
 
@@ -213,7 +140,7 @@ static void base_state(struct fx *f)
 	set_ok(f, gmem_region(4, 0x400, 0x10, 7, G(0x10)));
 	set_ok(f, gmem_region(5, 0x500, 4, 8, 0));
 	f->rec.n = 0;
-	f->rec.prepares = 0;
+	f->rec.prepare_calls = 0;
 }
 
 /* The fixture with the base state, hooks recorded from here. */
@@ -324,10 +251,10 @@ START_TEST(batch_failure_restores_bindings)
 	ck_assert(range_free(&f, 7, 0, 0x10));
 	/* the prepared changes were aborted, newest first, with their fields */
 	ck_assert_uint_eq(f.rec.n, 6);
-	ck_assert_int_eq(f.rec.ev[3].hook, H_ABORT);
+	ck_assert_int_eq(f.rec.ev[3].hook, MT_ABORT);
 	ck_assert_int_eq(f.rec.ev[3].change, MEMSLOTS_DELETE);
 	ck_assert_uint_eq(f.rec.ev[3].old.guest_memfd, 8);
-	ck_assert_int_eq(f.rec.ev[4].hook, H_ABORT);
+	ck_assert_int_eq(f.rec.ev[4].hook, MT_ABORT);
 	ck_assert_uint_eq(f.rec.ev[4].new.guest_memfd, 7);
 	ck_assert_uint_eq(f.rec.ev[4].new.guest_memfd_offset, G(0x10));
 	fx_fini(&f);
@@ -350,7 +277,7 @@ START_TEST(prepare_failure_restores_bindings)
 	f.rec.fail_prepare_at = 0;
 	ck_assert(!range_free(&f, 7, G(0x1f), 1));
 	/* a single create that prepare refuses binds nothing either */
-	f.rec.prepares = 0;
+	f.rec.prepare_calls = 0;
 	f.rec.fail_prepare_at = 1;
 	b[1] = gmem_region(10, 0x1000, 0x10, 9, 0);
 	ck_assert_int_eq(memslots_set_region2(f.ms, &b[1]), -EIO);
@@ -418,24 +345,24 @@ START_TEST(hooks_see_guest_memfd_fields)
 	c.pad2[13] = ~0ull;
 	set_ok(&f, c);
 	ck_assert_uint_eq(f.rec.n, 2);
-	ck_assert_int_eq(f.rec.ev[0].hook, H_PREPARE);
+	ck_assert_int_eq(f.rec.ev[0].hook, MT_PREPARE);
 	ck_assert_int_eq(f.rec.ev[0].change, MEMSLOTS_CREATE);
 	ck_assert_uint_eq(f.rec.ev[0].new.guest_memfd, 3);
 	ck_assert_uint_eq(f.rec.ev[0].new.guest_memfd_offset, G(0x40));
 	ck_assert_uint_eq(f.rec.ev[0].new.flags, GMEM);
-	ck_assert_int_eq(f.rec.ev[1].hook, H_COMMIT);
+	ck_assert_int_eq(f.rec.ev[1].hook, MT_COMMIT);
 	ck_assert_uint_eq(f.rec.ev[1].new.guest_memfd, 3);
 	ck_assert_uint_eq(f.rec.ev[1].new.guest_memfd_offset, G(0x40));
 
 	f.rec.n = 0;
 	set_ok(&f, d);
 	ck_assert_uint_eq(f.rec.n, 3);
-	ck_assert_int_eq(f.rec.ev[0].hook, H_PREPARE);
+	ck_assert_int_eq(f.rec.ev[0].hook, MT_PREPARE);
 	ck_assert_uint_eq(f.rec.ev[0].old.guest_memfd, 3);
-	ck_assert_int_eq(f.rec.ev[1].hook, H_INVALIDATE);
+	ck_assert_int_eq(f.rec.ev[1].hook, MT_INVALIDATE);
 	ck_assert_uint_eq(f.rec.ev[1].old.flags, GMEM | MEMSLOT_INVALID);
 	ck_assert_uint_eq(f.rec.ev[1].old.guest_memfd_offset, G(0x40));
-	ck_assert_int_eq(f.rec.ev[2].hook, H_COMMIT);
+	ck_assert_int_eq(f.rec.ev[2].hook, MT_COMMIT);
 	ck_assert_uint_eq(f.rec.ev[2].old.guest_memfd, 3);
 	fx_fini(&f);
 }
