@@ -22,11 +22,11 @@
 #include "model.h"
 #include "tests_util.h"
 
-#define P     0x1000ull
-#define G(n)  ((uint64_t)(n)*P)
-#define GMEM  MEMSLOT_GUEST_MEMFD
-#define LOG   MEMSLOT_LOG_DIRTY_PAGES
-#define RO    MEMSLOT_READONLY
+#define P    0x1000ull
+#define G(n) ((uint64_t)(n)*P)
+#define GMEM MEMSLOT_GUEST_MEMFD
+#define LOG  MEMSLOT_LOG_DIRTY_PAGES
+#define RO   MEMSLOT_READONLY
 
 /* ---- fixture ---------------------------------------------------------------------- */
 
