@@ -70,14 +70,14 @@ static void bench_die(const char *what, int err)
 /* ---- fixtures ---------------------------------------------------------------- */
 
 /* With @count: every allocation counted, for the footprint. */
-static struct memslots *bench_new(struct tu_alloc_counter *count)
+static struct memslots *bench_new(struct ts_alloc_counter *count)
 {
 	struct memslots_config cfg = {0};
 	struct memslots *ms;
 
 	if (count) {
-		cfg.alloc = tu_alloc;
-		cfg.free = tu_free;
+		cfg.alloc = ts_alloc;
+		cfg.free = ts_free;
 		cfg.alloc_opaque = count;
 	}
 #ifdef BENCH_INDEX
@@ -108,21 +108,21 @@ static struct bench_fixture *bench_fixture_new(unsigned int n)
 {
 	struct bench_fixture *fx = calloc(1, sizeof(*fx));
 	/* the keys are drawn before timing, repeatably */
-	struct tu_rng rng = {0x9e3779b97f4a7c15ull ^ n};
+	struct ts_rng rng = {0x9e3779b97f4a7c15ull ^ n};
 
 	fx->n = n;
 	fx->ms = bench_new(NULL);
 	bench_populate(fx->ms, n);
 	for (unsigned int k = 0; k < BENCH_NR_KEYS; k++) {
-		uint64_t i = tu_rng_next(&rng) % n;
+		uint64_t i = ts_rng_next(&rng) % n;
 		uint64_t base = BENCH_BASE_GFN + i * BENCH_STRIDE;
 
-		fx->gfns[k] = base + tu_rng_next(&rng) % BENCH_SLOT_PAGES;
+		fx->gfns[k] = base + ts_rng_next(&rng) % BENCH_SLOT_PAGES;
 		fx->holes[k] = base + BENCH_SLOT_PAGES +
-			       tu_rng_next(&rng) % (BENCH_STRIDE - BENCH_SLOT_PAGES);
+			       ts_rng_next(&rng) % (BENCH_STRIDE - BENCH_SLOT_PAGES);
 		fx->hvas[k] = BENCH_BASE_HVA +
-			      (tu_rng_next(&rng) % ((uint64_t)n * BENCH_STRIDE)) * BENCH_PAGE;
-		fx->ids[k] = (uint16_t)(tu_rng_next(&rng) % n);
+			      (ts_rng_next(&rng) % ((uint64_t)n * BENCH_STRIDE)) * BENCH_PAGE;
+		fx->ids[k] = (uint16_t)(ts_rng_next(&rng) % n);
 	}
 	fx->reqs = malloc(sizeof(*fx->reqs) * n);
 	return fx;
@@ -580,7 +580,7 @@ static uint64_t bench_dirty_enable_all(unsigned int n, uint64_t iters, uint32_t 
 
 static size_t bench_bytes(unsigned int n)
 {
-	struct tu_alloc_counter count = {0};
+	struct ts_alloc_counter count = {0};
 	struct memslots *ms = bench_new(&count);
 	size_t bytes;
 
@@ -594,7 +594,7 @@ static size_t bench_bytes(unsigned int n)
 
 static size_t bench_bytes_sparse(void)
 {
-	struct tu_alloc_counter count = {0};
+	struct ts_alloc_counter count = {0};
 	struct memslots *ms = bench_new(&count);
 	struct memslots_region r[2] = {bench_region(0, 0), bench_region(1, 0)};
 	size_t fi = 0, bytes;

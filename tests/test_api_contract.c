@@ -11,7 +11,7 @@
 
 #include <memslots/memslots.h>
 
-#include "tests_util.h"
+#include "ts_check.h"
 
 struct memslots *memslots_new(const struct memslots_config *cfg);
 void memslots_free(struct memslots *ms);
@@ -191,5 +191,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

@@ -16,15 +16,15 @@
 #include <memslots/memslots.h>
 
 #include "model.h"
-#include "tests_util.h"
+#include "ts_check.h"
 #include "ts_scale.h"
 
 #define PRIVATE MEMSLOTS_ATTR_PRIVATE
 #define PAGE	4096ull
 
-static void env_counting(struct mt_env *e)
+static void env_counting(struct ts_env *e)
 {
-	mt_env_init(e, 12, 64, 0, &mt_counting_rcu);
+	ts_env_init(e, 12, 64, 0, &ts_counting_rcu);
 }
 
 /*
@@ -33,25 +33,25 @@ static void env_counting(struct mt_env *e)
  * and the call is valid, one publication then and none otherwise, and
  * the whole state equal to the model afterwards.
  */
-static int attr_step(struct mt_env *e, const struct memslots_attributes *a)
+static int attr_step(struct ts_env *e, const struct memslots_attributes *a)
 {
-	uint64_t gen = mt_generation(e->ms);
-	unsigned long syncs = mt_rcu.synchronize;
+	uint64_t gen = ts_generation(e->ms);
+	unsigned long syncs = ts_rcu.synchronize;
 	bool changes = false;
-	int want = model_attr_check(&e->m, a, &changes);
+	int want = ts_model_attr_check(&e->m, a, &changes);
 	int hook_ret = e->hooks.fail_attributes;
 	int ret;
 
-	mt_hooks_clear(&e->hooks);
+	ts_hooks_clear(&e->hooks);
 	ret = memslots_set_attributes(e->ms, a);
 	if (!want && changes && hook_ret < 0)
 		want = hook_ret;
 	ck_assert_int_eq(ret, want);
 	if (!ret && changes)
-		model_attr_commit(&e->m, a);
-	if (!model_attr_check(&e->m, a, NULL) && changes) {
+		ts_model_attr_commit(&e->m, a);
+	if (!ts_model_attr_check(&e->m, a, NULL) && changes) {
 		ck_assert_uint_eq(e->hooks.n, 1);
-		ck_assert_int_eq(e->hooks.ev[0].hook, MT_SET_ATTRIBUTES);
+		ck_assert_int_eq(e->hooks.ev[0].hook, TS_SET_ATTRIBUTES);
 		ck_assert_mem_eq(&e->hooks.ev[0].attr, a, sizeof(*a));
 		/* Before the publication: the hook saw the old generation. */
 		ck_assert_uint_eq(e->hooks.ev[0].gen, gen);
@@ -59,19 +59,19 @@ static int attr_step(struct mt_env *e, const struct memslots_attributes *a)
 		ck_assert_uint_eq(e->hooks.n, 0);
 	}
 	if (!ret && changes) {
-		ck_assert_uint_eq(mt_generation(e->ms), gen + 1);
-		ck_assert_uint_eq(mt_rcu.synchronize, syncs + 1);
+		ck_assert_uint_eq(ts_generation(e->ms), gen + 1);
+		ck_assert_uint_eq(ts_rcu.synchronize, syncs + 1);
 	} else {
-		ck_assert_uint_eq(mt_generation(e->ms), gen);
-		ck_assert_uint_eq(mt_rcu.synchronize, syncs);
+		ck_assert_uint_eq(ts_generation(e->ms), gen);
+		ck_assert_uint_eq(ts_rcu.synchronize, syncs);
 	}
-	model_check(&e->m, e->ms, &e->rng, 2);
+	ts_model_check(&e->m, e->ms, &e->rng, 2);
 	return ret;
 }
 
 START_TEST(test_checks_in_order)
 {
-	struct mt_env e;
+	struct ts_env e;
 	struct memslots_attributes a;
 	/* Each request breaks the rule its comment names and every later one. */
 	static const struct memslots_attributes bad[] = {
@@ -95,7 +95,7 @@ START_TEST(test_checks_in_order)
 
 	env_counting(&e);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_int_eq(model_attr_check(&e.m, &bad[i], NULL), -EINVAL);
+		ck_assert_int_eq(ts_model_attr_check(&e.m, &bad[i], NULL), -EINVAL);
 		ck_assert_int_eq(attr_step(&e, &bad[i]), -EINVAL);
 	}
 	ck_assert_int_eq(memslots_set_attributes(NULL, &bad[0]), -EINVAL);
@@ -103,7 +103,7 @@ START_TEST(test_checks_in_order)
 	/* The largest valid range ends one page below 2^64. */
 	a = (struct memslots_attributes){.address = 0, .size = UINT64_MAX - PAGE + 1};
 	ck_assert_int_eq(attr_step(&e, &a), 0); /* all 0 already: nothing changes */
-	mt_env_fini(&e);
+	ts_env_fini(&e);
 }
 END_TEST
 
@@ -115,19 +115,19 @@ START_TEST(test_model_random)
 {
 	static const uint64_t words[] = {0, PRIVATE};
 	unsigned int steps = (unsigned int)ts_scaled(3000, 15);
-	struct mt_env e;
+	struct ts_env e;
 
 	env_counting(&e);
 	for (unsigned int step = 0; step < steps; step++) {
-		uint64_t gfn = tu_rng_below(&e.rng, MODEL_ATTR_GFNS);
-		uint64_t n = 1 + tu_rng_below(&e.rng, tu_rng_below(&e.rng, 4) ? 8 : 64);
+		uint64_t gfn = ts_rng_below(&e.rng, TS_MODEL_ATTR_GFNS);
+		uint64_t n = 1 + ts_rng_below(&e.rng, ts_rng_below(&e.rng, 4) ? 8 : 64);
 		struct memslots_attributes a;
 
-		if (n > MODEL_ATTR_GFNS - gfn)
-			n = MODEL_ATTR_GFNS - gfn;
-		a = model_attr_request(&e.m, gfn, n, words[tu_rng_below(&e.rng, 2)]);
+		if (n > TS_MODEL_ATTR_GFNS - gfn)
+			n = TS_MODEL_ATTR_GFNS - gfn;
+		a = ts_model_attr_request(&e.m, gfn, n, words[ts_rng_below(&e.rng, 2)]);
 		/* now and then a request that must fail, same place */
-		switch (tu_rng_below(&e.rng, 16)) {
+		switch (ts_rng_below(&e.rng, 16)) {
 		case 0:
 			a.flags = 1;
 			break;
@@ -140,40 +140,41 @@ START_TEST(test_model_random)
 		}
 		attr_step(&e, &a);
 		if (step % 16 == 0) {
-			unsigned int id = (unsigned int)tu_rng_below(&e.rng, 8);
-			struct memslots_region r = mt_env_region(&e, id, 0, id * 32, 16, 0x10000000);
+			unsigned int id = (unsigned int)ts_rng_below(&e.rng, 8);
+			struct memslots_region r =
+				ts_env_region(&e, id, 0, id * 32, 16, 0x10000000);
 			int change;
 
 			if (e.m.slot[id].present)
 				r.memory_size = 0;
-			else if (tu_rng_below(&e.rng, 2))
+			else if (ts_rng_below(&e.rng, 2))
 				r.guest_phys_addr += 8 * PAGE;
-			if (!model_classify(&e.m, &r, &change))
-				mt_env_set(&e, r);
+			if (!ts_model_classify(&e.m, &r, &change))
+				ts_env_set(&e, r);
 		}
 	}
-	mt_env_fini(&e);
+	ts_env_fini(&e);
 }
 END_TEST
 
 /* Splits and merges whose run counts are known. */
 START_TEST(test_runs_merge)
 {
-	struct mt_env e;
+	struct ts_env e;
 	struct memslots_attributes a;
 	const struct memslots_set *set;
 
 	env_counting(&e);
-	a = model_attr_request(&e.m, 10, 20, PRIVATE);
+	a = ts_model_attr_request(&e.m, 10, 20, PRIVATE);
 	attr_step(&e, &a);
-	ck_assert_uint_eq(model_attr_runs(&e.m), 3);
-	a = model_attr_request(&e.m, 15, 5, 0); /* a hole: 5 runs */
+	ck_assert_uint_eq(ts_model_attr_runs(&e.m), 3);
+	a = ts_model_attr_request(&e.m, 15, 5, 0); /* a hole: 5 runs */
 	attr_step(&e, &a);
-	ck_assert_uint_eq(model_attr_runs(&e.m), 5);
-	a = model_attr_request(&e.m, 15, 5, PRIVATE); /* filled: one run again */
+	ck_assert_uint_eq(ts_model_attr_runs(&e.m), 5);
+	a = ts_model_attr_request(&e.m, 15, 5, PRIVATE); /* filled: one run again */
 	attr_step(&e, &a);
-	ck_assert_uint_eq(model_attr_runs(&e.m), 3);
-	a = model_attr_request(&e.m, 30, 10, PRIVATE); /* touching: merged */
+	ck_assert_uint_eq(ts_model_attr_runs(&e.m), 3);
+	a = ts_model_attr_request(&e.m, 30, 10, PRIVATE); /* touching: merged */
 	attr_step(&e, &a);
 	set = memslots_read_lock(e.ms);
 	{
@@ -185,32 +186,32 @@ START_TEST(test_runs_merge)
 		ck_assert_uint_eq(end, UINT64_MAX);
 	}
 	memslots_read_unlock(e.ms);
-	a = model_attr_request(&e.m, 0, 64, 0); /* all shared: the map is one run of 0 */
+	a = ts_model_attr_request(&e.m, 0, 64, 0); /* all shared: the map is one run of 0 */
 	attr_step(&e, &a);
-	ck_assert_uint_eq(model_attr_runs(&e.m), 1);
-	mt_env_fini(&e);
+	ck_assert_uint_eq(ts_model_attr_runs(&e.m), 1);
+	ts_env_fini(&e);
 }
 END_TEST
 
 /* The hook refuses: its errno, nothing changed; a positive return is success. */
 START_TEST(test_hook)
 {
-	struct mt_env e;
+	struct ts_env e;
 	struct memslots_attributes a;
 
 	env_counting(&e);
-	a = model_attr_request(&e.m, 4, 8, PRIVATE);
+	a = ts_model_attr_request(&e.m, 4, 8, PRIVATE);
 	e.hooks.fail_attributes = -EPERM;
 	ck_assert_int_eq(attr_step(&e, &a), -EPERM);
 	e.hooks.fail_attributes = 1;
 	ck_assert_int_eq(memslots_set_attributes(e.ms, &a), 0);
-	model_attr_commit(&e.m, &a);
-	model_check(&e.m, e.ms, &e.rng, 2);
+	ts_model_attr_commit(&e.m, &a);
+	ts_model_check(&e.m, e.ms, &e.rng, 2);
 	/* Nothing changes: the refusing hook is not even asked. */
 	e.hooks.fail_attributes = -EPERM;
 	ck_assert_int_eq(attr_step(&e, &a), 0);
 	e.hooks.fail_attributes = 0;
-	mt_env_fini(&e);
+	ts_env_fini(&e);
 }
 END_TEST
 
@@ -219,18 +220,18 @@ END_TEST
  * succeeds: each failure is a clean -ENOMEM with nothing changed, nothing
  * published, no hook called and nothing leaked.
  */
-static void enomem_loop(struct mt_env *e, const struct memslots_attributes *a)
+static void enomem_loop(struct ts_env *e, const struct memslots_attributes *a)
 {
 	size_t k, live = e->ac.live;
 	bool changes;
 	int ret;
 
-	ck_assert_int_eq(model_attr_check(&e->m, a, &changes), 0);
+	ck_assert_int_eq(ts_model_attr_check(&e->m, a, &changes), 0);
 	for (k = 1; k < 64; k++) {
-		uint64_t gen = mt_generation(e->ms);
-		unsigned long syncs = mt_rcu.synchronize;
+		uint64_t gen = ts_generation(e->ms);
+		unsigned long syncs = ts_rcu.synchronize;
 
-		mt_hooks_clear(&e->hooks);
+		ts_hooks_clear(&e->hooks);
 		e->ac.fail_at = e->ac.calls + k;
 		ret = memslots_set_attributes(e->ms, a);
 		e->ac.fail_at = 0;
@@ -239,31 +240,31 @@ static void enomem_loop(struct mt_env *e, const struct memslots_attributes *a)
 		ck_assert_int_eq(ret, -ENOMEM);
 		ck_assert_uint_eq(e->hooks.n, 0);
 		ck_assert_uint_eq(e->ac.live, live);
-		ck_assert_uint_eq(mt_generation(e->ms), gen);
-		ck_assert_uint_eq(mt_rcu.synchronize, syncs);
-		model_check(&e->m, e->ms, &e->rng, 1);
+		ck_assert_uint_eq(ts_generation(e->ms), gen);
+		ck_assert_uint_eq(ts_rcu.synchronize, syncs);
+		ts_model_check(&e->m, e->ms, &e->rng, 1);
 	}
 	ck_assert_uint_lt(k, 64);
 	if (changes)
-		model_attr_commit(&e->m, a);
-	model_check(&e->m, e->ms, &e->rng, 2);
+		ts_model_attr_commit(&e->m, a);
+	ts_model_check(&e->m, e->ms, &e->rng, 2);
 }
 
 START_TEST(test_enomem)
 {
-	struct mt_env e;
+	struct ts_env e;
 
 	env_counting(&e);
 	for (unsigned int i = 0; i < 200; i++) {
-		uint64_t gfn = tu_rng_below(&e.rng, MODEL_ATTR_GFNS - 16);
+		uint64_t gfn = ts_rng_below(&e.rng, TS_MODEL_ATTR_GFNS - 16);
 
 		enomem_loop(&e, &(struct memslots_attributes){
 					.address = gfn * PAGE,
-					.size = (1 + tu_rng_below(&e.rng, 16)) * PAGE,
-					.attributes = tu_rng_below(&e.rng, 2) ? PRIVATE : 0,
+					.size = (1 + ts_rng_below(&e.rng, 16)) * PAGE,
+					.attributes = ts_rng_below(&e.rng, 2) ? PRIVATE : 0,
 				});
 	}
-	mt_env_fini(&e);
+	ts_env_fini(&e);
 }
 END_TEST
 
@@ -417,14 +418,14 @@ END_TEST
 /* The fault-path lookup: slot and attributes from the same set. */
 START_TEST(test_fault_lookup)
 {
-	struct mt_env e;
+	struct ts_env e;
 	struct memslots_cache cache = {0};
 	const struct memslots_set *set;
 	const struct memslot *slot;
 	uint64_t attrs, end;
 
 	env_counting(&e);
-	mt_env_set(&e, mt_env_region(&e, 3, 0, 16, 32, 0x40000000));
+	ts_env_set(&e, ts_env_region(&e, 3, 0, 16, 32, 0x40000000));
 	attr_step(&e, &(struct memslots_attributes){.address = 20 * PAGE, .size = 4 * PAGE,
 						   .attributes = PRIVATE});
 	set = memslots_read_lock(e.ms);
@@ -441,7 +442,7 @@ START_TEST(test_fault_lookup)
 	ck_assert_uint_eq(attrs, 0);
 	ck_assert_uint_eq(end, 20);
 	memslots_read_unlock(e.ms);
-	mt_env_fini(&e);
+	ts_env_fini(&e);
 }
 END_TEST
 
@@ -470,5 +471,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

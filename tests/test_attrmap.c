@@ -19,11 +19,11 @@
 
 #include "attrmap.h"
 #include "attrmap_model.h"
-#include "tests_util.h"
+#include "ts_check.h"
 #include "ts_scale.h"
 
 /* Reports only failures: ck_assert_* costs a write per passing call. */
-#define REQUIRE(cond)                                                                 \
+#define TS_REQUIRE(cond)                                                              \
 	do {                                                                          \
 		if (!(cond))                                                          \
 			ck_abort_msg("%s:%d: failed: %s", __FILE__, __LINE__, #cond); \
@@ -31,7 +31,7 @@
 
 #define CHECK_MAP(map, model)                                                \
 	do {                                                                 \
-		const char *why_ = am_check(map, model);                     \
+		const char *why_ = ts_am_check(map, model);                  \
 		if (why_)                                                    \
 			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, why_); \
 	} while (0)
@@ -44,49 +44,49 @@ static size_t scaled(size_t n)
 }
 
 /* Few distinct words, so that runs merge often; now and then any word. */
-static uint64_t draw_attrs(struct tu_rng *r)
+static uint64_t draw_attrs(struct ts_rng *r)
 {
 	static const uint64_t words[] = {0, 0, ATTR_PRIVATE, ATTR_PRIVATE, 1, ATTR_PRIVATE | 1};
 
-	if (tu_rng_below(r, 8) == 0)
-		return tu_rng_next(r);
-	return words[tu_rng_below(r, MS_ARRAY_SIZE(words))];
+	if (ts_rng_below(r, 8) == 0)
+		return ts_rng_next(r);
+	return words[ts_rng_below(r, MS_ARRAY_SIZE(words))];
 }
 
 /* Cells [*ci, *cj] among @n: mostly short ranges, some up to the end. */
-static void draw_cells(struct tu_rng *r, size_t n, size_t *ci, size_t *cj)
+static void draw_cells(struct ts_rng *r, size_t n, size_t *ci, size_t *cj)
 {
-	unsigned int dice = (unsigned int)tu_rng_below(r, 10);
+	unsigned int dice = (unsigned int)ts_rng_below(r, 10);
 	size_t len;
 
-	*ci = tu_rng_below(r, n);
+	*ci = ts_rng_below(r, n);
 	if (dice < 6)
-		len = 1 + tu_rng_below(r, 8);
+		len = 1 + ts_rng_below(r, 8);
 	else if (dice < 9)
-		len = 1 + tu_rng_below(r, 128);
+		len = 1 + ts_rng_below(r, 128);
 	else
-		len = 1 + tu_rng_below(r, n - *ci);
+		len = 1 + ts_rng_below(r, n - *ci);
 	*cj = *ci + len - 1 < n ? *ci + len - 1 : n - 1;
 }
 
 struct fixture {
-	struct tu_alloc_counter counter;
+	struct ts_alloc_counter counter;
 	struct ms_alloc alloc;
 	struct ms_attrmap map[2];
 	struct ms_attrmap_pool res;
-	struct am_model model;
-	struct tu_rng rng;
+	struct ts_am_model model;
+	struct ts_rng rng;
 };
 
 static void fixture_init(struct fixture *fx, uint64_t seed, size_t low, size_t high)
 {
 	memset(fx, 0, sizeof(*fx));
-	fx->alloc = (struct ms_alloc){.alloc = tu_alloc, .free = tu_free, .opaque = &fx->counter};
+	fx->alloc = (struct ms_alloc){.alloc = ts_alloc, .free = ts_free, .opaque = &fx->counter};
 	ms_attrmap_init(&fx->map[0], &fx->alloc);
 	ms_attrmap_init(&fx->map[1], &fx->alloc);
 	fx->res = MS_ATTRMAP_POOL_INIT;
-	REQUIRE(am_model_init(&fx->model, low, high) == 0);
-	tu_rng_seed(&fx->rng, seed);
+	TS_REQUIRE(ts_am_model_init(&fx->model, low, high) == 0);
+	ts_rng_seed(&fx->rng, seed);
 }
 
 /* Tears down and checks that every node came back. */
@@ -95,9 +95,9 @@ static void fixture_fini(struct fixture *fx)
 	ms_attrmap_settle(&fx->res, &fx->alloc);
 	ms_attrmap_destroy(&fx->map[0]);
 	ms_attrmap_destroy(&fx->map[1]);
-	REQUIRE(ms_attrmap_nr_runs(&fx->map[0]) == 0 && !ms_attrmap_first(&fx->map[0]));
-	REQUIRE(fx->counter.live == 0);
-	am_model_free(&fx->model);
+	TS_REQUIRE(ms_attrmap_nr_runs(&fx->map[0]) == 0 && !ms_attrmap_first(&fx->map[0]));
+	TS_REQUIRE(fx->counter.live == 0);
+	ts_am_model_free(&fx->model);
 }
 
 /* Nodes the allocator must be holding: both maps and the reserve. */
@@ -113,43 +113,43 @@ static size_t nodes_held(const struct fixture *fx)
  */
 static void step(struct fixture *fx, size_t ci, size_t cj, uint64_t a, bool replay)
 {
-	const struct am_model *m = &fx->model;
+	const struct ts_am_model *m = &fx->model;
 	unsigned int nr_maps = replay ? 2 : 1;
-	bool changes = am_model_changes(m, ci, cj, a);
+	bool changes = ts_am_model_changes(m, ci, cj, a);
 	size_t calls = fx->counter.calls, before = ms_attrmap_nr_runs(&fx->map[0]);
 	struct ms_attrmap_plan plan;
 
-	REQUIRE(fx->res.nr == 0);
-	REQUIRE(ms_attrmap_reserve(&fx->map[0], m->first[ci], am_cell_last(m, cj), a, nr_maps,
-				   &fx->res, &plan) == 0);
-	REQUIRE(plan.changes == changes);
-	REQUIRE(plan.new_runs <= 2);
+	TS_REQUIRE(fx->res.nr == 0);
+	TS_REQUIRE(ms_attrmap_reserve(&fx->map[0], m->first[ci], ts_am_cell_last(m, cj), a, nr_maps,
+				      &fx->res, &plan) == 0);
+	TS_REQUIRE(plan.changes == changes);
+	TS_REQUIRE(plan.new_runs <= 2);
 	/* A change that changes nothing allocates nothing. */
-	REQUIRE(changes || fx->counter.calls == calls);
-	REQUIRE(fx->res.nr == (changes ? nr_maps * plan.new_runs : 0));
-	REQUIRE(fx->counter.live == nodes_held(fx));
+	TS_REQUIRE(changes || fx->counter.calls == calls);
+	TS_REQUIRE(fx->res.nr == (changes ? nr_maps * plan.new_runs : 0));
+	TS_REQUIRE(fx->counter.live == nodes_held(fx));
 
 	for (unsigned int i = 0; i < nr_maps; i++) {
 		size_t res_before = fx->res.nr;
 
-		REQUIRE(ms_attrmap_set(&fx->map[i], &plan, &fx->res) == 0);
+		TS_REQUIRE(ms_attrmap_set(&fx->map[i], &plan, &fx->res) == 0);
 		/* Nodes only move between the map and the reserve... */
-		REQUIRE(ms_attrmap_nr_runs(&fx->map[i]) + fx->res.nr == before + res_before);
+		TS_REQUIRE(ms_attrmap_nr_runs(&fx->map[i]) + fx->res.nr == before + res_before);
 		/* ...and a change that takes new nodes removes none: exactly
 		 * new_runs were needed. */
 		if (changes && plan.new_runs)
-			REQUIRE(fx->res.nr == res_before - plan.new_runs);
+			TS_REQUIRE(fx->res.nr == res_before - plan.new_runs);
 	}
 	if (changes && plan.new_runs)
-		REQUIRE(fx->res.nr == 0);
-	REQUIRE(fx->counter.live == nodes_held(fx));
+		TS_REQUIRE(fx->res.nr == 0);
+	TS_REQUIRE(fx->counter.live == nodes_held(fx));
 	ms_attrmap_settle(&fx->res, &fx->alloc);
-	REQUIRE(fx->counter.live == nodes_held(fx));
+	TS_REQUIRE(fx->counter.live == nodes_held(fx));
 
-	am_model_set(&fx->model, ci, cj, a);
+	ts_am_model_set(&fx->model, ci, cj, a);
 	CHECK_MAP(&fx->map[0], &fx->model);
 	if (replay) {
-		REQUIRE(ms_attrmap_equal(&fx->map[0], &fx->map[1]));
+		TS_REQUIRE(ms_attrmap_equal(&fx->map[0], &fx->map[1]));
 		CHECK_MAP(&fx->map[1], &fx->model);
 	}
 }
@@ -168,7 +168,7 @@ static void run_model(uint64_t seed, size_t ops, size_t low, size_t high, bool r
 	}
 	/* Back to all 0: no node left. */
 	step(&fx, 0, fx.model.n - 1, 0, replay);
-	REQUIRE(ms_attrmap_nr_runs(&fx.map[0]) == 0);
+	TS_REQUIRE(ms_attrmap_nr_runs(&fx.map[0]) == 0);
 	fixture_fini(&fx);
 }
 
@@ -219,7 +219,7 @@ START_TEST(alloc_failure_every_site)
 
 	fixture_init(&fx, 77, 64, 64);
 	for (size_t op = 0; op < scaled(3000); op++) {
-		const struct am_model *m = &fx.model;
+		const struct ts_am_model *m = &fx.model;
 		uint64_t a = draw_attrs(&fx.rng);
 		struct ms_attrmap_plan plan, sentinel;
 		size_t ci, cj, k, failures = 0;
@@ -232,28 +232,28 @@ START_TEST(alloc_failure_every_site)
 
 			plan = sentinel;
 			fx.counter.fail_at = fx.counter.calls + k;
-			err = ms_attrmap_reserve(&fx.map[0], m->first[ci], am_cell_last(m, cj), a,
-						 2, &fx.res, &plan);
+			err = ms_attrmap_reserve(&fx.map[0], m->first[ci], ts_am_cell_last(m, cj),
+						 a, 2, &fx.res, &plan);
 			fx.counter.fail_at = 0;
 			if (!err)
 				break;
-			REQUIRE(err == -ENOMEM);
+			TS_REQUIRE(err == -ENOMEM);
 			failures++;
-			REQUIRE(memcmp(&plan, &sentinel, sizeof(plan)) == 0);
-			REQUIRE(fx.res.nr == 0 && !fx.res.free);
-			REQUIRE(fx.counter.live == live);
+			TS_REQUIRE(memcmp(&plan, &sentinel, sizeof(plan)) == 0);
+			TS_REQUIRE(fx.res.nr == 0 && !fx.res.free);
+			TS_REQUIRE(fx.counter.live == live);
 			CHECK_MAP(&fx.map[0], m);
-			REQUIRE(ms_attrmap_equal(&fx.map[0], &fx.map[1]));
-			REQUIRE(k <= 4);
+			TS_REQUIRE(ms_attrmap_equal(&fx.map[0], &fx.map[1]));
+			TS_REQUIRE(k <= 4);
 		}
-		REQUIRE(failures == 2 * plan.new_runs);
-		REQUIRE(ms_attrmap_set(&fx.map[0], &plan, &fx.res) == 0);
-		REQUIRE(ms_attrmap_set(&fx.map[1], &plan, &fx.res) == 0);
+		TS_REQUIRE(failures == 2 * plan.new_runs);
+		TS_REQUIRE(ms_attrmap_set(&fx.map[0], &plan, &fx.res) == 0);
+		TS_REQUIRE(ms_attrmap_set(&fx.map[1], &plan, &fx.res) == 0);
 		ms_attrmap_settle(&fx.res, &fx.alloc);
-		am_model_set(&fx.model, ci, cj, a);
+		ts_am_model_set(&fx.model, ci, cj, a);
 		CHECK_MAP(&fx.map[0], m);
-		REQUIRE(ms_attrmap_equal(&fx.map[0], &fx.map[1]));
-		REQUIRE(fx.counter.live == nodes_held(&fx));
+		TS_REQUIRE(ms_attrmap_equal(&fx.map[0], &fx.map[1]));
+		TS_REQUIRE(fx.counter.live == nodes_held(&fx));
 	}
 	fixture_fini(&fx);
 }
@@ -266,10 +266,10 @@ static void set_range(struct fixture *fx, uint64_t start, uint64_t last, uint64_
 {
 	struct ms_attrmap_plan plan;
 
-	REQUIRE(ms_attrmap_reserve(&fx->map[0], start, last, a, 1, &fx->res, &plan) == 0);
-	REQUIRE(ms_attrmap_set(&fx->map[0], &plan, &fx->res) == 0);
+	TS_REQUIRE(ms_attrmap_reserve(&fx->map[0], start, last, a, 1, &fx->res, &plan) == 0);
+	TS_REQUIRE(ms_attrmap_set(&fx->map[0], &plan, &fx->res) == 0);
 	ms_attrmap_settle(&fx->res, &fx->alloc);
-	REQUIRE(!ms_attrmap_validate(&fx->map[0]));
+	TS_REQUIRE(!ms_attrmap_validate(&fx->map[0]));
 }
 
 START_TEST(empty_map_is_all_zero)
@@ -459,5 +459,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

@@ -15,17 +15,17 @@
 #include <valgrind/valgrind.h>
 
 #include "model.h"
-#include "tests_util.h"
+#include "ts_check.h"
 
 #define LOG MEMSLOT_LOG_DIRTY_PAGES
 #define RO  MEMSLOT_READONLY
 
 /* Ids 1-5, 16 pages at gfn 0x100 * id; id 2 READONLY. */
-static void env_base(struct mt_env *e, const struct memslots_rcu *rcu, unsigned int max_slots)
+static void env_base(struct ts_env *e, const struct memslots_rcu *rcu, unsigned int max_slots)
 {
-	mt_env_init(e, 12, max_slots, 0, rcu);
+	ts_env_init(e, 12, max_slots, 0, rcu);
 	for (unsigned int id = 1; id <= 5; id++)
-		mt_env_set(e, mt_env_region(e, id, id == 2 ? RO : 0, 0x100 * id, 0x10,
+		ts_env_set(e, ts_env_region(e, id, id == 2 ? RO : 0, 0x100 * id, 0x10,
 					    0x10000000ull * id));
 }
 
@@ -34,28 +34,28 @@ static void env_base(struct mt_env *e, const struct memslots_rcu *rcu, unsigned 
  * against both the model and the engine, then everything else the
  * contract promises about the call.
  */
-static void run_batch(struct mt_env *e, const struct memslots_region *r, size_t n, int want,
+static void run_batch(struct ts_env *e, const struct memslots_region *r, size_t n, int want,
 		      size_t want_index, const char *what)
 {
-	bool counting = e->cfg.rcu == &mt_counting_rcu;
-	unsigned long syncs = mt_rcu.synchronize;
-	uint64_t gen0 = mt_generation(e->ms), gen1;
-	struct model_result res;
-	struct model after;
+	bool counting = e->cfg.rcu == &ts_counting_rcu;
+	unsigned long syncs = ts_rcu.synchronize;
+	uint64_t gen0 = ts_generation(e->ms), gen1;
+	struct ts_model_result res;
+	struct ts_model after;
 	size_t failed = 12345;
 	int ret;
 
-	model_copy(&after, &e->m);
-	model_apply(&after, r, n, e->hooks.fail_id, e->hooks.fail_err, &res);
+	ts_model_copy(&after, &e->m);
+	ts_model_apply(&after, r, n, e->hooks.fail_id, e->hooks.fail_err, &res);
 	ck_assert_msg(res.ret == want, "%s: the model says %d, the test %d", what, res.ret, want);
 	if (want)
 		ck_assert_msg(res.failed_index == want_index,
 			      "%s: the model says index %zu, the test %zu", what, res.failed_index,
 			      want_index);
 
-	mt_hooks_clear(&e->hooks);
+	ts_hooks_clear(&e->hooks);
 	ret = memslots_apply(e->ms, r, n, &failed);
-	gen1 = mt_generation(e->ms);
+	gen1 = ts_generation(e->ms);
 	ck_assert_msg(ret == want || ret == res.alt_ret, "%s: expected %d, got %d", what, want,
 		      ret);
 	if (ret) {
@@ -63,13 +63,13 @@ static void run_batch(struct mt_env *e, const struct memslots_region *r, size_t 
 			      failed, want_index);
 		ck_assert_uint_eq(gen1, gen0);
 		if (counting)
-			ck_assert_uint_eq(mt_rcu.synchronize, syncs);
-		ck_assert_uint_eq(mt_hooks_count(&e->hooks, MT_COMMIT), 0);
-		ck_assert_uint_eq(mt_hooks_count(&e->hooks, MT_INVALIDATE), 0);
-		ck_assert_uint_eq(mt_hooks_count(&e->hooks, MT_ABORT),
-				  mt_hooks_count(&e->hooks, MT_PREPARE) - res.prepare_failed);
+			ck_assert_uint_eq(ts_rcu.synchronize, syncs);
+		ck_assert_uint_eq(ts_hooks_count(&e->hooks, TS_COMMIT), 0);
+		ck_assert_uint_eq(ts_hooks_count(&e->hooks, TS_INVALIDATE), 0);
+		ck_assert_uint_eq(ts_hooks_count(&e->hooks, TS_ABORT),
+				  ts_hooks_count(&e->hooks, TS_PREPARE) - res.prepare_failed);
 		/* prepares ran in request order and never for the failing request's rule */
-		ck_assert_uint_le(mt_hooks_count(&e->hooks, MT_PREPARE), res.nr_changes);
+		ck_assert_uint_le(ts_hooks_count(&e->hooks, TS_PREPARE), res.nr_changes);
 	} else {
 		size_t k = 0, nr_inval = 0;
 
@@ -79,45 +79,45 @@ static void run_batch(struct mt_env *e, const struct memslots_region *r, size_t 
 		if (res.nr_changes) {
 			ck_assert_msg(gen1 > gen0, "%s: generation did not increase", what);
 			if (counting)
-				ck_assert_msg(mt_rcu.synchronize - syncs == 1u + res.invalidates,
+				ck_assert_msg(ts_rcu.synchronize - syncs == 1u + res.invalidates,
 					      "%s: %lu grace periods, expected %d", what,
-					      mt_rcu.synchronize - syncs, 1 + res.invalidates);
+					      ts_rcu.synchronize - syncs, 1 + res.invalidates);
 		} else {
 			ck_assert_msg(gen1 == gen0, "%s: a no-op batch published", what);
 			if (counting)
-				ck_assert_uint_eq(mt_rcu.synchronize, syncs);
+				ck_assert_uint_eq(ts_rcu.synchronize, syncs);
 		}
 		/* prepare (request order) < invalidate < commit */
 		ck_assert_uint_eq(e->hooks.n, 2 * res.nr_changes + nr_inval);
 		for (size_t i = 0; i < res.nr_changes; i++, k++) {
-			const struct mt_event *ev = &e->hooks.ev[k];
+			const struct ts_event *ev = &e->hooks.ev[k];
 			unsigned int id = r[res.index[i]].slot & 0xffff;
 
-			ck_assert_int_eq(ev->hook, MT_PREPARE);
+			ck_assert_int_eq(ev->hook, TS_PREPARE);
 			ck_assert_int_eq(ev->change, res.change[i]);
 			ck_assert_uint_eq(ev->has_new ? ev->new.id : ev->old.id, id);
 			ck_assert_uint_eq(ev->gen, gen0);
 		}
 		for (size_t i = 0; i < nr_inval; i++, k++) {
-			ck_assert_int_eq(e->hooks.ev[k].hook, MT_INVALIDATE);
+			ck_assert_int_eq(e->hooks.ev[k].hook, TS_INVALIDATE);
 			ck_assert(e->hooks.ev[k].old.flags & MEMSLOT_INVALID);
 			ck_assert_uint_gt(e->hooks.ev[k].gen, gen0);
 			ck_assert_uint_lt(e->hooks.ev[k].gen, gen1);
 		}
 		for (size_t i = 0; i < res.nr_changes; i++, k++) {
-			ck_assert_int_eq(e->hooks.ev[k].hook, MT_COMMIT);
+			ck_assert_int_eq(e->hooks.ev[k].hook, TS_COMMIT);
 			ck_assert_uint_eq(e->hooks.ev[k].gen, gen1);
 		}
-		model_assign(&e->m, &after);
-		mt_env_take_privs(e);
+		ts_model_assign(&e->m, &after);
+		ts_env_take_privs(e);
 	}
-	model_check(&e->m, e->ms, &e->rng, 32);
-	model_result_fini(&res);
-	model_fini(&after);
+	ts_model_check(&e->m, e->ms, &e->rng, 32);
+	ts_model_result_fini(&res);
+	ts_model_fini(&after);
 }
 
-#define R(id, flags, gfn, npages, hva) mt_env_region(&e, id, flags, gfn, npages, hva)
-#define DEL(id)			       mt_env_region(&e, id, 0, 0, 0, 0)
+#define R(id, flags, gfn, npages, hva) ts_env_region(&e, id, flags, gfn, npages, hva)
+#define DEL(id)			       ts_env_region(&e, id, 0, 0, 0, 0)
 #define RUN(want, idx, ...)                                                                      \
 	do {                                                                                     \
 		const struct memslots_region reqs_[] = {__VA_ARGS__};                            \
@@ -126,9 +126,9 @@ static void run_batch(struct mt_env *e, const struct memslots_region *r, size_t 
 
 START_TEST(test_duplicate_ids)
 {
-	struct mt_env e;
+	struct ts_env e;
 
-	env_base(&e, &mt_counting_rcu, 64);
+	env_base(&e, &ts_counting_rcu, 64);
 	RUN(-EINVAL, 1, R(10, 0, 0x1000, 1, 0), R(10, 0, 0x2000, 1, 0));
 	RUN(-EINVAL, 1, R(10, 0, 0x1000, 1, 0), DEL(10));
 	RUN(-EINVAL, 1, R(1, LOG, 0x100, 0x10, 0x10000000), R(1, LOG, 0x3000, 0x10, 0x10000000));
@@ -142,15 +142,15 @@ START_TEST(test_duplicate_ids)
 	RUN(-EINVAL, 1, R(10, 0, 0x1000, 1, 0), R(0x10000 | 10, 0, 0x2000, 1, 0));
 	/* and nothing of the above landed */
 	RUN(0, 0, R(10, 0, 0x1000, 1, 0), R(11, 0, 0x1001, 1, 0));
-	mt_env_fini(&e);
+	ts_env_fini(&e);
 }
 END_TEST
 
 START_TEST(test_sequential)
 {
-	struct mt_env e;
+	struct ts_env e;
 
-	env_base(&e, &mt_counting_rcu, 64);
+	env_base(&e, &ts_counting_rcu, 64);
 	/* delete then create in the freed range: fine in that order only */
 	RUN(-EEXIST, 0, R(10, 0, 0x100, 0x10, 0x70000000), DEL(1));
 	RUN(0, 0, DEL(1), R(10, 0, 0x100, 0x10, 0x70000000));
@@ -168,7 +168,7 @@ START_TEST(test_sequential)
 	/* 2 moves away, 10 moves into its place, 12 into 10's */
 	RUN(0, 0, R(2, RO, 0x7000, 0x10, 0x20000000), R(10, 0, 0x200, 0x10, 0x70000000),
 	    R(12, 0, 0x100, 0x8, 0));
-	mt_env_fini(&e);
+	ts_env_fini(&e);
 }
 END_TEST
 
@@ -179,9 +179,9 @@ END_TEST
  */
 START_TEST(test_failure_order)
 {
-	struct mt_env e;
+	struct ts_env e;
 
-	env_base(&e, &mt_counting_rcu, 64);
+	env_base(&e, &ts_counting_rcu, 64);
 	e.hooks.fail_id = 10;
 	e.hooks.fail_err = -ENOSPC;
 	RUN(-ENOSPC, 0, R(10, 0, 0x1000, 1, 0), R(11, 0, 0x1001, 1, 0), R(12, 1u << 9, 0, 1, 0));
@@ -189,29 +189,29 @@ START_TEST(test_failure_order)
 	RUN(-EEXIST, 1, R(11, 0, 0x1001, 1, 0), R(12, 0, 0x1001, 1, 0), R(10, 0, 0x1000, 1, 0));
 	RUN(-EINVAL, 1, R(11, 0, 0x1001, 1, 0), R(12, 4, 0x1002, 1, 0), R(10, 0, 0x1000, 1, 0));
 	e.hooks.fail_id = -1;
-	mt_env_fini(&e);
+	ts_env_fini(&e);
 }
 END_TEST
 
 START_TEST(test_all_noop)
 {
-	struct mt_env e;
+	struct ts_env e;
 
-	env_base(&e, &mt_counting_rcu, 64);
+	env_base(&e, &ts_counting_rcu, 64);
 	RUN(0, 0, R(1, 0, 0x100, 0x10, 0x10000000), R(2, RO, 0x200, 0x10, 0x20000000),
 	    R(3, 0, 0x300, 0x10, 0x30000000), R(4, 0, 0x400, 0x10, 0x40000000),
 	    R(5, 0, 0x500, 0x10, 0x50000000));
 	RUN(0, 0, R(3, 0, 0x300, 0x10, 0x30000000));
 	ck_assert_int_eq(memslots_apply(e.ms, NULL, 0, NULL), 0);
-	mt_env_fini(&e);
+	ts_env_fini(&e);
 }
 END_TEST
 
 START_TEST(test_publications)
 {
-	struct mt_env e;
+	struct ts_env e;
 
-	env_base(&e, &mt_counting_rcu, 64);
+	env_base(&e, &ts_counting_rcu, 64);
 	/* run_batch checks one grace period without delete/move, two with */
 	RUN(0, 0, R(10, 0, 0x1000, 1, 0), R(11, 0, 0x1001, 1, 0), R(12, 0, 0x1002, 1, 0));
 	RUN(0, 0, R(13, 0, 0x1003, 1, 0), R(1, LOG, 0x100, 0x10, 0x10000000),
@@ -221,7 +221,7 @@ START_TEST(test_publications)
 	RUN(0, 0, DEL(11), DEL(12), DEL(13), R(4, 0, 0x4000, 0x10, 0x40000000),
 	    R(5, 0, 0x5000, 0x10, 0x50000000), R(1, 0, 0x100, 0x10, 0x10000000),
 	    R(16, 0, 0x1006, 1, 0), R(17, 0, 0x1007, 1, 0));
-	mt_env_fini(&e);
+	ts_env_fini(&e);
 }
 END_TEST
 
@@ -231,24 +231,24 @@ END_TEST
  * moved slot still at its old place.
  */
 struct phases {
-	struct model before, mid, after;
-	struct tu_rng rng;
-	unsigned int seen[MT_RELEASE + 1];
+	struct ts_model before, mid, after;
+	struct ts_rng rng;
+	unsigned int seen[TS_RELEASE + 1];
 };
 
-static void check_phase(struct mt_hooks *h, const struct mt_event *ev)
+static void check_phase(struct ts_hooks *h, const struct ts_event *ev)
 {
 	struct phases *p = h->user;
 	const struct memslots_set *set = memslots_read_lock(h->ms);
 
-	if (ev->hook == MT_PREPARE && ev->has_new)
+	if (ev->hook == TS_PREPARE && ev->has_new)
 		p->after.slot[ev->new.id].priv = ev->new.priv;
-	if (ev->hook == MT_PREPARE)
-		model_check_set(&p->before, set, &p->rng, 8);
-	else if (ev->hook == MT_INVALIDATE)
-		model_check_set(&p->mid, set, &p->rng, 8);
-	else if (ev->hook == MT_COMMIT)
-		model_check_set(&p->after, set, &p->rng, 8);
+	if (ev->hook == TS_PREPARE)
+		ts_model_check_set(&p->before, set, &p->rng, 8);
+	else if (ev->hook == TS_INVALIDATE)
+		ts_model_check_set(&p->mid, set, &p->rng, 8);
+	else if (ev->hook == TS_COMMIT)
+		ts_model_check_set(&p->after, set, &p->rng, 8);
 	memslots_read_unlock(h->ms);
 	p->seen[ev->hook]++;
 }
@@ -256,8 +256,8 @@ static void check_phase(struct mt_hooks *h, const struct mt_event *ev)
 static void intermediate_case(const struct memslots_rcu *rcu)
 {
 	struct phases p;
-	struct model_result res;
-	struct mt_env e;
+	struct ts_model_result res;
+	struct ts_env e;
 	struct memslots_region r[6];
 	size_t n = 0;
 
@@ -271,32 +271,32 @@ static void intermediate_case(const struct memslots_rcu *rcu)
 	r[n++] = R(11, 0, 0x100, 0x8, 0x70000000);   /* create in 1's old place */
 
 	memset(&p, 0, sizeof(p));
-	tu_rng_seed(&p.rng, 99);
-	model_copy(&p.before, &e.m);
-	model_copy(&p.mid, &e.m);
+	ts_rng_seed(&p.rng, 99);
+	ts_model_copy(&p.before, &e.m);
+	ts_model_copy(&p.mid, &e.m);
 	p.mid.slot[1].flags |= MEMSLOT_INVALID;
 	p.mid.slot[2].flags |= MEMSLOT_INVALID;
-	model_copy(&p.after, &e.m);
-	model_apply(&p.after, r, n, -1, 0, &res);
+	ts_model_copy(&p.after, &e.m);
+	ts_model_apply(&p.after, r, n, -1, 0, &res);
 	ck_assert_int_eq(res.ret, 0);
 
 	e.hooks.user = &p;
 	e.hooks.on_event = check_phase;
 	run_batch(&e, r, n, 0, 0, "intermediate");
 	e.hooks.on_event = NULL;
-	ck_assert_uint_eq(p.seen[MT_PREPARE], 5);
-	ck_assert_uint_eq(p.seen[MT_INVALIDATE], 2);
-	ck_assert_uint_eq(p.seen[MT_COMMIT], 5);
-	model_result_fini(&res);
-	model_fini(&p.before);
-	model_fini(&p.mid);
-	model_fini(&p.after);
-	mt_env_fini(&e);
+	ck_assert_uint_eq(p.seen[TS_PREPARE], 5);
+	ck_assert_uint_eq(p.seen[TS_INVALIDATE], 2);
+	ck_assert_uint_eq(p.seen[TS_COMMIT], 5);
+	ts_model_result_fini(&res);
+	ts_model_fini(&p.before);
+	ts_model_fini(&p.mid);
+	ts_model_fini(&p.after);
+	ts_env_fini(&e);
 }
 
 START_TEST(test_intermediate_counting_rcu)
 {
-	intermediate_case(&mt_counting_rcu);
+	intermediate_case(&ts_counting_rcu);
 }
 END_TEST
 
@@ -311,10 +311,10 @@ START_TEST(test_big)
 {
 	unsigned int nr = RUNNING_ON_VALGRIND ? 300 : 1000;
 	struct memslots_region *r = calloc(nr, sizeof(*r));
-	struct mt_env e;
+	struct ts_env e;
 
 	ck_assert_ptr_nonnull(r);
-	mt_env_init(&e, 12, 1024, 0, &mt_counting_rcu);
+	ts_env_init(&e, 12, 1024, 0, &ts_counting_rcu);
 	for (unsigned int i = 0; i < nr; i++)
 		r[i] = R(i, 0, 0x20 * (nr - i), 0x10, 0x100000000ull + 0x1000 * i);
 	run_batch(&e, r, nr, 0, 0, "1000 creates");
@@ -337,7 +337,7 @@ START_TEST(test_big)
 	run_batch(&e, r, nr / 2 + 1, -EINVAL, nr / 2, "deletes, the last of a missing slot");
 	run_batch(&e, r, nr / 2, 0, 0, "delete all");
 	ck_assert_uint_eq(e.m.count, 0);
-	mt_env_fini(&e);
+	ts_env_fini(&e);
 	free(r);
 }
 END_TEST
@@ -347,53 +347,53 @@ START_TEST(test_mixed_large)
 {
 	unsigned int rounds = RUNNING_ON_VALGRIND ? 2 : 6;
 	struct memslots_region *r = calloc(512, sizeof(*r));
-	struct tu_rng rng;
-	struct mt_env e;
+	struct ts_rng rng;
+	struct ts_env e;
 
 	ck_assert_ptr_nonnull(r);
-	tu_rng_seed(&rng, 1234);
-	mt_env_init(&e, 12, 512, 0, &mt_counting_rcu);
+	ts_rng_seed(&rng, 1234);
+	ts_env_init(&e, 12, 512, 0, &ts_counting_rcu);
 	e.hooks.set_priv = true;
 	for (unsigned int round = 0; round < rounds; round++) {
-		struct model tmp;
+		struct ts_model tmp;
 		bool *used = calloc(512, sizeof(*used));
 		size_t n = 0;
 
 		ck_assert_ptr_nonnull(used);
-		model_copy(&tmp, &e.m);
+		ts_model_copy(&tmp, &e.m);
 		for (unsigned int tries = 0; tries < 4000 && n < 400; tries++) {
-			unsigned int id = (unsigned int)tu_rng_below(&rng, 512);
-			const struct model_slot *s = &tmp.slot[id];
+			unsigned int id = (unsigned int)ts_rng_below(&rng, 512);
+			const struct ts_model_slot *s = &tmp.slot[id];
 			struct memslots_region q;
 			int change;
 
 			if (used[id])
 				continue;
 			if (!s->present)
-				q = mt_env_region(&e, id, (uint32_t)tu_rng_below(&rng, 4),
-						  tu_rng_below(&rng, 0x4000),
-						  1 + tu_rng_below(&rng, 8),
-						  0x1000 * tu_rng_below(&rng, 64));
-			else if (tu_rng_below(&rng, 3) == 0)
-				q = mt_env_region(&e, id, 0, 0, 0, 0);
+				q = ts_env_region(&e, id, (uint32_t)ts_rng_below(&rng, 4),
+						  ts_rng_below(&rng, 0x4000),
+						  1 + ts_rng_below(&rng, 8),
+						  0x1000 * ts_rng_below(&rng, 64));
+			else if (ts_rng_below(&rng, 3) == 0)
+				q = ts_env_region(&e, id, 0, 0, 0, 0);
 			else
-				q = mt_env_region(
-					&e, id, (s->flags & RO) | (uint32_t)tu_rng_below(&rng, 2),
-					tu_rng_below(&rng, 2) ? s->base_gfn
-							      : tu_rng_below(&rng, 0x4000),
+				q = ts_env_region(
+					&e, id, (s->flags & RO) | (uint32_t)ts_rng_below(&rng, 2),
+					ts_rng_below(&rng, 2) ? s->base_gfn
+							      : ts_rng_below(&rng, 0x4000),
 					s->npages, s->hva);
-			if (model_classify(&tmp, &q, &change))
+			if (ts_model_classify(&tmp, &q, &change))
 				continue;
-			model_commit(&tmp, &q, change);
+			ts_model_commit(&tmp, &q, change);
 			used[id] = true;
 			r[n++] = q;
 		}
 		run_batch(&e, r, n, 0, 0, "random batch");
-		model_fini(&tmp);
+		ts_model_fini(&tmp);
 		free(used);
 	}
 	ck_assert_uint_gt(e.m.count, 50);
-	mt_env_fini(&e);
+	ts_env_fini(&e);
 	free(r);
 }
 END_TEST
@@ -435,5 +435,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

@@ -21,7 +21,7 @@
 #include "btree.h"
 #include "btree_check.h"
 #include "btree_model.h"
-#include "tests_util.h"
+#include "ts_check.h"
 #include "ts_scale.h"
 
 static size_t scaled(size_t n)
@@ -29,63 +29,63 @@ static size_t scaled(size_t n)
 	return ts_scaled(n, 80);
 }
 
-static void run_random(const struct random_cfg *cfg)
+static void run_random(const struct ts_bt_cfg *cfg)
 {
-	struct tu_alloc_counter cnt = {0};
-	struct ms_alloc a = {.alloc = tu_alloc, .free = tu_free, .opaque = &cnt};
+	struct ts_alloc_counter cnt = {0};
+	struct ms_alloc a = {.alloc = ts_alloc, .free = ts_free, .opaque = &cnt};
 	size_t ops = scaled(cfg->ops);
 	struct ms_btree t;
-	struct model m;
-	struct tu_rng r;
+	struct ts_bt_model m;
+	struct ts_rng r;
 
 	ms_btree_init(&t, &a);
-	model_init(&m, cfg->max);
-	tu_rng_seed(&r, cfg->seed);
+	ts_bt_model_init(&m, cfg->max);
+	ts_rng_seed(&r, cfg->seed);
 	for (size_t op = 0; op < ops; op++) {
-		unsigned int dice = (unsigned int)tu_rng_below(&r, 1000);
+		unsigned int dice = (unsigned int)ts_rng_below(&r, 1000);
 		bool brute = m.n < 256;
 
 		if (dice < 3) {
-			op_build(&t, &m, &r);
+			ts_bt_op_build(&t, &m, &r);
 		} else if (dice < 8) {
-			REQUIRE(ms_btree_reserve(&t, tu_rng_below(&r, 64)) == 0);
+			TS_REQUIRE(ms_btree_reserve(&t, ts_rng_below(&r, 64)) == 0);
 		} else if (dice < 12) {
-			ms_btree_settle(&t, tu_rng_below(&r, 4));
+			ms_btree_settle(&t, ts_rng_below(&r, 4));
 		} else if (m.n && dice < 100) {
-			op_replace(&t, &m, &r);
+			ts_bt_op_replace(&t, &m, &r);
 		} else if (m.n < cfg->max && (m.n == 0 || dice < 100 + cfg->grow * 9)) {
-			op_insert(&t, &m, &r, cfg);
+			ts_bt_op_insert(&t, &m, &r, cfg);
 		} else {
-			op_remove(&t, &m, &r, cfg);
+			ts_bt_op_remove(&t, &m, &r, cfg);
 		}
 		/* Whole-structure checks are O(n): every step below 4096 entries. */
 		if (m.n < 4096 || op % 61 == 0)
-			REQUIRE_CHECK(ms_btree_check_model(&t, m.v, m.n));
+			TS_REQUIRE_NULL(ms_btree_check_model(&t, m.v, m.n));
 		for (int q = 0; q < 4; q++) {
-			uint64_t g = draw_gfn(&r, cfg, &m), h = draw_gfn(&r, cfg, &m);
-			const void *ignore = m.n ? m.v[tu_rng_below(&r, m.n)].val : NULL;
+			uint64_t g = ts_bt_draw_gfn(&r, cfg, &m), h = ts_bt_draw_gfn(&r, cfg, &m);
+			const void *ignore = m.n ? m.v[ts_rng_below(&r, m.n)].val : NULL;
 
-			check_point(&t, &m, g, brute);
+			ts_bt_check_point(&t, &m, g, brute);
 			if (q == 0 && (m.n < 4096 || op % 61 == 0)) {
-				check_range(&t, &m, g < h ? g : h, g < h ? h : g);
-				check_range(&t, &m, g, h);
+				ts_bt_check_range(&t, &m, g < h ? g : h, g < h ? h : g);
+				ts_bt_check_range(&t, &m, g, h);
 			}
 			if (q == 0)
-				check_overlaps(&t, &m, g < h ? g : h, g < h ? h : g, ignore);
+				ts_bt_check_overlaps(&t, &m, g < h ? g : h, g < h ? h : g, ignore);
 		}
 	}
 	/* Drain in random order, still checking. */
 	while (m.n) {
-		size_t i = tu_rng_below(&r, m.n);
+		size_t i = ts_rng_below(&r, m.n);
 
-		REQUIRE(ms_btree_remove(&t, m.v[i].key, NULL) == 0);
-		model_remove_at(&m, i);
+		TS_REQUIRE(ms_btree_remove(&t, m.v[i].key, NULL) == 0);
+		ts_bt_model_remove_at(&m, i);
 		if (m.n < 4096 || m.n % 61 == 0)
-			REQUIRE_CHECK(ms_btree_check_model(&t, m.v, m.n));
+			TS_REQUIRE_NULL(ms_btree_check_model(&t, m.v, m.n));
 	}
-	REQUIRE(t.root == NULL && t.nr_nodes == 0);
+	TS_REQUIRE(t.root == NULL && t.nr_nodes == 0);
 	ms_btree_destroy(&t);
-	REQUIRE(cnt.live == 0);
+	TS_REQUIRE(cnt.live == 0);
 	free(m.v);
 }
 
@@ -93,12 +93,12 @@ static void run_random(const struct random_cfg *cfg)
 START_TEST(random_small_dense)
 {
 	for (uint64_t seed = 1; seed <= 16; seed++) {
-		struct random_cfg cfg = {.seed = seed,
-					 .ops = 30000,
-					 .max = 200,
-					 .span = 600,
-					 .max_len = 6,
-					 .grow = 50};
+		struct ts_bt_cfg cfg = {.seed = seed,
+					.ops = 30000,
+					.max = 200,
+					.span = 600,
+					.max_len = 6,
+					.grow = 50};
 
 		run_random(&cfg);
 	}
@@ -109,12 +109,12 @@ END_TEST
 START_TEST(random_full_range)
 {
 	for (uint64_t seed = 31; seed <= 38; seed++) {
-		struct random_cfg cfg = {.seed = seed,
-					 .ops = 20000,
-					 .max = 1500,
-					 .span = 0,
-					 .max_len = 1u << 20,
-					 .grow = 60};
+		struct ts_bt_cfg cfg = {.seed = seed,
+					.ops = 20000,
+					.max = 1500,
+					.span = 0,
+					.max_len = 1u << 20,
+					.grow = 60};
 
 		run_random(&cfg);
 	}
@@ -125,12 +125,12 @@ END_TEST
 START_TEST(random_large)
 {
 	for (uint64_t seed = 51; seed <= 53; seed++) {
-		struct random_cfg cfg = {.seed = seed,
-					 .ops = 80000,
-					 .max = 40000,
-					 .span = 1ull << 40,
-					 .max_len = 1u << 18,
-					 .grow = 80};
+		struct ts_bt_cfg cfg = {.seed = seed,
+					.ops = 80000,
+					.max = 40000,
+					.span = 1ull << 40,
+					.max_len = 1u << 18,
+					.grow = 80};
 
 		run_random(&cfg);
 	}
@@ -140,44 +140,45 @@ END_TEST
 /* Sizes around every fill boundary, built then changed one entry at a time. */
 START_TEST(build_every_size)
 {
-	struct tu_alloc_counter cnt = {0};
-	struct ms_alloc a = {.alloc = tu_alloc, .free = tu_free, .opaque = &cnt};
-	struct model m;
+	struct ts_alloc_counter cnt = {0};
+	struct ms_alloc a = {.alloc = ts_alloc, .free = ts_free, .opaque = &cnt};
+	struct ts_bt_model m;
 	struct ms_btree t;
-	struct tu_rng r;
+	struct ts_rng r;
 
-	tu_rng_seed(&r, 7);
-	model_init(&m, 3000);
+	ts_rng_seed(&r, 7);
+	ts_bt_model_init(&m, 3000);
 	ms_btree_init(&t, &a);
 	for (size_t n = 0; n <= 2600; n += n < 400 ? 1 : 37) {
 		m.n = 0;
 		for (size_t i = 0; i < n; i++)
-			model_insert(&m, 10 * i + 5, 10 * i + 5 + 1 + i % 9, model_new_val(&m));
-		REQUIRE(ms_btree_build(&t, m.v, m.n) == 0);
-		REQUIRE_CHECK(ms_btree_check_model(&t, m.v, m.n));
-		REQUIRE(t.nr_nodes == ms_btree_build_nodes(n));
+			ts_bt_model_insert(&m, 10 * i + 5, 10 * i + 5 + 1 + i % 9,
+					   ts_bt_model_new_val(&m));
+		TS_REQUIRE(ms_btree_build(&t, m.v, m.n) == 0);
+		TS_REQUIRE_NULL(ms_btree_check_model(&t, m.v, m.n));
+		TS_REQUIRE(t.nr_nodes == ms_btree_build_nodes(n));
 		for (int k = 0; k < 3 && m.n; k++) {
-			size_t i = tu_rng_below(&r, m.n);
+			size_t i = ts_rng_below(&r, m.n);
 			uint64_t key = m.v[i].key, end = m.v[i].end;
 			void *val = m.v[i].val;
 
-			REQUIRE(ms_btree_remove(&t, key, NULL) == 0);
-			model_remove_at(&m, i);
-			REQUIRE_CHECK(ms_btree_check_model(&t, m.v, m.n));
-			REQUIRE(ms_btree_insert(&t, key, end, val) == 0);
-			model_insert(&m, key, end, val);
-			REQUIRE_CHECK(ms_btree_check_model(&t, m.v, m.n));
-			if (model_collides(&m, key + 9, key + 10)) {
-				REQUIRE(ms_btree_insert(&t, key + 9, key + 10, val) == -EEXIST);
+			TS_REQUIRE(ms_btree_remove(&t, key, NULL) == 0);
+			ts_bt_model_remove_at(&m, i);
+			TS_REQUIRE_NULL(ms_btree_check_model(&t, m.v, m.n));
+			TS_REQUIRE(ms_btree_insert(&t, key, end, val) == 0);
+			ts_bt_model_insert(&m, key, end, val);
+			TS_REQUIRE_NULL(ms_btree_check_model(&t, m.v, m.n));
+			if (ts_bt_model_collides(&m, key + 9, key + 10)) {
+				TS_REQUIRE(ms_btree_insert(&t, key + 9, key + 10, val) == -EEXIST);
 				continue;
 			}
-			REQUIRE(ms_btree_insert(&t, key + 9, key + 10, val) == 0);
-			model_insert(&m, key + 9, key + 10, val);
-			REQUIRE_CHECK(ms_btree_check_model(&t, m.v, m.n));
+			TS_REQUIRE(ms_btree_insert(&t, key + 9, key + 10, val) == 0);
+			ts_bt_model_insert(&m, key + 9, key + 10, val);
+			TS_REQUIRE_NULL(ms_btree_check_model(&t, m.v, m.n));
 		}
 	}
 	ms_btree_destroy(&t);
-	REQUIRE(cnt.live == 0);
+	TS_REQUIRE(cnt.live == 0);
 	free(m.v);
 }
 END_TEST
@@ -185,7 +186,7 @@ END_TEST
 /* ---- the reserve ----------------------------------------------------------------------- */
 
 /* Fails every allocation from now on: what was reserved must do. */
-static void forbid_allocation(struct tu_alloc_counter *cnt)
+static void forbid_allocation(struct ts_alloc_counter *cnt)
 {
 	cnt->fail_at = cnt->calls + 1;
 }
@@ -197,49 +198,49 @@ static void forbid_allocation(struct tu_alloc_counter *cnt)
  */
 static void run_reserve_covers(uint64_t seed, size_t n0, size_t k, bool full, unsigned int removes)
 {
-	struct tu_alloc_counter cnt = {0};
-	struct ms_alloc a = {.alloc = tu_alloc, .free = tu_free, .opaque = &cnt};
+	struct ts_alloc_counter cnt = {0};
+	struct ms_alloc a = {.alloc = ts_alloc, .free = ts_free, .opaque = &cnt};
 	struct ms_btree t;
-	struct model m;
-	struct tu_rng r;
+	struct ts_bt_model m;
+	struct ts_rng r;
 	size_t done = 0, calls;
 
-	tu_rng_seed(&r, seed);
-	model_init(&m, n0 + k);
+	ts_rng_seed(&r, seed);
+	ts_bt_model_init(&m, n0 + k);
 	ms_btree_init(&t, &a);
 	for (size_t i = 0; i < n0; i++)
-		model_insert(&m, 1000 * i, 1000 * i + (full ? 1 : 1 + tu_rng_below(&r, 999)),
-			     model_new_val(&m));
-	REQUIRE(ms_btree_build(&t, m.v, m.n) == 0);
-	REQUIRE(ms_btree_reserve(&t, k) == 0);
-	REQUIRE(t.pool_count >= ms_btree_insert_nodes(&t, k));
+		ts_bt_model_insert(&m, 1000 * i, 1000 * i + (full ? 1 : 1 + ts_rng_below(&r, 999)),
+				   ts_bt_model_new_val(&m));
+	TS_REQUIRE(ms_btree_build(&t, m.v, m.n) == 0);
+	TS_REQUIRE(ms_btree_reserve(&t, k) == 0);
+	TS_REQUIRE(t.pool_count >= ms_btree_insert_nodes(&t, k));
 	calls = cnt.calls;
 	forbid_allocation(&cnt);
 	while (done < k) {
-		if (m.n && tu_rng_below(&r, 100) < removes) {
-			size_t i = tu_rng_below(&r, m.n);
+		if (m.n && ts_rng_below(&r, 100) < removes) {
+			size_t i = ts_rng_below(&r, m.n);
 
-			REQUIRE(ms_btree_remove(&t, m.v[i].key, NULL) == 0);
-			model_remove_at(&m, i);
+			TS_REQUIRE(ms_btree_remove(&t, m.v[i].key, NULL) == 0);
+			ts_bt_model_remove_at(&m, i);
 			continue;
 		}
 		/* Sequential keys in one gap split the same path again and again;
 		 * spread ones split a different path each time. */
-		uint64_t key = tu_rng_below(&r, 2)
-				       ? 1000 * tu_rng_below(&r, n0 + 1) + 1 + done % 999
+		uint64_t key = ts_rng_below(&r, 2)
+				       ? 1000 * ts_rng_below(&r, n0 + 1) + 1 + done % 999
 				       : 1000 * (n0 + 1) + done;
 
-		if (model_collides(&m, key, key + 1))
+		if (ts_bt_model_collides(&m, key, key + 1))
 			continue;
-		REQUIRE(ms_btree_insert(&t, key, key + 1, NULL) == 0);
-		model_insert(&m, key, key + 1, NULL);
+		TS_REQUIRE(ms_btree_insert(&t, key, key + 1, NULL) == 0);
+		ts_bt_model_insert(&m, key, key + 1, NULL);
 		done++;
 	}
-	REQUIRE_CHECK(ms_btree_check_model(&t, m.v, m.n));
-	REQUIRE(cnt.calls == calls); /* not even an attempt */
+	TS_REQUIRE_NULL(ms_btree_check_model(&t, m.v, m.n));
+	TS_REQUIRE(cnt.calls == calls); /* not even an attempt */
 	cnt.fail_at = 0;
 	ms_btree_destroy(&t);
-	REQUIRE(cnt.live == 0);
+	TS_REQUIRE(cnt.live == 0);
 	free(m.v);
 }
 
@@ -263,19 +264,19 @@ END_TEST
 /* Inserts with no reserve: the pool is filled on demand, once per split. */
 START_TEST(insert_allocates_on_demand)
 {
-	struct tu_alloc_counter cnt = {0};
-	struct ms_alloc a = {.alloc = tu_alloc, .free = tu_free, .opaque = &cnt};
+	struct ts_alloc_counter cnt = {0};
+	struct ms_alloc a = {.alloc = ts_alloc, .free = ts_free, .opaque = &cnt};
 	struct ms_btree t;
 
 	ms_btree_init(&t, &a);
-	REQUIRE(cnt.calls == 0);
+	TS_REQUIRE(cnt.calls == 0);
 	for (uint64_t i = 0; i < 5000; i++)
-		REQUIRE(ms_btree_insert(&t, i * 3, i * 3 + 2, NULL) == 0);
-	REQUIRE(t.pool_count == 0);
-	REQUIRE(cnt.live == t.nr_nodes);
-	REQUIRE_CHECK(ms_btree_check(&t));
+		TS_REQUIRE(ms_btree_insert(&t, i * 3, i * 3 + 2, NULL) == 0);
+	TS_REQUIRE(t.pool_count == 0);
+	TS_REQUIRE(cnt.live == t.nr_nodes);
+	TS_REQUIRE_NULL(ms_btree_check(&t));
 	ms_btree_destroy(&t);
-	REQUIRE(cnt.live == 0);
+	TS_REQUIRE(cnt.live == 0);
 }
 END_TEST
 
@@ -284,8 +285,8 @@ END_TEST
  * insert failed in turn: the call returns -ENOMEM and changes nothing (tree,
  * pool, live allocations); then it succeeds once no allocation fails.
  */
-static void fail_each(struct ms_btree *t, const struct model *m, struct tu_alloc_counter *cnt,
-		      int (*call)(struct ms_btree *t, const struct model *m, size_t arg),
+static void fail_each(struct ms_btree *t, const struct ts_bt_model *m, struct ts_alloc_counter *cnt,
+		      int (*call)(struct ms_btree *t, const struct ts_bt_model *m, size_t arg),
 		      size_t arg)
 {
 	size_t k;
@@ -301,35 +302,35 @@ static void fail_each(struct ms_btree *t, const struct model *m, struct tu_alloc
 		cnt->fail_at = 0;
 		if (!err)
 			break;
-		REQUIRE(err == -ENOMEM);
-		REQUIRE(cnt->live == live && t->pool_count == pool);
-		REQUIRE(t->nr_nodes == nodes && t->root == root && t->count == count);
-		REQUIRE_CHECK(ms_btree_check(t));
+		TS_REQUIRE(err == -ENOMEM);
+		TS_REQUIRE(cnt->live == live && t->pool_count == pool);
+		TS_REQUIRE(t->nr_nodes == nodes && t->root == root && t->count == count);
+		TS_REQUIRE_NULL(ms_btree_check(t));
 	}
-	REQUIRE(k > 1 || arg == 0);
+	TS_REQUIRE(k > 1 || arg == 0);
 }
 
-static int call_reserve(struct ms_btree *t, const struct model *m, size_t k)
+static int call_reserve(struct ms_btree *t, const struct ts_bt_model *m, size_t k)
 {
 	(void)m;
 	return ms_btree_reserve(t, k);
 }
 
-static int call_reserve_build(struct ms_btree *t, const struct model *m, size_t n)
+static int call_reserve_build(struct ms_btree *t, const struct ts_bt_model *m, size_t n)
 {
 	(void)m;
 	return ms_btree_reserve_build(t, n);
 }
 
-static int call_build(struct ms_btree *t, const struct model *m, size_t n)
+static int call_build(struct ms_btree *t, const struct ts_bt_model *m, size_t n)
 {
 	int err = ms_btree_build(t, m->v, n);
 
-	REQUIRE(err || t->count == n);
+	TS_REQUIRE(err || t->count == n);
 	return err;
 }
 
-static int call_insert(struct ms_btree *t, const struct model *m, size_t key)
+static int call_insert(struct ms_btree *t, const struct ts_bt_model *m, size_t key)
 {
 	(void)m;
 	return ms_btree_insert(t, key, key + 1, NULL);
@@ -337,41 +338,41 @@ static int call_insert(struct ms_btree *t, const struct model *m, size_t key)
 
 START_TEST(alloc_failure_everywhere)
 {
-	struct tu_alloc_counter cnt = {0};
-	struct ms_alloc a = {.alloc = tu_alloc, .free = tu_free, .opaque = &cnt};
+	struct ts_alloc_counter cnt = {0};
+	struct ms_alloc a = {.alloc = ts_alloc, .free = ts_free, .opaque = &cnt};
 	struct ms_btree t;
-	struct model m, big;
+	struct ts_bt_model m, big;
 
-	model_init(&m, 0);
-	model_init(&big, 3000);
+	ts_bt_model_init(&m, 0);
+	ts_bt_model_init(&big, 3000);
 	for (size_t i = 0; i < 3000; i++)
-		model_insert(&big, 4 * i, 4 * i + 3, model_new_val(&big));
+		ts_bt_model_insert(&big, 4 * i, 4 * i + 3, ts_bt_model_new_val(&big));
 	ms_btree_init(&t, &a);
 
 	fail_each(&t, &m, &cnt, call_reserve, 40); /* empty tree */
 	ms_btree_settle(&t, 0);
 	fail_each(&t, &m, &cnt, call_insert, 10); /* the first leaf */
-	REQUIRE(ms_btree_remove(&t, 10, NULL) == 0);
+	TS_REQUIRE(ms_btree_remove(&t, 10, NULL) == 0);
 	ms_btree_settle(&t, 0);
 	fail_each(&t, &big, &cnt, call_reserve_build, big.n);
 	ms_btree_settle(&t, 0);
 	fail_each(&t, &big, &cnt, call_build, big.n);
-	REQUIRE_CHECK(ms_btree_check_model(&t, big.v, big.n));
+	TS_REQUIRE_NULL(ms_btree_check_model(&t, big.v, big.n));
 	fail_each(&t, &big, &cnt, call_reserve, 300);
 	ms_btree_settle(&t, 0);
 	/* An insert into a full path needs a node per level and a new root. */
 	fail_each(&t, &big, &cnt, call_insert, 4 * 2999 + 3);
-	model_insert(&big, 4 * 2999 + 3, 4 * 2999 + 4, NULL);
-	REQUIRE_CHECK(ms_btree_check_model(&t, big.v, big.n));
+	ts_bt_model_insert(&big, 4 * 2999 + 3, 4 * 2999 + 4, NULL);
+	TS_REQUIRE_NULL(ms_btree_check_model(&t, big.v, big.n));
 	/* A smaller build reuses nodes and needs none. */
 	ms_btree_settle(&t, 0);
 	cnt.fail_at = cnt.calls + 1;
-	REQUIRE(ms_btree_build(&t, big.v, 100) == 0);
+	TS_REQUIRE(ms_btree_build(&t, big.v, 100) == 0);
 	cnt.fail_at = 0;
-	REQUIRE(t.pool_count > 0);
+	TS_REQUIRE(t.pool_count > 0);
 
 	ms_btree_destroy(&t);
-	REQUIRE(cnt.live == 0);
+	TS_REQUIRE(cnt.live == 0);
 	free(m.v);
 	free(big.v);
 }
@@ -386,7 +387,7 @@ START_TEST(empty_tree)
 	void *below = (void *)1, *above = (void *)1;
 
 	ms_btree_init(&t, &ms_alloc_libc);
-	REQUIRE_CHECK(ms_btree_check(&t));
+	TS_REQUIRE_NULL(ms_btree_check(&t));
 	ck_assert_ptr_null(ms_btree_lookup(&t, 0));
 	ck_assert_ptr_null(ms_btree_lookup(&t, UINT64_MAX));
 	ck_assert_ptr_null(ms_btree_search(&t, 5, &below, &above));
@@ -432,7 +433,7 @@ START_TEST(bad_input)
 	ck_assert_int_eq(ms_btree_insert(&t, 30, 31, NULL), 0);
 	ck_assert_int_eq(ms_btree_remove(&t, 11, NULL), -ENOENT);
 	ck_assert_int_eq(ms_btree_remove(&t, UINT64_MAX, NULL), -ENOENT);
-	REQUIRE_CHECK(ms_btree_check(&t));
+	TS_REQUIRE_NULL(ms_btree_check(&t));
 	ms_btree_destroy(&t);
 }
 END_TEST
@@ -449,7 +450,7 @@ START_TEST(top_of_range)
 		ck_assert_int_eq(
 			ms_btree_insert(&t, UINT64_MAX - 2 * i, UINT64_MAX - 2 * i + 1, &a), 0);
 	ck_assert_int_eq(ms_btree_insert(&t, UINT64_MAX - 1, UINT64_MAX, &b), 0);
-	REQUIRE_CHECK(ms_btree_check(&t));
+	TS_REQUIRE_NULL(ms_btree_check(&t));
 	ck_assert_ptr_eq(ms_btree_lookup(&t, UINT64_MAX - 1), &b);
 	ck_assert_ptr_null(ms_btree_lookup(&t, UINT64_MAX));
 	ck_assert_ptr_eq(ms_btree_lookup(&t, UINT64_MAX - 2), &a);
@@ -502,8 +503,8 @@ START_TEST(in_order_inserts_fill_leaves)
 	const size_t n = 5003;
 
 	for (int descending = 0; descending <= 1; descending++) {
-		struct tu_alloc_counter cnt = {0};
-		struct ms_alloc a = {.alloc = tu_alloc, .free = tu_free, .opaque = &cnt};
+		struct ts_alloc_counter cnt = {0};
+		struct ms_alloc a = {.alloc = ts_alloc, .free = ts_free, .opaque = &cnt};
 		struct ms_btree t;
 		size_t leaves, not_full;
 
@@ -511,14 +512,14 @@ START_TEST(in_order_inserts_fill_leaves)
 		for (size_t i = 0; i < n; i++) {
 			uint64_t k = (descending ? n - 1 - i : i) * 4;
 
-			REQUIRE(ms_btree_insert(&t, k, k + 3, NULL) == 0);
+			TS_REQUIRE(ms_btree_insert(&t, k, k + 3, NULL) == 0);
 		}
-		REQUIRE_CHECK(ms_btree_check(&t));
+		TS_REQUIRE_NULL(ms_btree_check(&t));
 		leaves = count_leaves(&t, &not_full);
 		ck_assert_uint_le(not_full, 2);
 		ck_assert_uint_le(leaves, n / MS_BTREE_LEAF_MAX + 2);
 		ms_btree_destroy(&t);
-		REQUIRE(cnt.live == 0);
+		TS_REQUIRE(cnt.live == 0);
 	}
 }
 END_TEST
@@ -557,5 +558,5 @@ static Suite *btree_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(btree_suite());
+	return ts_run_suite(btree_suite());
 }

@@ -6,7 +6,7 @@
  */
 #include <memslots/memslots.h>
 
-#include "tests_util.h"
+#include "ts_check.h"
 
 #define PAGE 4096ull
 
@@ -105,5 +105,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

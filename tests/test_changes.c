@@ -18,86 +18,88 @@
 
 #include "changes_fixture.h"
 #include "model.h"
-#include "tests_util.h"
+#include "ts_check.h"
 
 START_TEST(test_create)
 {
-	struct mt_env e;
+	struct ts_env e;
 
-	env_setup(&e, &mt_counting_rcu, true);
-	do_change(&e, mt_env_region(&e, 4, LOG | RO, 0x1000, 0x100, 0x40000000), MEMSLOTS_CREATE);
-	do_change(&e, mt_env_region(&e, 0, 0, 0, 1, 0), MEMSLOTS_CREATE);
-	do_change(&e, mt_env_region(&e, 63, 0, 0x110, 0xf0, 0x10000000), MEMSLOTS_CREATE);
-	mt_env_fini(&e);
+	ts_changes_env_setup(&e, &ts_counting_rcu, true);
+	ts_changes_do(&e, ts_env_region(&e, 4, LOG | RO, 0x1000, 0x100, 0x40000000),
+		      MEMSLOTS_CREATE);
+	ts_changes_do(&e, ts_env_region(&e, 0, 0, 0, 1, 0), MEMSLOTS_CREATE);
+	ts_changes_do(&e, ts_env_region(&e, 63, 0, 0x110, 0xf0, 0x10000000), MEMSLOTS_CREATE);
+	ts_env_fini(&e);
 }
 END_TEST
 
 START_TEST(test_delete)
 {
-	struct mt_env e;
+	struct ts_env e;
 
-	env_setup(&e, &mt_counting_rcu, true);
-	do_change(&e, mt_env_region(&e, 2, 0, 0, 0, 0), MEMSLOTS_DELETE);
-	do_change(&e, mt_env_region(&e, 1, 0, 0, 0, 0), MEMSLOTS_DELETE);
-	do_change(&e, mt_env_region(&e, 3, 0, 0, 0, 0), MEMSLOTS_DELETE);
+	ts_changes_env_setup(&e, &ts_counting_rcu, true);
+	ts_changes_do(&e, ts_env_region(&e, 2, 0, 0, 0, 0), MEMSLOTS_DELETE);
+	ts_changes_do(&e, ts_env_region(&e, 1, 0, 0, 0, 0), MEMSLOTS_DELETE);
+	ts_changes_do(&e, ts_env_region(&e, 3, 0, 0, 0, 0), MEMSLOTS_DELETE);
 	/* the gfn range is free again, and so is the id */
-	do_change(&e, mt_env_region(&e, 1, 0, 0x200, 0x20, 0x20000000), MEMSLOTS_CREATE);
-	mt_env_fini(&e);
+	ts_changes_do(&e, ts_env_region(&e, 1, 0, 0x200, 0x20, 0x20000000), MEMSLOTS_CREATE);
+	ts_env_fini(&e);
 }
 END_TEST
 
 START_TEST(test_move)
 {
-	struct mt_env e;
+	struct ts_env e;
 
-	env_setup(&e, &mt_counting_rcu, true);
-	do_change(&e, mt_env_region(&e, 1, 0, 0x1000, 0x10, 0x10000000), MEMSLOTS_MOVE);
-	do_change(&e, mt_env_region(&e, 2, RO | LOG, 0x100, 0x20, 0x20000000), MEMSLOTS_MOVE);
+	ts_changes_env_setup(&e, &ts_counting_rcu, true);
+	ts_changes_do(&e, ts_env_region(&e, 1, 0, 0x1000, 0x10, 0x10000000), MEMSLOTS_MOVE);
+	ts_changes_do(&e, ts_env_region(&e, 2, RO | LOG, 0x100, 0x20, 0x20000000), MEMSLOTS_MOVE);
 	/* overlapping its own old range */
-	do_change(&e, mt_env_region(&e, 3, LOG, 0x304, 0x8, 0x10000000), MEMSLOTS_MOVE);
-	do_change(&e, mt_env_region(&e, 3, 0, 0x2fc, 0x8, 0x10000000), MEMSLOTS_MOVE);
+	ts_changes_do(&e, ts_env_region(&e, 3, LOG, 0x304, 0x8, 0x10000000), MEMSLOTS_MOVE);
+	ts_changes_do(&e, ts_env_region(&e, 3, 0, 0x2fc, 0x8, 0x10000000), MEMSLOTS_MOVE);
 	/* into the range another slot just left */
-	do_change(&e, mt_env_region(&e, 1, 0, 0x0, 0x10, 0x10000000), MEMSLOTS_MOVE);
-	mt_env_fini(&e);
+	ts_changes_do(&e, ts_env_region(&e, 1, 0, 0x0, 0x10, 0x10000000), MEMSLOTS_MOVE);
+	ts_env_fini(&e);
 }
 END_TEST
 
 START_TEST(test_flags_only)
 {
-	struct mt_env e;
+	struct ts_env e;
 
-	env_setup(&e, &mt_counting_rcu, true);
-	do_change(&e, mt_env_region(&e, 1, LOG, 0x100, 0x10, 0x10000000), MEMSLOTS_FLAGS_ONLY);
-	do_change(&e, mt_env_region(&e, 2, RO | LOG, 0x200, 0x20, 0x20000000), MEMSLOTS_FLAGS_ONLY);
-	do_change(&e, mt_env_region(&e, 3, 0, 0x300, 0x8, 0x10000000), MEMSLOTS_FLAGS_ONLY);
-	do_change(&e, mt_env_region(&e, 1, 0, 0x100, 0x10, 0x10000000), MEMSLOTS_FLAGS_ONLY);
-	mt_env_fini(&e);
+	ts_changes_env_setup(&e, &ts_counting_rcu, true);
+	ts_changes_do(&e, ts_env_region(&e, 1, LOG, 0x100, 0x10, 0x10000000), MEMSLOTS_FLAGS_ONLY);
+	ts_changes_do(&e, ts_env_region(&e, 2, RO | LOG, 0x200, 0x20, 0x20000000),
+		      MEMSLOTS_FLAGS_ONLY);
+	ts_changes_do(&e, ts_env_region(&e, 3, 0, 0x300, 0x8, 0x10000000), MEMSLOTS_FLAGS_ONLY);
+	ts_changes_do(&e, ts_env_region(&e, 1, 0, 0x100, 0x10, 0x10000000), MEMSLOTS_FLAGS_ONLY);
+	ts_env_fini(&e);
 }
 END_TEST
 
 START_TEST(test_noop)
 {
-	struct mt_env e;
+	struct ts_env e;
 
-	env_setup(&e, &mt_counting_rcu, true);
-	do_change(&e, mt_env_region(&e, 1, 0, 0x100, 0x10, 0x10000000), MODEL_NOOP);
-	do_change(&e, mt_env_region(&e, 2, RO, 0x200, 0x20, 0x20000000), MODEL_NOOP);
-	do_change(&e, mt_env_region(&e, 3, LOG, 0x300, 0x8, 0x10000000), MODEL_NOOP);
-	mt_env_fini(&e);
+	ts_changes_env_setup(&e, &ts_counting_rcu, true);
+	ts_changes_do(&e, ts_env_region(&e, 1, 0, 0x100, 0x10, 0x10000000), TS_MODEL_NOOP);
+	ts_changes_do(&e, ts_env_region(&e, 2, RO, 0x200, 0x20, 0x20000000), TS_MODEL_NOOP);
+	ts_changes_do(&e, ts_env_region(&e, 3, LOG, 0x300, 0x8, 0x10000000), TS_MODEL_NOOP);
+	ts_env_fini(&e);
 }
 END_TEST
 
 /* The same changes with the default (liburcu) RCU and real grace periods. */
 START_TEST(test_default_rcu)
 {
-	struct mt_env e;
+	struct ts_env e;
 
-	env_setup(&e, NULL, true);
-	do_change(&e, mt_env_region(&e, 4, 0, 0x1000, 0x100, 0x40000000), MEMSLOTS_CREATE);
-	do_change(&e, mt_env_region(&e, 1, LOG, 0x100, 0x10, 0x10000000), MEMSLOTS_FLAGS_ONLY);
-	do_change(&e, mt_env_region(&e, 2, RO, 0x2000, 0x20, 0x20000000), MEMSLOTS_MOVE);
-	do_change(&e, mt_env_region(&e, 3, 0, 0, 0, 0), MEMSLOTS_DELETE);
-	mt_env_fini(&e);
+	ts_changes_env_setup(&e, NULL, true);
+	ts_changes_do(&e, ts_env_region(&e, 4, 0, 0x1000, 0x100, 0x40000000), MEMSLOTS_CREATE);
+	ts_changes_do(&e, ts_env_region(&e, 1, LOG, 0x100, 0x10, 0x10000000), MEMSLOTS_FLAGS_ONLY);
+	ts_changes_do(&e, ts_env_region(&e, 2, RO, 0x2000, 0x20, 0x20000000), MEMSLOTS_MOVE);
+	ts_changes_do(&e, ts_env_region(&e, 3, 0, 0, 0, 0), MEMSLOTS_DELETE);
+	ts_env_fini(&e);
 }
 END_TEST
 
@@ -142,7 +144,7 @@ static void gfn_range_is(const struct memslots_set *set, uint64_t start, uint64_
 /* Hand-computed expectations for every lookup on a layout with holes. */
 START_TEST(test_lookups)
 {
-	struct mt_env e;
+	struct ts_env e;
 	const struct memslots_set *set;
 	struct memslots_cache cache = {0};
 	const struct memslot *s;
@@ -152,7 +154,7 @@ START_TEST(test_lookups)
 	static const int r3[] = {0, 5, 3, 7, 2};
 	size_t i;
 
-	mt_env_init(&e, 12, 64, 0, &mt_counting_rcu);
+	ts_env_init(&e, 12, 64, 0, &ts_counting_rcu);
 
 	/* the empty set */
 	set = memslots_read_lock(e.ms);
@@ -170,11 +172,11 @@ START_TEST(test_lookups)
 	ck_assert_uint_ne(memslots_generation(set), 0);
 	memslots_read_unlock(e.ms);
 
-	mt_env_set(&e, mt_env_region(&e, 0, 0, 0x0, 0x1, 0x100000));
-	mt_env_set(&e, mt_env_region(&e, 5, 0, 0x10, 0x10, 0x200000));
-	mt_env_set(&e, mt_env_region(&e, 3, 0, 0x20, 0x8, 0x208000));
-	mt_env_set(&e, mt_env_region(&e, 7, RO, 0x100, 0x100, 0x200000));
-	mt_env_set(&e, mt_env_region(&e, 2, 0, 0xfffff000, 0x1000, 0x7000000000));
+	ts_env_set(&e, ts_env_region(&e, 0, 0, 0x0, 0x1, 0x100000));
+	ts_env_set(&e, ts_env_region(&e, 5, 0, 0x10, 0x10, 0x200000));
+	ts_env_set(&e, ts_env_region(&e, 3, 0, 0x20, 0x8, 0x208000));
+	ts_env_set(&e, ts_env_region(&e, 7, RO, 0x100, 0x100, 0x200000));
+	ts_env_set(&e, ts_env_region(&e, 2, 0, 0xfffff000, 0x1000, 0x7000000000));
 
 	set = memslots_read_lock(e.ms);
 	ck_assert_uint_eq(memslots_count(set), 5);
@@ -268,8 +270,8 @@ START_TEST(test_lookups)
 	memslots_read_unlock(e.ms);
 
 	/* and the brute-force comparison over many random queries */
-	model_check(&e.m, e.ms, &e.rng, 2000);
-	mt_env_fini(&e);
+	ts_model_check(&e.m, e.ms, &e.rng, 2000);
+	ts_env_fini(&e);
 }
 END_TEST
 
@@ -279,17 +281,17 @@ START_TEST(test_cache_generations)
 	struct memslots_cache cache = {0};
 	const struct memslots_set *set;
 	const struct memslot *s;
-	struct mt_env e;
+	struct ts_env e;
 	uint64_t gen0;
 
-	env_setup(&e, &mt_counting_rcu, false);
+	ts_changes_env_setup(&e, &ts_counting_rcu, false);
 	set = memslots_read_lock(e.ms);
 	gen0 = memslots_generation(set);
 	expect_id(memslots_find_gfn_cached(set, &cache, 0x105), 1);
 	memslots_read_unlock(e.ms);
 
 	/* flags-only: the cached slot is of an older set; the new one has LOG */
-	mt_env_set(&e, mt_env_region(&e, 1, LOG, 0x100, 0x10, 0x10000000));
+	ts_env_set(&e, ts_env_region(&e, 1, LOG, 0x100, 0x10, 0x10000000));
 	set = memslots_read_lock(e.ms);
 	ck_assert_uint_gt(memslots_generation(set), gen0);
 	s = expect_id(memslots_find_gfn_cached(set, &cache, 0x105), 1);
@@ -298,14 +300,14 @@ START_TEST(test_cache_generations)
 	memslots_read_unlock(e.ms);
 
 	/* delete: the cached slot is gone */
-	mt_env_set(&e, mt_env_region(&e, 1, 0, 0, 0, 0));
+	ts_env_set(&e, ts_env_region(&e, 1, 0, 0, 0, 0));
 	set = memslots_read_lock(e.ms);
 	expect_id(memslots_find_gfn_cached(set, &cache, 0x105), -1);
 	expect_id(memslots_find_gfn_cached(set, &cache, 0x100), -1);
 	memslots_read_unlock(e.ms);
 
 	/* re-create with another hva: the old mapping must not come back */
-	mt_env_set(&e, mt_env_region(&e, 1, 0, 0x100, 0x10, 0x50000000));
+	ts_env_set(&e, ts_env_region(&e, 1, 0, 0x100, 0x10, 0x50000000));
 	set = memslots_read_lock(e.ms);
 	s = expect_id(memslots_find_gfn_cached(set, &cache, 0x105), 1);
 	ck_assert_uint_eq(s->userspace_addr, 0x50000000);
@@ -313,7 +315,7 @@ START_TEST(test_cache_generations)
 	memslots_read_unlock(e.ms);
 
 	/* move: the cache held id 2 at its old place */
-	mt_env_set(&e, mt_env_region(&e, 2, RO, 0x2000, 0x20, 0x20000000));
+	ts_env_set(&e, ts_env_region(&e, 2, RO, 0x2000, 0x20, 0x20000000));
 	set = memslots_read_lock(e.ms);
 	expect_id(memslots_find_gfn_cached(set, &cache, 0x205), -1);
 	s = expect_id(memslots_find_gfn_cached(set, &cache, 0x2005), 2);
@@ -324,7 +326,7 @@ START_TEST(test_cache_generations)
 	set = memslots_read_lock(e.ms);
 	expect_id(memslots_find_gfn_cached(set, &cache, 0x500), -1);
 	memslots_read_unlock(e.ms);
-	mt_env_set(&e, mt_env_region(&e, 9, 0, 0x500, 1, 0x90000000));
+	ts_env_set(&e, ts_env_region(&e, 9, 0, 0x500, 1, 0x90000000));
 	set = memslots_read_lock(e.ms);
 	expect_id(memslots_find_gfn_cached(set, &cache, 0x500), 9);
 	memslots_read_unlock(e.ms);
@@ -333,7 +335,7 @@ START_TEST(test_cache_generations)
 	for (unsigned int i = 0; i < 50; i++) {
 		uint32_t f = i & 1 ? LOG : 0;
 
-		mt_env_set(&e, mt_env_region(&e, 9, f, 0x500 + (i % 3 == 2), 1, 0x90000000));
+		ts_env_set(&e, ts_env_region(&e, 9, f, 0x500 + (i % 3 == 2), 1, 0x90000000));
 		set = memslots_read_lock(e.ms);
 		s = memslots_find_gfn_cached(set, &cache, 0x500);
 		ck_assert_ptr_eq(s, memslots_find_gfn(set, 0x500));
@@ -341,7 +343,7 @@ START_TEST(test_cache_generations)
 			ck_assert_uint_eq(s->flags, f);
 		memslots_read_unlock(e.ms);
 	}
-	mt_env_fini(&e);
+	ts_env_fini(&e);
 }
 END_TEST
 
@@ -349,51 +351,51 @@ END_TEST
 START_TEST(test_generation)
 {
 	struct memslots_region r;
-	struct mt_env e;
+	struct ts_env e;
 	uint64_t gen, prev;
 
-	mt_env_init(&e, 12, 64, 0, &mt_counting_rcu);
-	prev = mt_generation(e.ms);
+	ts_env_init(&e, 12, 64, 0, &ts_counting_rcu);
+	prev = ts_generation(e.ms);
 	ck_assert_uint_ne(prev, 0);
 	for (unsigned int i = 0; i < 200; i++) {
 		unsigned int id = i % 16;
-		int change = MODEL_NOOP;
+		int change = TS_MODEL_NOOP;
 
-		r = mt_env_region(&e, id, (i / 16) & 1 ? LOG : 0, 0x100 * id + (i / 32) % 2, 4,
+		r = ts_env_region(&e, id, (i / 16) & 1 ? LOG : 0, 0x100 * id + (i / 32) % 2, 4,
 				  0x1000);
 		if (i % 7 == 6)
 			r.memory_size = 0;
-		if (model_classify(&e.m, &r, &change))
+		if (ts_model_classify(&e.m, &r, &change))
 			r.memory_size = 0;
-		if (model_classify(&e.m, &r, &change))
+		if (ts_model_classify(&e.m, &r, &change))
 			continue;
-		mt_env_set(&e, r);
-		gen = mt_generation(e.ms);
-		if (change == MODEL_NOOP)
+		ts_env_set(&e, r);
+		gen = ts_generation(e.ms);
+		if (change == TS_MODEL_NOOP)
 			ck_assert_uint_eq(gen, prev);
 		else
 			ck_assert_uint_gt(gen, prev);
 		prev = gen;
 
 		/* failures in between change nothing */
-		r = mt_env_region(&e, id, 1u << 7, 0, 1, 0);
+		r = ts_env_region(&e, id, 1u << 7, 0, 1, 0);
 		ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
-		r = mt_env_region(&e, 64, 0, 0, 1, 0);
+		r = ts_env_region(&e, 64, 0, 0, 1, 0);
 		ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
-		ck_assert_uint_eq(mt_generation(e.ms), prev);
+		ck_assert_uint_eq(ts_generation(e.ms), prev);
 	}
 	/* an -EEXIST and a failing prepare */
-	mt_env_set(&e, mt_env_region(&e, 20, 0, 0x9000, 4, 0x1000));
-	prev = mt_generation(e.ms);
-	r = mt_env_region(&e, 21, 0, 0x9002, 4, 0x1000);
+	ts_env_set(&e, ts_env_region(&e, 20, 0, 0x9000, 4, 0x1000));
+	prev = ts_generation(e.ms);
+	r = ts_env_region(&e, 21, 0, 0x9002, 4, 0x1000);
 	ck_assert_int_eq(memslots_set_region(e.ms, &r), -EEXIST);
 	e.hooks.fail_id = 21;
 	e.hooks.fail_err = -ENOSPC;
-	r = mt_env_region(&e, 21, 0, 0xa000, 4, 0x1000);
+	r = ts_env_region(&e, 21, 0, 0xa000, 4, 0x1000);
 	ck_assert_int_eq(memslots_set_region(e.ms, &r), -ENOSPC);
 	e.hooks.fail_id = -1;
-	ck_assert_uint_eq(mt_generation(e.ms), prev);
-	mt_env_fini(&e);
+	ck_assert_uint_eq(ts_generation(e.ms), prev);
+	ts_env_fini(&e);
 }
 END_TEST
 
@@ -435,5 +437,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

@@ -14,7 +14,7 @@
 
 #include "changes_fixture.h"
 #include "model.h"
-#include "tests_util.h"
+#include "ts_check.h"
 
 /*
  * Writers from inside hooks and read-side sections must fail with
@@ -22,11 +22,11 @@
  */
 struct deadlk {
 	struct memslots_region r;
-	int ret[MT_RELEASE + 1];
-	unsigned int calls[MT_RELEASE + 1];
+	int ret[TS_RELEASE + 1];
+	unsigned int calls[TS_RELEASE + 1];
 };
 
-static void call_writer(struct mt_hooks *h, const struct mt_event *ev)
+static void call_writer(struct ts_hooks *h, const struct ts_event *ev)
 {
 	struct deadlk *d = h->user;
 	size_t failed = 77;
@@ -45,35 +45,35 @@ static void deadlk_case(const struct memslots_rcu *rcu)
 	struct memslots_region req[2];
 	struct deadlk d = {0};
 	const struct memslots_set *set;
-	struct mt_env e;
+	struct ts_env e;
 	size_t failed;
 	int ret;
 
-	env_setup(&e, rcu, false);
-	d.r = mt_env_region(&e, 30, 0, 0x30000, 1, 0x1000); /* valid on its own */
+	ts_changes_env_setup(&e, rcu, false);
+	d.r = ts_env_region(&e, 30, 0, 0x30000, 1, 0x1000); /* valid on its own */
 	e.hooks.user = &d;
 	e.hooks.on_event = call_writer;
 
 	/* prepare, commit (create) */
-	mt_env_set(&e, mt_env_region(&e, 10, 0, 0x10000, 1, 0x1000));
+	ts_env_set(&e, ts_env_region(&e, 10, 0, 0x10000, 1, 0x1000));
 	/* prepare, invalidate, commit (move) */
-	mt_env_set(&e, mt_env_region(&e, 10, 0, 0x11000, 1, 0x1000));
+	ts_env_set(&e, ts_env_region(&e, 10, 0, 0x11000, 1, 0x1000));
 	/* prepare, abort */
-	req[0] = mt_env_region(&e, 11, 0, 0x12000, 1, 0x1000);
-	req[1] = mt_env_region(&e, 12, 0, 0x13000, 1, 0x1000);
+	req[0] = ts_env_region(&e, 11, 0, 0x12000, 1, 0x1000);
+	req[1] = ts_env_region(&e, 12, 0, 0x13000, 1, 0x1000);
 	e.hooks.fail_id = 12;
-	mt_hooks_clear(&e.hooks);
+	ts_hooks_clear(&e.hooks);
 	ret = memslots_apply(e.ms, req, 2, &failed);
 	ck_assert_int_eq(ret, -EIO);
 	ck_assert_uint_eq(failed, 1);
 	e.hooks.fail_id = -1;
 	e.hooks.on_event = NULL;
 
-	ck_assert_uint_ge(d.calls[MT_PREPARE], 3);
-	ck_assert_uint_eq(d.calls[MT_COMMIT], 2);
-	ck_assert_uint_eq(d.calls[MT_INVALIDATE], 1);
-	ck_assert_uint_eq(d.calls[MT_ABORT], 1);
-	model_check(&e.m, e.ms, &e.rng, 16); /* id 30 never appeared */
+	ck_assert_uint_ge(d.calls[TS_PREPARE], 3);
+	ck_assert_uint_eq(d.calls[TS_COMMIT], 2);
+	ck_assert_uint_eq(d.calls[TS_INVALIDATE], 1);
+	ck_assert_uint_eq(d.calls[TS_ABORT], 1);
+	ts_model_check(&e.m, e.ms, &e.rng, 16); /* id 30 never appeared */
 
 	/* from a read-side section, nested or not */
 	set = memslots_read_lock(e.ms);
@@ -85,16 +85,16 @@ static void deadlk_case(const struct memslots_rcu *rcu)
 	memslots_read_unlock(e.ms);
 	ck_assert_int_eq(memslots_set_region(e.ms, &d.r), -EDEADLK);
 	memslots_read_unlock(e.ms);
-	model_check(&e.m, e.ms, &e.rng, 16);
+	ts_model_check(&e.m, e.ms, &e.rng, 16);
 
 	/* and once outside, the same request goes through */
-	mt_env_set(&e, d.r);
-	mt_env_fini(&e);
+	ts_env_set(&e, d.r);
+	ts_env_fini(&e);
 }
 
 START_TEST(test_deadlk_counting_rcu)
 {
-	deadlk_case(&mt_counting_rcu);
+	deadlk_case(&ts_counting_rcu);
 }
 END_TEST
 
@@ -107,34 +107,34 @@ END_TEST
 /* The release hook: once per remaining slot at memslots_free(), with its priv. */
 START_TEST(test_release)
 {
-	struct mt_env e;
-	struct tu_rng rng;
+	struct ts_env e;
+	struct ts_rng rng;
 	unsigned int created = 0;
 
-	tu_rng_seed(&rng, 7);
-	mt_env_init(&e, 12, 64, 0, &mt_counting_rcu);
+	ts_rng_seed(&rng, 7);
+	ts_env_init(&e, 12, 64, 0, &ts_counting_rcu);
 	e.hooks.set_priv = true;
 	for (unsigned int i = 0; i < 300; i++) {
-		unsigned int id = (unsigned int)tu_rng_below(&rng, 64);
-		struct memslots_region r = mt_env_region(&e, id, 0, tu_rng_below(&rng, 4096),
-							 1 + tu_rng_below(&rng, 4), 0x1000);
+		unsigned int id = (unsigned int)ts_rng_below(&rng, 64);
+		struct memslots_region r = ts_env_region(&e, id, 0, ts_rng_below(&rng, 4096),
+							 1 + ts_rng_below(&rng, 4), 0x1000);
 		int change;
 
-		if (e.m.slot[id].present && tu_rng_below(&rng, 3) == 0)
+		if (e.m.slot[id].present && ts_rng_below(&rng, 3) == 0)
 			r.memory_size = 0;
-		if (model_classify(&e.m, &r, &change))
+		if (ts_model_classify(&e.m, &r, &change))
 			continue;
-		mt_env_set(&e, r);
+		ts_env_set(&e, r);
 		created += change == MEMSLOTS_CREATE;
 	}
 	ck_assert_uint_gt(created, 40);
 	ck_assert_uint_gt(e.m.count, 20);
-	/* mt_env_fini checks one release per slot, ascending, right privs */
-	mt_env_fini(&e);
+	/* ts_env_fini checks one release per slot, ascending, right privs */
+	ts_env_fini(&e);
 
 	/* an empty one releases nothing */
-	mt_env_init(&e, 12, 64, 0, &mt_counting_rcu);
-	mt_env_fini(&e);
+	ts_env_init(&e, 12, 64, 0, &ts_counting_rcu);
+	ts_env_fini(&e);
 }
 END_TEST
 

@@ -32,52 +32,53 @@
 #include <memslots/memslots.h>
 
 #include "concurrency_fixture.h"
-#include "tests_util.h"
+#include "ts_check.h"
 
 /* Whether @s's guest_memfd fields are its id's (0 for the others). */
-static bool tc_gmem_whole(const struct memslot *s)
+static bool ts_conc_gmem_whole(const struct memslot *s)
 {
-	if (!tc_is_gmem(s->id))
+	if (!ts_conc_is_gmem(s->id))
 		return !(s->flags & MEMSLOT_GUEST_MEMFD) && !s->guest_memfd &&
 		       !s->guest_memfd_offset;
 	return (s->flags & ~MEMSLOT_INVALID) == MEMSLOT_GUEST_MEMFD &&
-	       s->guest_memfd == tc_gmem_fd(s->id) &&
-	       s->guest_memfd_offset == tc_gmem_offset(s->id);
+	       s->guest_memfd == ts_conc_gmem_fd(s->id) &&
+	       s->guest_memfd_offset == ts_conc_gmem_offset(s->id);
 }
 
 /* Whether @s is a whole slot as the writer makes them. */
-static bool tc_slot_whole(const struct memslot *s)
+static bool ts_conc_slot_whole(const struct memslot *s)
 {
 	const uint32_t ok = MEMSLOT_LOG_DIRTY_PAGES | MEMSLOT_GUEST_MEMFD | MEMSLOT_INVALID;
 
-	return s->id < TC_IDS && s->npages == tc_npages(s->id) &&
-	       s->userspace_addr == tc_hva(s->id) && s->priv == &tc_magic[s->id] &&
-	       !(s->flags & ~ok) && s->base_gfn + s->npages <= TC_GFN_SPAN && tc_gmem_whole(s);
+	return s->id < TS_CONC_IDS && s->npages == ts_conc_npages(s->id) &&
+	       s->userspace_addr == ts_conc_hva(s->id) && s->priv == &ts_conc_magic[s->id] &&
+	       !(s->flags & ~ok) && s->base_gfn + s->npages <= TS_CONC_GFN_SPAN &&
+	       ts_conc_gmem_whole(s);
 }
 
-static void tc_check_iteration(struct tc_shared *sh, const struct memslots_set *set)
+static void ts_conc_check_iteration(struct ts_conc_shared *sh, const struct memslots_set *set)
 {
 	const struct memslot *s, *prev = NULL;
 	uint64_t pages = 0;
 	size_t n = 0;
 
 	for (s = memslots_first(set); s; s = memslots_next(set, s)) {
-		if (!tc_slot_whole(s))
-			tc_fail(sh, "torn slot in iteration", s);
+		if (!ts_conc_slot_whole(s))
+			ts_conc_fail(sh, "torn slot in iteration", s);
 		if (prev && prev->base_gfn + prev->npages > s->base_gfn)
-			tc_fail(sh, "iteration not ascending or overlapping", s);
+			ts_conc_fail(sh, "iteration not ascending or overlapping", s);
 		if (memslots_find_id(set, s->id) != s)
-			tc_fail(sh, "find_id disagrees with iteration", s);
+			ts_conc_fail(sh, "find_id disagrees with iteration", s);
 		pages += s->npages;
 		n++;
 		prev = s;
 	}
 	if (n != memslots_count(set) || pages != memslots_nr_pages(set))
-		tc_fail(sh, "count or nr_pages disagree with iteration", NULL);
+		ts_conc_fail(sh, "count or nr_pages disagree with iteration", NULL);
 }
 
-static void tc_check_gfn(struct tc_shared *sh, const struct memslots_set *set,
-			 struct memslots_cache *cache, uint64_t gfn)
+static void ts_conc_check_gfn(struct ts_conc_shared *sh, const struct memslots_set *set,
+			      struct memslots_cache *cache, uint64_t gfn)
 {
 	const struct memslot *s = memslots_find_gfn(set, gfn);
 	const struct memslot *c = memslots_find_gfn_cached(set, cache, gfn);
@@ -85,52 +86,54 @@ static void tc_check_gfn(struct tc_shared *sh, const struct memslots_set *set,
 	uint64_t hva = memslots_gfn_to_hva(set, gfn);
 
 	if (s != c)
-		tc_fail(sh, "find_gfn and find_gfn_cached disagree", s);
-	if (s && (!tc_slot_whole(s) || gfn < s->base_gfn || gfn >= s->base_gfn + s->npages))
-		tc_fail(sh, "find_gfn returned a wrong or torn slot", s);
+		ts_conc_fail(sh, "find_gfn and find_gfn_cached disagree", s);
+	if (s && (!ts_conc_slot_whole(s) || gfn < s->base_gfn || gfn >= s->base_gfn + s->npages))
+		ts_conc_fail(sh, "find_gfn returned a wrong or torn slot", s);
 	if (s && a != s)
-		tc_fail(sh, "find_gfn_approx misses a hit", a);
+		ts_conc_fail(sh, "find_gfn_approx misses a hit", a);
 	if (!s && memslots_count(set) && !a)
-		tc_fail(sh, "find_gfn_approx returned nothing on a non-empty set", NULL);
+		ts_conc_fail(sh, "find_gfn_approx returned nothing on a non-empty set", NULL);
 	if (s && !(s->flags & MEMSLOT_INVALID) &&
-	    hva != s->userspace_addr + (gfn - s->base_gfn) * TC_PAGE)
-		tc_fail(sh, "gfn_to_hva wrong", s);
+	    hva != s->userspace_addr + (gfn - s->base_gfn) * TS_CONC_PAGE)
+		ts_conc_fail(sh, "gfn_to_hva wrong", s);
 	if ((!s || (s->flags & MEMSLOT_INVALID)) && hva != MEMSLOTS_HVA_BAD)
-		tc_fail(sh, "gfn_to_hva should be bad", s);
+		ts_conc_fail(sh, "gfn_to_hva should be bad", s);
 }
 
-static void tc_check_ranges(struct tc_shared *sh, const struct memslots_set *set, unsigned int id,
-			    uint64_t gfn)
+static void ts_conc_check_ranges(struct ts_conc_shared *sh, const struct memslots_set *set,
+				 unsigned int id, uint64_t gfn)
 {
 	const struct memslot *s = memslots_find_id(set, id), *h;
 	unsigned int hits = 0;
 
-	if (s && (!tc_slot_whole(s) || s->id != id))
-		tc_fail(sh, "find_id returned a wrong or torn slot", s);
+	if (s && (!ts_conc_slot_whole(s) || s->id != id))
+		ts_conc_fail(sh, "find_id returned a wrong or torn slot", s);
 	/* Host ranges of different ids never overlap here: exactly one hit. */
-	for (h = memslots_hva_range_first(set, tc_hva(id), tc_hva(id) + TC_PAGE - 1); h;
-	     h = memslots_hva_range_next(set, h, tc_hva(id), tc_hva(id) + TC_PAGE - 1)) {
+	for (h = memslots_hva_range_first(set, ts_conc_hva(id), ts_conc_hva(id) + TS_CONC_PAGE - 1);
+	     h; h = memslots_hva_range_next(set, h, ts_conc_hva(id),
+					    ts_conc_hva(id) + TS_CONC_PAGE - 1)) {
 		if (h != s)
-			tc_fail(sh, "hva range returned another slot", h);
+			ts_conc_fail(sh, "hva range returned another slot", h);
 		hits++;
 	}
 	if (hits != (s != NULL))
-		tc_fail(sh, "hva range hit count wrong", s);
+		ts_conc_fail(sh, "hva range hit count wrong", s);
 	for (h = memslots_gfn_range_first(set, gfn, gfn + 16); h;
 	     h = memslots_gfn_range_next(set, h, gfn, gfn + 16))
-		if (!tc_slot_whole(h) || h->base_gfn >= gfn + 16 || h->base_gfn + h->npages <= gfn)
-			tc_fail(sh, "gfn range returned a slot outside the range", h);
+		if (!ts_conc_slot_whole(h) || h->base_gfn >= gfn + 16 ||
+		    h->base_gfn + h->npages <= gfn)
+			ts_conc_fail(sh, "gfn range returned a slot outside the range", h);
 }
 
-static void *tc_reader(void *arg)
+static void *ts_conc_reader(void *arg)
 {
-	struct tc_shared *sh = arg;
+	struct ts_conc_shared *sh = arg;
 	struct memslots_cache cache = {0};
-	struct tu_rng rng;
+	struct ts_rng rng;
 	uint64_t last_gen = 0;
 	unsigned long ops = 0;
 
-	tu_rng_seed(&rng, sh->seed ^ (uintptr_t)&cache);
+	ts_rng_seed(&rng, sh->seed ^ (uintptr_t)&cache);
 	memslots_reader_register(sh->ms);
 	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
 		const struct memslots_set *set = memslots_read_lock(sh->ms);
@@ -138,17 +141,18 @@ static void *tc_reader(void *arg)
 		int i;
 
 		if (gen < last_gen)
-			tc_fail(sh, "generation went backwards", NULL);
+			ts_conc_fail(sh, "generation went backwards", NULL);
 		last_gen = gen;
 		for (i = 0; i < 32; i++) {
-			uint64_t gfn = tu_rng_below(&rng, TC_GFN_SPAN);
+			uint64_t gfn = ts_rng_below(&rng, TS_CONC_GFN_SPAN);
 
-			tc_check_gfn(sh, set, &cache, gfn);
-			tc_check_ranges(sh, set, (unsigned int)tu_rng_below(&rng, TC_IDS), gfn);
+			ts_conc_check_gfn(sh, set, &cache, gfn);
+			ts_conc_check_ranges(sh, set, (unsigned int)ts_rng_below(&rng, TS_CONC_IDS),
+					     gfn);
 		}
-		tc_check_iteration(sh, set);
+		ts_conc_check_iteration(sh, set);
 		if (memslots_generation(set) != gen)
-			tc_fail(sh, "a set changed under a reader", NULL);
+			ts_conc_fail(sh, "a set changed under a reader", NULL);
 		memslots_read_unlock(sh->ms);
 		ops++;
 	}
@@ -159,35 +163,36 @@ static void *tc_reader(void *arg)
 
 /* ---- the writer ------------------------------------------------------------ */
 
-static uint64_t tc_random_gfn(struct tu_rng *rng, unsigned int id)
+static uint64_t ts_conc_random_gfn(struct ts_rng *rng, unsigned int id)
 {
-	return tu_rng_below(rng, TC_GFN_SPAN - tc_npages(id) + 1);
+	return ts_rng_below(rng, TS_CONC_GFN_SPAN - ts_conc_npages(id) + 1);
 }
 
 /* One random request for @id, given what the writer knows of it. */
-static struct memslots_region2 tc_random_request(struct tu_rng *rng, struct memslots *ms,
-						 unsigned int id)
+static struct memslots_region2 ts_conc_random_request(struct ts_rng *rng, struct memslots *ms,
+						      unsigned int id)
 {
 	const struct memslots_set *set = memslots_read_lock(ms);
 	const struct memslot *s = memslots_find_id(set, id);
 	struct memslots_region2 r;
 
 	if (!s) {
-		r = tc_region(id, tc_random_gfn(rng, id), tc_is_gmem(id) ? MEMSLOT_GUEST_MEMFD : 0);
-	} else if (tc_is_gmem(id)) { /* immutable: delete only */
-		r = tc_region(id, s->base_gfn, s->flags);
+		r = ts_conc_region(id, ts_conc_random_gfn(rng, id),
+				   ts_conc_is_gmem(id) ? MEMSLOT_GUEST_MEMFD : 0);
+	} else if (ts_conc_is_gmem(id)) { /* immutable: delete only */
+		r = ts_conc_region(id, s->base_gfn, s->flags);
 		r.memory_size = 0;
 	} else {
-		switch (tu_rng_below(rng, 3)) {
+		switch (ts_rng_below(rng, 3)) {
 		case 0: /* delete */
-			r = tc_region(id, s->base_gfn, s->flags);
+			r = ts_conc_region(id, s->base_gfn, s->flags);
 			r.memory_size = 0;
 			break;
 		case 1: /* move */
-			r = tc_region(id, tc_random_gfn(rng, id), s->flags);
+			r = ts_conc_region(id, ts_conc_random_gfn(rng, id), s->flags);
 			break;
 		default: /* flags-only */
-			r = tc_region(id, s->base_gfn, s->flags ^ MEMSLOT_LOG_DIRTY_PAGES);
+			r = ts_conc_region(id, s->base_gfn, s->flags ^ MEMSLOT_LOG_DIRTY_PAGES);
 			break;
 		}
 	}
@@ -195,37 +200,39 @@ static struct memslots_region2 tc_random_request(struct tu_rng *rng, struct mems
 	return r;
 }
 
-static void tc_writer_step(struct tc_shared *sh, struct tu_rng *rng)
+static void ts_conc_writer_step(struct ts_conc_shared *sh, struct ts_rng *rng)
 {
 	struct memslots_region2 batch[8];
 	unsigned int n, i, base;
 	size_t failed;
 	int err;
 
-	if (tu_rng_below(rng, 4)) {
-		batch[0] = tc_random_request(rng, sh->ms, (unsigned int)tu_rng_below(rng, TC_IDS));
+	if (ts_rng_below(rng, 4)) {
+		batch[0] = ts_conc_random_request(rng, sh->ms,
+						  (unsigned int)ts_rng_below(rng, TS_CONC_IDS));
 		err = memslots_set_region2(sh->ms, &batch[0]);
 	} else {
 		/* Distinct ids, so only overlaps can make it fail. */
-		n = 1 + (unsigned int)tu_rng_below(rng, 8);
-		base = (unsigned int)tu_rng_below(rng, TC_IDS);
+		n = 1 + (unsigned int)ts_rng_below(rng, 8);
+		base = (unsigned int)ts_rng_below(rng, TS_CONC_IDS);
 		for (i = 0; i < n; i++)
-			batch[i] = tc_random_request(rng, sh->ms, (base + i * 7) % TC_IDS);
+			batch[i] =
+				ts_conc_random_request(rng, sh->ms, (base + i * 7) % TS_CONC_IDS);
 		err = memslots_apply2(sh->ms, batch, n, &failed);
 	}
 	ck_assert_msg(err == 0 || err == -EEXIST, "writer got %d", err);
 	atomic_fetch_add_explicit(&sh->writer_ops, 1, memory_order_relaxed);
 }
 
-static void tc_run(const struct memslots_rcu *rcu, double seconds, unsigned long seed)
+static void ts_conc_run(const struct memslots_rcu *rcu, double seconds, unsigned long seed)
 {
 	struct memslots_config cfg = {
-		.ops = &tc_ops,
+		.ops = &ts_conc_ops,
 		.rcu = rcu,
 	};
-	struct tc_shared sh = {.seed = seed};
-	pthread_t readers[TC_READERS];
-	struct tu_rng rng;
+	struct ts_conc_shared sh = {.seed = seed};
+	pthread_t readers[TS_CONC_READERS];
+	struct ts_rng rng;
 	double start;
 	int i;
 
@@ -235,31 +242,31 @@ static void tc_run(const struct memslots_rcu *rcu, double seconds, unsigned long
 	atomic_init(&sh.reader_ops, 0);
 	atomic_init(&sh.reader_errors, 0);
 	atomic_init(&sh.writer_ops, 0);
-	for (i = 0; i < TC_READERS; i++)
-		ck_assert_int_eq(pthread_create(&readers[i], NULL, tc_reader, &sh), 0);
+	for (i = 0; i < TS_CONC_READERS; i++)
+		ck_assert_int_eq(pthread_create(&readers[i], NULL, ts_conc_reader, &sh), 0);
 
-	tu_rng_seed(&rng, seed);
+	ts_rng_seed(&rng, seed);
 	memslots_reader_register(sh.ms); /* the writer peeks at the state too */
 	/*
-	 * Run for the given time, and on for at least TC_MIN_WRITES writer
+	 * Run for the given time, and on for at least TS_CONC_MIN_WRITES writer
 	 * calls (valgrind serializes threads, and liburcu's grace periods then
 	 * take tens of milliseconds), up to ten times as long.
 	 */
-	start = tc_now();
-	while (tc_now() < start + seconds * 10 &&
-	       (tc_now() < start + seconds ||
-		atomic_load_explicit(&sh.writer_ops, memory_order_relaxed) < TC_MIN_WRITES))
-		tc_writer_step(&sh, &rng);
+	start = ts_conc_now();
+	while (ts_conc_now() < start + seconds * 10 &&
+	       (ts_conc_now() < start + seconds ||
+		atomic_load_explicit(&sh.writer_ops, memory_order_relaxed) < TS_CONC_MIN_WRITES))
+		ts_conc_writer_step(&sh, &rng);
 	memslots_reader_unregister(sh.ms);
 
 	atomic_store(&sh.stop, true);
-	for (i = 0; i < TC_READERS; i++)
+	for (i = 0; i < TS_CONC_READERS; i++)
 		pthread_join(readers[i], NULL);
 	fprintf(stderr, "concurrency: %.1f s, %lu writer calls, %lu reader sections, %lu errors\n",
 		seconds, atomic_load(&sh.writer_ops), atomic_load(&sh.reader_ops),
 		atomic_load(&sh.reader_errors));
 	ck_assert_uint_eq(atomic_load(&sh.reader_errors), 0);
-	ck_assert_uint_ge(atomic_load(&sh.writer_ops), TC_MIN_WRITES);
+	ck_assert_uint_ge(atomic_load(&sh.writer_ops), TS_CONC_MIN_WRITES);
 	ck_assert_uint_gt(atomic_load(&sh.reader_ops), 0);
 	memslots_free(sh.ms);
 }
@@ -267,17 +274,17 @@ static void tc_run(const struct memslots_rcu *rcu, double seconds, unsigned long
 /* The library's default RCU (liburcu memb); under TSan, the rwlock one. */
 START_TEST(readers_vs_writer_default_rcu)
 {
-#ifdef TC_TSAN
-	tc_run(&ts_rwlock_rcu, tc_seconds(), 1);
+#ifdef TS_CONC_TSAN
+	ts_conc_run(&ts_rwlock_rcu, ts_conc_seconds(), 1);
 #else
-	tc_run(NULL, tc_seconds(), 1);
+	ts_conc_run(NULL, ts_conc_seconds(), 1);
 #endif
 }
 END_TEST
 
 START_TEST(readers_vs_writer_rwlock_rcu)
 {
-	tc_run(&ts_rwlock_rcu, tc_seconds(), 2);
+	ts_conc_run(&ts_rwlock_rcu, ts_conc_seconds(), 2);
 }
 END_TEST
 
@@ -292,8 +299,8 @@ START_TEST(two_address_spaces_one_thread)
 	struct memslots *a = memslots_new(NULL), *b = memslots_new(NULL);
 	struct memslots_region r = {
 		.slot = 1,
-		.memory_size = TC_PAGE,
-		.userspace_addr = tc_hva(1),
+		.memory_size = TS_CONC_PAGE,
+		.userspace_addr = ts_conc_hva(1),
 	};
 	int i;
 
@@ -309,7 +316,7 @@ START_TEST(two_address_spaces_one_thread)
 		memslots_reader_unregister(b);
 		/* Still registered through a: writers' grace periods walk the
 		 * registry, which a double registration would have corrupted. */
-		r.guest_phys_addr = (uint64_t)(i % 2) * TC_PAGE * 16;
+		r.guest_phys_addr = (uint64_t)(i % 2) * TS_CONC_PAGE * 16;
 		ck_assert_int_eq(memslots_set_region(a, &r), 0);
 		ck_assert_int_eq(memslots_set_region(b, &r), 0);
 		memslots_reader_unregister(a);
@@ -345,5 +352,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

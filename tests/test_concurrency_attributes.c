@@ -15,7 +15,7 @@
 #include <memslots/memslots.h>
 
 #include "concurrency_fixture.h"
-#include "tests_util.h"
+#include "ts_check.h"
 
 /* ---- attributes: readers never see a half-made or unmerged map -------------- */
 
@@ -74,7 +74,7 @@ static bool ta_same_map(const struct ta_run *seen, size_t n, const struct ta_run
 }
 
 /* One section: the runs as the set gives them, and the fault path at each. */
-static void ta_check_section(struct tc_shared *sh, const struct memslots_set *set,
+static void ta_check_section(struct ts_conc_shared *sh, const struct memslots_set *set,
 			     struct memslots_cache *cache)
 {
 	struct ta_run seen[TA_MAX_RUNS + 1];
@@ -88,18 +88,18 @@ static void ta_check_section(struct tc_shared *sh, const struct memslots_set *se
 		if (memslots_fault_lookup(set, cache, gfn, &attrs, NULL) !=
 			    memslots_find_gfn(set, gfn) ||
 		    attrs != seen[n].attrs)
-			tc_fail(sh, "fault_lookup disagrees with gfn_attributes", NULL);
+			ts_conc_fail(sh, "fault_lookup disagrees with gfn_attributes", NULL);
 		gfn = end;
 	} while (++n <= TA_MAX_RUNS && end != UINT64_MAX);
 	for (k = 0; k < TA_NR_MAPS; k++)
 		if (ta_same_map(seen, n, ta_maps[k]))
 			return;
-	tc_fail(sh, "a reader saw an attribute map that is none of the writer's", NULL);
+	ts_conc_fail(sh, "a reader saw an attribute map that is none of the writer's", NULL);
 }
 
 static void *ta_reader(void *arg)
 {
-	struct tc_shared *sh = arg;
+	struct ts_conc_shared *sh = arg;
 	struct memslots_cache cache = {0};
 	unsigned long ops = 0;
 
@@ -118,15 +118,15 @@ static void *ta_reader(void *arg)
 
 /* Conversions, and now and then a slot over the converted range (attributes
  * do not follow slots, and slot publications must carry the map along). */
-static void ta_writer_step(struct tc_shared *sh, unsigned long i)
+static void ta_writer_step(struct ts_conc_shared *sh, unsigned long i)
 {
 	const struct ta_run *st = &ta_steps[i % (sizeof(ta_steps) / sizeof(ta_steps[0]))];
 	struct memslots_attributes a = {
-		.address = st->start * TC_PAGE,
-		.size = (st->end - st->start) * TC_PAGE,
+		.address = st->start * TS_CONC_PAGE,
+		.size = (st->end - st->start) * TS_CONC_PAGE,
 		.attributes = st->attrs,
 	};
-	struct memslots_region2 r = tc_region(1, 12, 0);
+	struct memslots_region2 r = ts_conc_region(1, 12, 0);
 
 	ck_assert_int_eq(memslots_set_attributes(sh->ms, &a), 0);
 	if (i % 3 == 0) {
@@ -138,9 +138,9 @@ static void ta_writer_step(struct tc_shared *sh, unsigned long i)
 
 static void ta_run(const struct memslots_rcu *rcu, double seconds)
 {
-	struct memslots_config cfg = {.ops = &tc_ops, .rcu = rcu};
-	struct tc_shared sh = {.seed = 3};
-	pthread_t readers[TC_READERS];
+	struct memslots_config cfg = {.ops = &ts_conc_ops, .rcu = rcu};
+	struct ts_conc_shared sh = {.seed = 3};
+	pthread_t readers[TS_CONC_READERS];
 	unsigned long i = 0;
 	double start;
 
@@ -150,36 +150,36 @@ static void ta_run(const struct memslots_rcu *rcu, double seconds)
 	atomic_init(&sh.reader_ops, 0);
 	atomic_init(&sh.reader_errors, 0);
 	atomic_init(&sh.writer_ops, 0);
-	for (int k = 0; k < TC_READERS; k++)
+	for (int k = 0; k < TS_CONC_READERS; k++)
 		ck_assert_int_eq(pthread_create(&readers[k], NULL, ta_reader, &sh), 0);
-	start = tc_now();
-	while (tc_now() < start + seconds * 10 &&
-	       (tc_now() < start + seconds || i < TC_MIN_WRITES))
+	start = ts_conc_now();
+	while (ts_conc_now() < start + seconds * 10 &&
+	       (ts_conc_now() < start + seconds || i < TS_CONC_MIN_WRITES))
 		ta_writer_step(&sh, i++);
 	atomic_store(&sh.stop, true);
-	for (int k = 0; k < TC_READERS; k++)
+	for (int k = 0; k < TS_CONC_READERS; k++)
 		pthread_join(readers[k], NULL);
 	fprintf(stderr, "attributes: %lu conversions, %lu reader sections, %lu errors\n", i,
 		atomic_load(&sh.reader_ops), atomic_load(&sh.reader_errors));
 	ck_assert_uint_eq(atomic_load(&sh.reader_errors), 0);
-	ck_assert_uint_ge(i, TC_MIN_WRITES);
+	ck_assert_uint_ge(i, TS_CONC_MIN_WRITES);
 	ck_assert_uint_gt(atomic_load(&sh.reader_ops), 0);
 	memslots_free(sh.ms);
 }
 
 START_TEST(attribute_readers_vs_writer)
 {
-#ifdef TC_TSAN
-	ta_run(&ts_rwlock_rcu, tc_seconds());
+#ifdef TS_CONC_TSAN
+	ta_run(&ts_rwlock_rcu, ts_conc_seconds());
 #else
-	ta_run(NULL, tc_seconds());
+	ta_run(NULL, ts_conc_seconds());
 #endif
 }
 END_TEST
 
 START_TEST(attribute_readers_vs_writer_rwlock)
 {
-	ta_run(&ts_rwlock_rcu, tc_seconds());
+	ta_run(&ts_rwlock_rcu, ts_conc_seconds());
 }
 END_TEST
 

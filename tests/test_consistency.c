@@ -16,19 +16,19 @@
 #include "model.h"
 #include "set.h"
 #include "slot.h"
-#include "tests_util.h"
+#include "ts_check.h"
 
 #define PAGE 4096ull
 
 static struct memslots_region region(uint32_t id, uint64_t gfn, uint64_t npages)
 {
-	return model_region(12, id, 0, gfn, npages, 0x10000000ull + id * 0x1000000ull);
+	return ts_model_region(12, id, 0, gfn, npages, 0x10000000ull + id * 0x1000000ull);
 }
 
 /* An object with a few slots, after creates, a move and a delete. */
 static struct memslots *populated(void)
 {
-	struct memslots *ms = memslots_new(&(struct memslots_config){.rcu = &mt_counting_rcu});
+	struct memslots *ms = memslots_new(&(struct memslots_config){.rcu = &ts_counting_rcu});
 	struct memslots_region r;
 
 	ck_assert_ptr_nonnull(ms);
@@ -118,7 +118,7 @@ END_TEST
 /* An object whose gfn B+tree has internal nodes: @n slots of 4 pages. */
 static struct memslots *populated_tall(uint32_t n)
 {
-	struct memslots *ms = memslots_new(&(struct memslots_config){.rcu = &mt_counting_rcu});
+	struct memslots *ms = memslots_new(&(struct memslots_config){.rcu = &ts_counting_rcu});
 
 	ck_assert_ptr_nonnull(ms);
 	for (uint32_t id = 0; id < n; id++) {
@@ -268,7 +268,7 @@ START_TEST(refused_from_hooks_and_sections)
 {
 	struct hook_ctx ctx = {1, NULL};
 	const struct memslots_ops ops = {.prepare = check_from_prepare};
-	struct memslots_config cfg = {.rcu = &mt_counting_rcu, .ops = &ops, .opaque = &ctx};
+	struct memslots_config cfg = {.rcu = &ts_counting_rcu, .ops = &ops, .opaque = &ctx};
 	struct memslots_region r = region(1, 0, 4);
 
 	ctx.ms = memslots_new(&cfg);
@@ -300,5 +300,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

@@ -26,7 +26,7 @@
 
 #include "debug.h"
 #include "model.h"
-#include "tests_util.h"
+#include "ts_check.h"
 #include "ts_scale.h"
 
 #define PAGE_SHIFT 12u
@@ -54,7 +54,7 @@
 
 struct side {
 	struct memslots *ms;
-	struct mt_hooks h;
+	struct ts_hooks h;
 	struct memslots_cache cache;
 };
 
@@ -63,14 +63,14 @@ static void side_init(struct side *s, uint32_t index)
 	struct memslots_config cfg = {
 		.page_shift = PAGE_SHIFT,
 		.max_slots = MAX_SLOTS,
-		.ops = &mt_recording_ops,
+		.ops = &ts_recording_ops,
 		.opaque = &s->h,
-		.rcu = &mt_counting_rcu,
+		.rcu = &ts_counting_rcu,
 		.supported_attributes = MEMSLOTS_ATTR_PRIVATE,
 		.index = index,
 	};
 
-	mt_hooks_init(&s->h);
+	ts_hooks_init(&s->h);
 	s->h.set_priv = true;
 	s->ms = memslots_new(&cfg);
 	ck_assert_ptr_nonnull(s->ms);
@@ -81,54 +81,54 @@ static void side_init(struct side *s, uint32_t index)
 
 /* ---- the request stream ---------------------------------------------------------- */
 
-static uint32_t rnd_flags(struct tu_rng *rng)
+static uint32_t rnd_flags(struct ts_rng *rng)
 {
-	unsigned int k = (unsigned int)tu_rng_below(rng, 20);
+	unsigned int k = (unsigned int)ts_rng_below(rng, 20);
 
 	if (k < 3)
 		return MEMSLOT_GUEST_MEMFD;
 	if (k == 3)
-		return 1u << (unsigned int)tu_rng_below(rng, 32); /* often unknown */
-	return (uint32_t)tu_rng_below(rng, 4);			  /* LOG_DIRTY_PAGES, READONLY */
+		return 1u << (unsigned int)ts_rng_below(rng, 32); /* often unknown */
+	return (uint32_t)ts_rng_below(rng, 4);			  /* LOG_DIRTY_PAGES, READONLY */
 }
 
-static struct memslots_region2 gen_request(struct tu_rng *rng)
+static struct memslots_region2 gen_request(struct ts_rng *rng)
 {
 	struct memslots_region2 r;
-	uint64_t npages = tu_rng_below(rng, 5) ? 1 + tu_rng_below(rng, 24) : 0;
+	uint64_t npages = ts_rng_below(rng, 5) ? 1 + ts_rng_below(rng, 24) : 0;
 
 	memset(&r, 0, sizeof(r));
-	r.slot = (uint32_t)tu_rng_below(rng, MAX_SLOTS + 2);
-	if (!tu_rng_below(rng, 50))
+	r.slot = (uint32_t)ts_rng_below(rng, MAX_SLOTS + 2);
+	if (!ts_rng_below(rng, 50))
 		r.slot |= 1u << 16; /* another address space: refused */
 	r.flags = rnd_flags(rng);
-	r.guest_phys_addr = tu_rng_below(rng, GFN_SPACE) * PAGE;
+	r.guest_phys_addr = ts_rng_below(rng, GFN_SPACE) * PAGE;
 	r.memory_size = npages * PAGE;
-	r.userspace_addr = 0x10000000ull + tu_rng_below(rng, HVA_SPACE) * PAGE;
+	r.userspace_addr = 0x10000000ull + ts_rng_below(rng, HVA_SPACE) * PAGE;
 	if (r.flags & MEMSLOT_GUEST_MEMFD) {
-		r.guest_memfd = (uint32_t)tu_rng_below(rng, GMEM_FDS);
-		r.guest_memfd_offset = tu_rng_below(rng, 64) * PAGE;
+		r.guest_memfd = (uint32_t)ts_rng_below(rng, GMEM_FDS);
+		r.guest_memfd_offset = ts_rng_below(rng, 64) * PAGE;
 	}
-	if (!tu_rng_below(rng, 40))
-		r.guest_phys_addr += 1 + tu_rng_below(rng, PAGE - 1); /* misaligned */
-	if (!tu_rng_below(rng, 40))
-		r.memory_size += 1 + tu_rng_below(rng, PAGE - 1);
+	if (!ts_rng_below(rng, 40))
+		r.guest_phys_addr += 1 + ts_rng_below(rng, PAGE - 1); /* misaligned */
+	if (!ts_rng_below(rng, 40))
+		r.memory_size += 1 + ts_rng_below(rng, PAGE - 1);
 	return r;
 }
 
-static struct memslots_attributes gen_attributes(struct tu_rng *rng)
+static struct memslots_attributes gen_attributes(struct ts_rng *rng)
 {
 	struct memslots_attributes a = {
-		.address = tu_rng_below(rng, GFN_SPACE + 16) * PAGE,
-		.size = (1 + tu_rng_below(rng, 48)) * PAGE,
-		.attributes = tu_rng_below(rng, 2) ? MEMSLOTS_ATTR_PRIVATE : 0,
+		.address = ts_rng_below(rng, GFN_SPACE + 16) * PAGE,
+		.size = (1 + ts_rng_below(rng, 48)) * PAGE,
+		.attributes = ts_rng_below(rng, 2) ? MEMSLOTS_ATTR_PRIVATE : 0,
 	};
 
-	if (!tu_rng_below(rng, 30))
+	if (!ts_rng_below(rng, 30))
 		a.flags = 1;
-	if (!tu_rng_below(rng, 30))
+	if (!ts_rng_below(rng, 30))
 		a.attributes |= 1ull << 5; /* unsupported */
-	if (!tu_rng_below(rng, 30))
+	if (!ts_rng_below(rng, 30))
 		a.size = 0;
 	return a;
 }
@@ -139,7 +139,7 @@ static bool same_slot(const struct memslot *a, const struct memslot *b)
 {
 	if (!a || !b)
 		return a == b;
-	return mt_slot_same(a, b, ~0u);
+	return ts_slot_same(a, b, ~0u);
 }
 
 static void check_hooks(const struct side *x, const struct side *y, uint64_t call)
@@ -147,16 +147,16 @@ static void check_hooks(const struct side *x, const struct side *y, uint64_t cal
 	DT_CHECK(x->h.n == y->h.n, "call %llu: %zu hook calls against %zu",
 		 (unsigned long long)call, x->h.n, y->h.n);
 	for (size_t i = 0; i < x->h.n; i++) {
-		const struct mt_event *a = &x->h.ev[i], *b = &y->h.ev[i];
+		const struct ts_event *a = &x->h.ev[i], *b = &y->h.ev[i];
 
-		DT_CHECK(a->hook == b->hook && mt_same_event_args(a, b) && a->gen == b->gen &&
+		DT_CHECK(a->hook == b->hook && ts_same_event_args(a, b) && a->gen == b->gen &&
 				 a->ret == b->ret && !memcmp(&a->attr, &b->attr, sizeof(a->attr)),
 			 "call %llu: hook call %zu differs", (unsigned long long)call, i);
 	}
 }
 
 static void check_walks(const struct memslots_set *a, const struct memslots_set *b,
-			struct tu_rng *rng)
+			struct ts_rng *rng)
 {
 	const struct memslot *s, *t;
 
@@ -164,10 +164,10 @@ static void check_walks(const struct memslots_set *a, const struct memslots_set 
 	     s = memslots_next(a, s), t = memslots_next(b, t))
 		DT_CHECK(same_slot(s, t), "the slots in gfn order differ");
 	for (unsigned int k = 0; k < 3; k++) {
-		uint64_t g = tu_rng_below(rng, GFN_SPACE + 32);
-		uint64_t e = g + tu_rng_below(rng, 128);
-		uint64_t h = 0x10000000ull + tu_rng_below(rng, HVA_SPACE + 32) * PAGE;
-		uint64_t l = h + tu_rng_below(rng, 64 * PAGE);
+		uint64_t g = ts_rng_below(rng, GFN_SPACE + 32);
+		uint64_t e = g + ts_rng_below(rng, 128);
+		uint64_t h = 0x10000000ull + ts_rng_below(rng, HVA_SPACE + 32) * PAGE;
+		uint64_t l = h + ts_rng_below(rng, 64 * PAGE);
 
 		for (s = memslots_gfn_range_first(a, g, e), t = memslots_gfn_range_first(b, g, e);
 		     s || t; s = memslots_gfn_range_next(a, s, g, e),
@@ -197,7 +197,7 @@ static void check_gfn(const struct memslots_set *a, const struct memslots_set *b
 }
 
 static void check_lookups(const struct memslots_set *a, const struct memslots_set *b,
-			  struct side *x, struct side *y, struct tu_rng *rng)
+			  struct side *x, struct side *y, struct ts_rng *rng)
 {
 	const struct memslot *s;
 
@@ -213,7 +213,7 @@ static void check_lookups(const struct memslots_set *a, const struct memslots_se
 			check_gfn(a, b, x, y, s->base_gfn - 1);
 	}
 	for (unsigned int k = 0; k < 8; k++)
-		check_gfn(a, b, x, y, tu_rng_below(rng, GFN_SPACE + 32));
+		check_gfn(a, b, x, y, ts_rng_below(rng, GFN_SPACE + 32));
 }
 
 static void check_attributes(const struct memslots_set *a, const struct memslots_set *b)
@@ -232,7 +232,7 @@ static void check_attributes(const struct memslots_set *a, const struct memslots
 	}
 }
 
-static void check_state(struct side *x, struct side *y, struct tu_rng *rng, uint64_t call)
+static void check_state(struct side *x, struct side *y, struct ts_rng *rng, uint64_t call)
 {
 	const struct memslots_set *a = memslots_read_lock(x->ms);
 	const struct memslots_set *b = memslots_read_lock(y->ms);
@@ -259,9 +259,9 @@ struct outcome {
 
 enum dt_op { DT_SINGLE, DT_BATCH, DT_ATTR, DT_CREATE, DT_LOWEST };
 
-static enum dt_op pick_op(struct tu_rng *rng)
+static enum dt_op pick_op(struct ts_rng *rng)
 {
-	unsigned int k = (unsigned int)tu_rng_below(rng, 100);
+	unsigned int k = (unsigned int)ts_rng_below(rng, 100);
 
 	if (k < 45)
 		return DT_SINGLE;
@@ -284,24 +284,24 @@ struct call {
 	int fail_attributes;
 };
 
-static void gen_call(struct call *c, struct tu_rng *rng)
+static void gen_call(struct call *c, struct ts_rng *rng)
 {
 	c->op = pick_op(rng);
-	c->n = c->op == DT_BATCH ? 1 + tu_rng_below(rng, BATCH_MAX) : 1;
+	c->n = c->op == DT_BATCH ? 1 + ts_rng_below(rng, BATCH_MAX) : 1;
 	for (size_t i = 0; i < c->n; i++)
 		c->r[i] = gen_request(rng);
 	c->attr = gen_attributes(rng);
-	c->first = (unsigned int)tu_rng_below(rng, MAX_SLOTS);
-	c->last = c->first + (unsigned int)tu_rng_below(rng, MAX_SLOTS);
-	c->fail_prepare_at = tu_rng_below(rng, 8) ? 0 : 1 + tu_rng_below(rng, 4);
-	c->fail_attributes = tu_rng_below(rng, 10) ? 0 : -EIO;
+	c->first = (unsigned int)ts_rng_below(rng, MAX_SLOTS);
+	c->last = c->first + (unsigned int)ts_rng_below(rng, MAX_SLOTS);
+	c->fail_prepare_at = ts_rng_below(rng, 8) ? 0 : 1 + ts_rng_below(rng, 4);
+	c->fail_attributes = ts_rng_below(rng, 10) ? 0 : -EIO;
 }
 
 static struct outcome make_call(struct side *s, const struct call *c)
 {
 	struct outcome o = {.failed = SIZE_MAX, .id = 0xffff};
 
-	mt_hooks_clear(&s->h);
+	ts_hooks_clear(&s->h);
 	s->h.fail_prepare_at = c->fail_prepare_at;
 	s->h.fail_attributes = c->fail_attributes;
 	switch (c->op) {
@@ -328,11 +328,11 @@ static struct outcome make_call(struct side *s, const struct call *c)
 static uint64_t run(uint64_t seed, unsigned int calls, uint64_t *ok)
 {
 	struct side x, y;
-	struct tu_rng rng;
+	struct ts_rng rng;
 	struct call c;
 	uint64_t made = 0;
 
-	tu_rng_seed(&rng, seed);
+	ts_rng_seed(&rng, seed);
 	side_init(&x, MEMSLOTS_INDEX_KVM);
 	side_init(&y, MEMSLOTS_INDEX_BTREE);
 	for (unsigned int i = 0; i < calls; i++) {
@@ -356,14 +356,14 @@ static uint64_t run(uint64_t seed, unsigned int calls, uint64_t *ok)
 		}
 	}
 	/* Their release hooks, in the same order. */
-	mt_hooks_clear(&x.h);
-	mt_hooks_clear(&y.h);
+	ts_hooks_clear(&x.h);
+	ts_hooks_clear(&y.h);
 	memslots_free(x.ms);
 	memslots_free(y.ms);
 	x.ms = y.ms = NULL;
 	check_hooks(&x, &y, calls);
-	mt_hooks_fini(&x.h);
-	mt_hooks_fini(&y.h);
+	ts_hooks_fini(&x.h);
+	ts_hooks_fini(&y.h);
 	return made;
 }
 
@@ -425,5 +425,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

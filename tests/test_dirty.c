@@ -31,7 +31,7 @@
 #include "dirty_model.h"
 #include "model.h"
 #include "test_dirty.h"
-#include "tests_util.h"
+#include "ts_check.h"
 #include "ts_scale.h"
 
 #define LOG  MEMSLOT_LOG_DIRTY_PAGES
@@ -40,35 +40,35 @@
 
 /* An engine and its slot model, with the dirty model beside them. */
 struct tenv {
-	struct mt_env e;
-	struct dirty_model d;
+	struct ts_env e;
+	struct ts_dirty_model d;
 };
 
 static void tenv_init(struct tenv *t, uint32_t dirty_log, const struct memslots_rcu *rcu)
 {
-	mt_env_init_dirty(&t->e, 12, 64, 0, rcu, 0, 0, dirty_log);
-	dirty_model_init(&t->d, t->e.m.max_slots, dirty_log);
+	ts_env_init_dirty(&t->e, 12, 64, 0, rcu, 0, 0, dirty_log);
+	ts_dirty_model_init(&t->d, t->e.m.max_slots, dirty_log);
 }
 
 static void tenv_check(struct tenv *t)
 {
-	dirty_model_check(&t->d, &t->e.m, t->e.ms);
+	ts_dirty_model_check(&t->d, &t->e.m, t->e.ms);
 }
 
 static void tenv_fini(struct tenv *t)
 {
 	tenv_check(t);
-	mt_env_fini(&t->e);
-	dirty_model_fini(&t->d);
+	ts_env_fini(&t->e);
+	ts_dirty_model_fini(&t->d);
 }
 
 /* A request that must succeed, in the engine and both models. */
 static void tset(struct tenv *t, uint32_t id, uint32_t flags, uint64_t gfn, uint64_t npages)
 {
-	struct model_slot old = t->e.m.slot[id];
+	struct ts_model_slot old = t->e.m.slot[id];
 
-	mt_env_set(&t->e, mt_env_region(&t->e, id, flags, gfn, npages, 0x10000000ull * (id + 1)));
-	dirty_model_change(&t->d, id, old.present ? &old : NULL, &t->e.m.slot[id]);
+	ts_env_set(&t->e, ts_env_region(&t->e, id, flags, gfn, npages, 0x10000000ull * (id + 1)));
+	ts_dirty_model_change(&t->d, id, old.present ? &old : NULL, &t->e.m.slot[id]);
 }
 
 /* A mark through the active set, predicted by the model; its return. */
@@ -80,7 +80,7 @@ static uint64_t tmark(struct tenv *t, uint64_t gfn, uint64_t npages, bool cached
 			      : memslots_dirty_mark(set, gfn, npages);
 
 	memslots_read_unlock(t->e.ms);
-	ck_assert_uint_eq(got, dirty_model_mark(&t->d, &t->e.m, gfn, npages));
+	ck_assert_uint_eq(got, ts_dirty_model_mark(&t->d, &t->e.m, gfn, npages));
 	return got;
 }
 
@@ -93,7 +93,7 @@ static int64_t tcollect_all(struct tenv *t, uint16_t id)
 	int64_t got = memslots_dirty_collect(set, id, buf, 0, npages);
 
 	memslots_read_unlock(t->e.ms);
-	ck_assert_int_eq(got, dirty_model_collect(&t->d, &t->e.m, id, mbuf, 0, npages));
+	ck_assert_int_eq(got, ts_dirty_model_collect(&t->d, &t->e.m, id, mbuf, 0, npages));
 	ck_assert_mem_eq(buf, mbuf, sizeof(buf));
 	return got;
 }
@@ -168,13 +168,13 @@ static int64_t lc_expect(const struct lc_case *c, uint32_t dirty_log)
 static void lc_run(const struct lc_case *c, uint32_t dirty_log, bool batch)
 {
 	struct memslots_region r[2];
-	struct model before;
+	struct ts_model before;
 	struct tenv t;
 	uint64_t gfn = c->change == MEMSLOTS_MOVE ? LC_MOVED : LC_GFN;
 	size_t n = 0;
 	int64_t got;
 
-	tenv_init(&t, dirty_log, &mt_counting_rcu);
+	tenv_init(&t, dirty_log, &ts_counting_rcu);
 	/* A neighbour that logs and must not be disturbed. */
 	tset(&t, 2, LOG, 0x1000, 70);
 	tmark(&t, 0x1000 + 69, 1, false);
@@ -184,24 +184,24 @@ static void lc_run(const struct lc_case *c, uint32_t dirty_log, bool batch)
 			ck_assert_uint_eq(tmark(&t, LC_GFN + lc_marks[i], 1, i % 2),
 					  dirty_log && c->log_before);
 	}
-	r[n++] = mt_env_region(&t.e, 1, c->log_after ? LOG : 0, gfn,
+	r[n++] = ts_env_region(&t.e, 1, c->log_after ? LOG : 0, gfn,
 			       c->change == MEMSLOTS_DELETE ? 0 : LC_NPAGES, 0x20000000);
 	if (batch)
-		r[n++] = mt_env_region(&t.e, 3, LOG, 0x2000, 10, 0x40000000);
-	model_copy(&before, &t.e.m);
+		r[n++] = ts_env_region(&t.e, 3, LOG, 0x2000, 10, 0x40000000);
+	ts_model_copy(&before, &t.e.m);
 	{
-		struct model_result res;
+		struct ts_model_result res;
 
-		model_apply(&t.e.m, r, n, -1, 0, &res);
+		ts_model_apply(&t.e.m, r, n, -1, 0, &res);
 		ck_assert_int_eq(res.ret, 0);
 		ck_assert_int_eq(res.change[0], c->change);
-		model_result_fini(&res);
+		ts_model_result_fini(&res);
 	}
-	ck_assert_int_eq(batch ? memslots_apply(t.e.ms, r, n, NULL) : memslots_set_region(t.e.ms, r),
-			 0);
-	mt_env_take_privs(&t.e);
-	dirty_model_follow(&t.d, &before, &t.e.m);
-	model_fini(&before);
+	ck_assert_int_eq(
+		batch ? memslots_apply(t.e.ms, r, n, NULL) : memslots_set_region(t.e.ms, r), 0);
+	ts_env_take_privs(&t.e);
+	ts_dirty_model_follow(&t.d, &before, &t.e.m);
+	ts_model_fini(&before);
 	tenv_check(&t);
 
 	got = tcollect_all(&t, 1);
@@ -211,7 +211,8 @@ static void lc_run(const struct lc_case *c, uint32_t dirty_log, bool batch)
 		      (long long)got, (long long)lc_expect(c, dirty_log));
 	/* Marks after the change land where the new slot's bitmap says. */
 	if (c->change != MEMSLOTS_DELETE)
-		ck_assert_uint_eq(tmark(&t, gfn + 50, 20, false), dirty_log && c->log_after ? 20 : 0);
+		ck_assert_uint_eq(tmark(&t, gfn + 50, 20, false),
+				  dirty_log && c->log_after ? 20 : 0);
 	ck_assert_int_eq(tcollect_all(&t, 2), dirty_log ? ((dirty_log & INIT) ? 70 : 1) : -EINVAL);
 	tenv_fini(&t);
 }
@@ -235,7 +236,7 @@ START_TEST(test_merge_collect_errors)
 	const struct memslots_set *set;
 	struct tenv t;
 
-	tenv_init(&t, BM, &mt_counting_rcu);
+	tenv_init(&t, BM, &ts_counting_rcu);
 	tset(&t, 1, LOG, 0x100, 130);
 	tset(&t, 2, 0, 0x400, 64);
 	set = memslots_read_lock(t.e.ms);
@@ -270,7 +271,7 @@ START_TEST(test_merge_collect_errors)
 	ck_assert_int_eq(tcollect_all(&t, 1), 0);
 	/* Without dirty_log, a LOG_DIRTY_PAGES slot has no bitmap either. */
 	tenv_fini(&t);
-	tenv_init(&t, 0, &mt_counting_rcu);
+	tenv_init(&t, 0, &ts_counting_rcu);
 	tset(&t, 1, LOG, 0x100, 130);
 	set = memslots_read_lock(t.e.ms);
 	ck_assert_int_eq(memslots_dirty_merge(set, 1, w, 0, 1), -EINVAL);
@@ -288,7 +289,7 @@ START_TEST(test_collect_partial)
 	uint64_t out[4];
 	struct tenv t;
 
-	tenv_init(&t, BM, &mt_counting_rcu);
+	tenv_init(&t, BM, &ts_counting_rcu);
 	tset(&t, 1, LOG, 0x100, 200);
 	ck_assert_uint_eq(tmark(&t, 0x100, 200, false), 200);
 	set = memslots_read_lock(t.e.ms);
@@ -310,8 +311,8 @@ START_TEST(test_collect_partial)
 	{
 		uint64_t m[4] = {0};
 
-		dirty_model_collect(&t.d, &t.e.m, 1, m, 64, 70);
-		dirty_model_collect(&t.d, &t.e.m, 1, m, 128, 7);
+		ts_dirty_model_collect(&t.d, &t.e.m, 1, m, 64, 70);
+		ts_dirty_model_collect(&t.d, &t.e.m, 1, m, 128, 7);
 	}
 	ck_assert_int_eq(tcollect_all(&t, 1), 200 - 71);
 	/* A merge ORs, ignores the caller's bits past npages, and partial. */
@@ -333,7 +334,7 @@ START_TEST(test_mark_ranges)
 {
 	struct tenv t;
 
-	tenv_init(&t, BM, &mt_counting_rcu);
+	tenv_init(&t, BM, &ts_counting_rcu);
 	tset(&t, 1, LOG, 100, 50); /* [100, 150) */
 	tset(&t, 2, 0, 150, 20);   /* [150, 170): no bitmap */
 	tset(&t, 3, LOG, 200, 100); /* hole [170, 200), then [200, 300) */
@@ -358,7 +359,7 @@ START_TEST(test_mark_ranges)
 
 		ck_assert_uint_eq(memslots_dirty_mark_cached(set, NULL, 120, 3), 3);
 		memslots_read_unlock(t.e.ms);
-		dirty_model_mark(&t.d, &t.e.m, 120, 3);
+		ts_dirty_model_mark(&t.d, &t.e.m, 120, 3);
 	}
 	tenv_fini(&t);
 }
@@ -368,55 +369,56 @@ END_TEST
 START_TEST(test_random_ops)
 {
 	struct tenv t;
-	struct tu_rng *rng;
+	struct ts_rng *rng;
 	size_t steps = ts_scaled(3000, 10);
 
-	tenv_init(&t, _i ? BM | INIT : BM, &mt_counting_rcu);
+	tenv_init(&t, _i ? BM | INIT : BM, &ts_counting_rcu);
 	rng = &t.e.rng;
 
 	for (size_t step = 0; step < steps; step++) {
-		unsigned int op = (unsigned int)tu_rng_below(rng, 10);
-		uint16_t id = (uint16_t)tu_rng_below(rng, 8);
+		unsigned int op = (unsigned int)ts_rng_below(rng, 10);
+		uint16_t id = (uint16_t)ts_rng_below(rng, 8);
 		const struct memslots_set *set;
 		uint64_t buf[8], mbuf[8];
 
 		if (op < 3) {
-			struct memslots_region r = mt_env_region(
-				&t.e, id, tu_rng_below(rng, 2) ? LOG : 0, tu_rng_below(rng, 32) * 64,
-				tu_rng_below(rng, 4) ? 1 + tu_rng_below(rng, 200) : 0,
-				0x10000000ull * (id + 1));
-			struct model_slot old = t.e.m.slot[id];
+			struct memslots_region r =
+				ts_env_region(&t.e, id, ts_rng_below(rng, 2) ? LOG : 0,
+					      ts_rng_below(rng, 32) * 64,
+					      ts_rng_below(rng, 4) ? 1 + ts_rng_below(rng, 200) : 0,
+					      0x10000000ull * (id + 1));
+			struct ts_model_slot old = t.e.m.slot[id];
 			int change, err;
 
 			/* an existing slot keeps its size: moves and flag changes */
 			if (t.e.m.slot[id].present && r.memory_size)
 				r.memory_size = t.e.m.slot[id].npages << 12;
-			err = model_classify(&t.e.m, &r, &change);
+			err = ts_model_classify(&t.e.m, &r, &change);
 			ck_assert_int_eq(memslots_set_region(t.e.ms, &r), err);
 			if (err)
 				continue;
-			model_commit(&t.e.m, &r, change);
-			mt_env_take_privs(&t.e);
-			dirty_model_change(&t.d, id, old.present ? &old : NULL, &t.e.m.slot[id]);
+			ts_model_commit(&t.e.m, &r, change);
+			ts_env_take_privs(&t.e);
+			ts_dirty_model_change(&t.d, id, old.present ? &old : NULL, &t.e.m.slot[id]);
 			continue;
 		}
 		if (op < 6) {
-			tmark(&t, tu_rng_below(rng, 32 * 64 + 300), 1 + tu_rng_below(rng, op * 40),
+			tmark(&t, ts_rng_below(rng, 32 * 64 + 300), 1 + ts_rng_below(rng, op * 40),
 			      op % 2);
 			continue;
 		}
-		uint64_t first = tu_rng_below(rng, 4) * 64 + (tu_rng_below(rng, 8) ? 0 : 1);
-		uint64_t np = tu_rng_below(rng, 260);
+		uint64_t first = ts_rng_below(rng, 4) * 64 + (ts_rng_below(rng, 8) ? 0 : 1);
+		uint64_t np = ts_rng_below(rng, 260);
 
 		for (int i = 0; i < 8; i++)
-			buf[i] = mbuf[i] = tu_rng_next(rng);
+			buf[i] = mbuf[i] = ts_rng_next(rng);
 		set = memslots_read_lock(t.e.ms);
 		if (op < 8) {
 			ck_assert_int_eq(memslots_dirty_merge(set, id, buf, first, np),
-					 dirty_model_merge(&t.d, &t.e.m, id, mbuf, first, np));
+					 ts_dirty_model_merge(&t.d, &t.e.m, id, mbuf, first, np));
 		} else {
 			ck_assert_int_eq(memslots_dirty_collect(set, id, buf, first, np),
-					 dirty_model_collect(&t.d, &t.e.m, id, mbuf, first, np));
+					 ts_dirty_model_collect(&t.d, &t.e.m, id, mbuf, first, np));
 			ck_assert_mem_eq(buf, mbuf, sizeof(buf));
 		}
 		memslots_read_unlock(t.e.ms);
@@ -431,21 +433,21 @@ END_TEST
 
 /* From the invalidate hook: marks page 5 of the slot being deleted or moved
  * through the published set, where it is the INVALID copy. */
-static void mark_in_invalidate(struct mt_hooks *h, const struct mt_event *ev)
+static void mark_in_invalidate(struct ts_hooks *h, const struct ts_event *ev)
 {
 	const struct memslots_set *set;
 	uint64_t w = 1ull << 9;
 
-	if (ev->hook != MT_INVALIDATE)
+	if (ev->hook != TS_INVALIDATE)
 		return;
 	set = memslots_read_lock(h->ms);
-	MT_CHECK(memslots_find_gfn(set, ev->old_ptr->base_gfn + 5) == ev->old_ptr,
+	TS_CHECK(memslots_find_gfn(set, ev->old_ptr->base_gfn + 5) == ev->old_ptr,
 		 "the published slot is not the INVALID copy");
-	MT_CHECK(ev->old_ptr->flags & MEMSLOT_INVALID, "not INVALID");
-	MT_CMP(memslots_dirty_mark(set, ev->old_ptr->base_gfn + 5, 1), ==,
+	TS_CHECK(ev->old_ptr->flags & MEMSLOT_INVALID, "not INVALID");
+	TS_CMP(memslots_dirty_mark(set, ev->old_ptr->base_gfn + 5, 1), ==,
 	       (ev->old_ptr->flags & LOG) ? 1 : 0);
 	/* and a merge through the copy's id, page 9 */
-	MT_CMP(memslots_dirty_merge(set, ev->old_ptr->id, &w, 0, 64), ==,
+	TS_CMP(memslots_dirty_merge(set, ev->old_ptr->id, &w, 0, 64), ==,
 	       (ev->old_ptr->flags & LOG) ? 0 : -EINVAL);
 	memslots_read_unlock(h->ms);
 }
@@ -470,10 +472,10 @@ START_TEST(test_invalid_copy_shares)
 		bool del = cases[i].change == MEMSLOTS_DELETE;
 		struct memslots_region r;
 
-		tenv_init(&t, BM, &mt_counting_rcu);
+		tenv_init(&t, BM, &ts_counting_rcu);
 		tset(&t, 1, cases[i].before, 0x100, 64);
 		t.e.hooks.on_event = mark_in_invalidate;
-		r = mt_env_region(&t.e, 1, cases[i].after, 0x800, del ? 0 : 64, 0x20000000);
+		r = ts_env_region(&t.e, 1, cases[i].after, 0x800, del ? 0 : 64, 0x20000000);
 		ck_assert_int_eq(memslots_set_region(t.e.ms, &r), 0);
 		t.e.hooks.on_event = NULL;
 		set = memslots_read_lock(t.e.ms);
@@ -483,13 +485,13 @@ START_TEST(test_invalid_copy_shares)
 		memslots_read_unlock(t.e.ms);
 		/* bring the models along; the collect above emptied the bitmap */
 		{
-			struct model_slot old = t.e.m.slot[1];
+			struct ts_model_slot old = t.e.m.slot[1];
 			int change;
 
-			ck_assert_int_eq(model_classify(&t.e.m, &r, &change), 0);
-			model_commit(&t.e.m, &r, change);
-			mt_env_take_privs(&t.e);
-			dirty_model_change(&t.d, 1, &old, &t.e.m.slot[1]);
+			ck_assert_int_eq(ts_model_classify(&t.e.m, &r, &change), 0);
+			ts_model_commit(&t.e.m, &r, change);
+			ts_env_take_privs(&t.e);
+			ts_dirty_model_change(&t.d, 1, &old, &t.e.m.slot[1]);
 		}
 		tenv_fini(&t);
 	}
@@ -531,10 +533,10 @@ static void *held_reader(void *arg)
 
 static struct held *held_now;
 
-static void held_on_prepare(struct mt_hooks *hk, const struct mt_event *ev)
+static void held_on_prepare(struct ts_hooks *hk, const struct ts_event *ev)
 {
 	(void)hk;
-	if (ev->hook == MT_PREPARE)
+	if (ev->hook == TS_PREPARE)
 		atomic_store(&held_now->stage, 2);
 }
 
@@ -547,9 +549,9 @@ START_TEST(test_held_set_through_move)
 	pthread_t th;
 	struct tenv t;
 
-#ifdef TC_TSAN
-	tc_rwlock_init();
-	rcu = &tc_rwlock_rcu;
+#ifdef TS_CONC_TSAN
+	ts_rwlock_rcu_init();
+	rcu = &ts_rwlock_rcu;
 #endif
 	tenv_init(&t, BM, rcu);
 	tset(&t, 1, LOG, 0x100, 64);
@@ -583,47 +585,48 @@ END_TEST
  */
 static size_t enomem_loop(struct tenv *t, const struct memslots_region *r, size_t n)
 {
-	struct model_result res;
-	struct model before, after;
+	struct ts_model_result res;
+	struct ts_model before, after;
 	size_t k, failures = 0;
 
-	model_copy(&before, &t->e.m);
-	model_copy(&after, &t->e.m);
-	model_apply(&after, r, n, -1, 0, &res);
+	ts_model_copy(&before, &t->e.m);
+	ts_model_copy(&after, &t->e.m);
+	ts_model_apply(&after, r, n, -1, 0, &res);
 	ck_assert_int_eq(res.ret, 0);
 	for (k = 1; k < MAX_K; k++) {
-		uint64_t gen = mt_generation(t->e.ms);
+		uint64_t gen = ts_generation(t->e.ms);
 		size_t live = t->e.ac.live;
 		int ret;
 
 		t->e.ac.fail_at = t->e.ac.calls + k;
-		ret = n == 1 ? memslots_set_region(t->e.ms, r) : memslots_apply(t->e.ms, r, n, NULL);
+		ret = n == 1 ? memslots_set_region(t->e.ms, r)
+			     : memslots_apply(t->e.ms, r, n, NULL);
 		t->e.ac.fail_at = 0;
 		if (!ret)
 			break;
 		ck_assert_int_eq(ret, -ENOMEM);
-		ck_assert_uint_eq(mt_generation(t->e.ms), gen);
+		ck_assert_uint_eq(ts_generation(t->e.ms), gen);
 		ck_assert_msg(t->e.ac.live == live, "allocation %zu fails: %zu live, were %zu", k,
 			      t->e.ac.live, live);
 		failures++;
-		model_check(&t->e.m, t->e.ms, &t->e.rng, 4);
+		ts_model_check(&t->e.m, t->e.ms, &t->e.rng, 4);
 		tenv_check(t);
 	}
 	ck_assert_uint_lt(k, MAX_K);
-	model_assign(&t->e.m, &after);
-	mt_env_take_privs(&t->e);
-	dirty_model_follow(&t->d, &before, &t->e.m);
+	ts_model_assign(&t->e.m, &after);
+	ts_env_take_privs(&t->e);
+	ts_dirty_model_follow(&t->d, &before, &t->e.m);
 	tenv_check(t);
-	model_result_fini(&res);
-	model_fini(&before);
-	model_fini(&after);
+	ts_model_result_fini(&res);
+	ts_model_fini(&before);
+	ts_model_fini(&after);
 	return failures;
 }
 
 /* Eight slots, ids 1-8, half of them logging, a few pages marked. */
 static void enomem_base(struct tenv *t, uint32_t dirty_log)
 {
-	tenv_init(t, dirty_log, &mt_counting_rcu);
+	tenv_init(t, dirty_log, &ts_counting_rcu);
 	for (unsigned int id = 1; id <= 8; id++) {
 		tset(t, id, id % 2 ? LOG : 0, 0x100 * id, 0x40 + id);
 		tmark(t, 0x100 * id + id, 3, false);
@@ -654,7 +657,7 @@ START_TEST(test_enomem_single)
 			struct tenv t;
 
 			enomem_base(&t, logs[j]);
-			r = mt_env_region(&t.e, singles[i].id, singles[i].flags, singles[i].gfn,
+			r = ts_env_region(&t.e, singles[i].id, singles[i].flags, singles[i].gfn,
 					  singles[i].npages, 0x10000000ull * (singles[i].id + 1));
 			fails[j] = enomem_loop(&t, &r, 1);
 			tenv_fini(&t);
@@ -677,7 +680,7 @@ START_TEST(test_enomem_batch)
 
 		enomem_base(&t, with ? BM : 0);
 		for (unsigned int id = 1; id <= 8; id++)
-			r[id - 1] = mt_env_region(&t.e, id, LOG, 0x100 * id, 0x40 + id,
+			r[id - 1] = ts_env_region(&t.e, id, LOG, 0x100 * id, 0x40 + id,
 						  0x10000000ull * (id + 1));
 		fails[with] = enomem_loop(&t, r, 8);
 		tenv_fini(&t);
@@ -689,12 +692,12 @@ START_TEST(test_enomem_batch)
 		struct tenv t;
 
 		enomem_base(&t, BM | INIT);
-		r[0] = mt_env_region(&t.e, 1, 0, 0, 0, 0);			  /* delete */
-		r[1] = mt_env_region(&t.e, 2, LOG, 0x100, 0x42, 0x30000000);	  /* move in */
-		r[2] = mt_env_region(&t.e, 3, 0, 0x300, 0x43, 0x40000000);	  /* drop */
-		r[3] = mt_env_region(&t.e, 5, LOG, 0x5000, 0x45, 0x60000000);	  /* move, kept */
-		r[4] = mt_env_region(&t.e, 20, LOG, 0x6000, 0x100, 0x70000000); /* create */
-		r[5] = mt_env_region(&t.e, 6, LOG, 0x600, 0x46, 0x70000000);	  /* enable */
+		r[0] = ts_env_region(&t.e, 1, 0, 0, 0, 0);			/* delete */
+		r[1] = ts_env_region(&t.e, 2, LOG, 0x100, 0x42, 0x30000000);	/* move in */
+		r[2] = ts_env_region(&t.e, 3, 0, 0x300, 0x43, 0x40000000);	/* drop */
+		r[3] = ts_env_region(&t.e, 5, LOG, 0x5000, 0x45, 0x60000000);	/* move, kept */
+		r[4] = ts_env_region(&t.e, 20, LOG, 0x6000, 0x100, 0x70000000); /* create */
+		r[5] = ts_env_region(&t.e, 6, LOG, 0x600, 0x46, 0x70000000);	/* enable */
 		enomem_loop(&t, r, 6);
 		tenv_fini(&t);
 	}
@@ -730,5 +733,5 @@ static Suite *dirty_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(dirty_suite());
+	return ts_run_suite(dirty_suite());
 }

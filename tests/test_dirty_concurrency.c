@@ -40,7 +40,7 @@
 
 #include "concurrency_fixture.h"
 #include "test_dirty.h"
-#include "tests_util.h"
+#include "ts_check.h"
 
 #define DC_IDS	       8u
 #define DC_MARKERS     2u
@@ -167,15 +167,15 @@ static void *dc_marker_main(void *arg)
 	struct dc_marker *mk = arg;
 	struct dc_run *run = mk->run;
 	struct memslots_cache cache = {0};
-	struct tu_rng rng;
+	struct ts_rng rng;
 
-	tu_rng_seed(&rng, run->seed * 31 + mk->index);
+	ts_rng_seed(&rng, run->seed * 31 + mk->index);
 	memslots_reader_register(run->ms);
 	while (!atomic_load_explicit(&run->stop, memory_order_relaxed)) {
 		const struct memslots_set *set = memslots_read_lock(run->ms);
 
 		for (int i = 0; i < 16; i++) {
-			unsigned int id = (unsigned int)tu_rng_below(&rng, DC_IDS);
+			unsigned int id = (unsigned int)ts_rng_below(&rng, DC_IDS);
 			const struct memslot *s = memslots_find_id(set, (uint16_t)id);
 			uint64_t page;
 
@@ -183,7 +183,7 @@ static void *dc_marker_main(void *arg)
 				continue;
 			if ((s->flags & MEMSLOT_LOG_DIRTY_PAGES) != (s->priv != NULL))
 				dc_fail(run, "a slot's priv does not follow its flags", id, 0);
-			page = tu_rng_below(&rng, s->npages / DC_MARKERS) * DC_MARKERS + mk->index;
+			page = ts_rng_below(&rng, s->npages / DC_MARKERS) * DC_MARKERS + mk->index;
 			dc_mark_one(run, set, s, page, i % 2 ? &cache : NULL);
 		}
 		memslots_read_unlock(run->ms);
@@ -221,7 +221,7 @@ static void dc_collect(struct dc_run *run, const struct memslots_set *set,
 }
 
 /* Every slot with a bitmap of @set: all of it, or a random range. */
-static void dc_collect_set(struct dc_run *run, const struct memslots_set *set, struct tu_rng *rng)
+static void dc_collect_set(struct dc_run *run, const struct memslots_set *set, struct ts_rng *rng)
 {
 	for (unsigned int id = 0; id < DC_IDS; id++) {
 		const struct memslot *s = memslots_find_id(set, (uint16_t)id);
@@ -230,9 +230,9 @@ static void dc_collect_set(struct dc_run *run, const struct memslots_set *set, s
 		if (!s || !s->priv)
 			continue;
 		n = s->npages;
-		if (rng && tu_rng_below(rng, 2)) {
-			first = tu_rng_below(rng, (s->npages + 63) / 64) * 64;
-			n = tu_rng_below(rng, s->npages - first + 1);
+		if (rng && ts_rng_below(rng, 2)) {
+			first = ts_rng_below(rng, (s->npages + 63) / 64) * 64;
+			n = ts_rng_below(rng, s->npages - first + 1);
 		}
 		dc_collect(run, set, s, first, n);
 	}
@@ -241,9 +241,9 @@ static void dc_collect_set(struct dc_run *run, const struct memslots_set *set, s
 static void *dc_collector_main(void *arg)
 {
 	struct dc_run *run = arg;
-	struct tu_rng rng;
+	struct ts_rng rng;
 
-	tu_rng_seed(&rng, run->seed ^ 0xc011ec7);
+	ts_rng_seed(&rng, run->seed ^ 0xc011ec7);
 	memslots_reader_register(run->ms);
 	while (!atomic_load_explicit(&run->stop, memory_order_relaxed)) {
 		const struct memslots_set *set = memslots_read_lock(run->ms);
@@ -277,16 +277,16 @@ static struct memslots_region dc_region(unsigned int id, bool alt, bool log, boo
 
 /* One writer call: a create, delete, move or toggle of one slot, or
  * logging toggled on every slot in one batch. */
-static void dc_write(struct dc_run *run, struct dc_writer *w, struct tu_rng *rng)
+static void dc_write(struct dc_run *run, struct dc_writer *w, struct ts_rng *rng)
 {
-	unsigned int id = (unsigned int)tu_rng_below(rng, DC_IDS);
-	unsigned int op = (unsigned int)tu_rng_below(rng, 8);
+	unsigned int id = (unsigned int)ts_rng_below(rng, DC_IDS);
+	unsigned int op = (unsigned int)ts_rng_below(rng, 8);
 	struct memslots_region r[DC_IDS];
 	size_t n = 0;
 	int err;
 
 	if (op == 0) {
-		bool on = tu_rng_below(rng, 2);
+		bool on = ts_rng_below(rng, 2);
 
 		for (unsigned int i = 0; i < DC_IDS; i++)
 			if (w->present[i])
@@ -295,8 +295,8 @@ static void dc_write(struct dc_run *run, struct dc_writer *w, struct tu_rng *rng
 		for (unsigned int i = 0; i < DC_IDS && !err; i++)
 			w->log[i] = w->present[i] ? on : w->log[i];
 	} else if (!w->present[id]) {
-		w->alt[id] = tu_rng_below(rng, 2);
-		w->log[id] = tu_rng_below(rng, 4) != 0;
+		w->alt[id] = ts_rng_below(rng, 2);
+		w->log[id] = ts_rng_below(rng, 4) != 0;
 		r[0] = dc_region(id, w->alt[id], w->log[id], false);
 		err = memslots_set_region(run->ms, &r[0]);
 		w->present[id] = !err;
@@ -305,7 +305,7 @@ static void dc_write(struct dc_run *run, struct dc_writer *w, struct tu_rng *rng
 		err = memslots_set_region(run->ms, &r[0]);
 		w->present[id] = err != 0;
 	} else if (op < 5) {
-		bool log = tu_rng_below(rng, 3) ? w->log[id] : !w->log[id];
+		bool log = ts_rng_below(rng, 3) ? w->log[id] : !w->log[id];
 
 		r[0] = dc_region(id, !w->alt[id], log, false);
 		err = memslots_set_region(run->ms, &r[0]);
@@ -343,12 +343,14 @@ static void dc_account(struct dc_run *run, unsigned long *live, unsigned long *d
 		if (!atomic_load(&b->dropped)) {
 			(*live)++;
 			if (c != m || pending)
-				dc_fail(run, "a live bitmap lost or duplicated marks", b->id, m - c);
+				dc_fail(run, "a live bitmap lost or duplicated marks", b->id,
+					m - c);
 		} else {
 			(*dropped)++;
 			*lost += m - c;
 			if (c > m || m - c != pending)
-				dc_fail(run, "a dropped bitmap's marks do not add up", b->id, m - c);
+				dc_fail(run, "a dropped bitmap's marks do not add up", b->id,
+					m - c);
 		}
 	}
 }
@@ -362,12 +364,12 @@ static void dc_run(uint32_t dirty_log, double seconds)
 	pthread_t markers[DC_MARKERS], collector;
 	struct dc_writer w = {0};
 	unsigned long live = 0, dropped = 0, lost = 0;
-	struct tu_rng rng;
+	struct ts_rng rng;
 	double end;
 
-#ifdef TC_TSAN
-	tc_rwlock_init();
-	rcu = &tc_rwlock_rcu;
+#ifdef TS_CONC_TSAN
+	ts_rwlock_rcu_init();
+	rcu = &ts_rwlock_rcu;
 #endif
 	run.dirty_log = dirty_log;
 	run.seed = 0xd1e7 + dirty_log;
@@ -377,14 +379,14 @@ static void dc_run(uint32_t dirty_log, double seconds)
 	cfg.dirty_log = dirty_log;
 	run.ms = memslots_new(&cfg);
 	ck_assert_ptr_nonnull(run.ms);
-	tu_rng_seed(&rng, run.seed);
+	ts_rng_seed(&rng, run.seed);
 	for (unsigned int i = 0; i < DC_MARKERS; i++) {
 		mk[i] = (struct dc_marker){&run, i};
 		ck_assert_int_eq(pthread_create(&markers[i], NULL, dc_marker_main, &mk[i]), 0);
 	}
 	ck_assert_int_eq(pthread_create(&collector, NULL, dc_collector_main, &run), 0);
-	end = tc_now() + seconds;
-	while (tc_now() < end || atomic_load(&run.writes) < DC_MIN_WRITES ||
+	end = ts_conc_now() + seconds;
+	while (ts_conc_now() < end || atomic_load(&run.writes) < DC_MIN_WRITES ||
 	       atomic_load(&run.collects) < DC_MIN_COLLECT)
 		dc_write(&run, &w, &rng);
 	atomic_store(&run.stop, true);
@@ -412,7 +414,7 @@ static void dc_run(uint32_t dirty_log, double seconds)
 START_TEST(test_markers_collector_writer)
 {
 	dc_run(_i ? MEMSLOTS_DIRTY_BITMAP | MEMSLOTS_DIRTY_INITIALLY_SET : MEMSLOTS_DIRTY_BITMAP,
-	       tc_seconds() / 2);
+	       ts_conc_seconds() / 2);
 }
 END_TEST
 

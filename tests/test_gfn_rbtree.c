@@ -29,7 +29,7 @@
 #include <check.h>
 
 #include "kvm_gfn_tree.h"
-#include "tests_util.h"
+#include "ts_check.h"
 #include "ts_scale.h"
 
 static size_t scaled(size_t n)
@@ -107,7 +107,7 @@ static struct {
 /* ---- the model: brute force over the set's elements ---------------------- */
 
 /* What insert must answer for @e. */
-static int model_insert_rc(const struct gset *s, const struct gslot *e)
+static int ts_model_insert_rc(const struct gset *s, const struct gslot *e)
 {
 	if (!e->npages || e->npages > UINT64_MAX - e->base)
 		return -EINVAL;
@@ -117,11 +117,11 @@ static int model_insert_rc(const struct gset *s, const struct gslot *e)
 	return 0;
 }
 
-static void model_add(struct gset *s, struct gslot *e)
+static void ts_model_add(struct gset *s, struct gslot *e)
 {
 	size_t i = s->n;
 
-	REQUIRE(s->n < s->cap);
+	TS_REQUIRE(s->n < s->cap);
 	while (i > 0 && s->v[i - 1]->base > e->base) {
 		s->v[i] = s->v[i - 1];
 		i--;
@@ -131,7 +131,7 @@ static void model_add(struct gset *s, struct gslot *e)
 	e->in[s->idx] = true;
 }
 
-static void model_remove_at(struct gset *s, size_t i)
+static void ts_model_remove_at(struct gset *s, size_t i)
 {
 	s->v[i]->in[s->idx] = false;
 	memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof(*s->v));
@@ -142,19 +142,19 @@ static void model_remove_at(struct gset *s, size_t i)
 
 static int set_insert(struct gset *s, struct gslot *e)
 {
-	int want = model_insert_rc(s, e);
+	int want = ts_model_insert_rc(s, e);
 	int rc = ms_gfn_tree_insert(&s->t, &e->node[s->idx]);
 
 	if (rc != want)
 		ck_abort_msg("insert [%llu, +%llu): %d, the model says %d",
 			     (unsigned long long)e->base, (unsigned long long)e->npages, rc, want);
 	if (rc == 0) {
-		model_add(s, e);
+		ts_model_add(s, e);
 		stats.inserted++;
 		stats.shared += e->in[!s->idx];
 		stats.max_n = s->n > stats.max_n ? s->n : stats.max_n;
 	} else {
-		REQUIRE(!ms_gfn_node_linked(&e->node[s->idx]));
+		TS_REQUIRE(!ms_gfn_node_linked(&e->node[s->idx]));
 		stats.overlapping += rc == -EEXIST;
 		stats.invalid += rc == -EINVAL;
 	}
@@ -166,8 +166,8 @@ static void set_erase_at(struct gset *s, size_t i)
 	struct gslot *e = s->v[i];
 
 	ms_gfn_tree_erase(&s->t, &e->node[s->idx]);
-	REQUIRE(!ms_gfn_node_linked(&e->node[s->idx]));
-	model_remove_at(s, i);
+	TS_REQUIRE(!ms_gfn_node_linked(&e->node[s->idx]));
+	ts_model_remove_at(s, i);
 }
 
 /* Replaces the model's @i-th element by @fresh; @fresh's keys decide the
@@ -179,18 +179,18 @@ static void set_replace_at(struct gset *s, size_t i, struct gslot *fresh)
 	bool same = fresh->base == old->base && fresh->npages == old->npages;
 	int rc = ms_gfn_tree_replace(&s->t, &old->node[s->idx], &fresh->node[s->idx]);
 
-	REQUIRE(rc == (same ? 0 : -EINVAL));
+	TS_REQUIRE(rc == (same ? 0 : -EINVAL));
 	if (rc) {
 		stats.refused++;
-		REQUIRE(ms_gfn_node_linked(&old->node[s->idx]));
-		REQUIRE(!ms_gfn_node_linked(&fresh->node[s->idx]));
+		TS_REQUIRE(ms_gfn_node_linked(&old->node[s->idx]));
+		TS_REQUIRE(!ms_gfn_node_linked(&fresh->node[s->idx]));
 		return;
 	}
 	/* Same place, same colour, O(1): the links are taken over as they were. */
-	REQUIRE(fresh->node[s->idx].rb.parent_color == saved.parent_color);
-	REQUIRE(fresh->node[s->idx].rb.left == saved.left);
-	REQUIRE(fresh->node[s->idx].rb.right == saved.right);
-	REQUIRE(!ms_gfn_node_linked(&old->node[s->idx]));
+	TS_REQUIRE(fresh->node[s->idx].rb.parent_color == saved.parent_color);
+	TS_REQUIRE(fresh->node[s->idx].rb.left == saved.left);
+	TS_REQUIRE(fresh->node[s->idx].rb.right == saved.right);
+	TS_REQUIRE(!ms_gfn_node_linked(&old->node[s->idx]));
 	stats.replaced++;
 	stats.shared += fresh->in[!s->idx];
 	old->in[s->idx] = false;
@@ -206,16 +206,16 @@ static unsigned int black_height(const struct ms_rb_node *n, const struct ms_rb_
 
 	if (!n)
 		return 1;
-	REQUIRE(depth <= 128);
-	REQUIRE(ms_rb_parent(n) == parent);
+	TS_REQUIRE(depth <= 128);
+	TS_REQUIRE(ms_rb_parent(n) == parent);
 	if (ms_rb_is_red(n)) {
-		REQUIRE(parent != NULL);
-		REQUIRE(!n->left || ms_rb_is_black(n->left));
-		REQUIRE(!n->right || ms_rb_is_black(n->right));
+		TS_REQUIRE(parent != NULL);
+		TS_REQUIRE(!n->left || ms_rb_is_black(n->left));
+		TS_REQUIRE(!n->right || ms_rb_is_black(n->right));
 	}
 	lh = black_height(n->left, n, depth + 1);
 	rh = black_height(n->right, n, depth + 1);
-	REQUIRE(lh == rh);
+	TS_REQUIRE(lh == rh);
 	return lh + ms_rb_is_black(n);
 }
 
@@ -227,20 +227,20 @@ static void check_set(const struct gset *s)
 
 	if (why)
 		ck_abort_msg("set %u: %s", s->idx, why);
-	REQUIRE(ms_rb_validate_cached(&s->t.root, NULL, &count) == 0);
-	REQUIRE(count == s->n);
-	REQUIRE(ms_gfn_tree_count(&s->t) == s->n);
+	TS_REQUIRE(ms_rb_validate_cached(&s->t.root, NULL, &count) == 0);
+	TS_REQUIRE(count == s->n);
+	TS_REQUIRE(ms_gfn_tree_count(&s->t) == s->n);
 	black_height(s->t.root.root.node, NULL, 0);
 	for (i = 1; i < s->n; i++)
-		REQUIRE(gs_end(s->v[i - 1]) <= s->v[i]->base); /* the model itself */
+		TS_REQUIRE(gs_end(s->v[i - 1]) <= s->v[i]->base); /* the model itself */
 	for (i = 0, n = ms_gfn_tree_first(&s->t); n; n = ms_gfn_tree_next(n), i++) {
-		REQUIRE(i < s->n && gs_of(s, n) == s->v[i]);
-		REQUIRE(s->v[i]->in[s->idx] && ms_gfn_node_linked(n));
+		TS_REQUIRE(i < s->n && gs_of(s, n) == s->v[i]);
+		TS_REQUIRE(s->v[i]->in[s->idx] && ms_gfn_node_linked(n));
 	}
-	REQUIRE(i == s->n);
+	TS_REQUIRE(i == s->n);
 	for (n = ms_gfn_tree_last(&s->t); n; n = ms_gfn_tree_prev(n))
-		REQUIRE(i > 0 && gs_of(s, n) == s->v[--i]);
-	REQUIRE(i == 0);
+		TS_REQUIRE(i > 0 && gs_of(s, n) == s->v[--i]);
+	TS_REQUIRE(i == 0);
 }
 
 /* Every point lookup at @gfn against a scan of the model. */
@@ -259,19 +259,19 @@ static void check_point(const struct gset *s, uint64_t gfn)
 		if (e->base > gfn && (!hi || e->base < hi->base))
 			hi = e;
 	}
-	REQUIRE(gs_of(s, ms_gfn_tree_find(&s->t, gfn)) == hit);
-	REQUIRE(gs_of(s, ms_gfn_tree_search(&s->t, gfn, &below, &above)) == hit);
-	REQUIRE(gs_of(s, below) == lo);
-	REQUIRE(gs_of(s, above) == hi);
-	REQUIRE(gs_of(s, ms_gfn_tree_search(&s->t, gfn, NULL, NULL)) == hit);
+	TS_REQUIRE(gs_of(s, ms_gfn_tree_find(&s->t, gfn)) == hit);
+	TS_REQUIRE(gs_of(s, ms_gfn_tree_search(&s->t, gfn, &below, &above)) == hit);
+	TS_REQUIRE(gs_of(s, below) == lo);
+	TS_REQUIRE(gs_of(s, above) == hi);
+	TS_REQUIRE(gs_of(s, ms_gfn_tree_search(&s->t, gfn, NULL, NULL)) == hit);
 	/* KVM's approx: the hit, else a border of the hole, NULL only if empty. */
 	approx = gs_of(s, ms_gfn_tree_find_approx(&s->t, gfn));
 	if (hit)
-		REQUIRE(approx == hit);
+		TS_REQUIRE(approx == hit);
 	else if (s->n)
-		REQUIRE(approx && (approx == lo || approx == hi));
+		TS_REQUIRE(approx && (approx == lo || approx == hi));
 	else
-		REQUIRE(!approx);
+		TS_REQUIRE(!approx);
 }
 
 /* The range walk over [start, end) against a scan of the model. */
@@ -295,11 +295,11 @@ static void check_range(const struct gset *s, uint64_t start, uint64_t end)
 				(unsigned long long)s->v[i]->npages, (void *)n);
 		n = ms_gfn_tree_range_next(&s->t, n, end);
 	}
-	REQUIRE(n == NULL);
-	REQUIRE(ms_gfn_tree_overlaps(&s->t, start, end, NULL) == (hits > 0));
+	TS_REQUIRE(n == NULL);
+	TS_REQUIRE(ms_gfn_tree_overlaps(&s->t, start, end, NULL) == (hits > 0));
 	if (first)
-		REQUIRE(ms_gfn_tree_overlaps(&s->t, start, end, &first->node[s->idx]) ==
-			(hits > 1));
+		TS_REQUIRE(ms_gfn_tree_overlaps(&s->t, start, end, &first->node[s->idx]) ==
+			   (hits > 1));
 }
 
 /* ---- random operation sequences ------------------------------------------ */
@@ -314,12 +314,12 @@ struct random_cfg {
 	unsigned int check_every; /* full checks every this many ops (1: always) */
 };
 
-static void draw_range(struct tu_rng *r, const struct random_cfg *c, struct gslot *e)
+static void draw_range(struct ts_rng *r, const struct random_cfg *c, struct gslot *e)
 {
-	uint64_t off = tu_rng_below(r, c->span);
+	uint64_t off = ts_rng_below(r, c->span);
 
 	e->base = c->top ? UINT64_MAX - off : off;
-	switch (tu_rng_below(r, 64)) {
+	switch (ts_rng_below(r, 64)) {
 	case 0:
 		e->npages = 0; /* refused */
 		break;
@@ -327,26 +327,26 @@ static void draw_range(struct tu_rng *r, const struct random_cfg *c, struct gslo
 		e->npages = UINT64_MAX - e->base; /* the last possible end */
 		break;
 	case 2:
-		e->npages = UINT64_MAX - e->base + 1 + tu_rng_below(r, 4); /* wraps */
+		e->npages = UINT64_MAX - e->base + 1 + ts_rng_below(r, 4); /* wraps */
 		break;
 	default:
-		e->npages = 1 + tu_rng_below(r, c->max_npages);
+		e->npages = 1 + ts_rng_below(r, c->max_npages);
 		break;
 	}
 }
 
 /* A gfn where bugs hide: at and around the edges of an element. */
-static uint64_t draw_gfn(struct tu_rng *r, const struct random_cfg *c, const struct gset *s)
+static uint64_t draw_gfn(struct ts_rng *r, const struct random_cfg *c, const struct gset *s)
 {
 	const struct gslot *e;
 
-	if (!s->n || tu_rng_below(r, 4) == 0) {
-		uint64_t off = tu_rng_below(r, c->span + c->max_npages);
+	if (!s->n || ts_rng_below(r, 4) == 0) {
+		uint64_t off = ts_rng_below(r, c->span + c->max_npages);
 
 		return c->top ? UINT64_MAX - off : off;
 	}
-	e = s->v[tu_rng_below(r, s->n)];
-	switch (tu_rng_below(r, 5)) {
+	e = s->v[ts_rng_below(r, s->n)];
+	switch (ts_rng_below(r, 5)) {
 	case 0:
 		return e->base - 1;
 	case 1:
@@ -356,15 +356,15 @@ static uint64_t draw_gfn(struct tu_rng *r, const struct random_cfg *c, const str
 	case 3:
 		return gs_end(e);
 	default:
-		return e->base + tu_rng_below(r, e->npages);
+		return e->base + ts_rng_below(r, e->npages);
 	}
 }
 
 /* A spare element for set @idx: not in it (the pool has spares). */
 static struct gslot *spare(struct gslot *pool, size_t npool, unsigned int idx, bool in_neither,
-			   struct tu_rng *r)
+			   struct ts_rng *r)
 {
-	size_t i = tu_rng_below(r, npool);
+	size_t i = ts_rng_below(r, npool);
 
 	for (size_t tries = 0; tries < npool; tries++, i = (i + 1) % npool)
 		if (!pool[i].in[idx] && !(in_neither && pool[i].in[!idx]))
@@ -383,20 +383,20 @@ static struct gslot *twin(const struct gset *s, const struct gset *other, const 
 }
 
 static void random_replace(struct gset *s, struct gset *other, struct gslot *pool, size_t npool,
-			   struct tu_rng *r)
+			   struct ts_rng *r)
 {
-	size_t i = tu_rng_below(r, s->n);
+	size_t i = ts_rng_below(r, s->n);
 	struct gslot *old = s->v[i], *fresh = twin(s, other, old);
 
 	/* KVM's flow: the copy made for one set goes into the other as well. */
-	if (fresh && tu_rng_below(r, 4))
+	if (fresh && ts_rng_below(r, 4))
 		goto replace;
 	fresh = spare(pool, npool, s->idx, true, r);
 	if (!fresh)
 		fresh = spare(pool, npool, s->idx, false, r); /* keys fixed: likely refused */
-	else if (tu_rng_below(r, 8) == 0)
+	else if (ts_rng_below(r, 8) == 0)
 		fresh->base = old->base + 1, fresh->npages = old->npages; /* refused */
-	else if (tu_rng_below(r, 8) == 0)
+	else if (ts_rng_below(r, 8) == 0)
 		fresh->base = old->base, fresh->npages = old->npages + 1; /* refused */
 	else
 		fresh->base = old->base, fresh->npages = old->npages;
@@ -405,10 +405,10 @@ replace:
 }
 
 static void random_step(struct gset *sets, struct gslot *pool, size_t npool,
-			const struct random_cfg *c, struct tu_rng *r)
+			const struct random_cfg *c, struct ts_rng *r)
 {
-	struct gset *s = &sets[tu_rng_below(r, 2)], *other = &sets[!s->idx];
-	unsigned int dice = (unsigned int)tu_rng_below(r, 100);
+	struct gset *s = &sets[ts_rng_below(r, 2)], *other = &sets[!s->idx];
+	unsigned int dice = (unsigned int)ts_rng_below(r, 100);
 
 	if (dice < 45 || !s->n) {
 		struct gslot *e = spare(pool, npool, s->idx, false, r);
@@ -420,11 +420,11 @@ static void random_step(struct gset *sets, struct gslot *pool, size_t npool,
 			draw_range(r, c, e);
 		set_insert(s, e);
 	} else if (dice < 70) {
-		set_erase_at(s, tu_rng_below(r, s->n));
+		set_erase_at(s, ts_rng_below(r, s->n));
 	} else if (dice < 85) {
 		random_replace(s, other, pool, npool, r);
 	} else {
-		uint64_t start = draw_gfn(r, c, s), len = tu_rng_below(r, 3 * c->max_npages);
+		uint64_t start = draw_gfn(r, c, s), len = ts_rng_below(r, 3 * c->max_npages);
 
 		for (int k = 0; k < 4; k++)
 			check_point(s, draw_gfn(r, c, s));
@@ -438,14 +438,14 @@ static void run_random(const struct random_cfg *c)
 	size_t npool = c->pool, ops = scaled(c->ops);
 	struct gslot *pool = calloc(npool, sizeof(*pool));
 	struct gset sets[2];
-	struct tu_rng r;
+	struct ts_rng r;
 
 	ck_assert_ptr_nonnull(pool);
 	memset(&stats, 0, sizeof(stats));
 	pool_init(pool, npool);
 	gset_init(&sets[0], 0, npool);
 	gset_init(&sets[1], 1, npool);
-	tu_rng_seed(&r, c->seed);
+	ts_rng_seed(&r, c->seed);
 	for (size_t op = 0; op < ops; op++) {
 		random_step(sets, pool, npool, c, &r);
 		if (op % c->check_every == 0) {
@@ -455,7 +455,7 @@ static void run_random(const struct random_cfg *c)
 	}
 	for (unsigned int k = 0; k < 2; k++) {
 		while (sets[k].n) {
-			set_erase_at(&sets[k], tu_rng_below(&r, sets[k].n));
+			set_erase_at(&sets[k], ts_rng_below(&r, sets[k].n));
 			check_set(&sets[k]);
 		}
 		ck_assert_ptr_null(sets[k].t.root.root.node);
@@ -632,13 +632,13 @@ START_TEST(replace_every_node)
 	static struct gslot e[2 * N];
 	struct gset s;
 	bool red = false, black = false;
-	struct tu_rng r;
+	struct ts_rng r;
 
 	pool_init(e, 2 * N);
 	gset_init(&s, 1, N);
-	tu_rng_seed(&r, 7);
+	ts_rng_seed(&r, 7);
 	for (size_t i = 0; i < N; i++)
-		put(&s, &e[i], (tu_rng_below(&r, 1000) * N + i) * 4, 3, 0);
+		put(&s, &e[i], (ts_rng_below(&r, 1000) * N + i) * 4, 3, 0);
 	for (size_t i = 0; i < N; i++) {
 		struct gslot *old = s.v[i], *fresh = &e[N + i];
 
@@ -668,17 +668,17 @@ START_TEST(any_layout)
 {
 	static struct rslot e[64];
 	struct ms_gfn_tree t[2];
-	struct tu_rng r;
+	struct ts_rng r;
 
 	memset(e, 0, sizeof(e));
 	for (unsigned int k = 0; k < 2; k++)
 		ms_gfn_tree_init(&t[k], MS_GFN_TREE_OFF(struct rslot, node, k, base),
 				 MS_GFN_TREE_OFF(struct rslot, node, k, npages));
 	ck_assert_int_gt(t[0].base_off, 0);
-	tu_rng_seed(&r, 3);
+	ts_rng_seed(&r, 3);
 	for (size_t i = 0; i < 64; i++) {
 		e[i].base = (63 - i) * 10;
-		e[i].npages = 1 + tu_rng_below(&r, 9); /* a gap after each */
+		e[i].npages = 1 + ts_rng_below(&r, 9); /* a gap after each */
 		ck_assert_int_eq(ms_gfn_tree_insert(&t[0], &e[i].node[0]), 0);
 		if (i % 2 == 0)
 			ck_assert_int_eq(ms_gfn_tree_insert(&t[1], &e[i].node[1]), 0);
@@ -773,23 +773,23 @@ static void *reader(void *arg)
 {
 	struct readers_ctx *x = arg;
 	const struct gset *s = &x->sets[0];
-	struct tu_rng r;
+	struct ts_rng r;
 	size_t n = 0;
 
-	tu_rng_seed(&r, (uint64_t)(uintptr_t)&r);
+	ts_rng_seed(&r, (uint64_t)(uintptr_t)&r);
 	while (!atomic_load_explicit(&x->stop, memory_order_acquire) || n < 1000) {
-		uint64_t g = tu_rng_below(&r, 16 * RD_FIXED + 16), i = g / 16;
+		uint64_t g = ts_rng_below(&r, 16 * RD_FIXED + 16), i = g / 16;
 		struct gslot *want = i < RD_FIXED && g % 16 <= i % 8 ? &x->pool[i] : NULL;
 		const struct ms_gfn_node *it;
 		size_t k = 0, expect = 0;
 
-		REQUIRE(gs_of(s, ms_gfn_tree_find(&s->t, g)) == want);
+		TS_REQUIRE(gs_of(s, ms_gfn_tree_find(&s->t, g)) == want);
 		for (it = ms_gfn_tree_range_first(&s->t, g, g + 64); it;
 		     it = ms_gfn_tree_range_next(&s->t, it, g + 64))
 			k++;
 		for (i = 0; i < RD_FIXED; i++)
 			expect += gs_meets(&x->pool[i], g, g + 64);
-		REQUIRE(k == expect);
+		TS_REQUIRE(k == expect);
 		n++;
 	}
 	atomic_fetch_add(&x->lookups, n);
@@ -801,7 +801,7 @@ START_TEST(readers_of_the_other_set)
 	struct readers_ctx *x = calloc(1, sizeof(*x));
 	struct random_cfg c = {.span = 16 * RD_FIXED, .max_npages = 24};
 	pthread_t th[RD_READERS];
-	struct tu_rng r;
+	struct ts_rng r;
 
 	ck_assert_ptr_nonnull(x);
 	pool_init(x->pool, RD_POOL);
@@ -812,10 +812,10 @@ START_TEST(readers_of_the_other_set)
 	/* Published: from here on only set 1 changes. */
 	for (int k = 0; k < RD_READERS; k++)
 		ck_assert_int_eq(pthread_create(&th[k], NULL, reader, x), 0);
-	tu_rng_seed(&r, 42);
+	ts_rng_seed(&r, 42);
 	for (size_t op = 0; op < scaled(40000); op++) {
 		struct gset *s = &x->sets[1];
-		unsigned int dice = (unsigned int)tu_rng_below(&r, 100);
+		unsigned int dice = (unsigned int)ts_rng_below(&r, 100);
 
 		if (dice < 50 || !s->n) {
 			struct gslot *e = spare(x->pool, RD_POOL, 1, false, &r);
@@ -823,12 +823,12 @@ START_TEST(readers_of_the_other_set)
 			if (!e->in[0])
 				draw_range(&r, &c, e);
 			if (ms_gfn_tree_insert(&s->t, &e->node[1]) == 0)
-				model_add(s, e);
+				ts_model_add(s, e);
 		} else if (dice < 80) {
-			size_t i = tu_rng_below(&r, s->n);
+			size_t i = ts_rng_below(&r, s->n);
 
 			ms_gfn_tree_erase(&s->t, &s->v[i]->node[1]);
-			model_remove_at(s, i);
+			ts_model_remove_at(s, i);
 		} else {
 			random_replace(s, &x->sets[0], x->pool, RD_POOL, &r);
 		}
@@ -883,5 +883,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

@@ -20,7 +20,7 @@
 
 #include "debug.h"
 #include "model.h"
-#include "tests_util.h"
+#include "ts_check.h"
 
 #define P    0x1000ull
 #define G(n) ((uint64_t)(n)*P)
@@ -32,8 +32,8 @@
 
 struct fx {
 	struct memslots *ms;
-	struct mt_hooks rec; /* the support library's recorder */
-	struct tu_alloc_counter alloc;
+	struct ts_hooks rec; /* the support library's recorder */
+	struct ts_alloc_counter alloc;
 };
 
 static void fx_check(struct fx *f)
@@ -46,16 +46,16 @@ static void fx_check(struct fx *f)
 static void fx_init(struct fx *f, uint32_t allowed_flags, uint16_t as_id)
 {
 	struct memslots_config cfg = {
-		.ops = &mt_recording_ops,
+		.ops = &ts_recording_ops,
 		.max_slots = 512,
-		.alloc = tu_alloc,
-		.free = tu_free,
+		.alloc = ts_alloc,
+		.free = ts_free,
 		.allowed_flags = allowed_flags,
 		.as_id = as_id,
 	};
 
 	memset(f, 0, sizeof(*f));
-	mt_hooks_init(&f->rec);
+	ts_hooks_init(&f->rec);
 	cfg.opaque = &f->rec;
 	cfg.alloc_opaque = &f->alloc;
 	f->ms = memslots_new(&cfg);
@@ -68,7 +68,7 @@ static void fx_fini(struct fx *f)
 	fx_check(f);
 	memslots_reader_unregister(f->ms);
 	memslots_free(f->ms);
-	mt_hooks_fini(&f->rec);
+	ts_hooks_fini(&f->rec);
 	ck_assert_uint_eq(f->alloc.live, 0);
 }
 
@@ -251,10 +251,10 @@ START_TEST(batch_failure_restores_bindings)
 	ck_assert(range_free(&f, 7, 0, 0x10));
 	/* the prepared changes were aborted, newest first, with their fields */
 	ck_assert_uint_eq(f.rec.n, 6);
-	ck_assert_int_eq(f.rec.ev[3].hook, MT_ABORT);
+	ck_assert_int_eq(f.rec.ev[3].hook, TS_ABORT);
 	ck_assert_int_eq(f.rec.ev[3].change, MEMSLOTS_DELETE);
 	ck_assert_uint_eq(f.rec.ev[3].old.guest_memfd, 8);
-	ck_assert_int_eq(f.rec.ev[4].hook, MT_ABORT);
+	ck_assert_int_eq(f.rec.ev[4].hook, TS_ABORT);
 	ck_assert_uint_eq(f.rec.ev[4].new.guest_memfd, 7);
 	ck_assert_uint_eq(f.rec.ev[4].new.guest_memfd_offset, G(0x10));
 	fx_fini(&f);
@@ -345,24 +345,24 @@ START_TEST(hooks_see_guest_memfd_fields)
 	c.pad2[13] = ~0ull;
 	set_ok(&f, c);
 	ck_assert_uint_eq(f.rec.n, 2);
-	ck_assert_int_eq(f.rec.ev[0].hook, MT_PREPARE);
+	ck_assert_int_eq(f.rec.ev[0].hook, TS_PREPARE);
 	ck_assert_int_eq(f.rec.ev[0].change, MEMSLOTS_CREATE);
 	ck_assert_uint_eq(f.rec.ev[0].new.guest_memfd, 3);
 	ck_assert_uint_eq(f.rec.ev[0].new.guest_memfd_offset, G(0x40));
 	ck_assert_uint_eq(f.rec.ev[0].new.flags, GMEM);
-	ck_assert_int_eq(f.rec.ev[1].hook, MT_COMMIT);
+	ck_assert_int_eq(f.rec.ev[1].hook, TS_COMMIT);
 	ck_assert_uint_eq(f.rec.ev[1].new.guest_memfd, 3);
 	ck_assert_uint_eq(f.rec.ev[1].new.guest_memfd_offset, G(0x40));
 
 	f.rec.n = 0;
 	set_ok(&f, d);
 	ck_assert_uint_eq(f.rec.n, 3);
-	ck_assert_int_eq(f.rec.ev[0].hook, MT_PREPARE);
+	ck_assert_int_eq(f.rec.ev[0].hook, TS_PREPARE);
 	ck_assert_uint_eq(f.rec.ev[0].old.guest_memfd, 3);
-	ck_assert_int_eq(f.rec.ev[1].hook, MT_INVALIDATE);
+	ck_assert_int_eq(f.rec.ev[1].hook, TS_INVALIDATE);
 	ck_assert_uint_eq(f.rec.ev[1].old.flags, GMEM | MEMSLOT_INVALID);
 	ck_assert_uint_eq(f.rec.ev[1].old.guest_memfd_offset, G(0x40));
-	ck_assert_int_eq(f.rec.ev[2].hook, MT_COMMIT);
+	ck_assert_int_eq(f.rec.ev[2].hook, TS_COMMIT);
 	ck_assert_uint_eq(f.rec.ev[2].old.guest_memfd, 3);
 	fx_fini(&f);
 }
@@ -505,5 +505,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

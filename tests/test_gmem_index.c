@@ -18,12 +18,12 @@
 #include <check.h>
 
 #include "gmem_index.h"
-#include "tests_util.h"
+#include "ts_check.h"
 #include "ts_scale.h"
 #include "rbtree.h"
 
 /* Check's ck_assert_*() costs a write per success; hot checks use this. */
-#define REQUIRE(cond)                                                                 \
+#define TS_REQUIRE(cond)                                                              \
 	do {                                                                          \
 		if (!(cond))                                                          \
 			ck_abort_msg("%s:%d: failed: %s", __FILE__, __LINE__, #cond); \
@@ -42,7 +42,7 @@ struct fixture {
 	struct gnode *pool;
 	size_t npool, nin;
 	uint64_t gen;
-	struct tu_rng rng;
+	struct ts_rng rng;
 };
 
 static size_t scaled(size_t n)
@@ -62,7 +62,7 @@ static void fx_init(struct fixture *f, size_t npool, uint64_t seed)
 	f->pool = calloc(npool, sizeof(*f->pool));
 	ck_assert_ptr_nonnull(f->pool);
 	f->npool = npool;
-	tu_rng_seed(&f->rng, seed);
+	ts_rng_seed(&f->rng, seed);
 }
 
 static void fx_free(struct fixture *f)
@@ -79,7 +79,7 @@ static void fx_check_valid(const struct fixture *f)
 {
 	const char *why = ms_gmem_validate(&f->idx);
 
-	REQUIRE(f->idx.count == f->nin);
+	TS_REQUIRE(f->idx.count == f->nin);
 	if (why)
 		ck_abort_msg("index invalid: %s", why);
 }
@@ -106,28 +106,28 @@ static size_t fx_check_query(struct fixture *f, uint32_t fd, uint64_t start, uin
 		}
 	}
 	b = ms_gmem_find(&f->idx, fd, start, last);
-	REQUIRE(!b || b->start == lowest);
-	REQUIRE(ms_gmem_intersects(&f->idx, fd, start, last) == (want != 0));
+	TS_REQUIRE(!b || b->start == lowest);
+	TS_REQUIRE(ms_gmem_intersects(&f->idx, fd, start, last) == (want != 0));
 	for (; b; b = ms_gmem_find_next(b, fd, start, last)) {
 		struct gnode *g = gnode_of(b);
 
-		REQUIRE(g >= f->pool && g < f->pool + f->npool);
-		REQUIRE(g->in_index);
-		REQUIRE(meets(b, fd, start, last));
-		REQUIRE(g->seen != f->gen);
-		REQUIRE(b->start >= prev_start);
+		TS_REQUIRE(g >= f->pool && g < f->pool + f->npool);
+		TS_REQUIRE(g->in_index);
+		TS_REQUIRE(meets(b, fd, start, last));
+		TS_REQUIRE(g->seen != f->gen);
+		TS_REQUIRE(b->start >= prev_start);
 		g->seen = f->gen;
 		prev_start = b->start;
 		got++;
 	}
-	REQUIRE(got == want);
+	TS_REQUIRE(got == want);
 	return got;
 }
 
 static void fx_insert(struct fixture *f, struct gnode *g, uint32_t fd, uint64_t offset,
 		      uint64_t size)
 {
-	REQUIRE(!g->in_index);
+	TS_REQUIRE(!g->in_index);
 	ms_gmem_binding_set(&g->b, fd, offset, size);
 	ms_gmem_insert(&f->idx, &g->b);
 	g->in_index = true;
@@ -136,7 +136,7 @@ static void fx_insert(struct fixture *f, struct gnode *g, uint32_t fd, uint64_t 
 
 static void fx_remove(struct fixture *f, struct gnode *g)
 {
-	REQUIRE(g->in_index);
+	TS_REQUIRE(g->in_index);
 	ms_gmem_remove(&f->idx, &g->b);
 	g->in_index = false;
 	f->nin--;
@@ -147,32 +147,32 @@ static uint32_t random_fd(struct fixture *f)
 {
 	static const uint32_t fds[] = {0, 3, 4, 7, UINT32_MAX};
 
-	return fds[tu_rng_below(&f->rng, sizeof(fds) / sizeof(fds[0]))];
+	return fds[ts_rng_below(&f->rng, sizeof(fds) / sizeof(fds[0]))];
 }
 
 /* A byte range that never wraps: mostly small page-aligned ones near 0,
  * some of arbitrary bytes, some ending at the very last byte. */
 static void random_range(struct fixture *f, uint64_t *offset, uint64_t *size)
 {
-	switch (tu_rng_below(&f->rng, 8)) {
+	switch (ts_rng_below(&f->rng, 8)) {
 	case 0: /* ending exactly at byte 2^64 - 1 */
-		*size = (1 + tu_rng_below(&f->rng, 64)) * PAGE;
+		*size = (1 + ts_rng_below(&f->rng, 64)) * PAGE;
 		*offset = 0 - *size;
 		break;
 	case 1: /* arbitrary bytes */
-		*offset = tu_rng_next(&f->rng) >> 1;
-		*size = 1 + tu_rng_below(&f->rng, UINT64_MAX - *offset);
+		*offset = ts_rng_next(&f->rng) >> 1;
+		*size = 1 + ts_rng_below(&f->rng, UINT64_MAX - *offset);
 		break;
 	default:
-		*offset = tu_rng_below(&f->rng, 256) * PAGE;
-		*size = (1 + tu_rng_below(&f->rng, 32)) * PAGE;
+		*offset = ts_rng_below(&f->rng, 256) * PAGE;
+		*size = (1 + ts_rng_below(&f->rng, 32)) * PAGE;
 		break;
 	}
 }
 
 static struct gnode *random_node(struct fixture *f, bool in_index)
 {
-	size_t i = tu_rng_below(&f->rng, f->npool);
+	size_t i = ts_rng_below(&f->rng, f->npool);
 
 	for (size_t k = 0; k < f->npool; k++) {
 		struct gnode *g = &f->pool[(i + k) % f->npool];
@@ -188,7 +188,7 @@ static void random_query(struct fixture *f)
 	uint64_t offset, size;
 
 	random_range(f, &offset, &size);
-	if (tu_rng_below(&f->rng, 16) == 0) /* empty or reversed ranges */
+	if (ts_rng_below(&f->rng, 16) == 0) /* empty or reversed ranges */
 		fx_check_query(f, random_fd(f), offset + size - 1, offset);
 	else
 		fx_check_query(f, random_fd(f), offset, offset + size - 1);
@@ -201,7 +201,7 @@ static void run_random(uint64_t seed, size_t npool, size_t steps)
 
 	fx_init(&f, npool, seed);
 	for (size_t s = 0; s < steps; s++) {
-		uint64_t r = tu_rng_below(&f.rng, 10), offset, size;
+		uint64_t r = ts_rng_below(&f.rng, 10), offset, size;
 		struct gnode *g;
 
 		if (r < 4 && (g = random_node(&f, false))) {
@@ -215,13 +215,13 @@ static void run_random(uint64_t seed, size_t npool, size_t steps)
 			random_query(&f);
 		/* A stored binding always finds itself. */
 		if ((g = random_node(&f, true)))
-			REQUIRE(fx_check_query(&f, g->b.fd, g->b.start, g->b.last) >= 1);
+			TS_REQUIRE(fx_check_query(&f, g->b.fd, g->b.start, g->b.last) >= 1);
 	}
 	while (f.nin) {
 		fx_remove(&f, random_node(&f, true));
 		fx_check_valid(&f);
 	}
-	REQUIRE(!ms_gmem_find(&f.idx, 0, 0, UINT64_MAX));
+	TS_REQUIRE(!ms_gmem_find(&f.idx, 0, 0, UINT64_MAX));
 	fx_free(&f);
 }
 
@@ -254,7 +254,7 @@ START_TEST(test_bind_discipline)
 		uint64_t offset, size;
 		uint32_t fd;
 
-		if (tu_rng_below(&f.rng, 3) && (g = random_node(&f, false))) {
+		if (ts_rng_below(&f.rng, 3) && (g = random_node(&f, false))) {
 			random_range(&f, &offset, &size);
 			fd = random_fd(&f);
 			if (ms_gmem_intersects(&f.idx, fd, offset, offset + size - 1)) {
@@ -271,9 +271,9 @@ START_TEST(test_bind_discipline)
 			for (size_t i = 0; i < f.npool; i++)
 				for (size_t j = i + 1; j < f.npool; j++)
 					if (f.pool[i].in_index && f.pool[j].in_index)
-						REQUIRE(!meets(&f.pool[i].b, f.pool[j].b.fd,
-							       f.pool[j].b.start,
-							       f.pool[j].b.last));
+						TS_REQUIRE(!meets(&f.pool[i].b, f.pool[j].b.fd,
+								  f.pool[j].b.start,
+								  f.pool[j].b.last));
 		}
 	}
 	/* Both outcomes must have been exercised for the test to mean anything. */
@@ -376,5 +376,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

@@ -30,7 +30,7 @@
 #include <check.h>
 
 #include "kvm_id_hash.h"
-#include "tests_util.h"
+#include "ts_check.h"
 #include "ts_scale.h"
 
 static size_t scaled(size_t n)
@@ -101,9 +101,9 @@ static struct {
 /* Adds @e, whose id the set must not have. */
 static void set_add(struct hset *s, struct hslot *e)
 {
-	REQUIRE(!s->by_id[e->id] && !e->in[s->idx] && s->n < s->cap);
+	TS_REQUIRE(!s->by_id[e->id] && !e->in[s->idx] && s->n < s->cap);
 	ms_id_hash_add(&s->h, &e->node[s->idx]);
-	REQUIRE(ms_id_hnode_hashed(&e->node[s->idx]));
+	TS_REQUIRE(ms_id_hnode_hashed(&e->node[s->idx]));
 	s->by_id[e->id] = e;
 	s->v[s->n++] = e;
 	e->in[s->idx] = true;
@@ -118,7 +118,7 @@ static void set_del_at(struct hset *s, size_t i)
 	struct hslot *e = s->v[i];
 
 	ms_id_hash_del(&s->h, &e->node[s->idx]);
-	REQUIRE(!ms_id_hnode_hashed(&e->node[s->idx]) && !e->node[s->idx].next);
+	TS_REQUIRE(!ms_id_hnode_hashed(&e->node[s->idx]) && !e->node[s->idx].next);
 	s->by_id[e->id] = NULL;
 	s->v[i] = s->v[--s->n];
 	e->in[s->idx] = false;
@@ -130,14 +130,14 @@ static void set_replace_at(struct hset *s, size_t i, struct hslot *fresh)
 	struct hslot *old = s->v[i];
 	int rc = ms_id_hash_replace(&s->h, &old->node[s->idx], &fresh->node[s->idx]);
 
-	REQUIRE(rc == (fresh->id == old->id ? 0 : -EINVAL));
+	TS_REQUIRE(rc == (fresh->id == old->id ? 0 : -EINVAL));
 	if (rc) {
 		stats.refused++;
-		REQUIRE(ms_id_hnode_hashed(&old->node[s->idx]));
-		REQUIRE(!ms_id_hnode_hashed(&fresh->node[s->idx]));
+		TS_REQUIRE(ms_id_hnode_hashed(&old->node[s->idx]));
+		TS_REQUIRE(!ms_id_hnode_hashed(&fresh->node[s->idx]));
 		return;
 	}
-	REQUIRE(!ms_id_hnode_hashed(&old->node[s->idx]));
+	TS_REQUIRE(!ms_id_hnode_hashed(&old->node[s->idx]));
 	stats.replaced++;
 	stats.shared += fresh->in[!s->idx];
 	old->in[s->idx] = false;
@@ -156,7 +156,7 @@ static void check_set(const struct hset *s)
 
 	if (why)
 		ck_abort_msg("set %u: %s", s->idx, why);
-	REQUIRE(ms_id_hash_count(&s->h) == s->n);
+	TS_REQUIRE(ms_id_hash_count(&s->h) == s->n);
 	it = ms_id_hash_first(&s->h);
 	for (unsigned int b = 0; b < MS_ID_HASH_BUCKETS; b++) {
 		struct ms_id_hnode *const *link = &s->h.bucket[b];
@@ -166,27 +166,27 @@ static void check_set(const struct hset *s)
 		for (n = *link; n; link = &n->next, n = n->next) {
 			const struct hslot *e = hs_of(s, n);
 
-			REQUIRE(++count <= s->n);
-			REQUIRE(n->pprev == link);
-			REQUIRE(ms_id_hash_bucket(e->id) == b);
-			REQUIRE(e->in[s->idx] && s->by_id[e->id] == e);
-			REQUIRE(e->added[s->idx] < newer);
+			TS_REQUIRE(++count <= s->n);
+			TS_REQUIRE(n->pprev == link);
+			TS_REQUIRE(ms_id_hash_bucket(e->id) == b);
+			TS_REQUIRE(e->in[s->idx] && s->by_id[e->id] == e);
+			TS_REQUIRE(e->added[s->idx] < newer);
 			newer = e->added[s->idx];
 			/* The iteration is the chains, one after the other. */
-			REQUIRE(it == n);
+			TS_REQUIRE(it == n);
 			it = ms_id_hash_next(&s->h, it);
 			len++;
 		}
 		stats.max_chain = len > stats.max_chain ? len : stats.max_chain;
 	}
-	REQUIRE(count == s->n && it == NULL);
+	TS_REQUIRE(count == s->n && it == NULL);
 	for (size_t i = 0; i < s->n; i++)
-		REQUIRE(hs_of(s, ms_id_hash_find(&s->h, s->v[i]->id)) == s->v[i]);
+		TS_REQUIRE(hs_of(s, ms_id_hash_find(&s->h, s->v[i]->id)) == s->v[i]);
 }
 
 static void check_find(const struct hset *s, uint16_t id)
 {
-	REQUIRE(hs_of(s, ms_id_hash_find(&s->h, id)) == s->by_id[id]);
+	TS_REQUIRE(hs_of(s, ms_id_hash_find(&s->h, id)) == s->by_id[id]);
 }
 
 /* ---- random operation sequences ------------------------------------------ */
@@ -212,17 +212,17 @@ static void find_bucket0(void)
 			bucket0[nbucket0++] = (uint16_t)id;
 }
 
-static uint16_t draw_id(struct tu_rng *r, const struct random_cfg *c)
+static uint16_t draw_id(struct ts_rng *r, const struct random_cfg *c)
 {
 	if (c->one_bucket)
-		return bucket0[tu_rng_below(r, c->id_span < nbucket0 ? c->id_span : nbucket0)];
-	return (uint16_t)tu_rng_below(r, c->id_span);
+		return bucket0[ts_rng_below(r, c->id_span < nbucket0 ? c->id_span : nbucket0)];
+	return (uint16_t)ts_rng_below(r, c->id_span);
 }
 
 static struct hslot *spare(struct hslot *pool, size_t npool, unsigned int idx, bool in_neither,
-			   struct tu_rng *r)
+			   struct ts_rng *r)
 {
-	size_t i = tu_rng_below(r, npool);
+	size_t i = ts_rng_below(r, npool);
 
 	for (size_t tries = 0; tries < npool; tries++, i = (i + 1) % npool)
 		if (!pool[i].in[idx] && !(in_neither && pool[i].in[!idx]))
@@ -231,7 +231,7 @@ static struct hslot *spare(struct hslot *pool, size_t npool, unsigned int idx, b
 }
 
 static void random_add(struct hset *s, const struct hset *other, struct hslot *pool, size_t npool,
-		       const struct random_cfg *c, struct tu_rng *r)
+		       const struct random_cfg *c, struct ts_rng *r)
 {
 	struct hslot *e = spare(pool, npool, s->idx, false, r);
 
@@ -247,18 +247,18 @@ static void random_add(struct hset *s, const struct hset *other, struct hslot *p
 }
 
 static void random_replace(struct hset *s, const struct hset *other, struct hslot *pool,
-			   size_t npool, struct tu_rng *r)
+			   size_t npool, struct ts_rng *r)
 {
-	size_t i = tu_rng_below(r, s->n);
+	size_t i = ts_rng_below(r, s->n);
 	struct hslot *old = s->v[i], *fresh = other->by_id[old->id];
 
 	/* KVM's flow: the copy made for one set goes into the other as well. */
-	if (fresh && fresh != old && tu_rng_below(r, 4))
+	if (fresh && fresh != old && ts_rng_below(r, 4))
 		goto replace;
 	fresh = spare(pool, npool, s->idx, true, r);
 	if (!fresh)
 		fresh = spare(pool, npool, s->idx, false, r); /* id fixed: likely refused */
-	else if (tu_rng_below(r, 8) == 0)
+	else if (ts_rng_below(r, 8) == 0)
 		fresh->id = (uint16_t)(old->id + 1); /* refused */
 	else
 		fresh->id = old->id;
@@ -267,22 +267,22 @@ replace:
 }
 
 static void random_step(struct hset *sets, struct hslot *pool, size_t npool,
-			const struct random_cfg *c, struct tu_rng *r)
+			const struct random_cfg *c, struct ts_rng *r)
 {
-	struct hset *s = &sets[tu_rng_below(r, 2)], *other = &sets[!s->idx];
-	unsigned int dice = (unsigned int)tu_rng_below(r, 100);
+	struct hset *s = &sets[ts_rng_below(r, 2)], *other = &sets[!s->idx];
+	unsigned int dice = (unsigned int)ts_rng_below(r, 100);
 
 	if (dice < 45 || !s->n) {
 		random_add(s, other, pool, npool, c, r);
 	} else if (dice < 70) {
-		set_del_at(s, tu_rng_below(r, s->n));
+		set_del_at(s, ts_rng_below(r, s->n));
 	} else if (dice < 85) {
 		random_replace(s, other, pool, npool, r);
 	} else {
 		for (int k = 0; k < 4; k++)
 			check_find(s, draw_id(r, c));
-		check_find(s, s->v[tu_rng_below(r, s->n)]->id);
-		check_find(s, (uint16_t)tu_rng_next(r));
+		check_find(s, s->v[ts_rng_below(r, s->n)]->id);
+		check_find(s, (uint16_t)ts_rng_next(r));
 	}
 }
 
@@ -291,14 +291,14 @@ static void run_random(const struct random_cfg *c)
 	size_t npool = c->pool, ops = scaled(c->ops);
 	struct hslot *pool = calloc(npool, sizeof(*pool));
 	struct hset sets[2];
-	struct tu_rng r;
+	struct ts_rng r;
 
 	ck_assert_ptr_nonnull(pool);
 	memset(&stats, 0, sizeof(stats));
 	find_bucket0();
 	hset_init(&sets[0], 0, npool);
 	hset_init(&sets[1], 1, npool);
-	tu_rng_seed(&r, c->seed);
+	ts_rng_seed(&r, c->seed);
 	for (size_t op = 0; op < ops; op++) {
 		random_step(sets, pool, npool, c, &r);
 		if (op % c->check_every == 0) {
@@ -308,7 +308,7 @@ static void run_random(const struct random_cfg *c)
 	}
 	for (unsigned int k = 0; k < 2; k++) {
 		while (sets[k].n) {
-			set_del_at(&sets[k], tu_rng_below(&r, sets[k].n));
+			set_del_at(&sets[k], ts_rng_below(&r, sets[k].n));
 			check_set(&sets[k]);
 		}
 		for (unsigned int b = 0; b < MS_ID_HASH_BUCKETS; b++)
@@ -597,21 +597,21 @@ static void *reader(void *arg)
 {
 	struct readers_ctx *x = arg;
 	const struct hset *s = &x->sets[0];
-	struct tu_rng r;
+	struct ts_rng r;
 	size_t n = 0, seen;
 
-	tu_rng_seed(&r, (uint64_t)(uintptr_t)&r);
+	ts_rng_seed(&r, (uint64_t)(uintptr_t)&r);
 	while (!atomic_load_explicit(&x->stop, memory_order_acquire) || n < 1000) {
-		uint16_t id = (uint16_t)tu_rng_below(&r, 3 * RD_FIXED + 30);
+		uint16_t id = (uint16_t)ts_rng_below(&r, 3 * RD_FIXED + 30);
 		struct hslot *want = id % 3 == 0 && id / 3 < RD_FIXED ? &x->pool[id / 3] : NULL;
 		const struct ms_id_hnode *it;
 
-		REQUIRE(hs_of(s, ms_id_hash_find(&s->h, id)) == want);
+		TS_REQUIRE(hs_of(s, ms_id_hash_find(&s->h, id)) == want);
 		if (n % 64 == 0) {
 			seen = 0;
 			for (it = ms_id_hash_first(&s->h); it; it = ms_id_hash_next(&s->h, it))
 				seen++;
-			REQUIRE(seen == RD_FIXED);
+			TS_REQUIRE(seen == RD_FIXED);
 		}
 		n++;
 	}
@@ -624,7 +624,7 @@ START_TEST(readers_of_the_other_set)
 	struct readers_ctx *x = calloc(1, sizeof(*x));
 	struct random_cfg c = {.id_span = 3 * RD_FIXED + 30};
 	pthread_t th[RD_READERS];
-	struct tu_rng r;
+	struct ts_rng r;
 
 	ck_assert_ptr_nonnull(x);
 	hset_init(&x->sets[0], 0, RD_POOL);
@@ -636,15 +636,15 @@ START_TEST(readers_of_the_other_set)
 	/* Published: from here on only set 1 changes. */
 	for (int k = 0; k < RD_READERS; k++)
 		ck_assert_int_eq(pthread_create(&th[k], NULL, reader, x), 0);
-	tu_rng_seed(&r, 42);
+	ts_rng_seed(&r, 42);
 	for (size_t op = 0; op < scaled(40000); op++) {
 		struct hset *s = &x->sets[1];
-		unsigned int dice = (unsigned int)tu_rng_below(&r, 100);
+		unsigned int dice = (unsigned int)ts_rng_below(&r, 100);
 
 		if (dice < 50 || !s->n)
 			random_add(s, &x->sets[0], x->pool, RD_POOL, &c, &r);
 		else if (dice < 80)
-			set_del_at(s, tu_rng_below(&r, s->n));
+			set_del_at(s, ts_rng_below(&r, s->n));
 		else
 			random_replace(s, &x->sets[0], x->pool, RD_POOL, &r);
 	}
@@ -698,5 +698,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

@@ -17,7 +17,7 @@
 
 #include <memslots/memslots.h>
 
-#include "tests_util.h"
+#include "ts_check.h"
 
 #define PAGE 4096ull
 
@@ -118,10 +118,10 @@ START_TEST(lowest_free_model)
 	enum { MAX = 1100 };
 	static bool used[MAX];
 	struct memslots *ms = new_ms(MAX);
-	struct tu_rng rng;
+	struct ts_rng rng;
 
 	memset(used, 0, sizeof(used));
-	tu_rng_seed(&rng, 31);
+	ts_rng_seed(&rng, 31);
 	memslots_reader_register(ms);
 	for (unsigned int round = 0; round < 120; round++) {
 		struct memslots_region2 r[64];
@@ -130,12 +130,12 @@ START_TEST(lowest_free_model)
 		unsigned int base = (round / 20) * 180 % MAX;
 
 		for (unsigned int k = 0; k < 64; k++) {
-			unsigned int id = (base + (unsigned int)tu_rng_below(&rng, 300)) % MAX;
+			unsigned int id = (base + (unsigned int)ts_rng_below(&rng, 300)) % MAX;
 			bool dup = false;
 
 			for (unsigned int j = 0; j < n; j++)
 				dup |= (r[j].slot & 0xffff) == id;
-			if (dup || (used[id] && tu_rng_below(&rng, 4)))
+			if (dup || (used[id] && ts_rng_below(&rng, 4)))
 				continue;
 			r[n] = page_req(id);
 			r[n].slot = id;
@@ -147,8 +147,8 @@ START_TEST(lowest_free_model)
 		for (unsigned int j = 0; j < n; j++)
 			used[r[j].slot] = r[j].memory_size != 0;
 		for (unsigned int q = 0; q < 200; q++) {
-			unsigned int first = (unsigned int)tu_rng_below(&rng, MAX);
-			unsigned int last = first + (unsigned int)tu_rng_below(&rng, 600);
+			unsigned int first = (unsigned int)ts_rng_below(&rng, MAX);
+			unsigned int last = first + (unsigned int)ts_rng_below(&rng, 600);
 			unsigned int top = last < MAX ? last : MAX - 1;
 			int want = -ENOSPC;
 
@@ -163,7 +163,7 @@ START_TEST(lowest_free_model)
 					break;
 				}
 			}
-			MT_CMP(lowest(ms, first, last), ==, want);
+			TS_CMP(lowest(ms, first, last), ==, want);
 		}
 	}
 	memslots_reader_unregister(ms);
@@ -358,11 +358,11 @@ END_TEST
  * changed, nothing leaked, the id still free; then it succeeds. */
 START_TEST(create_alloc_failures)
 {
-	struct tu_alloc_counter ac = {0};
+	struct ts_alloc_counter ac = {0};
 	struct memslots_config cfg = {
 		.max_slots = 600,
-		.alloc = tu_alloc,
-		.free = tu_free,
+		.alloc = ts_alloc,
+		.free = ts_free,
 		.alloc_opaque = &ac,
 	};
 	struct memslots *ms = memslots_new(&cfg);
@@ -478,5 +478,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

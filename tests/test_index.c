@@ -20,7 +20,7 @@
 #include "set.h"
 #include "validate.h"
 #include "slot.h"
-#include "tests_util.h"
+#include "ts_check.h"
 
 struct memslots *__real_memslots_new(const struct memslots_config *cfg);
 
@@ -47,7 +47,7 @@ static void sizes_free(void *p, void *opaque)
 
 static struct memslots *new_with_index(uint32_t index)
 {
-	return memslots_new(&(struct memslots_config){.rcu = &mt_counting_rcu, .index = index});
+	return memslots_new(&(struct memslots_config){.rcu = &ts_counting_rcu, .index = index});
 }
 
 START_TEST(config_values)
@@ -81,21 +81,21 @@ static size_t slot_bytes(uint32_t index)
 {
 	struct sizes sz = {0};
 	struct memslots_config cfg = {
-		.rcu = &mt_counting_rcu,
+		.rcu = &ts_counting_rcu,
 		.index = index,
 		.alloc = sizes_alloc,
 		.free = sizes_free,
 		.alloc_opaque = &sz,
 	};
 	struct memslots *ms = memslots_new(&cfg);
-	struct memslots_region r = model_region(12, 1, 0, 0, 16, 0x10000000ull);
+	struct memslots_region r = ts_model_region(12, 1, 0, 0, 16, 0x10000000ull);
 	size_t n;
 
 	ck_assert_ptr_nonnull(ms);
 	/* A first create warms the B+tree's pool; the second allocates its
 	 * slot object and nothing else on either index. */
 	ck_assert_int_eq(memslots_set_region(ms, &r), 0);
-	r = model_region(12, 2, 0, 64, 16, 0x20000000ull);
+	r = ts_model_region(12, 2, 0, 64, 16, 0x20000000ull);
 	n = sz.n;
 	ck_assert_int_eq(memslots_set_region(ms, &r), 0);
 	ck_assert_uint_eq(sz.n, n + 1);
@@ -122,12 +122,12 @@ static struct memslots *populated(void)
 
 	ck_assert_ptr_nonnull(ms);
 	for (uint32_t id = 0; id < 12; id++) {
-		r = model_region(12, id, 0, id * 16, 4 + id, 0x10000000ull + id * 0x1000000ull);
+		r = ts_model_region(12, id, 0, id * 16, 4 + id, 0x10000000ull + id * 0x1000000ull);
 		ck_assert_int_eq(memslots_set_region(ms, &r), 0);
 	}
-	r = model_region(12, 2, 0, 400, 6, 0x10000000ull + 2 * 0x1000000ull);
+	r = ts_model_region(12, 2, 0, 400, 6, 0x10000000ull + 2 * 0x1000000ull);
 	ck_assert_int_eq(memslots_set_region(ms, &r), 0);
-	r = model_region(12, 4, 0, 0, 0, 0);
+	r = ts_model_region(12, 4, 0, 0, 0, 0);
 	ck_assert_int_eq(memslots_set_region(ms, &r), 0);
 	ck_assert_int_eq(memslots__check_sets(ms, NULL), 0);
 	return ms;
@@ -266,5 +266,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

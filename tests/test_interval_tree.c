@@ -17,7 +17,7 @@
 
 #include "interval_tree.h"
 #include "itree_fixture.h"
-#include "tests_util.h"
+#include "ts_check.h"
 #include "ts_scale.h"
 #include "rbtree.h"
 
@@ -29,38 +29,38 @@ static size_t scaled(size_t n)
 /* ---- value generation ---------------------------------------------------- */
 
 /* A point biased towards the places where bugs hide: near 0, near the top. */
-static uint64_t draw_point(struct tu_rng *r)
+static uint64_t draw_point(struct ts_rng *r)
 {
-	switch (tu_rng_below(r, 8)) {
+	switch (ts_rng_below(r, 8)) {
 	case 0:
 	case 1:
 	case 2:
 	case 3:
-		return tu_rng_below(r, 256);
+		return ts_rng_below(r, 256);
 	case 4:
 	case 5:
-		return UINT64_MAX - tu_rng_below(r, 256);
+		return UINT64_MAX - ts_rng_below(r, 256);
 	case 6:
-		return tu_rng_next(r);
+		return ts_rng_next(r);
 	default:
-		return (UINT64_MAX / 2) - 8 + tu_rng_below(r, 16);
+		return (UINT64_MAX / 2) - 8 + ts_rng_below(r, 16);
 	}
 }
 
 /* An interval [*s, *l]: short ones near a point, long ones, everything. */
-static void draw_interval(struct tu_rng *r, uint64_t span, uint64_t *s, uint64_t *l)
+static void draw_interval(struct ts_rng *r, uint64_t span, uint64_t *s, uint64_t *l)
 {
 	uint64_t a, b;
 
 	if (span) {
 		/* Small coordinates: dense overlaps, touching and duplicates. */
-		a = tu_rng_below(r, span);
-		b = a + tu_rng_below(r, 1 + (tu_rng_below(r, 4) ? 8 : span));
+		a = ts_rng_below(r, span);
+		b = a + ts_rng_below(r, 1 + (ts_rng_below(r, 4) ? 8 : span));
 		*s = a;
 		*l = b;
 		return;
 	}
-	switch (tu_rng_below(r, 16)) {
+	switch (ts_rng_below(r, 16)) {
 	case 0:
 		*s = 0;
 		*l = UINT64_MAX;
@@ -75,8 +75,8 @@ static void draw_interval(struct tu_rng *r, uint64_t span, uint64_t *s, uint64_t
 		return;
 	default:
 		a = draw_point(r);
-		if (tu_rng_below(r, 2)) {
-			uint64_t len = tu_rng_below(r, 32);
+		if (ts_rng_below(r, 2)) {
+			uint64_t len = ts_rng_below(r, 32);
 
 			b = a > UINT64_MAX - len ? UINT64_MAX : a + len;
 		} else {
@@ -88,40 +88,40 @@ static void draw_interval(struct tu_rng *r, uint64_t span, uint64_t *s, uint64_t
 }
 
 /* A handful of queries, random and aimed at the endpoints of stored nodes. */
-static void query_round(struct fixture *f, uint64_t span)
+static void query_round(struct ts_it_fixture *f, uint64_t span)
 {
-	struct tu_rng *r = &f->rng;
+	struct ts_rng *r = &f->rng;
 	uint64_t qs, ql;
 
 	for (int i = 0; i < 3; i++) {
 		draw_interval(r, span, &qs, &ql);
-		check_query(f, qs, ql);
+		ts_it_check_query(f, qs, ql);
 	}
 	/* A reversed query finds nothing. */
 	draw_interval(r, span, &qs, &ql);
 	if (qs != ql)
-		check_query(f, ql, qs);
+		ts_it_check_query(f, ql, qs);
 
 	if (f->bf.n) {
-		const struct ms_itree_node *x = &f->bf.v[tu_rng_below(r, f->bf.n)]->it;
-		uint64_t p = span ? tu_rng_below(r, span) : draw_point(r);
+		const struct ms_itree_node *x = &f->bf.v[ts_rng_below(r, f->bf.n)]->it;
+		uint64_t p = span ? ts_rng_below(r, span) : draw_point(r);
 
-		check_query(f, x->start, x->start); /* point at a start */
-		check_query(f, x->last, x->last);   /* point at a last */
+		ts_it_check_query(f, x->start, x->start); /* point at a start */
+		ts_it_check_query(f, x->last, x->last);	  /* point at a last */
 		if (p <= x->start)
-			check_query(f, p, x->start); /* ends exactly at a start */
+			ts_it_check_query(f, p, x->start); /* ends exactly at a start */
 		if (p >= x->last)
-			check_query(f, x->last, p); /* starts exactly at a last */
+			ts_it_check_query(f, x->last, p); /* starts exactly at a last */
 		if (x->start > 0)
-			check_query(f, x->start - 1, x->start - 1); /* just before */
+			ts_it_check_query(f, x->start - 1, x->start - 1); /* just before */
 		if (x->last < UINT64_MAX)
-			check_query(f, x->last + 1, x->last + 1); /* just after */
+			ts_it_check_query(f, x->last + 1, x->last + 1); /* just after */
 		if (x->start > 0 && x->last < UINT64_MAX)
-			check_query(f, x->start - 1, x->last + 1);
+			ts_it_check_query(f, x->start - 1, x->last + 1);
 	}
-	check_query(f, 0, UINT64_MAX);
-	check_query(f, UINT64_MAX, UINT64_MAX);
-	check_query(f, 0, 0);
+	ts_it_check_query(f, 0, UINT64_MAX);
+	ts_it_check_query(f, UINT64_MAX, UINT64_MAX);
+	ts_it_check_query(f, 0, 0);
 }
 
 /*
@@ -130,34 +130,34 @@ static void query_round(struct fixture *f, uint64_t span)
  */
 static void run_random(uint64_t seed, size_t ops, size_t max, uint64_t span)
 {
-	struct fixture f;
+	struct ts_it_fixture f;
 
-	fx_init(&f, max + 1, seed);
+	ts_it_init(&f, max + 1, seed);
 	ops = scaled(ops);
 	for (size_t op = 0; op < ops; op++) {
-		unsigned int dice = (unsigned int)tu_rng_below(&f.rng, 100);
+		unsigned int dice = (unsigned int)ts_rng_below(&f.rng, 100);
 
 		if (f.bf.n && dice < 10) {
-			fx_replace(&f, f.bf.v[tu_rng_below(&f.rng, f.bf.n)], fx_spare(&f));
+			ts_it_replace(&f, f.bf.v[ts_rng_below(&f.rng, f.bf.n)], ts_it_spare(&f));
 		} else if (f.bf.n < max && (f.bf.n == 0 || dice < 57)) {
 			uint64_t s, l;
 
 			draw_interval(&f.rng, span, &s, &l);
-			fx_insert(&f, fx_spare(&f), s, l);
+			ts_it_insert(&f, ts_it_spare(&f), s, l);
 		} else {
-			fx_remove(&f, f.bf.v[tu_rng_below(&f.rng, f.bf.n)]);
+			ts_it_remove(&f, f.bf.v[ts_rng_below(&f.rng, f.bf.n)]);
 		}
-		check_tree(&f);
+		ts_it_check_tree(&f);
 		query_round(&f, span);
 	}
 	while (f.bf.n) {
-		fx_remove(&f, f.bf.v[tu_rng_below(&f.rng, f.bf.n)]);
-		check_tree(&f);
+		ts_it_remove(&f, f.bf.v[ts_rng_below(&f.rng, f.bf.n)]);
+		ts_it_check_tree(&f);
 		if (f.bf.n % 8 == 0)
 			query_round(&f, span);
 	}
-	REQUIRE(f.root.root.node == NULL && f.root.leftmost == NULL);
-	fx_free(&f);
+	TS_REQUIRE(f.root.root.node == NULL && f.root.leftmost == NULL);
+	ts_it_free(&f);
 }
 
 START_TEST(random_small_coords)
@@ -186,39 +186,39 @@ END_TEST
 
 START_TEST(empty_tree)
 {
-	struct fixture f;
+	struct ts_it_fixture f;
 
-	fx_init(&f, 1, 1);
-	check_tree(&f);
+	ts_it_init(&f, 1, 1);
+	ts_it_check_tree(&f);
 	ck_assert_ptr_null(ms_itree_iter_first(&f.root, 0, UINT64_MAX));
 	ck_assert_ptr_null(ms_itree_iter_first(&f.root, 5, 5));
 	ck_assert_ptr_null(ms_itree_iter_first(&f.root, 6, 5));
-	fx_free(&f);
+	ts_it_free(&f);
 }
 END_TEST
 
 START_TEST(touching_endpoints)
 {
 	static const uint64_t iv[][2] = {{10, 20}, {20, 30}, {31, 40}, {50, 50}};
-	struct fixture f;
+	struct ts_it_fixture f;
 	struct ms_itree_node *n;
 
-	fx_init(&f, MS_ARRAY_SIZE(iv), 1);
+	ts_it_init(&f, MS_ARRAY_SIZE(iv), 1);
 	for (size_t i = 0; i < MS_ARRAY_SIZE(iv); i++)
-		fx_insert(&f, &f.pool[i], iv[i][0], iv[i][1]);
-	check_tree(&f);
+		ts_it_insert(&f, &f.pool[i], iv[i][0], iv[i][1]);
+	ts_it_check_tree(&f);
 
-	ck_assert_uint_eq(check_query(&f, 0, 9), 0);
-	ck_assert_uint_eq(check_query(&f, 0, 10), 1);  /* ends at a start */
-	ck_assert_uint_eq(check_query(&f, 20, 20), 2); /* shared endpoint */
-	ck_assert_uint_eq(check_query(&f, 30, 31), 2); /* adjacent, not overlapping */
-	ck_assert_uint_eq(check_query(&f, 40, 49), 1); /* starts at a last */
-	ck_assert_uint_eq(check_query(&f, 41, 49), 0); /* in a gap */
-	ck_assert_uint_eq(check_query(&f, 50, 50), 1);
-	ck_assert_uint_eq(check_query(&f, 51, UINT64_MAX), 0); /* past the span */
-	ck_assert_uint_eq(check_query(&f, 0, UINT64_MAX), 4);
-	ck_assert_uint_eq(check_query(&f, 21, 20), 0); /* reversed */
-	ck_assert_uint_eq(check_query(&f, 50, 10), 0);
+	ck_assert_uint_eq(ts_it_check_query(&f, 0, 9), 0);
+	ck_assert_uint_eq(ts_it_check_query(&f, 0, 10), 1);  /* ends at a start */
+	ck_assert_uint_eq(ts_it_check_query(&f, 20, 20), 2); /* shared endpoint */
+	ck_assert_uint_eq(ts_it_check_query(&f, 30, 31), 2); /* adjacent, not overlapping */
+	ck_assert_uint_eq(ts_it_check_query(&f, 40, 49), 1); /* starts at a last */
+	ck_assert_uint_eq(ts_it_check_query(&f, 41, 49), 0); /* in a gap */
+	ck_assert_uint_eq(ts_it_check_query(&f, 50, 50), 1);
+	ck_assert_uint_eq(ts_it_check_query(&f, 51, UINT64_MAX), 0); /* past the span */
+	ck_assert_uint_eq(ts_it_check_query(&f, 0, UINT64_MAX), 4);
+	ck_assert_uint_eq(ts_it_check_query(&f, 21, 20), 0); /* reversed */
+	ck_assert_uint_eq(ts_it_check_query(&f, 50, 10), 0);
 
 	/* Order is ascending start. */
 	n = ms_itree_iter_first(&f.root, 0, UINT64_MAX);
@@ -227,43 +227,43 @@ START_TEST(touching_endpoints)
 		ck_assert_uint_eq(n->start, iv[i][0]);
 	}
 	ck_assert_ptr_null(n);
-	fx_free(&f);
+	ts_it_free(&f);
 }
 END_TEST
 
 START_TEST(extreme_values)
 {
-	struct fixture f;
+	struct ts_it_fixture f;
 
-	fx_init(&f, 8, 1);
-	fx_insert(&f, &f.pool[0], 0, UINT64_MAX);
-	fx_insert(&f, &f.pool[1], UINT64_MAX, UINT64_MAX);
-	fx_insert(&f, &f.pool[2], 0, 0);
-	fx_insert(&f, &f.pool[3], UINT64_MAX - 1, UINT64_MAX);
-	fx_insert(&f, &f.pool[4], 1, UINT64_MAX - 1);
-	check_tree(&f);
+	ts_it_init(&f, 8, 1);
+	ts_it_insert(&f, &f.pool[0], 0, UINT64_MAX);
+	ts_it_insert(&f, &f.pool[1], UINT64_MAX, UINT64_MAX);
+	ts_it_insert(&f, &f.pool[2], 0, 0);
+	ts_it_insert(&f, &f.pool[3], UINT64_MAX - 1, UINT64_MAX);
+	ts_it_insert(&f, &f.pool[4], 1, UINT64_MAX - 1);
+	ts_it_check_tree(&f);
 	ck_assert_ptr_nonnull(f.root.root.node);
 	ck_assert_uint_eq(ms_rb_entry(f.root.root.node, struct ms_itree_node, rb)->subtree_last,
 			  UINT64_MAX);
-	ck_assert_uint_eq(check_query(&f, UINT64_MAX, UINT64_MAX), 3);
-	ck_assert_uint_eq(check_query(&f, 0, 0), 2);
-	ck_assert_uint_eq(check_query(&f, 0, UINT64_MAX), 5);
-	ck_assert_uint_eq(check_query(&f, UINT64_MAX - 1, UINT64_MAX - 1), 3);
-	ck_assert_uint_eq(check_query(&f, 1, 1), 2);
-	ck_assert_uint_eq(check_query(&f, UINT64_MAX, 0), 0);
+	ck_assert_uint_eq(ts_it_check_query(&f, UINT64_MAX, UINT64_MAX), 3);
+	ck_assert_uint_eq(ts_it_check_query(&f, 0, 0), 2);
+	ck_assert_uint_eq(ts_it_check_query(&f, 0, UINT64_MAX), 5);
+	ck_assert_uint_eq(ts_it_check_query(&f, UINT64_MAX - 1, UINT64_MAX - 1), 3);
+	ck_assert_uint_eq(ts_it_check_query(&f, 1, 1), 2);
+	ck_assert_uint_eq(ts_it_check_query(&f, UINT64_MAX, 0), 0);
 
 	/* Without the all-covering interval, the top needs its own nodes. */
-	fx_remove(&f, &f.pool[0]);
-	check_tree(&f);
-	ck_assert_uint_eq(check_query(&f, UINT64_MAX, UINT64_MAX), 2);
-	ck_assert_uint_eq(check_query(&f, 0, 0), 1);
-	fx_remove(&f, &f.pool[1]);
-	fx_remove(&f, &f.pool[3]);
-	fx_remove(&f, &f.pool[4]);
-	check_tree(&f);
-	ck_assert_uint_eq(check_query(&f, 1, UINT64_MAX), 0);
-	ck_assert_uint_eq(check_query(&f, 0, UINT64_MAX), 1);
-	fx_free(&f);
+	ts_it_remove(&f, &f.pool[0]);
+	ts_it_check_tree(&f);
+	ck_assert_uint_eq(ts_it_check_query(&f, UINT64_MAX, UINT64_MAX), 2);
+	ck_assert_uint_eq(ts_it_check_query(&f, 0, 0), 1);
+	ts_it_remove(&f, &f.pool[1]);
+	ts_it_remove(&f, &f.pool[3]);
+	ts_it_remove(&f, &f.pool[4]);
+	ts_it_check_tree(&f);
+	ck_assert_uint_eq(ts_it_check_query(&f, 1, UINT64_MAX), 0);
+	ck_assert_uint_eq(ts_it_check_query(&f, 0, UINT64_MAX), 1);
+	ts_it_free(&f);
 }
 END_TEST
 
@@ -272,59 +272,59 @@ START_TEST(many_duplicates)
 {
 	enum { COPIES = 300 };
 	static const uint64_t iv[][2] = {{5, 10}, {0, UINT64_MAX}, {7, 7}, {5, 5}};
-	struct fixture f;
+	struct ts_it_fixture f;
 	size_t total = COPIES * MS_ARRAY_SIZE(iv);
 
-	fx_init(&f, total, 9);
+	ts_it_init(&f, total, 9);
 	for (size_t c = 0; c < COPIES; c++)
 		for (size_t i = 0; i < MS_ARRAY_SIZE(iv); i++)
-			fx_insert(&f, &f.pool[c * MS_ARRAY_SIZE(iv) + i], iv[i][0], iv[i][1]);
-	check_tree(&f);
-	ck_assert_uint_eq(check_query(&f, 0, UINT64_MAX), total);
-	ck_assert_uint_eq(check_query(&f, 7, 7), 3 * COPIES);
-	ck_assert_uint_eq(check_query(&f, 5, 5), 3 * COPIES);
-	ck_assert_uint_eq(check_query(&f, 11, 11), COPIES);
-	ck_assert_uint_eq(check_query(&f, 0, 4), COPIES);
-	ck_assert_uint_eq(check_query(&f, 10, 10), 2 * COPIES);
+			ts_it_insert(&f, &f.pool[c * MS_ARRAY_SIZE(iv) + i], iv[i][0], iv[i][1]);
+	ts_it_check_tree(&f);
+	ck_assert_uint_eq(ts_it_check_query(&f, 0, UINT64_MAX), total);
+	ck_assert_uint_eq(ts_it_check_query(&f, 7, 7), 3 * COPIES);
+	ck_assert_uint_eq(ts_it_check_query(&f, 5, 5), 3 * COPIES);
+	ck_assert_uint_eq(ts_it_check_query(&f, 11, 11), COPIES);
+	ck_assert_uint_eq(ts_it_check_query(&f, 0, 4), COPIES);
+	ck_assert_uint_eq(ts_it_check_query(&f, 10, 10), 2 * COPIES);
 
 	/* Remove half of them in random order, checking as we go. */
 	for (size_t k = 0; k < total / 2; k++) {
-		fx_remove(&f, f.bf.v[tu_rng_below(&f.rng, f.bf.n)]);
-		check_tree(&f);
+		ts_it_remove(&f, f.bf.v[ts_rng_below(&f.rng, f.bf.n)]);
+		ts_it_check_tree(&f);
 		if (k % 16 == 0) {
-			check_query(&f, 7, 7);
-			check_query(&f, 6, 9);
-			check_query(&f, 11, UINT64_MAX);
+			ts_it_check_query(&f, 7, 7);
+			ts_it_check_query(&f, 6, 9);
+			ts_it_check_query(&f, 11, UINT64_MAX);
 		}
 	}
-	fx_free(&f);
+	ts_it_free(&f);
 }
 END_TEST
 
 START_TEST(replace_every_node)
 {
 	enum { N = 300 };
-	struct fixture f;
+	struct ts_it_fixture f;
 	uint64_t s, l;
 
-	fx_init(&f, 2 * N, 13);
+	ts_it_init(&f, 2 * N, 13);
 	for (size_t i = 0; i < N; i++) {
 		draw_interval(&f.rng, 0, &s, &l);
-		fx_insert(&f, &f.pool[i], s, l);
+		ts_it_insert(&f, &f.pool[i], s, l);
 	}
-	check_tree(&f);
+	ts_it_check_tree(&f);
 	for (size_t i = 0; i < N; i++) {
-		struct inode *old = &f.pool[i], *repl = &f.pool[N + i];
+		struct ts_it_node *old = &f.pool[i], *repl = &f.pool[N + i];
 		bool was_leftmost = f.root.leftmost == &old->it.rb;
 
-		fx_replace(&f, old, repl);
-		REQUIRE(!was_leftmost || f.root.leftmost == &repl->it.rb);
-		check_tree(&f);
-		/* The new node is found, the old one is not (check_query). */
-		ck_assert_uint_ge(check_query(&f, repl->it.start, repl->it.start), 1);
+		ts_it_replace(&f, old, repl);
+		TS_REQUIRE(!was_leftmost || f.root.leftmost == &repl->it.rb);
+		ts_it_check_tree(&f);
+		/* The new node is found, the old one is not (ts_it_check_query). */
+		ck_assert_uint_ge(ts_it_check_query(&f, repl->it.start, repl->it.start), 1);
 		query_round(&f, 0);
 	}
-	fx_free(&f);
+	ts_it_free(&f);
 }
 END_TEST
 
@@ -332,40 +332,40 @@ END_TEST
 START_TEST(large_tree_queries)
 {
 	size_t n = scaled(20000);
-	struct fixture f;
+	struct ts_it_fixture f;
 	uint64_t s;
 
-	fx_init(&f, n, 17);
+	ts_it_init(&f, n, 17);
 	for (size_t i = 0; i < n; i++) {
-		s = tu_rng_below(&f.rng, 1000000);
-		fx_insert(&f, &f.pool[i], s, s + tu_rng_below(&f.rng, 100));
+		s = ts_rng_below(&f.rng, 1000000);
+		ts_it_insert(&f, &f.pool[i], s, s + ts_rng_below(&f.rng, 100));
 	}
-	check_tree(&f);
+	ts_it_check_tree(&f);
 	for (size_t q = 0; q < scaled(500); q++) {
-		s = tu_rng_below(&f.rng, 1000100);
-		check_query(&f, s, s + tu_rng_below(&f.rng, 300));
+		s = ts_rng_below(&f.rng, 1000100);
+		ts_it_check_query(&f, s, s + ts_rng_below(&f.rng, 300));
 	}
 	for (size_t i = 0; i < n; i += 2)
-		fx_remove(&f, &f.pool[i]);
-	check_tree(&f);
+		ts_it_remove(&f, &f.pool[i]);
+	ts_it_check_tree(&f);
 	for (size_t q = 0; q < scaled(500); q++) {
-		s = tu_rng_below(&f.rng, 1000100);
-		check_query(&f, s, s + tu_rng_below(&f.rng, 300));
+		s = ts_rng_below(&f.rng, 1000100);
+		ts_it_check_query(&f, s, s + ts_rng_below(&f.rng, 300));
 	}
-	fx_free(&f);
+	ts_it_free(&f);
 }
 END_TEST
 
 START_TEST(validator_detects_corruption)
 {
-	struct fixture f;
+	struct ts_it_fixture f;
 	struct ms_itree_node *top;
 	uint64_t saved;
 
-	fx_init(&f, 64, 21);
+	ts_it_init(&f, 64, 21);
 	for (size_t i = 0; i < 64; i++)
-		fx_insert(&f, &f.pool[i], i * 10, i * 10 + 5);
-	check_tree(&f);
+		ts_it_insert(&f, &f.pool[i], i * 10, i * 10 + 5);
+	ts_it_check_tree(&f);
 	top = ms_rb_entry(f.root.root.node, struct ms_itree_node, rb);
 
 	saved = top->subtree_last;
@@ -384,7 +384,7 @@ START_TEST(validator_detects_corruption)
 	top->start = saved;
 
 	ck_assert_ptr_null(ms_itree_validate(&f.root, NULL));
-	fx_free(&f);
+	ts_it_free(&f);
 }
 END_TEST
 
@@ -428,5 +428,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

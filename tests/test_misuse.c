@@ -26,13 +26,13 @@
 #include <memslots/memslots.h>
 
 #include "misuse_fixture.h"
-#include "tests_util.h"
+#include "ts_check.h"
 
 /* ---- configurations -------------------------------------------------------------- */
 
 static void *any_alloc(size_t size, void *opaque)
 {
-	return tu_alloc(size, opaque);
+	return ts_alloc(size, opaque);
 }
 
 static void expect_einval(const struct memslots_config *cfg)
@@ -45,7 +45,7 @@ static void expect_einval(const struct memslots_config *cfg)
 START_TEST(test_bad_config)
 {
 	static const unsigned int bad_shifts[] = {1, 9, 31, 32, 64, UINT_MAX};
-	struct tu_alloc_counter cnt = {0};
+	struct ts_alloc_counter cnt = {0};
 	struct memslots_rcu rcu;
 	struct memslots_config cfg;
 	struct memslots *ms;
@@ -67,26 +67,26 @@ START_TEST(test_bad_config)
 	cfg.alloc = any_alloc;
 	expect_einval(&cfg);
 	cfg.alloc = NULL;
-	cfg.free = tu_free;
+	cfg.free = ts_free;
 	expect_einval(&cfg);
 
 	/* an rcu without one of its mandatory functions */
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.rcu = &rcu;
-	rcu = nop_rcu;
+	rcu = ts_misuse_nop_rcu;
 	rcu.read_lock = NULL;
 	expect_einval(&cfg);
-	rcu = nop_rcu;
+	rcu = ts_misuse_nop_rcu;
 	rcu.read_unlock = NULL;
 	expect_einval(&cfg);
-	rcu = nop_rcu;
+	rcu = ts_misuse_nop_rcu;
 	rcu.synchronize = NULL;
 	expect_einval(&cfg);
 
 	/* nothing was allocated by the refusals above with a counting allocator */
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.alloc = tu_alloc;
-	cfg.free = tu_free;
+	cfg.alloc = ts_alloc;
+	cfg.free = ts_free;
 	cfg.alloc_opaque = &cnt;
 	cfg.page_shift = 9;
 	expect_einval(&cfg);
@@ -94,7 +94,7 @@ START_TEST(test_bad_config)
 
 	/* the edges of the valid ranges are accepted */
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.rcu = &nop_rcu;
+	cfg.rcu = &ts_misuse_nop_rcu;
 	cfg.page_shift = 10;
 	cfg.max_slots = 1;
 	ms = memslots_new(&cfg);
@@ -114,11 +114,11 @@ END_TEST
 /* An allocator that runs out at once: memslots_new reports ENOMEM, leaks nothing. */
 START_TEST(test_new_enomem)
 {
-	struct tu_alloc_counter cnt = {0};
+	struct ts_alloc_counter cnt = {0};
 	struct memslots_config cfg = {
-		.rcu = &nop_rcu,
-		.alloc = tu_alloc,
-		.free = tu_free,
+		.rcu = &ts_misuse_nop_rcu,
+		.alloc = ts_alloc,
+		.free = ts_free,
 		.alloc_opaque = &cnt,
 	};
 	struct memslots *ms;
@@ -145,9 +145,9 @@ END_TEST
 
 START_TEST(test_null_args)
 {
-	struct memslots_config cfg = {.rcu = &nop_rcu};
+	struct memslots_config cfg = {.rcu = &ts_misuse_nop_rcu};
 	struct memslots *ms = memslots_new(&cfg);
-	struct memslots_region r = region(1, 0, 4);
+	struct memslots_region r = ts_misuse_region(1, 0, 4);
 	struct memslots_cache cache = {0};
 	const struct memslots_set *set;
 	const struct memslot *s;
@@ -206,7 +206,7 @@ START_TEST(test_null_args)
 	ck_assert_ptr_eq(memslots_find_gfn_cached(set, NULL, 2), s);
 	memslots_read_unlock(ms);
 
-	still_works(ms, 2);
+	ts_misuse_still_works(ms, 2);
 	memslots_free(ms);
 }
 END_TEST
@@ -215,19 +215,19 @@ END_TEST
 
 START_TEST(test_unlock_without_lock)
 {
-	struct memslots_config cfg = {.rcu = &nop_rcu};
+	struct memslots_config cfg = {.rcu = &ts_misuse_nop_rcu};
 	struct memslots *ms = memslots_new(&cfg);
 
 	ck_assert_ptr_nonnull(ms);
 	/* ignored: no section to leave, and no phantom section left behind */
 	memslots_read_unlock(ms);
 	memslots_read_unlock(ms);
-	still_works(ms, 1);
+	ts_misuse_still_works(ms, 1);
 	/* one more unlock than locks */
 	memslots_read_lock(ms);
 	memslots_read_unlock(ms);
 	memslots_read_unlock(ms);
-	still_works(ms, 2);
+	ts_misuse_still_works(ms, 2);
 	memslots_free(ms);
 }
 END_TEST
@@ -243,7 +243,7 @@ START_TEST(test_unlock_without_lock_default_rcu)
 	memslots_read_unlock(ms);
 	memslots_read_unlock(ms);
 	memslots_reader_unregister(ms);
-	still_works(ms, 1);
+	ts_misuse_still_works(ms, 1);
 	memslots_free(ms);
 }
 END_TEST
@@ -267,8 +267,8 @@ START_TEST(test_register_unbalanced)
 	memslots_reader_unregister(a);
 	memslots_reader_unregister(a);
 	memslots_reader_unregister(a); /* one too many */
-	still_works(a, 1);
-	still_works(b, 1);
+	ts_misuse_still_works(a, 1);
+	ts_misuse_still_works(b, 1);
 	memslots_free(a);
 	memslots_free(b);
 }
@@ -278,7 +278,7 @@ END_TEST
 
 static void deadlk_in_section(struct memslots *ms)
 {
-	struct memslots_region r = region(5, 50, 1);
+	struct memslots_region r = ts_misuse_region(5, 50, 1);
 	const struct memslots_set *set;
 	size_t failed = 9;
 	uint64_t gen;
@@ -307,7 +307,7 @@ static void deadlk_in_section(struct memslots *ms)
 
 START_TEST(test_deadlk_read_section)
 {
-	struct memslots_config cfg = {.rcu = &nop_rcu};
+	struct memslots_config cfg = {.rcu = &ts_misuse_nop_rcu};
 	struct memslots *ms = memslots_new(&cfg);
 
 	ck_assert_ptr_nonnull(ms);
@@ -334,7 +334,7 @@ enum { H_PREPARE, H_ABORT, H_COMMIT, H_INVALIDATE, H_RELEASE };
 
 static void try_writers(struct hook_state *hs, int hook)
 {
-	struct memslots_region r = region(40, 400, 1);
+	struct memslots_region r = ts_misuse_region(40, 400, 1);
 	size_t failed = 9;
 
 	hs->calls[hook]++;
@@ -343,7 +343,7 @@ static void try_writers(struct hook_state *hs, int hook)
 	ck_assert_uint_eq(failed, 0);
 	if (hs->other) {
 		/* another object's writer from a hook is fine */
-		r = region(hs->next_other_id, hs->next_other_id * 4, 1);
+		r = ts_misuse_region(hs->next_other_id, hs->next_other_id * 4, 1);
 		ck_assert_int_eq(memslots_set_region(hs->other, &r), 0);
 		hs->next_other_id++;
 	}
@@ -412,17 +412,17 @@ static void deadlk_in_hooks(const struct memslots_rcu *rcu)
 	ck_assert_ptr_nonnull(hs.self);
 	ck_assert_ptr_nonnull(hs.other);
 
-	req[0] = region(1, 0, 2);
+	req[0] = ts_misuse_region(1, 0, 2);
 	ck_assert_int_eq(memslots_set_region(hs.self, &req[0]), 0); /* prepare, commit */
-	req[0] = region(1, 10, 2);
+	req[0] = ts_misuse_region(1, 10, 2);
 	ck_assert_int_eq(memslots_set_region(hs.self, &req[0]), 0); /* + invalidate */
-	req[0] = region(2, 20, 1);
-	req[1] = region(3, 30, 1);
+	req[0] = ts_misuse_region(2, 20, 1);
+	req[1] = ts_misuse_region(3, 30, 1);
 	hs.fail_prepare = 3;
 	ck_assert_int_eq(memslots_apply(hs.self, req, 2, &failed), -EIO); /* + abort */
 	ck_assert_uint_eq(failed, 1);
 	hs.fail_prepare = -1;
-	still_works(hs.self, 4);
+	ts_misuse_still_works(hs.self, 4);
 	memslots_free(hs.self); /* release, twice */
 	for (i = 0; i <= H_RELEASE; i++)
 		ck_assert_msg(hs.calls[i] > 0, "hook %u never ran", i);
@@ -432,7 +432,7 @@ static void deadlk_in_hooks(const struct memslots_rcu *rcu)
 
 START_TEST(test_deadlk_hooks)
 {
-	deadlk_in_hooks(&nop_rcu);
+	deadlk_in_hooks(&ts_misuse_nop_rcu);
 }
 END_TEST
 
@@ -470,5 +470,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

@@ -21,7 +21,7 @@
 #include <memslots/memslots.h>
 
 #include "misuse_fixture.h"
-#include "tests_util.h"
+#include "ts_check.h"
 
 /* ---- sizes and values out of any range ---------------------------------------------- */
 
@@ -30,20 +30,20 @@ static void *capped_alloc(size_t size, void *opaque)
 {
 	if (size > (1u << 20))
 		return NULL;
-	return tu_alloc(size, opaque);
+	return ts_alloc(size, opaque);
 }
 
 START_TEST(test_absurd_batch)
 {
-	struct tu_alloc_counter cnt = {0};
+	struct ts_alloc_counter cnt = {0};
 	struct memslots_config cfg = {
-		.rcu = &nop_rcu,
+		.rcu = &ts_misuse_nop_rcu,
 		.alloc = capped_alloc,
-		.free = tu_free,
+		.free = ts_free,
 		.alloc_opaque = &cnt,
 	};
 	struct memslots *ms = memslots_new(&cfg);
-	struct memslots_region r = region(1, 0, 1);
+	struct memslots_region r = ts_misuse_region(1, 0, 1);
 	size_t live, failed = 9;
 
 	ck_assert_ptr_nonnull(ms);
@@ -54,7 +54,7 @@ START_TEST(test_absurd_batch)
 	ck_assert_int_eq(memslots_apply(ms, &r, SIZE_MAX / 2, &failed), -ENOMEM);
 	ck_assert_int_eq(memslots_apply(ms, &r, (size_t)1 << 40, &failed), -ENOMEM);
 	ck_assert_uint_eq(cnt.live, live);
-	still_works(ms, 1);
+	ts_misuse_still_works(ms, 1);
 	memslots_free(ms);
 	ck_assert_uint_eq(cnt.live, 0);
 }
@@ -136,8 +136,8 @@ static const struct memslots_ops meddle_ops = {
 START_TEST(test_prepare_changes_slot)
 {
 	struct meddle m = {.move_it = true};
-	struct memslots_config cfg = {.rcu = &nop_rcu, .ops = &meddle_ops, .opaque = &m};
-	struct memslots_region r = region(1, 0, 4);
+	struct memslots_config cfg = {.rcu = &ts_misuse_nop_rcu, .ops = &meddle_ops, .opaque = &m};
+	struct memslots_region r = ts_misuse_region(1, 0, 4);
 	const struct memslots_set *set;
 
 	m.ms = memslots_new(&cfg);
@@ -153,7 +153,7 @@ START_TEST(test_prepare_changes_slot)
 	/* The gfn range it tried to take is free, the one asked for too. */
 	m.move_it = false;
 	ck_assert_int_eq(memslots_set_region(m.ms, &r), 0);
-	r = region(2, 100, 4);
+	r = ts_misuse_region(2, 100, 4);
 	ck_assert_int_eq(memslots_set_region(m.ms, &r), 0);
 	memslots_free(m.ms);
 }
@@ -163,8 +163,8 @@ END_TEST
 START_TEST(test_free_while_in_use)
 {
 	struct meddle m = {.free_it = true};
-	struct memslots_config cfg = {.rcu = &nop_rcu, .ops = &meddle_ops, .opaque = &m};
-	struct memslots_region r = region(1, 0, 4);
+	struct memslots_config cfg = {.rcu = &ts_misuse_nop_rcu, .ops = &meddle_ops, .opaque = &m};
+	struct memslots_region r = ts_misuse_region(1, 0, 4);
 
 	m.ms = memslots_new(&cfg);
 	ck_assert_ptr_nonnull(m.ms);
@@ -176,7 +176,7 @@ START_TEST(test_free_while_in_use)
 	memslots_free(m.ms);
 	ck_assert_int_eq(errno, EDEADLK);
 	memslots_read_unlock(m.ms);
-	still_works(m.ms, 2);
+	ts_misuse_still_works(m.ms, 2);
 	memslots_free(m.ms);
 }
 END_TEST
@@ -185,8 +185,8 @@ END_TEST
 START_TEST(test_destroy_outcome)
 {
 	struct meddle m = {0};
-	struct memslots_config cfg = {.rcu = &nop_rcu, .ops = &meddle_ops, .opaque = &m};
-	struct memslots_region r = region(1, 0, 4);
+	struct memslots_config cfg = {.rcu = &ts_misuse_nop_rcu, .ops = &meddle_ops, .opaque = &m};
+	struct memslots_region r = ts_misuse_region(1, 0, 4);
 
 	ck_assert_int_eq(memslots_destroy(NULL), 0);
 	m.ms = memslots_new(&cfg);
@@ -197,7 +197,7 @@ START_TEST(test_destroy_outcome)
 	ck_assert_int_eq(memslots_destroy(m.ms), -EDEADLK);
 	ck_assert_int_eq(errno, 0);
 	memslots_read_unlock(m.ms);
-	still_works(m.ms, 2);
+	ts_misuse_still_works(m.ms, 2);
 	ck_assert_int_eq(memslots_destroy(m.ms), 0);
 }
 END_TEST
@@ -230,7 +230,7 @@ struct writer_thread {
 static void *delete_slot_1(void *arg)
 {
 	struct writer_thread *w = arg;
-	struct memslots_region r = region(1, 0, 4);
+	struct memslots_region r = ts_misuse_region(1, 0, 4);
 
 	r.memory_size = 0;
 	ck_assert_int_eq(memslots_set_region(w->ms, &r), 0);
@@ -247,7 +247,7 @@ START_TEST(test_default_rcu_implicit_register)
 {
 	struct section_thread t = {.ms = memslots_new(NULL)};
 	struct writer_thread w = {.ms = t.ms};
-	struct memslots_region r = region(1, 0, 4);
+	struct memslots_region r = ts_misuse_region(1, 0, 4);
 	pthread_t reader, writer;
 	struct timespec pause = {.tv_nsec = 200 * 1000 * 1000};
 
@@ -293,7 +293,7 @@ START_TEST(test_default_rcu_exit_registered)
 		pthread_join(th, NULL);
 	}
 	for (i = 0; i < 32; i++)
-		still_works(ms, (uint32_t)i);
+		ts_misuse_still_works(ms, (uint32_t)i);
 	memslots_free(ms);
 }
 END_TEST
@@ -313,7 +313,7 @@ START_TEST(test_default_rcu_app_registered)
 	ck_assert_ptr_nonnull(memslots_read_lock(ms));
 	memslots_read_unlock(ms);
 	urcu_memb_unregister_thread(); /* liburcu would abort if already done */
-	still_works(ms, 3);
+	ts_misuse_still_works(ms, 3);
 	memslots_free(ms);
 }
 END_TEST
@@ -323,7 +323,7 @@ START_TEST(test_default_rcu_unregister_in_section)
 {
 	struct memslots *ms = memslots_new(NULL);
 	struct writer_thread w = {.ms = ms};
-	struct memslots_region r = region(1, 0, 4);
+	struct memslots_region r = ts_misuse_region(1, 0, 4);
 	struct timespec pause = {.tv_nsec = 200 * 1000 * 1000};
 	pthread_t writer;
 

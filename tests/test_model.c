@@ -23,7 +23,7 @@
 #include <memslots/memslots.h>
 
 #include "model.h"
-#include "tests_util.h"
+#include "ts_check.h"
 #include "ts_scale.h"
 
 #define LOG  MEMSLOT_LOG_DIRTY_PAGES
@@ -48,35 +48,35 @@ struct params {
 };
 
 /* LOG_DIRTY_PAGES and READONLY, mostly among those the config allows. */
-static uint32_t rnd_flags(const struct model *m, struct tu_rng *rng)
+static uint32_t rnd_flags(const struct ts_model *m, struct ts_rng *rng)
 {
-	uint32_t flags = (uint32_t)tu_rng_below(rng, 4);
+	uint32_t flags = (uint32_t)ts_rng_below(rng, 4);
 
-	return tu_rng_below(rng, 10) ? flags & m->allowed_flags : flags;
+	return ts_rng_below(rng, 10) ? flags & m->allowed_flags : flags;
 }
 
 /* A guest_memfd create for @slot: a small fd number, a page-aligned offset. */
-static struct memslots_region2 gen_gmem_create(const struct model *m, const struct params *p,
-					       struct tu_rng *rng, uint32_t slot)
+static struct memslots_region2 gen_gmem_create(const struct ts_model *m, const struct params *p,
+					       struct ts_rng *rng, uint32_t slot)
 {
 	unsigned int sh = m->page_shift;
 	struct memslots_region2 r =
-		model_widen2(sh, slot, GMEM, tu_rng_below(rng, p->gfn_space),
-			     1 + tu_rng_below(rng, 8), tu_rng_below(rng, p->hva_space) << sh);
+		ts_model_widen2(sh, slot, GMEM, ts_rng_below(rng, p->gfn_space),
+				1 + ts_rng_below(rng, 8), ts_rng_below(rng, p->hva_space) << sh);
 
-	r.guest_memfd = (uint32_t)tu_rng_below(rng, p->gmem_fds);
-	r.guest_memfd_offset = tu_rng_below(rng, p->gmem_space) << sh;
+	r.guest_memfd = (uint32_t)ts_rng_below(rng, p->gmem_fds);
+	r.guest_memfd_offset = ts_rng_below(rng, p->gmem_space) << sh;
 	return r;
 }
 
 /* One of the ways a v2 request can break a rule of its own. */
-static void break_v2(struct memslots_region2 *r, const struct model *m, struct tu_rng *rng)
+static void break_v2(struct memslots_region2 *r, const struct ts_model *m, struct ts_rng *rng)
 {
 	uint64_t ps = 1ull << m->page_shift;
 
-	switch (tu_rng_below(rng, 5)) {
+	switch (ts_rng_below(rng, 5)) {
 	case 0: /* GUEST_MEMFD with a flag it excludes */
-		r->flags |= GMEM | (tu_rng_below(rng, 2) ? LOG : RO);
+		r->flags |= GMEM | (ts_rng_below(rng, 2) ? LOG : RO);
 		break;
 	case 1:
 		r->flags |= GMEM;
@@ -84,7 +84,7 @@ static void break_v2(struct memslots_region2 *r, const struct model *m, struct t
 		break;
 	case 2: /* offset + size wraps */
 		r->flags |= GMEM;
-		r->guest_memfd_offset = 0 - ps * tu_rng_below(rng, 3);
+		r->guest_memfd_offset = 0 - ps * ts_rng_below(rng, 3);
 		break;
 	case 3: /* another address space, next to the config's */
 		r->slot = (r->slot & 0xffff) | (uint32_t)(uint16_t)(m->as_id + 1) << 16;
@@ -97,35 +97,36 @@ static void break_v2(struct memslots_region2 *r, const struct model *m, struct t
 }
 
 /* A request that is mostly plausible, sometimes broken in one way. */
-static struct memslots_region2 gen_request(const struct model *m, const struct params *p,
-					   struct tu_rng *rng)
+static struct memslots_region2 gen_request(const struct ts_model *m, const struct params *p,
+					   struct ts_rng *rng)
 {
 	unsigned int sh = m->page_shift;
 	uint64_t ps = 1ull << sh;
-	unsigned int id = (unsigned int)tu_rng_below(rng, m->max_slots);
+	unsigned int id = (unsigned int)ts_rng_below(rng, m->max_slots);
 	uint32_t slot = (uint32_t)m->as_id << 16 | id;
-	const struct model_slot *s = &m->slot[id];
+	const struct ts_model_slot *s = &m->slot[id];
 	struct memslots_region2 r;
-	unsigned int kind = (unsigned int)tu_rng_below(rng, 100);
+	unsigned int kind = (unsigned int)ts_rng_below(rng, 100);
 
-	if (p->v2 && (!s->present || kind < 30) && tu_rng_below(rng, 100) < 40) {
+	if (p->v2 && (!s->present || kind < 30) && ts_rng_below(rng, 100) < 40) {
 		r = gen_gmem_create(m, p, rng, slot);
 	} else if (!s->present || kind < 30) {
 		/* create (or, on an existing id, most likely an -EINVAL) */
-		r = model_widen2(sh, slot, rnd_flags(m, rng), tu_rng_below(rng, p->gfn_space),
-				 1 + tu_rng_below(rng, 8), tu_rng_below(rng, p->hva_space) << sh);
+		r = ts_model_widen2(sh, slot, rnd_flags(m, rng), ts_rng_below(rng, p->gfn_space),
+				    1 + ts_rng_below(rng, 8),
+				    ts_rng_below(rng, p->hva_space) << sh);
 	} else if (kind < ((s->flags & GMEM) ? 75 : 50)) {
 		/* delete; most requests on a guest_memfd slot, the only change it takes */
-		r = model_widen2(sh, slot, 0, 0, 0, 0);
+		r = ts_model_widen2(sh, slot, 0, 0, 0, 0);
 	} else if (kind < 70) {
 		/* move, maybe with a LOG_DIRTY_PAGES change */
-		r = model_widen2(sh, slot,
-				 (s->flags & (RO | GMEM)) | (uint32_t)tu_rng_below(rng, 2),
-				 tu_rng_below(rng, p->gfn_space), s->npages, s->hva);
+		r = ts_model_widen2(sh, slot,
+				    (s->flags & (RO | GMEM)) | (uint32_t)ts_rng_below(rng, 2),
+				    ts_rng_below(rng, p->gfn_space), s->npages, s->hva);
 	} else if (kind < 85) {
-		r = model_widen2(sh, slot, s->flags ^ LOG, s->base_gfn, s->npages, s->hva);
+		r = ts_model_widen2(sh, slot, s->flags ^ LOG, s->base_gfn, s->npages, s->hva);
 	} else {
-		r = model_widen2(sh, slot, s->flags, s->base_gfn, s->npages, s->hva); /* no-op */
+		r = ts_model_widen2(sh, slot, s->flags, s->base_gfn, s->npages, s->hva); /* no-op */
 	}
 	if (s->present && (s->flags & GMEM) && kind >= 30) {
 		/* the same guest_memfd range: still refused unless a delete */
@@ -133,12 +134,12 @@ static struct memslots_region2 gen_request(const struct model *m, const struct p
 		r.guest_memfd_offset = s->gmem_offset;
 	}
 
-	if (tu_rng_below(rng, 5))
+	if (ts_rng_below(rng, 5))
 		return r;
 	/* break one rule */
-	switch (tu_rng_below(rng, p->v2 ? 16 : 14)) {
+	switch (ts_rng_below(rng, p->v2 ? 16 : 14)) {
 	case 0:
-		r.flags |= 1u << (2 + tu_rng_below(rng, 30));
+		r.flags |= 1u << (2 + ts_rng_below(rng, 30));
 		break;
 	case 1:
 		r.memory_size += ps / 2;
@@ -150,10 +151,10 @@ static struct memslots_region2 gen_request(const struct model *m, const struct p
 		r.userspace_addr += ps / 2;
 		break;
 	case 4:
-		r.slot |= (uint32_t)(1 + tu_rng_below(rng, 0xffff)) << 16;
+		r.slot |= (uint32_t)(1 + ts_rng_below(rng, 0xffff)) << 16;
 		break;
 	case 5:
-		r.slot = (uint32_t)m->as_id << 16 | (m->max_slots + (uint32_t)tu_rng_below(rng, 3));
+		r.slot = (uint32_t)m->as_id << 16 | (m->max_slots + (uint32_t)ts_rng_below(rng, 3));
 		if ((r.slot & 0xffff) < m->max_slots)
 			r.slot |= 0xffff;
 		break;
@@ -192,28 +193,28 @@ static struct memslots_region2 gen_request(const struct model *m, const struct p
 }
 
 /* Ids of the changes (in order) that prepare saw. */
-static void check_prepares(const struct mt_hooks *h, const struct memslots_region2 *r,
-			   const struct model_result *res, size_t nr, uint64_t step)
+static void check_prepares(const struct ts_hooks *h, const struct memslots_region2 *r,
+			   const struct ts_model_result *res, size_t nr, uint64_t step)
 {
 	size_t k = 0;
 
 	for (size_t i = 0; i < h->n; i++) {
-		const struct mt_event *ev = &h->ev[i];
+		const struct ts_event *ev = &h->ev[i];
 		unsigned int id;
 
-		if (ev->hook != MT_PREPARE)
+		if (ev->hook != TS_PREPARE)
 			continue;
-		MT_CHECK(k < nr, "step %llu: prepare #%zu was not expected",
+		TS_CHECK(k < nr, "step %llu: prepare #%zu was not expected",
 			 (unsigned long long)step, k);
 		id = ev->has_new ? ev->new.id : ev->old.id;
-		MT_CHECK(ev->change == res->change[k] && id == (r[res->index[k]].slot & 0xffff),
+		TS_CHECK(ev->change == res->change[k] && id == (r[res->index[k]].slot & 0xffff),
 			 "step %llu: prepare #%zu is change %d of id %u, expected change %d of id "
 			 "%u",
 			 (unsigned long long)step, k, ev->change, id, res->change[k],
 			 r[res->index[k]].slot & 0xffff);
 		k++;
 	}
-	MT_CHECK(k == nr, "step %llu: %zu prepare calls, expected %zu", (unsigned long long)step, k,
+	TS_CHECK(k == nr, "step %llu: %zu prepare calls, expected %zu", (unsigned long long)step, k,
 		 nr);
 }
 
@@ -225,17 +226,18 @@ static void narrow_all(const struct memslots_region2 *r, size_t n, struct memslo
 }
 
 /* The model's prediction, through the v1 or the v2 calls as the run uses. */
-static void apply_model(const struct params *p, struct model *m, const struct memslots_region2 *r,
-			size_t n, int fail_id, int fail_err, struct model_result *res)
+static void apply_model(const struct params *p, struct ts_model *m,
+			const struct memslots_region2 *r, size_t n, int fail_id, int fail_err,
+			struct ts_model_result *res)
 {
 	struct memslots_region r1[8];
 
 	if (p->v2) {
-		model_apply2(m, r, n, fail_id, fail_err, res);
+		ts_model_apply2(m, r, n, fail_id, fail_err, res);
 		return;
 	}
 	narrow_all(r, n, r1);
-	model_apply(m, r1, n, fail_id, fail_err, res);
+	ts_model_apply(m, r1, n, fail_id, fail_err, res);
 }
 
 static int apply_engine(const struct params *p, struct memslots *ms,
@@ -255,63 +257,63 @@ static void run(const struct params *p)
 	unsigned int order_discrepancies = 0, first_discrepancy = 0;
 	unsigned int nr_ok = 0, nr_fail = 0, nr_changes = 0, nr_prep_fail = 0, nr_gmem = 0;
 	struct memslots_region2 r[8];
-	struct tu_rng rng;
-	struct mt_env e;
+	struct ts_rng rng;
+	struct ts_env e;
 
-	tu_rng_seed(&rng, p->seed);
-	mt_env_init_surface(&e, p->page_shift, p->max_slots, p->hva_limit, &mt_counting_rcu,
+	ts_rng_seed(&rng, p->seed);
+	ts_env_init_surface(&e, p->page_shift, p->max_slots, p->hva_limit, &ts_counting_rcu,
 			    p->allowed_flags, p->as_id);
 	e.hooks.set_priv = true;
 
 	for (unsigned int step = 0; step < steps; step++) {
-		bool single = tu_rng_below(&rng, 3) == 0;
-		size_t n = single ? 1 : tu_rng_below(&rng, 7);
-		struct model_result res, vf;
-		struct model after, scratch;
-		uint64_t gen0 = mt_generation(e.ms), gen1;
-		unsigned long syncs = mt_rcu.synchronize;
+		bool single = ts_rng_below(&rng, 3) == 0;
+		size_t n = single ? 1 : ts_rng_below(&rng, 7);
+		struct ts_model_result res, vf;
+		struct ts_model after, scratch;
+		uint64_t gen0 = ts_generation(e.ms), gen1;
+		unsigned long syncs = ts_rcu.synchronize;
 		size_t failed = 999, i;
 		int ret, fail_id = -1, fail_err = -EIO;
 		bool ok;
 
 		/* requests see the state as the earlier requests left it */
-		model_copy(&scratch, &e.m);
+		ts_model_copy(&scratch, &e.m);
 		for (i = 0; i < n; i++) {
 			int change;
 
 			r[i] = gen_request(&scratch, p, &rng);
-			if (!model_classify2_why(&scratch, &r[i], !p->v2, &change, NULL))
-				model_commit2(&scratch, &r[i], change);
+			if (!ts_model_classify2_why(&scratch, &r[i], !p->v2, &change, NULL))
+				ts_model_commit2(&scratch, &r[i], change);
 		}
-		model_fini(&scratch);
-		if (tu_rng_below(&rng, 100) < p->fail_pct) {
+		ts_model_fini(&scratch);
+		if (ts_rng_below(&rng, 100) < p->fail_pct) {
 			static const int errs[] = {-EIO, -ENOSPC, -EFAULT, -EPERM};
 
-			fail_id = (int)tu_rng_below(&rng, p->max_slots);
-			fail_err = errs[tu_rng_below(&rng, 4)];
+			fail_id = (int)ts_rng_below(&rng, p->max_slots);
+			fail_err = errs[ts_rng_below(&rng, 4)];
 		}
 
-		model_copy(&after, &e.m);
+		ts_model_copy(&after, &e.m);
 		apply_model(p, &after, r, n, fail_id, fail_err, &res);
 		/*
 		 * What an engine that validates every request before running any
 		 * prepare would return: a later invalid request instead of an
 		 * earlier failing prepare.
 		 */
-		model_copy(&scratch, &e.m);
+		ts_model_copy(&scratch, &e.m);
 		apply_model(p, &scratch, r, n, -1, 0, &vf);
 		if (!vf.ret) {
 			vf.ret = res.ret;
 			vf.failed_index = res.failed_index;
 		}
-		model_fini(&scratch);
+		ts_model_fini(&scratch);
 
-		mt_hooks_clear(&e.hooks);
+		ts_hooks_clear(&e.hooks);
 		e.hooks.fail_id = fail_id;
 		e.hooks.fail_err = fail_err;
 		ret = apply_engine(p, e.ms, r, n, single, &failed);
 		e.hooks.fail_id = -1;
-		gen1 = mt_generation(e.ms);
+		gen1 = ts_generation(e.ms);
 
 		ok = ret == res.ret || ret == res.alt_ret;
 		if (ok && ret && !single)
@@ -323,7 +325,7 @@ static void run(const struct params *p)
 				first_discrepancy = step;
 			ok = true;
 		}
-		MT_CHECK(ok,
+		TS_CHECK(ok,
 			 "seed %llu step %u (%s of %zu): expected %d at index %zu, got %d at index "
 			 "%zu",
 			 (unsigned long long)p->seed, step, single ? "set_region" : "apply", n,
@@ -332,9 +334,9 @@ static void run(const struct params *p)
 		if (ret) {
 			nr_fail++;
 			nr_prep_fail += res.prepare_failed;
-			MT_CMP(gen1, ==, gen0);
-			MT_CMP(mt_rcu.synchronize, ==, syncs);
-			mt_check_rolled_back(&e.hooks, ret == res.ret && res.prepare_failed);
+			TS_CMP(gen1, ==, gen0);
+			TS_CMP(ts_rcu.synchronize, ==, syncs);
+			ts_check_rolled_back(&e.hooks, ret == res.ret && res.prepare_failed);
 		} else {
 			size_t nr_inval = 0;
 
@@ -347,26 +349,26 @@ static void run(const struct params *p)
 			for (i = 0; i < res.nr_changes; i++)
 				nr_inval += res.change[i] == MEMSLOTS_DELETE ||
 					    res.change[i] == MEMSLOTS_MOVE;
-			MT_CMP(mt_hooks_count(&e.hooks, MT_INVALIDATE), ==, nr_inval);
-			MT_CMP(mt_hooks_count(&e.hooks, MT_COMMIT), ==, res.nr_changes);
-			MT_CMP(mt_hooks_count(&e.hooks, MT_ABORT), ==, 0);
+			TS_CMP(ts_hooks_count(&e.hooks, TS_INVALIDATE), ==, nr_inval);
+			TS_CMP(ts_hooks_count(&e.hooks, TS_COMMIT), ==, res.nr_changes);
+			TS_CMP(ts_hooks_count(&e.hooks, TS_ABORT), ==, 0);
 			if (res.nr_changes) {
-				MT_CHECK(gen1 > gen0,
+				TS_CHECK(gen1 > gen0,
 					 "seed %llu step %u: generation did not increase",
 					 (unsigned long long)p->seed, step);
-				MT_CMP(mt_rcu.synchronize - syncs, ==, 1u + res.invalidates);
+				TS_CMP(ts_rcu.synchronize - syncs, ==, 1u + res.invalidates);
 			} else {
-				MT_CHECK(gen1 == gen0, "seed %llu step %u: a no-op published",
+				TS_CHECK(gen1 == gen0, "seed %llu step %u: a no-op published",
 					 (unsigned long long)p->seed, step);
-				MT_CMP(mt_rcu.synchronize, ==, syncs);
+				TS_CMP(ts_rcu.synchronize, ==, syncs);
 			}
-			model_assign(&e.m, &after);
-			mt_env_take_privs(&e);
+			ts_model_assign(&e.m, &after);
+			ts_env_take_privs(&e);
 		}
-		model_check(&e.m, e.ms, &rng, 4);
-		model_result_fini(&res);
-		model_result_fini(&vf);
-		model_fini(&after);
+		ts_model_check(&e.m, e.ms, &rng, 4);
+		ts_model_result_fini(&res);
+		ts_model_result_fini(&vf);
+		ts_model_fini(&after);
 	}
 
 	/* the run must have exercised what it claims to */
@@ -386,7 +388,7 @@ static void run(const struct params *p)
 		ck_assert_uint_gt(nr_prep_fail, 0);
 	if (p->v2)
 		ck_assert_uint_gt(nr_gmem, steps / 100);
-	mt_env_fini(&e);
+	ts_env_fini(&e);
 
 	ck_assert_msg(!order_discrepancies,
 		      "seed %llu: %u batches (first at step %u) failed with a later request's "
@@ -395,145 +397,120 @@ static void run(const struct params *p)
 		      (unsigned long long)p->seed, order_discrepancies, first_discrepancy);
 }
 
-START_TEST(test_small_4k)
-{
-	const struct params p = {.seed = 1,
-				 .page_shift = 12,
-				 .max_slots = 16,
-				 .gfn_space = 64,
-				 .hva_space = 32,
-				 .steps = 20000};
+/*
+ * The runs, one Check test case each (its name is the ctest name, found by
+ * tests/CMakeLists.txt in the .tcase fields).  A case with nr_seeds runs
+ * that many seeds from p.seed, each with its sizes varied (vary_seed()).
+ */
+struct ts_model_case {
+	const char *tcase;
+	struct params p;
+	unsigned int nr_seeds;
+};
 
-	run(&p);
+static const struct ts_model_case cases[] = {
+	{.tcase = "small_4k",
+	 .p = {.seed = 1,
+	       .page_shift = 12,
+	       .max_slots = 16,
+	       .gfn_space = 64,
+	       .hva_space = 32,
+	       .steps = 20000}},
+	{.tcase = "small_4k_prepare_failures",
+	 .p = {.seed = 2,
+	       .page_shift = 12,
+	       .max_slots = 16,
+	       .gfn_space = 64,
+	       .hva_space = 32,
+	       .fail_pct = 20,
+	       .steps = 20000}},
+	{.tcase = "1k_pages_hva_limit",
+	 .p = {.seed = 3,
+	       .page_shift = 10,
+	       .max_slots = 40,
+	       .gfn_space = 160,
+	       .hva_space = 64,
+	       .hva_limit = 60ull << 10,
+	       .steps = 20000}},
+	{.tcase = "2m_pages_few_ids",
+	 .p = {.seed = 4,
+	       .page_shift = 21,
+	       .max_slots = 6,
+	       .gfn_space = 24,
+	       .hva_space = 16,
+	       .steps = 20000}},
+	{.tcase = "many_seeds",
+	 .p = {.seed = 100, .page_shift = 12, .hva_space = 24, .steps = 3000},
+	 .nr_seeds = 10},
+	/* The KVM 6.x surface. */
+	{.tcase = "gmem_4k",
+	 .p = {.seed = 11,
+	       .page_shift = 12,
+	       .max_slots = 16,
+	       .gfn_space = 64,
+	       .hva_space = 32,
+	       .steps = 20000,
+	       .v2 = true,
+	       .gmem_fds = 3,
+	       .gmem_space = 24}},
+	{.tcase = "gmem_prepare_failures",
+	 .p = {.seed = 12,
+	       .page_shift = 12,
+	       .max_slots = 16,
+	       .gfn_space = 64,
+	       .hva_space = 32,
+	       .fail_pct = 20,
+	       .steps = 20000,
+	       .v2 = true,
+	       .gmem_fds = 2,
+	       .gmem_space = 16}},
+	/* Address space 1, a VM type without READONLY, 1 KiB pages and an hva limit. */
+	{.tcase = "gmem_as1_no_readonly",
+	 .p = {.seed = 13,
+	       .page_shift = 10,
+	       .max_slots = 24,
+	       .gfn_space = 96,
+	       .hva_space = 64,
+	       .hva_limit = 60ull << 10,
+	       .steps = 20000,
+	       .v2 = true,
+	       .allowed_flags = LOG | GMEM,
+	       .as_id = 1,
+	       .gmem_fds = 4,
+	       .gmem_space = 32}},
+	{.tcase = "gmem_many_seeds",
+	 .p = {.seed = 200, .page_shift = 12, .hva_space = 24, .steps = 3000, .v2 = true},
+	 .nr_seeds = 10},
+};
+
+/* The sizes of a many-seeds run, from its seed: ids, gfn space and, for
+ * v2 runs, the allowed flags, the address space and the guest_memfd space. */
+static void vary_seed(struct params *p, uint64_t seed)
+{
+	p->seed = seed;
+	p->max_slots = 8 + (unsigned int)(seed % 3) * 8;
+	p->gfn_space = 48 + (seed % 4) * 16;
+	if (!p->v2)
+		return;
+	p->allowed_flags = seed % 2 ? 0 : LOG | GMEM;
+	p->as_id = (uint16_t)(seed % 5 == 0 ? 0xffff : 0);
+	p->gmem_fds = 1 + (unsigned int)(seed % 3);
+	p->gmem_space = 16 + (seed % 4) * 16;
 }
-END_TEST
 
-START_TEST(test_small_4k_prepare_failures)
+/* Case _i of cases[] (each test case runs the one row it is named after). */
+START_TEST(test_model_case)
 {
-	const struct params p = {.seed = 2,
-				 .page_shift = 12,
-				 .max_slots = 16,
-				 .gfn_space = 64,
-				 .hva_space = 32,
-				 .fail_pct = 20,
-				 .steps = 20000};
+	const struct ts_model_case *c = &cases[_i];
 
-	run(&p);
-}
-END_TEST
-
-START_TEST(test_1k_pages_hva_limit)
-{
-	const struct params p = {.seed = 3,
-				 .page_shift = 10,
-				 .max_slots = 40,
-				 .gfn_space = 160,
-				 .hva_space = 64,
-				 .hva_limit = 60ull << 10,
-				 .steps = 20000};
-
-	run(&p);
-}
-END_TEST
-
-START_TEST(test_2m_pages_few_ids)
-{
-	const struct params p = {.seed = 4,
-				 .page_shift = 21,
-				 .max_slots = 6,
-				 .gfn_space = 24,
-				 .hva_space = 16,
-				 .steps = 20000};
-
-	run(&p);
-}
-END_TEST
-
-START_TEST(test_many_seeds)
-{
-	for (uint64_t seed = 100; seed < 110; seed++) {
-		const struct params p = {.seed = seed,
-					 .page_shift = 12,
-					 .max_slots = 8 + (unsigned int)(seed % 3) * 8,
-					 .gfn_space = 48 + (seed % 4) * 16,
-					 .hva_space = 24,
-					 .steps = 3000};
-
-		run(&p);
+	if (!c->nr_seeds) {
+		run(&c->p);
+		return;
 	}
-}
-END_TEST
+	for (unsigned int k = 0; k < c->nr_seeds; k++) {
+		struct params p = c->p;
 
-/* ---- the KVM 6.x surface ------------------------------------------------------ */
-
-START_TEST(test_gmem_4k)
-{
-	const struct params p = {.seed = 11,
-				 .page_shift = 12,
-				 .max_slots = 16,
-				 .gfn_space = 64,
-				 .hva_space = 32,
-				 .steps = 20000,
-				 .v2 = true,
-				 .gmem_fds = 3,
-				 .gmem_space = 24};
-
-	run(&p);
-}
-END_TEST
-
-START_TEST(test_gmem_prepare_failures)
-{
-	const struct params p = {.seed = 12,
-				 .page_shift = 12,
-				 .max_slots = 16,
-				 .gfn_space = 64,
-				 .hva_space = 32,
-				 .fail_pct = 20,
-				 .steps = 20000,
-				 .v2 = true,
-				 .gmem_fds = 2,
-				 .gmem_space = 16};
-
-	run(&p);
-}
-END_TEST
-
-/* Address space 1, a VM type without READONLY, 1 KiB pages and an hva limit. */
-START_TEST(test_gmem_as1_no_readonly)
-{
-	const struct params p = {.seed = 13,
-				 .page_shift = 10,
-				 .max_slots = 24,
-				 .gfn_space = 96,
-				 .hva_space = 64,
-				 .hva_limit = 60ull << 10,
-				 .steps = 20000,
-				 .v2 = true,
-				 .allowed_flags = LOG | GMEM,
-				 .as_id = 1,
-				 .gmem_fds = 4,
-				 .gmem_space = 32};
-
-	run(&p);
-}
-END_TEST
-
-START_TEST(test_gmem_many_seeds)
-{
-	for (uint64_t seed = 200; seed < 210; seed++) {
-		const struct params p = {.seed = seed,
-					 .page_shift = 12,
-					 .max_slots = 8 + (unsigned int)(seed % 3) * 8,
-					 .gfn_space = 48 + (seed % 4) * 16,
-					 .hva_space = 24,
-					 .steps = 3000,
-					 .v2 = true,
-					 .allowed_flags = seed % 2 ? 0 : LOG | GMEM,
-					 .as_id = (uint16_t)(seed % 5 == 0 ? 0xffff : 0),
-					 .gmem_fds = 1 + (unsigned int)(seed % 3),
-					 .gmem_space = 16 + (seed % 4) * 16};
-
+		vary_seed(&p, c->p.seed + k);
 		run(&p);
 	}
 }
@@ -542,39 +519,17 @@ END_TEST
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("model");
-	TCase *tc;
 
-	tc = tcase_create("small_4k");
-	tcase_add_test(tc, test_small_4k);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("small_4k_prepare_failures");
-	tcase_add_test(tc, test_small_4k_prepare_failures);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("1k_pages_hva_limit");
-	tcase_add_test(tc, test_1k_pages_hva_limit);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("2m_pages_few_ids");
-	tcase_add_test(tc, test_2m_pages_few_ids);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("many_seeds");
-	tcase_add_test(tc, test_many_seeds);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("gmem_4k");
-	tcase_add_test(tc, test_gmem_4k);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("gmem_prepare_failures");
-	tcase_add_test(tc, test_gmem_prepare_failures);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("gmem_as1_no_readonly");
-	tcase_add_test(tc, test_gmem_as1_no_readonly);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("gmem_many_seeds");
-	tcase_add_test(tc, test_gmem_many_seeds);
-	suite_add_tcase(s, tc);
+	for (int i = 0; i < (int)(sizeof(cases) / sizeof(cases[0])); i++) {
+		TCase *tc = tcase_create(cases[i].tcase);
+
+		tcase_add_loop_test(tc, test_model_case, i, i + 1);
+		suite_add_tcase(s, tc);
+	}
 	return s;
 }
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

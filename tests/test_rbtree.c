@@ -15,7 +15,7 @@
 
 #include "rbtree.h"
 #include "rbtree_model.h"
-#include "tests_util.h"
+#include "ts_check.h"
 #include "ts_scale.h"
 
 /* ---- random operation sequences -------------------------------------------- */
@@ -33,15 +33,15 @@ static size_t scaled(size_t n)
 	return ts_scaled(n, 20);
 }
 
-static uint64_t draw_key(struct tu_rng *r, uint64_t span)
+static uint64_t draw_key(struct ts_rng *r, uint64_t span)
 {
-	return span ? tu_rng_below(r, span) : tu_rng_next(r);
+	return span ? ts_rng_below(r, span) : ts_rng_next(r);
 }
 
 /* A node of the pool that is not in the tree: the pool has spare nodes. */
-static struct tnode *spare_node(struct tnode *pool, size_t npool, struct tu_rng *r)
+static struct ts_tnode *spare_node(struct ts_tnode *pool, size_t npool, struct ts_rng *r)
 {
-	size_t i = tu_rng_below(r, npool);
+	size_t i = ts_rng_below(r, npool);
 
 	while (pool[i].in_tree)
 		i = (i + 1) % npool;
@@ -53,45 +53,45 @@ static void run_random(const struct random_cfg *cfg)
 	struct ms_rb_root_cached root = MS_RB_ROOT_CACHED;
 	/* One spare beyond the pool size so that replace always has a node. */
 	size_t npool = cfg->pool + 1;
-	struct tnode *pool = calloc(npool, sizeof(*pool));
+	struct ts_tnode *pool = calloc(npool, sizeof(*pool));
 	size_t ops = scaled(cfg->ops);
-	struct model m;
-	struct tu_rng r;
+	struct ts_rb_model m;
+	struct ts_rng r;
 
 	ck_assert_ptr_nonnull(pool);
-	model_init(&m, npool);
-	tu_rng_seed(&r, cfg->seed);
+	ts_rb_model_init(&m, npool);
+	ts_rng_seed(&r, cfg->seed);
 	for (size_t op = 0; op < ops; op++) {
-		unsigned int dice = (unsigned int)tu_rng_below(&r, 100);
+		unsigned int dice = (unsigned int)ts_rng_below(&r, 100);
 
 		if (m.n && dice < 15) {
-			size_t i = tu_rng_below(&r, m.n);
+			size_t i = ts_rng_below(&r, m.n);
 
-			replace_at(&root, &m, i, spare_node(pool, npool, &r));
+			ts_rb_replace_at(&root, &m, i, spare_node(pool, npool, &r));
 		} else if (m.n < cfg->pool && (m.n == 0 || dice < 15 + cfg->grow * 85 / 100)) {
-			struct tnode *n = spare_node(pool, npool, &r);
+			struct ts_tnode *n = spare_node(pool, npool, &r);
 
 			n->key = draw_key(&r, cfg->key_span);
-			tree_insert(&root, n);
-			model_insert(&m, n);
+			ts_rb_tree_insert(&root, n);
+			ts_rb_model_insert(&m, n);
 		} else {
-			size_t i = tu_rng_below(&r, m.n);
+			size_t i = ts_rng_below(&r, m.n);
 
-			tree_erase(&root, m.v[i]);
-			model_remove_at(&m, i);
+			ts_rb_tree_erase(&root, m.v[i]);
+			ts_rb_model_remove_at(&m, i);
 		}
-		check_tree(&root, &m);
+		ts_rb_check_tree(&root, &m);
 	}
 	/* Drain, still checking. */
 	while (m.n) {
-		size_t i = tu_rng_below(&r, m.n);
+		size_t i = ts_rng_below(&r, m.n);
 
-		tree_erase(&root, m.v[i]);
-		model_remove_at(&m, i);
-		check_tree(&root, &m);
+		ts_rb_tree_erase(&root, m.v[i]);
+		ts_rb_model_remove_at(&m, i);
+		ts_rb_check_tree(&root, &m);
 	}
 	ck_assert_ptr_null(root.root.node);
-	model_free(&m);
+	ts_rb_model_free(&m);
 	free(pool);
 }
 
@@ -138,37 +138,37 @@ START_TEST(random_many_ops)
 {
 	struct ms_rb_root_cached root = MS_RB_ROOT_CACHED;
 	enum { POOL = 512 };
-	static struct tnode pool[POOL + 1];
+	static struct ts_tnode pool[POOL + 1];
 	size_t ops = scaled(1000000);
-	struct model m;
-	struct tu_rng r;
+	struct ts_rb_model m;
+	struct ts_rng r;
 
 	memset(pool, 0, sizeof(pool));
-	model_init(&m, POOL + 1);
-	tu_rng_seed(&r, 99);
+	ts_rb_model_init(&m, POOL + 1);
+	ts_rng_seed(&r, 99);
 	for (size_t op = 0; op < ops; op++) {
-		unsigned int dice = (unsigned int)tu_rng_below(&r, 100);
+		unsigned int dice = (unsigned int)ts_rng_below(&r, 100);
 
 		if (m.n && dice < 10) {
-			replace_at(&root, &m, tu_rng_below(&r, m.n),
-				   spare_node(pool, POOL + 1, &r));
+			ts_rb_replace_at(&root, &m, ts_rng_below(&r, m.n),
+					 spare_node(pool, POOL + 1, &r));
 		} else if (m.n < POOL && (m.n == 0 || dice < 55)) {
-			struct tnode *n = spare_node(pool, POOL + 1, &r);
+			struct ts_tnode *n = spare_node(pool, POOL + 1, &r);
 
-			n->key = tu_rng_below(&r, 1000);
-			tree_insert(&root, n);
-			model_insert(&m, n);
+			n->key = ts_rng_below(&r, 1000);
+			ts_rb_tree_insert(&root, n);
+			ts_rb_model_insert(&m, n);
 		} else {
-			size_t i = tu_rng_below(&r, m.n);
+			size_t i = ts_rng_below(&r, m.n);
 
-			tree_erase(&root, m.v[i]);
-			model_remove_at(&m, i);
+			ts_rb_tree_erase(&root, m.v[i]);
+			ts_rb_model_remove_at(&m, i);
 		}
 		if (op % 16 == 0)
-			check_tree(&root, &m);
+			ts_rb_check_tree(&root, &m);
 	}
-	check_tree(&root, &m);
-	model_free(&m);
+	ts_rb_check_tree(&root, &m);
+	ts_rb_model_free(&m);
 }
 END_TEST
 
@@ -178,16 +178,16 @@ START_TEST(empty_tree)
 {
 	struct ms_rb_root_cached root = MS_RB_ROOT_CACHED;
 	struct ms_rb_root plain = MS_RB_ROOT;
-	struct model m = {0};
+	struct ts_rb_model m = {0};
 	size_t count = 42;
 
 	ck_assert(ms_rb_empty(&plain));
 	ck_assert_ptr_null(ms_rb_first(&plain));
 	ck_assert_ptr_null(ms_rb_last(&plain));
-	ck_assert_ptr_null(ms_rb_validate(&plain, tnode_cmp, &count));
+	ck_assert_ptr_null(ms_rb_validate(&plain, ts_tnode_cmp, &count));
 	ck_assert_uint_eq(count, 0);
 	ck_assert_ptr_null(ms_rb_validate(&plain, NULL, NULL));
-	check_tree(&root, &m);
+	ts_rb_check_tree(&root, &m);
 	ck_assert_ptr_null(ms_rb_first_cached(&root));
 }
 END_TEST
@@ -195,36 +195,36 @@ END_TEST
 START_TEST(single_node)
 {
 	struct ms_rb_root_cached root = MS_RB_ROOT_CACHED;
-	struct tnode a = {.key = 7}, b = {0};
-	struct tnode *v[1] = {&a};
-	struct model m = {.v = v, .n = 1, .cap = 1};
-	struct model none = {0};
+	struct ts_tnode a = {.key = 7}, b = {0};
+	struct ts_tnode *v[1] = {&a};
+	struct ts_rb_model m = {.v = v, .n = 1, .cap = 1};
+	struct ts_rb_model none = {0};
 
 	ms_rb_clear_node(&a.rb);
 	ck_assert(ms_rb_node_empty(&a.rb));
-	tree_insert(&root, &a);
+	ts_rb_tree_insert(&root, &a);
 	ck_assert(!ms_rb_node_empty(&a.rb));
 	ck_assert(ms_rb_is_black(&a.rb));
 	ck_assert_ptr_null(ms_rb_parent(&a.rb));
 	ck_assert_ptr_null(ms_rb_next(&a.rb));
 	ck_assert_ptr_null(ms_rb_prev(&a.rb));
-	check_tree(&root, &m);
+	ts_rb_check_tree(&root, &m);
 
-	replace_at(&root, &m, 0, &b);
+	ts_rb_replace_at(&root, &m, 0, &b);
 	ck_assert_ptr_eq(root.root.node, &b.rb);
 	ck_assert_ptr_eq(root.leftmost, &b.rb);
-	check_tree(&root, &m);
+	ts_rb_check_tree(&root, &m);
 
-	tree_erase(&root, &b);
+	ts_rb_tree_erase(&root, &b);
 	ck_assert_ptr_null(root.root.node);
 	ck_assert_ptr_null(root.leftmost);
-	check_tree(&root, &none);
+	ts_rb_check_tree(&root, &none);
 }
 END_TEST
 
 /* Builds a tree of @n nodes with keys 0, 2, 4, ... inserted in random order. */
-static void build_tree(struct ms_rb_root_cached *root, struct model *m, struct tnode *nodes,
-		       size_t n, struct tu_rng *r)
+static void build_tree(struct ms_rb_root_cached *root, struct ts_rb_model *m,
+		       struct ts_tnode *nodes, size_t n, struct ts_rng *r)
 {
 	size_t *perm = malloc(n * sizeof(*perm));
 
@@ -232,7 +232,7 @@ static void build_tree(struct ms_rb_root_cached *root, struct model *m, struct t
 	for (size_t i = 0; i < n; i++)
 		perm[i] = i;
 	for (size_t i = n; i > 1; i--) {
-		size_t j = tu_rng_below(r, i), t = perm[i - 1];
+		size_t j = ts_rng_below(r, i), t = perm[i - 1];
 
 		perm[i - 1] = perm[j];
 		perm[j] = t;
@@ -240,49 +240,49 @@ static void build_tree(struct ms_rb_root_cached *root, struct model *m, struct t
 	*root = MS_RB_ROOT_CACHED;
 	m->n = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct tnode *t = &nodes[perm[i]];
+		struct ts_tnode *t = &nodes[perm[i]];
 
 		t->key = 2 * perm[i];
-		tree_insert(root, t);
-		model_insert(m, t);
+		ts_rb_tree_insert(root, t);
+		ts_rb_model_insert(m, t);
 	}
 	free(perm);
-	check_tree(root, m);
+	ts_rb_check_tree(root, m);
 }
 
 START_TEST(replace_keeps_position_and_colour)
 {
 	enum { N = 200 };
-	static struct tnode nodes[N], fresh[N];
+	static struct ts_tnode nodes[N], fresh[N];
 	struct ms_rb_root_cached root;
-	struct model m;
-	struct tu_rng r;
+	struct ts_rb_model m;
+	struct ts_rng r;
 	bool seen_red = false, seen_black = false;
 
-	model_init(&m, N);
-	tu_rng_seed(&r, 5);
+	ts_rb_model_init(&m, N);
+	ts_rng_seed(&r, 5);
 	build_tree(&root, &m, nodes, N, &r);
 	/* Replace every node (root, leaves, inner, leftmost, rightmost). */
 	for (size_t i = 0; i < N; i++) {
-		struct tnode *old = m.v[i];
+		struct ts_tnode *old = m.v[i];
 		bool red = ms_rb_is_red(&old->rb);
 
 		seen_red |= red;
 		seen_black |= !red;
-		replace_at(&root, &m, i, &fresh[i]);
+		ts_rb_replace_at(&root, &m, i, &fresh[i]);
 		ck_assert_int_eq(ms_rb_is_red(&fresh[i].rb), red);
 		ck_assert_ptr_eq(m.v[i], &fresh[i]);
-		check_tree(&root, &m);
+		ts_rb_check_tree(&root, &m);
 	}
 	ck_assert(seen_red && seen_black);
-	model_free(&m);
+	ts_rb_model_free(&m);
 }
 END_TEST
 
 enum erase_order { ERASE_ASCENDING, ERASE_DESCENDING, ERASE_RANDOM, ERASE_ROOT, ERASE_ENDS };
 
-static size_t pick_victim(const struct ms_rb_root_cached *root, const struct model *m,
-			  enum erase_order order, size_t step, struct tu_rng *r)
+static size_t pick_victim(const struct ms_rb_root_cached *root, const struct ts_rb_model *m,
+			  enum erase_order order, size_t step, struct ts_rng *r)
 {
 	switch (order) {
 	case ERASE_ASCENDING:
@@ -290,7 +290,7 @@ static size_t pick_victim(const struct ms_rb_root_cached *root, const struct mod
 	case ERASE_DESCENDING:
 		return m->n - 1;
 	case ERASE_RANDOM:
-		return tu_rng_below(r, m->n);
+		return ts_rng_below(r, m->n);
 	case ERASE_ROOT:
 		for (size_t i = 0; i < m->n; i++)
 			if (&m->v[i]->rb == root->root.node)
@@ -306,14 +306,14 @@ static size_t pick_victim(const struct ms_rb_root_cached *root, const struct mod
 START_TEST(erase_every_node_in_orders)
 {
 	enum { MAXN = 300 };
-	static struct tnode nodes[MAXN];
+	static struct ts_tnode nodes[MAXN];
 	static const size_t sizes[] = {1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 31, 64, 100, MAXN};
 	struct ms_rb_root_cached root;
-	struct model m;
-	struct tu_rng r;
+	struct ts_rb_model m;
+	struct ts_rng r;
 
-	model_init(&m, MAXN);
-	tu_rng_seed(&r, 77);
+	ts_rb_model_init(&m, MAXN);
+	ts_rng_seed(&r, 77);
 	for (int order = ERASE_ASCENDING; order <= ERASE_ENDS; order++) {
 		for (size_t s = 0; s < MS_ARRAY_SIZE(sizes); s++) {
 			size_t step = 0;
@@ -322,14 +322,14 @@ START_TEST(erase_every_node_in_orders)
 			while (m.n) {
 				size_t i = pick_victim(&root, &m, order, step++, &r);
 
-				tree_erase(&root, m.v[i]);
-				model_remove_at(&m, i);
-				check_tree(&root, &m);
+				ts_rb_tree_erase(&root, m.v[i]);
+				ts_rb_model_remove_at(&m, i);
+				ts_rb_check_tree(&root, &m);
 			}
 			ck_assert_ptr_null(root.root.node);
 		}
 	}
-	model_free(&m);
+	ts_rb_model_free(&m);
 }
 END_TEST
 
@@ -337,30 +337,30 @@ END_TEST
 START_TEST(sequential_inserts_stay_balanced)
 {
 	enum { N = 4096 };
-	static struct tnode nodes[N];
+	static struct ts_tnode nodes[N];
 	struct ms_rb_root_cached root = MS_RB_ROOT_CACHED;
-	struct model m;
+	struct ts_rb_model m;
 
-	model_init(&m, N);
+	ts_rb_model_init(&m, N);
 	for (size_t i = 0; i < N; i++) {
 		nodes[i].key = i;
-		tree_insert(&root, &nodes[i]);
-		model_insert(&m, &nodes[i]);
+		ts_rb_tree_insert(&root, &nodes[i]);
+		ts_rb_model_insert(&m, &nodes[i]);
 		if (i % 256 == 0)
-			check_tree(&root, &m);
+			ts_rb_check_tree(&root, &m);
 	}
-	check_tree(&root, &m);
+	ts_rb_check_tree(&root, &m);
 	/* Then descending order into a fresh tree. */
 	root = MS_RB_ROOT_CACHED;
 	m.n = 0;
 	for (size_t i = N; i-- > 0;) {
 		nodes[i].key = i;
-		tree_insert(&root, &nodes[i]);
-		model_insert(&m, &nodes[i]);
+		ts_rb_tree_insert(&root, &nodes[i]);
+		ts_rb_model_insert(&m, &nodes[i]);
 		ck_assert_ptr_eq(root.leftmost, &nodes[i].rb);
 	}
-	check_tree(&root, &m);
-	model_free(&m);
+	ts_rb_check_tree(&root, &m);
+	ts_rb_model_free(&m);
 }
 END_TEST
 
@@ -368,14 +368,14 @@ END_TEST
 START_TEST(validator_detects_corruption)
 {
 	enum { N = 31 };
-	static struct tnode nodes[N];
+	static struct ts_tnode nodes[N];
 	struct ms_rb_root_cached root;
 	struct ms_rb_node *top, *l, saved;
-	struct model m;
-	struct tu_rng r;
+	struct ts_rb_model m;
+	struct ts_rng r;
 
-	model_init(&m, N);
-	tu_rng_seed(&r, 3);
+	ts_rb_model_init(&m, N);
+	ts_rng_seed(&r, 3);
 	build_tree(&root, &m, nodes, N, &r);
 	top = root.root.node;
 
@@ -398,17 +398,17 @@ START_TEST(validator_detects_corruption)
 
 	/* Out of order. */
 	{
-		uint64_t k = tnode_of(top)->key;
+		uint64_t k = ts_tnode_of(top)->key;
 
-		tnode_of(top)->key = UINT64_MAX;
-		ck_assert_ptr_eq(ms_rb_validate(&root.root, tnode_cmp, NULL), ms_rb_bad_order);
+		ts_tnode_of(top)->key = UINT64_MAX;
+		ck_assert_ptr_eq(ms_rb_validate(&root.root, ts_tnode_cmp, NULL), ms_rb_bad_order);
 		ck_assert_ptr_null(ms_rb_validate(&root.root, NULL, NULL));
-		tnode_of(top)->key = k;
+		ts_tnode_of(top)->key = k;
 	}
 
 	/* Wrong leftmost. */
 	root.leftmost = top;
-	ck_assert_ptr_eq(ms_rb_validate_cached(&root, tnode_cmp, NULL), ms_rb_bad_leftmost);
+	ck_assert_ptr_eq(ms_rb_validate_cached(&root, ts_tnode_cmp, NULL), ms_rb_bad_leftmost);
 	root.leftmost = ms_rb_first(&root.root);
 
 	/* Flipping one colour breaks red-red or the black height. */
@@ -431,7 +431,7 @@ START_TEST(validator_detects_corruption)
 		last->right = NULL;
 	}
 
-	ck_assert_ptr_null(ms_rb_validate_cached(&root, tnode_cmp, NULL));
+	ck_assert_ptr_null(ms_rb_validate_cached(&root, ts_tnode_cmp, NULL));
 	/* One sentence per invariant: a report names the one that broke. */
 	{
 		const char *const all[] = {
@@ -445,7 +445,7 @@ START_TEST(validator_detects_corruption)
 			for (size_t j = 0; j < i; j++)
 				ck_assert_str_ne(all[i], all[j]);
 	}
-	model_free(&m);
+	ts_rb_model_free(&m);
 }
 END_TEST
 
@@ -500,5 +500,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

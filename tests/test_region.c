@@ -15,7 +15,7 @@
 
 #include <memslots/memslots.h>
 
-#include "tests_util.h"
+#include "ts_check.h"
 #include "ts_scale.h"
 
 /* ---- the reference: the example VMM's conversion ------------------------------------ */
@@ -125,8 +125,8 @@ static struct memslots_region2 check_step(struct rctx *c, const struct memslot *
 	memset(&got2, 0xa5, sizeof(got2));
 	err = undo ? memslots_abort_to_region2(c->ms, old, new, change, &got2)
 		   : memslots_change_to_region2(c->ms, old, new, change, &got2);
-	MT_CMP(err, ==, 0);
-	MT_CHECK(!memcmp(&got2, &want2, sizeof(got2)), "v2 request of change %d (undo %d) differs",
+	TS_CMP(err, ==, 0);
+	TS_CHECK(!memcmp(&got2, &want2, sizeof(got2)), "v2 request of change %d (undo %d) differs",
 		 change, undo);
 
 	memset(&got1, 0x5a, sizeof(got1));
@@ -136,12 +136,12 @@ static struct memslots_region2 check_step(struct rctx *c, const struct memslot *
 	if (installed && (installed->flags & MEMSLOT_GUEST_MEMFD)) {
 		/* v1 cannot carry a guest_memfd (the example never needs
 		 * it: without KVM_CAP_USER_MEMORY2 there is no guest_memfd). */
-		MT_CMP(err, ==, -EINVAL);
-		MT_CHECK(!memcmp(&got1, &poison1, sizeof(got1)), "a failed call wrote its output");
+		TS_CMP(err, ==, -EINVAL);
+		TS_CHECK(!memcmp(&got1, &poison1, sizeof(got1)), "a failed call wrote its output");
 		c->v1_refused++;
 	} else {
-		MT_CMP(err, ==, 0);
-		MT_CHECK(!memcmp(&got1, &want1, sizeof(got1)),
+		TS_CMP(err, ==, 0);
+		TS_CHECK(!memcmp(&got1, &want1, sizeof(got1)),
 			 "v1 request of change %d (undo %d) differs", change, undo);
 	}
 	return got2;
@@ -154,12 +154,12 @@ static int r_prepare(void *opaque, const struct memslot *old, struct memslot *ne
 	struct memslots_region2 r = check_step(c, old, new, change, false);
 	int err;
 
-	MT_CHECK(!new || !(new->flags &MEMSLOT_INVALID), "prepare got an INVALID new slot");
+	TS_CHECK(!new || !(new->flags &MEMSLOT_INVALID), "prepare got an INVALID new slot");
 	if (c->fail_prepare_in && !--c->fail_prepare_in)
 		return -EIO;
 	/* What a VMM does in prepare: send it to KVM, return its answer. */
 	err = memslots_set_region2(c->kvm, &r);
-	MT_CMP(err, ==, 0);
+	TS_CMP(err, ==, 0);
 	c->prepares++;
 	c->kinds[change]++;
 	return err;
@@ -171,7 +171,7 @@ static void r_abort(void *opaque, const struct memslot *old, struct memslot *new
 	struct rctx *c = opaque;
 	struct memslots_region2 r = check_step(c, old, new, change, true);
 
-	MT_CMP(memslots_set_region2(c->kvm, &r), ==, 0);
+	TS_CMP(memslots_set_region2(c->kvm, &r), ==, 0);
 	c->aborts++;
 }
 
@@ -190,7 +190,7 @@ static void r_invalidate(void *opaque, const struct memslot *slot)
 {
 	struct rctx *c = opaque;
 
-	MT_CMP(slot->flags & MEMSLOT_INVALID, ==, MEMSLOT_INVALID);
+	TS_CMP(slot->flags & MEMSLOT_INVALID, ==, MEMSLOT_INVALID);
 	check_step(c, slot, NULL, MEMSLOTS_DELETE, false);
 }
 
@@ -226,10 +226,10 @@ static void check_same_slots(struct memslots *a, struct memslots *b)
 
 /* A random request: create (a guest_memfd one with @v2), delete, move,
  * flags change; some fail the library's rules, which is fine. */
-static struct memslots_region2 random_request(struct rctx *c, struct tu_rng *rng, bool v2)
+static struct memslots_region2 random_request(struct rctx *c, struct ts_rng *rng, bool v2)
 {
 	uint64_t page = 1ull << c->shift;
-	uint16_t id = (uint16_t)tu_rng_below(rng, R_IDS);
+	uint16_t id = (uint16_t)ts_rng_below(rng, R_IDS);
 	const struct memslots_set *set = memslots_read_lock(c->ms);
 	const struct memslot *s = memslots_find_id(set, id);
 	struct memslots_region2 r;
@@ -237,10 +237,10 @@ static struct memslots_region2 random_request(struct rctx *c, struct tu_rng *rng
 	memset(&r, 0, sizeof(r));
 	r.slot = ((uint32_t)c->as_id << 16) | id;
 	if (!s) {
-		r.guest_phys_addr = tu_rng_below(rng, 64) * page;
-		r.memory_size = (1 + tu_rng_below(rng, 8)) * page;
-		r.userspace_addr = (1ull << 32) + tu_rng_below(rng, 16) * page;
-		switch (tu_rng_below(rng, 4)) {
+		r.guest_phys_addr = ts_rng_below(rng, 64) * page;
+		r.memory_size = (1 + ts_rng_below(rng, 8)) * page;
+		r.userspace_addr = (1ull << 32) + ts_rng_below(rng, 16) * page;
+		switch (ts_rng_below(rng, 4)) {
 		case 0:
 			r.flags = MEMSLOT_READONLY;
 			break;
@@ -250,8 +250,8 @@ static struct memslots_region2 random_request(struct rctx *c, struct tu_rng *rng
 		case 2:
 			if (v2) {
 				r.flags = MEMSLOT_GUEST_MEMFD;
-				r.guest_memfd = 3 + (uint32_t)tu_rng_below(rng, 2);
-				r.guest_memfd_offset = tu_rng_below(rng, 32) * page;
+				r.guest_memfd = 3 + (uint32_t)ts_rng_below(rng, 2);
+				r.guest_memfd_offset = ts_rng_below(rng, 32) * page;
 			}
 			break;
 		default:
@@ -264,14 +264,14 @@ static struct memslots_region2 random_request(struct rctx *c, struct tu_rng *rng
 		r.userspace_addr = s->userspace_addr;
 		r.guest_memfd = s->guest_memfd;
 		r.guest_memfd_offset = s->guest_memfd_offset;
-		switch (tu_rng_below(rng, 3)) {
+		switch (ts_rng_below(rng, 3)) {
 		case 0:
 			r.memory_size = 0;
-			if (tu_rng_below(rng, 2))
+			if (ts_rng_below(rng, 2))
 				r.flags = 0;
 			break;
 		case 1:
-			r.guest_phys_addr = tu_rng_below(rng, 64) * page;
+			r.guest_phys_addr = ts_rng_below(rng, 64) * page;
 			break;
 		default:
 			r.flags ^= MEMSLOT_LOG_DIRTY_PAGES;
@@ -292,9 +292,9 @@ static void run_hooks(unsigned int shift, uint16_t as_id, uint64_t seed)
 	struct memslots_config kcfg = {.page_shift = shift, .max_slots = R_IDS, .as_id = as_id};
 	struct rctx c = {.shift = shift, .as_id = as_id};
 	unsigned int calls = (unsigned int)ts_scaled(600, 3);
-	struct tu_rng rng;
+	struct ts_rng rng;
 
-	tu_rng_seed(&rng, seed);
+	ts_rng_seed(&rng, seed);
 	cfg.opaque = &c;
 	c.ms = memslots_new(&cfg);
 	c.kvm = memslots_new(&kcfg);
@@ -304,15 +304,15 @@ static void run_hooks(unsigned int shift, uint16_t as_id, uint64_t seed)
 	for (unsigned int call = 0; call < calls; call++) {
 		struct memslots_region2 r2[4];
 		struct memslots_region r1[4];
-		unsigned int n = 1 + (unsigned int)tu_rng_below(&rng, 4);
-		bool v2 = tu_rng_below(&rng, 3) != 0;
+		unsigned int n = 1 + (unsigned int)ts_rng_below(&rng, 4);
+		bool v2 = ts_rng_below(&rng, 3) != 0;
 
 		for (unsigned int i = 0; i < n; i++) {
 			r2[i] = random_request(&c, &rng, v2);
 			memcpy(&r1[i], &r2[i], sizeof(r1[i]));
 		}
 		/* Now and then a prepare fails, so earlier ones are aborted. */
-		c.fail_prepare_in = tu_rng_below(&rng, 4) == 0 ? 1 + (int)tu_rng_below(&rng, n) : 0;
+		c.fail_prepare_in = ts_rng_below(&rng, 4) == 0 ? 1 + (int)ts_rng_below(&rng, n) : 0;
 		if (v2)
 			(void)memslots_apply2(c.ms, r2, n, NULL);
 		else
@@ -562,5 +562,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

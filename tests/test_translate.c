@@ -13,7 +13,7 @@
 
 #include <memslots/memslots.h>
 
-#include "tests_util.h"
+#include "ts_check.h"
 #include "ts_scale.h"
 
 #define NIDS	  32u
@@ -111,25 +111,25 @@ static void check_gpa(const struct tm *m, const struct memslots_set *set,
 	mhva = tm_gpa_to_hva(m, gpa, false, &mlen);
 	len = 12345;
 	hva = memslots_gpa_to_hva(set, gpa, &len);
-	MT_CHECK(hva == mhva && len == mlen,
+	TS_CHECK(hva == mhva && len == mlen,
 		 "gpa_to_hva(%#llx) = %#llx len %#llx, model %#llx %#llx", (unsigned long long)gpa,
 		 (unsigned long long)hva, (unsigned long long)len, (unsigned long long)mhva,
 		 (unsigned long long)mlen);
-	MT_CMP(memslots_gpa_to_hva(set, gpa, NULL), ==, mhva);
+	TS_CMP(memslots_gpa_to_hva(set, gpa, NULL), ==, mhva);
 	len = 12345;
-	MT_CMP(memslots_gpa_to_hva_cached(set, cache, gpa, &len), ==, mhva);
-	MT_CMP(len, ==, mlen);
+	TS_CMP(memslots_gpa_to_hva_cached(set, cache, gpa, &len), ==, mhva);
+	TS_CMP(len, ==, mlen);
 	len = 12345;
-	MT_CMP(memslots_gpa_to_hva_cached(set, NULL, gpa, &len), ==, mhva);
-	MT_CMP(len, ==, mlen);
+	TS_CMP(memslots_gpa_to_hva_cached(set, NULL, gpa, &len), ==, mhva);
+	TS_CMP(len, ==, mlen);
 
 	mhva = tm_gpa_to_hva(m, gpa, true, &mlen);
 	len = 12345;
-	MT_CMP(memslots_gpa_to_hva_write(set, cache, gpa, &len), ==, mhva);
-	MT_CMP(len, ==, mlen);
+	TS_CMP(memslots_gpa_to_hva_write(set, cache, gpa, &len), ==, mhva);
+	TS_CMP(len, ==, mlen);
 	len = 12345;
-	MT_CMP(memslots_gpa_to_hva_write(set, NULL, gpa, &len), ==, mhva);
-	MT_CMP(len, ==, mlen);
+	TS_CMP(memslots_gpa_to_hva_write(set, NULL, gpa, &len), ==, mhva);
+	TS_CMP(len, ==, mlen);
 }
 
 static void check_hva(const struct tm *m, const struct memslots_set *set, uint64_t hva)
@@ -142,32 +142,32 @@ static void check_hva(const struct tm *m, const struct memslots_set *set, uint64
 	     s = memslots_hva_to_gpa_next(set, hva, s, &gpa), k++) {
 		const struct tm_slot *e;
 
-		MT_CHECK(k < n, "hva %#llx: more aliases than the model's %u",
+		TS_CHECK(k < n, "hva %#llx: more aliases than the model's %u",
 			 (unsigned long long)hva, n);
 		if (k >= n)
 			return;
 		e = &m->s[ids[k]];
-		MT_CMP(s->id, ==, ids[k]);
-		MT_CMP(s->flags & MEMSLOT_INVALID, ==, 0);
-		MT_CMP(gpa, ==, (e->gfn << m->shift) + (hva - e->hva));
+		TS_CMP(s->id, ==, ids[k]);
+		TS_CMP(s->flags & MEMSLOT_INVALID, ==, 0);
+		TS_CMP(gpa, ==, (e->gfn << m->shift) + (hva - e->hva));
 		/* A NULL gpa pointer is allowed; a NULL prev is the first. */
 		if (!k) {
-			MT_PTR_CMP(memslots_hva_to_gpa(set, hva, NULL), ==, s);
-			MT_PTR_CMP(memslots_hva_to_gpa_next(set, hva, NULL, NULL), ==, s);
+			TS_PTR_CMP(memslots_hva_to_gpa(set, hva, NULL), ==, s);
+			TS_PTR_CMP(memslots_hva_to_gpa_next(set, hva, NULL, NULL), ==, s);
 		}
 		gpa = 0xdead;
 	}
-	MT_CHECK(k == n, "hva %#llx: %u aliases, model %u", (unsigned long long)hva, k, n);
+	TS_CHECK(k == n, "hva %#llx: %u aliases, model %u", (unsigned long long)hva, k, n);
 	if (!n) {
 		gpa = 0xbeef;
-		MT_PTR_CMP(memslots_hva_to_gpa(set, hva, &gpa), ==, NULL);
-		MT_CMP(gpa, ==, 0xbeef); /* untouched on a miss */
+		TS_PTR_CMP(memslots_hva_to_gpa(set, hva, &gpa), ==, NULL);
+		TS_CMP(gpa, ==, 0xbeef); /* untouched on a miss */
 	}
 }
 
 /* Every slot edge, and random points of the guest and the host spaces. */
 static void check_set(const struct tm *m, const struct memslots_set *set,
-		      struct memslots_cache *cache, struct tu_rng *rng)
+		      struct memslots_cache *cache, struct ts_rng *rng)
 {
 	uint64_t page = 1ull << m->shift;
 
@@ -182,19 +182,19 @@ static void check_set(const struct tm *m, const struct memslots_set *set,
 		check_gpa(m, set, cache, gpa);
 		check_gpa(m, set, cache, gpa + size - 1);
 		check_gpa(m, set, cache, gpa + size);
-		check_gpa(m, set, cache, gpa + tu_rng_below(rng, size));
+		check_gpa(m, set, cache, gpa + ts_rng_below(rng, size));
 		if (gpa)
 			check_gpa(m, set, cache, gpa - 1);
 		check_hva(m, set, s->hva);
 		check_hva(m, set, s->hva + size - 1);
 		check_hva(m, set, s->hva + size);
 		check_hva(m, set, s->hva - 1);
-		check_hva(m, set, s->hva + tu_rng_below(rng, size));
+		check_hva(m, set, s->hva + ts_rng_below(rng, size));
 	}
 	for (unsigned int k = 0; k < 64; k++) {
-		check_gpa(m, set, cache, tu_rng_below(rng, (GFN_SPACE + 4) * page));
+		check_gpa(m, set, cache, ts_rng_below(rng, (GFN_SPACE + 4) * page));
 		check_hva(m, set,
-			  ((tu_rng_below(rng, 3) + 1) << 32) + tu_rng_below(rng, 40 * page));
+			  ((ts_rng_below(rng, 3) + 1) << 32) + ts_rng_below(rng, 40 * page));
 	}
 	check_gpa(m, set, cache, UINT64_MAX);
 	check_hva(m, set, UINT64_MAX);
@@ -206,7 +206,7 @@ static void check_set(const struct tm *m, const struct memslots_set *set,
 struct tctx {
 	struct memslots *ms;
 	struct tm m;
-	struct tu_rng rng;
+	struct ts_rng rng;
 	struct memslots_cache cache;
 	unsigned long invalidates; /* invalidate hooks that checked */
 	bool in_flight[NIDS];	   /* the ids a running call deletes or moves */
@@ -229,13 +229,13 @@ static struct memslots_region req(const struct tm *m, unsigned int id, const str
 static bool tm_pick(struct tctx *t, struct tm_slot *s, unsigned int ignore)
 {
 	for (int tries = 0; tries < 32; tries++) {
-		unsigned int other = (unsigned int)tu_rng_below(&t->rng, NIDS);
+		unsigned int other = (unsigned int)ts_rng_below(&t->rng, NIDS);
 
-		s->npages = 1 + tu_rng_below(&t->rng, 12);
-		if (t->m.s[other].present && tu_rng_below(&t->rng, 2))
+		s->npages = 1 + ts_rng_below(&t->rng, 12);
+		if (t->m.s[other].present && ts_rng_below(&t->rng, 2))
 			s->gfn = t->m.s[other].gfn + t->m.s[other].npages;
 		else
-			s->gfn = tu_rng_below(&t->rng, GFN_SPACE);
+			s->gfn = ts_rng_below(&t->rng, GFN_SPACE);
 		if (tm_free_range(&t->m, s->gfn, s->npages, ignore))
 			return true;
 	}
@@ -250,7 +250,7 @@ static void tctx_init(struct tctx *t, unsigned int shift, uint64_t seed,
 	memset(t, 0, sizeof(*t));
 	cfg.opaque = t;
 	t->m.shift = shift;
-	tu_rng_seed(&t->rng, seed);
+	ts_rng_seed(&t->rng, seed);
 	t->ms = memslots_new(&cfg);
 	ck_assert_ptr_nonnull(t->ms);
 	memslots_reader_register(t->ms);
@@ -273,7 +273,7 @@ static void tctx_check(struct tctx *t)
 /* One random create, delete, move or flags change, applied to both. */
 static void tctx_step(struct tctx *t)
 {
-	unsigned int id = (unsigned int)tu_rng_below(&t->rng, NIDS);
+	unsigned int id = (unsigned int)ts_rng_below(&t->rng, NIDS);
 	struct tm_slot *s = &t->m.s[id], n = *s;
 	struct memslots_region r;
 
@@ -281,11 +281,11 @@ static void tctx_step(struct tctx *t)
 		if (!tm_pick(t, &n, NIDS))
 			return;
 		n.present = true;
-		n.hva = ((tu_rng_below(&t->rng, 3) + 1) << 32) +
-			(tu_rng_below(&t->rng, 24) << t->m.shift);
-		n.flags = tu_rng_below(&t->rng, 4) == 0 ? MEMSLOT_READONLY : 0;
+		n.hva = ((ts_rng_below(&t->rng, 3) + 1) << 32) +
+			(ts_rng_below(&t->rng, 24) << t->m.shift);
+		n.flags = ts_rng_below(&t->rng, 4) == 0 ? MEMSLOT_READONLY : 0;
 	} else {
-		switch (tu_rng_below(&t->rng, 3)) {
+		switch (ts_rng_below(&t->rng, 3)) {
 		case 0:
 			n.present = false;
 			break;
@@ -379,9 +379,9 @@ static uint64_t guest_copy(const struct memslots_set *set, struct memslots_cache
 START_TEST(copy_across_slots)
 {
 	const uint64_t page = 4096;
-	struct tu_rng rng;
+	struct ts_rng rng;
 
-	tu_rng_seed(&rng, 77);
+	ts_rng_seed(&rng, 77);
 	for (unsigned int round = 0; round < rounds(20); round++) {
 		unsigned char *mem = aligned_alloc(page, BUF_PAGES * page);
 		unsigned char *shadow = malloc(BUF_PAGES * page);
@@ -408,12 +408,12 @@ START_TEST(copy_across_slots)
 				gfn = 44;
 			s->present = true;
 			s->gfn = gfn;
-			s->npages = 1 + tu_rng_below(&rng, 6);
+			s->npages = 1 + ts_rng_below(&rng, 6);
 			if (s->gfn + s->npages > (gfn < 40 ? 40 : 48))
 				s->npages = (gfn < 40 ? 40 : 48) - s->gfn;
 			s->hva = (uint64_t)(uintptr_t)mem +
-				 tu_rng_below(&rng, BUF_PAGES - s->npages + 1) * page;
-			s->flags = tu_rng_below(&rng, 5) == 0 ? MEMSLOT_READONLY : 0;
+				 ts_rng_below(&rng, BUF_PAGES - s->npages + 1) * page;
+			s->flags = ts_rng_below(&rng, 5) == 0 ? MEMSLOT_READONLY : 0;
 			r = req(&m, id, s);
 			ck_assert_int_eq(memslots_set_region(ms, &r), 0);
 			gfn += s->npages;
@@ -423,8 +423,8 @@ START_TEST(copy_across_slots)
 		memslots_reader_register(ms);
 		set = memslots_read_lock(ms);
 		for (unsigned int k = 0; k < rounds(200); k++) {
-			uint64_t gpa = tu_rng_below(&rng, 50 * page);
-			uint64_t n = 1 + tu_rng_below(&rng, 12 * page), want = 0, len;
+			uint64_t gpa = ts_rng_below(&rng, 50 * page);
+			uint64_t n = 1 + ts_rng_below(&rng, 12 * page), want = 0, len;
 			bool write = k & 1;
 
 			/* The model, byte by byte: bytes up to the first one
@@ -482,12 +482,12 @@ static void check_invalidate(void *opaque, const struct memslot *slot)
 	const struct memslots_set *set;
 	struct tm shown = t->m;
 
-	MT_CMP(slot->flags & MEMSLOT_INVALID, ==, MEMSLOT_INVALID);
-	MT_CHECK(t->in_flight[slot->id], "invalidate of slot %u, not in flight", slot->id);
+	TS_CMP(slot->flags & MEMSLOT_INVALID, ==, MEMSLOT_INVALID);
+	TS_CHECK(t->in_flight[slot->id], "invalidate of slot %u, not in flight", slot->id);
 	for (unsigned int i = 0; i < NIDS; i++)
 		shown.s[i].invalid = t->in_flight[i];
 	set = memslots_read_lock(t->ms);
-	MT_PTR_CMP(memslots_find_id(set, slot->id), ==, slot);
+	TS_PTR_CMP(memslots_find_id(set, slot->id), ==, slot);
 	check_set(&shown, set, &t->cache, &t->rng);
 	memslots_read_unlock(t->ms);
 	t->invalidates++;
@@ -508,21 +508,21 @@ START_TEST(invalid_in_flight)
 
 		/* Grow the layout, then batches of deletes and moves (and an
 		 * occasional create or flags change) in one call. */
-		if (round < rounds(40) || tu_rng_below(&t.rng, 3) == 0) {
+		if (round < rounds(40) || ts_rng_below(&t.rng, 3) == 0) {
 			tctx_step(&t);
 			tctx_check(&t);
 			continue;
 		}
 		memset(t.in_flight, 0, sizeof(t.in_flight));
 		for (unsigned int tries = 0; tries < 8 && n < 4; tries++) {
-			unsigned int id = (unsigned int)tu_rng_below(&t.rng, NIDS);
+			unsigned int id = (unsigned int)ts_rng_below(&t.rng, NIDS);
 			struct tm_slot *s = &after.s[id];
 			struct tm saved = t.m;
 
 			if (!s->present || t.in_flight[id])
 				continue;
 			r[n] = req(&after, id, s);
-			if (tu_rng_below(&t.rng, 2)) {
+			if (ts_rng_below(&t.rng, 2)) {
 				r[n].memory_size = 0;
 				s->present = false;
 			} else {
@@ -577,5 +577,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

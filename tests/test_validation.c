@@ -23,7 +23,7 @@
 #include <memslots/memslots.h>
 
 #include "model.h"
-#include "tests_util.h"
+#include "ts_check.h"
 #include "validation_shorthands.h"
 
 struct row {
@@ -273,7 +273,7 @@ static uint32_t cfg_allowed_flags(enum cfg2 cfg)
  * The fixed state of both tables (validation2_rows.h), in the config's
  * address space, without the slots whose flags the config does not allow.
  */
-static void env_with_base_state(struct mt_env *e, enum cfg2 cfg, bool no_limit)
+static void env_with_base_state(struct ts_env *e, enum cfg2 cfg, bool no_limit)
 {
 	uint16_t as = cfg == CFG_AS1 ? 1 : 0;
 	uint32_t asb = (uint32_t)as << 16;
@@ -285,11 +285,11 @@ static void env_with_base_state(struct mt_env *e, enum cfg2 cfg, bool no_limit)
 		{asb | 5, GMEM, G(0x500), G(4), 0x58000000, 0, 8, 0, {0}},
 	};
 
-	mt_env_init_surface(e, 12, MAXID, no_limit ? 0 : LIM, &mt_counting_rcu,
+	ts_env_init_surface(e, 12, MAXID, no_limit ? 0 : LIM, &ts_counting_rcu,
 			    cfg_allowed_flags(cfg), as);
 	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
 		if (!(base[i].flags & ~e->m.allowed_flags))
-			mt_env_set2(e, base[i]);
+			ts_env_set2(e, base[i]);
 }
 
 /* The v1 form of a v2 request: its first five fields. */
@@ -306,7 +306,7 @@ static struct memslots_region narrow(const struct memslots_region2 *r)
 }
 
 /* @r[0..n) through the row's calls: set_region(2) when !batch. */
-static int call_api(struct mt_env *e, enum api api, const struct memslots_region2 *r, size_t n,
+static int call_api(struct ts_env *e, enum api api, const struct memslots_region2 *r, size_t n,
 		    bool batch, size_t *failed)
 {
 	struct memslots_region r1[2];
@@ -321,7 +321,7 @@ static int call_api(struct mt_env *e, enum api api, const struct memslots_region
 
 static void run_case(const struct case_ *row, enum mode mode)
 {
-	struct mt_env e;
+	struct ts_env e;
 	/* The unrelated create that precedes a row in BATCH_SECOND mode. */
 	struct memslots_region2 r[2] = {{
 		.guest_phys_addr = G(0x7000000),
@@ -329,11 +329,11 @@ static void run_case(const struct case_ *row, enum mode mode)
 		.userspace_addr = 0x7000000000ull,
 	}};
 	struct memslots_region2 *req = &r[mode == BATCH_SECOND];
-	struct model expect;
+	struct ts_model expect;
 	unsigned long syncs;
 	uint64_t gen;
 	size_t failed = 12345;
-	int model_change = NO_CHG, model_ret, ret, want = row->ret;
+	int ts_model_change = NO_CHG, ts_model_ret, ret, want = row->ret;
 	bool changes;
 
 	env_with_base_state(&e, row->cfg, row->no_limit);
@@ -341,17 +341,17 @@ static void run_case(const struct case_ *row, enum mode mode)
 	*req = row->req;
 
 	/* The model must agree with the hand-written table. */
-	model_ret = model_classify2_why(&e.m, req, row->api == V1, &model_change, NULL);
-	ck_assert_msg(model_ret == row->ret, "%s: model says %d, table %d", row->name, model_ret,
-		      row->ret);
+	ts_model_ret = ts_model_classify2_why(&e.m, req, row->api == V1, &ts_model_change, NULL);
+	ck_assert_msg(ts_model_ret == row->ret, "%s: model says %d, table %d", row->name,
+		      ts_model_ret, row->ret);
 	if (!row->ret)
-		ck_assert_msg(model_change == row->change, "%s: model says change %d, table %d",
-			      row->name, model_change, row->change);
+		ck_assert_msg(ts_model_change == row->change, "%s: model says change %d, table %d",
+			      row->name, ts_model_change, row->change);
 
-	model_copy(&expect, &e.m);
-	gen = mt_generation(e.ms);
-	syncs = mt_rcu.synchronize;
-	mt_hooks_clear(&e.hooks);
+	ts_model_copy(&expect, &e.m);
+	gen = ts_generation(e.ms);
+	syncs = ts_rcu.synchronize;
+	ts_hooks_clear(&e.hooks);
 
 	switch (mode) {
 	case SINGLE:
@@ -379,39 +379,39 @@ static void run_case(const struct case_ *row, enum mode mode)
 	changes = !ret && (row->change != NO_CHG || mode == BATCH_SECOND);
 	if (changes) {
 		if (mode == BATCH_SECOND)
-			model_commit2(&expect, &r[0], CREATE);
+			ts_model_commit2(&expect, &r[0], CREATE);
 		if (row->change != NO_CHG)
-			model_commit2(&expect, req, row->change);
-		ck_assert_msg(mt_generation(e.ms) > gen, "%s: generation did not increase",
+			ts_model_commit2(&expect, req, row->change);
+		ck_assert_msg(ts_generation(e.ms) > gen, "%s: generation did not increase",
 			      row->name);
-		ck_assert_msg(mt_hooks_count(&e.hooks, MT_PREPARE) ==
+		ck_assert_msg(ts_hooks_count(&e.hooks, TS_PREPARE) ==
 				      (size_t)(mode == BATCH_SECOND) + (row->change != NO_CHG),
 			      "%s: %zu prepare calls", row->name,
-			      mt_hooks_count(&e.hooks, MT_PREPARE));
-		ck_assert_uint_eq(mt_hooks_count(&e.hooks, MT_COMMIT),
-				  mt_hooks_count(&e.hooks, MT_PREPARE));
+			      ts_hooks_count(&e.hooks, TS_PREPARE));
+		ck_assert_uint_eq(ts_hooks_count(&e.hooks, TS_COMMIT),
+				  ts_hooks_count(&e.hooks, TS_PREPARE));
 		if (row->change != NO_CHG) {
-			const struct mt_event *p = &e.hooks.ev[mode == BATCH_SECOND];
+			const struct ts_event *p = &e.hooks.ev[mode == BATCH_SECOND];
 
-			ck_assert_int_eq(p->hook, MT_PREPARE);
+			ck_assert_int_eq(p->hook, TS_PREPARE);
 			ck_assert_msg(p->change == row->change, "%s: prepare says change %d",
 				      row->name, p->change);
 		}
 	} else {
 		/* A failure or a no-op: nothing published, no hook but rollback. */
-		ck_assert_msg(mt_generation(e.ms) == gen, "%s: generation changed", row->name);
-		ck_assert_msg(mt_rcu.synchronize == syncs, "%s: %lu grace periods", row->name,
-			      mt_rcu.synchronize - syncs);
-		ck_assert_uint_eq(mt_hooks_count(&e.hooks, MT_COMMIT), 0);
-		ck_assert_uint_eq(mt_hooks_count(&e.hooks, MT_INVALIDATE), 0);
+		ck_assert_msg(ts_generation(e.ms) == gen, "%s: generation changed", row->name);
+		ck_assert_msg(ts_rcu.synchronize == syncs, "%s: %lu grace periods", row->name,
+			      ts_rcu.synchronize - syncs);
+		ck_assert_uint_eq(ts_hooks_count(&e.hooks, TS_COMMIT), 0);
+		ck_assert_uint_eq(ts_hooks_count(&e.hooks, TS_INVALIDATE), 0);
 		if (mode == BATCH_SECOND) {
 			/* the prefix may have been prepared; then it is aborted */
-			ck_assert_uint_le(mt_hooks_count(&e.hooks, MT_PREPARE), 1);
-			ck_assert_uint_eq(mt_hooks_count(&e.hooks, MT_ABORT),
-					  mt_hooks_count(&e.hooks, MT_PREPARE));
+			ck_assert_uint_le(ts_hooks_count(&e.hooks, TS_PREPARE), 1);
+			ck_assert_uint_eq(ts_hooks_count(&e.hooks, TS_ABORT),
+					  ts_hooks_count(&e.hooks, TS_PREPARE));
 		} else if (mode == FAILING_PREPARE && want == -EIO) {
-			ck_assert_uint_eq(mt_hooks_count(&e.hooks, MT_PREPARE), 1);
-			ck_assert_uint_eq(mt_hooks_count(&e.hooks, MT_ABORT), 0);
+			ck_assert_uint_eq(ts_hooks_count(&e.hooks, TS_PREPARE), 1);
+			ck_assert_uint_eq(ts_hooks_count(&e.hooks, TS_ABORT), 0);
 		} else {
 			ck_assert_msg(e.hooks.n == 0,
 				      "%s (mode %d): %zu hook calls for a request that fails "
@@ -419,10 +419,10 @@ static void run_case(const struct case_ *row, enum mode mode)
 				      row->name, mode, e.hooks.n);
 		}
 	}
-	model_assign(&e.m, &expect);
-	model_check(&e.m, e.ms, &e.rng, 16);
-	mt_env_fini(&e);
-	model_fini(&expect);
+	ts_model_assign(&e.m, &expect);
+	ts_model_check(&e.m, e.ms, &e.rng, 16);
+	ts_env_fini(&e);
+	ts_model_fini(&expect);
 }
 
 static void run_table(enum mode mode)
@@ -474,25 +474,25 @@ START_TEST(test_page_shift_variants)
 		uint64_t ps = 1ull << sh;
 		struct memslots_region r;
 		const struct memslots_set *set;
-		struct mt_env e;
+		struct ts_env e;
 
-		mt_env_init(&e, sh, 64, 0, &mt_counting_rcu);
+		ts_env_init(&e, sh, 64, 0, &ts_counting_rcu);
 		ck_assert_uint_eq(memslots_page_shift(e.ms), sh);
 
 		/* half a page and the next smaller power of two off, per field */
 		for (uint64_t off = ps / 2; off >= 256; off /= 2) {
-			r = mt_env_region(&e, 1, 0, 4, 2, 16 * ps);
+			r = ts_env_region(&e, 1, 0, 4, 2, 16 * ps);
 			r.memory_size += off;
 			ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
-			r = mt_env_region(&e, 1, 0, 4, 2, 16 * ps);
+			r = ts_env_region(&e, 1, 0, 4, 2, 16 * ps);
 			r.guest_phys_addr += off;
 			ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
-			r = mt_env_region(&e, 1, 0, 4, 2, 16 * ps);
+			r = ts_env_region(&e, 1, 0, 4, 2, 16 * ps);
 			r.userspace_addr += off;
 			ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
 		}
 
-		mt_env_set(&e, mt_env_region(&e, 1, 0, 4, 2, 16 * ps));
+		ts_env_set(&e, ts_env_region(&e, 1, 0, 4, 2, 16 * ps));
 		set = memslots_read_lock(e.ms);
 		ck_assert_uint_eq(memslots_find_id(set, 1)->base_gfn, 4);
 		ck_assert_uint_eq(memslots_find_id(set, 1)->npages, 2);
@@ -502,9 +502,9 @@ START_TEST(test_page_shift_variants)
 		memslots_read_unlock(e.ms);
 
 		/* MEMSLOTS_MAX_NR_PAGES is in pages of this page size */
-		r = mt_env_region(&e, 2, 0, 1ull << 32, MAXNP + 1, 0);
+		r = ts_env_region(&e, 2, 0, 1ull << 32, MAXNP + 1, 0);
 		ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
-		mt_env_set(&e, mt_env_region(&e, 2, 0, 1ull << 32, MAXNP, 0));
+		ts_env_set(&e, ts_env_region(&e, 2, 0, 1ull << 32, MAXNP, 0));
 		set = memslots_read_lock(e.ms);
 		ck_assert_uint_eq(memslots_nr_pages(set), MAXNP + 2);
 		ck_assert_uint_eq(memslots_gfn_to_hva(set, (1ull << 32) + MAXNP - 1),
@@ -512,11 +512,11 @@ START_TEST(test_page_shift_variants)
 		memslots_read_unlock(e.ms);
 
 		/* gpa wraparound with this page size */
-		r = mt_env_region(&e, 3, 0, 0, 2, 0);
+		r = ts_env_region(&e, 3, 0, 0, 2, 0);
 		r.guest_phys_addr = 0 - ps;
 		ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
-		model_check(&e.m, e.ms, &e.rng, 32);
-		mt_env_fini(&e);
+		ts_model_check(&e.m, e.ms, &e.rng, 32);
+		ts_env_fini(&e);
 	}
 }
 END_TEST
@@ -525,33 +525,33 @@ END_TEST
 START_TEST(test_max_slots_variants)
 {
 	struct memslots_region r;
-	struct mt_env e;
+	struct ts_env e;
 
-	mt_env_init(&e, 0, 1, 0, &mt_counting_rcu);
+	ts_env_init(&e, 0, 1, 0, &ts_counting_rcu);
 	ck_assert_uint_eq(memslots_max_slots(e.ms), 1);
 	ck_assert_uint_eq(memslots_page_shift(e.ms), 12);
-	r = mt_env_region(&e, 1, 0, 0, 1, 0);
+	r = ts_env_region(&e, 1, 0, 0, 1, 0);
 	ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
-	mt_env_set(&e, mt_env_region(&e, 0, 0, 0, 1, 0));
-	mt_env_fini(&e);
+	ts_env_set(&e, ts_env_region(&e, 0, 0, 0, 1, 0));
+	ts_env_fini(&e);
 
-	mt_env_init(&e, 0, 65536, 0, &mt_counting_rcu);
+	ts_env_init(&e, 0, 65536, 0, &ts_counting_rcu);
 	ck_assert_uint_eq(memslots_max_slots(e.ms), 65536);
-	mt_env_set(&e, mt_env_region(&e, 0xffff, 0, 0, 1, 0));
-	mt_env_set(&e, mt_env_region(&e, 0, 0, 1, 1, 0));
-	r = mt_env_region(&e, 0x10000, 0, 2, 1, 0); /* address space 1, id 0 */
+	ts_env_set(&e, ts_env_region(&e, 0xffff, 0, 0, 1, 0));
+	ts_env_set(&e, ts_env_region(&e, 0, 0, 1, 1, 0));
+	r = ts_env_region(&e, 0x10000, 0, 2, 1, 0); /* address space 1, id 0 */
 	ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
-	r = mt_env_region(&e, 0x1ffff, 0, 2, 1, 0);
+	r = ts_env_region(&e, 0x1ffff, 0, 2, 1, 0);
 	ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
-	mt_env_fini(&e);
+	ts_env_fini(&e);
 
 	/* max_slots 0 selects the default */
-	mt_env_init(&e, 0, 0, 0, &mt_counting_rcu);
+	ts_env_init(&e, 0, 0, 0, &ts_counting_rcu);
 	ck_assert_uint_eq(memslots_max_slots(e.ms), MEMSLOTS_DEFAULT_MAX_SLOTS);
-	mt_env_set(&e, mt_env_region(&e, MEMSLOTS_DEFAULT_MAX_SLOTS - 1, 0, 0, 1, 0));
-	r = mt_env_region(&e, MEMSLOTS_DEFAULT_MAX_SLOTS, 0, 2, 1, 0);
+	ts_env_set(&e, ts_env_region(&e, MEMSLOTS_DEFAULT_MAX_SLOTS - 1, 0, 0, 1, 0));
+	r = ts_env_region(&e, MEMSLOTS_DEFAULT_MAX_SLOTS, 0, 2, 1, 0);
 	ck_assert_int_eq(memslots_set_region(e.ms, &r), -EINVAL);
-	mt_env_fini(&e);
+	ts_env_fini(&e);
 }
 END_TEST
 
@@ -584,5 +584,5 @@ static Suite *make_suite(void)
 
 int main(void)
 {
-	return tu_run_suite(make_suite());
+	return ts_run_suite(make_suite());
 }

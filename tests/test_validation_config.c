@@ -13,7 +13,7 @@
 #include <memslots/memslots.h>
 
 #include "model.h"
-#include "tests_util.h"
+#include "ts_check.h"
 #include "validation_shorthands.h"
 
 static void *plain_alloc(size_t size, void *opaque)
@@ -128,14 +128,14 @@ END_TEST
 START_TEST(test_null_args)
 {
 	struct memslots_region r;
-	struct mt_env e;
+	struct ts_env e;
 	size_t failed = 99;
 	uint64_t gen;
 
-	mt_env_init(&e, 0, 0, 0, &mt_counting_rcu);
-	mt_env_set(&e, mt_env_region(&e, 1, 0, 0x10, 1, 0x1000));
-	gen = mt_generation(e.ms);
-	mt_hooks_clear(&e.hooks);
+	ts_env_init(&e, 0, 0, 0, &ts_counting_rcu);
+	ts_env_set(&e, ts_env_region(&e, 1, 0, 0x10, 1, 0x1000));
+	gen = ts_generation(e.ms);
+	ts_hooks_clear(&e.hooks);
 
 	ck_assert_int_eq(memslots_set_region(e.ms, NULL), -EINVAL);
 	ck_assert_int_eq(memslots_apply(e.ms, NULL, 1, &failed), -EINVAL);
@@ -143,15 +143,15 @@ START_TEST(test_null_args)
 	ck_assert_int_eq(memslots_apply(e.ms, NULL, 1, NULL), -EINVAL);
 	ck_assert_int_eq(memslots_apply(e.ms, NULL, 0, &failed), 0);
 	ck_assert_int_eq(memslots_apply(e.ms, NULL, 0, NULL), 0);
-	r = mt_env_region(&e, 2, 0, 0x20, 1, 0x1000);
+	r = ts_env_region(&e, 2, 0, 0x20, 1, 0x1000);
 	ck_assert_int_eq(memslots_apply(e.ms, &r, 0, NULL), 0);
 	/* failed_index may be NULL on failure too */
-	r = mt_env_region(&e, 2, 1u << 5, 0x20, 1, 0x1000);
+	r = ts_env_region(&e, 2, 1u << 5, 0x20, 1, 0x1000);
 	ck_assert_int_eq(memslots_apply(e.ms, &r, 1, NULL), -EINVAL);
 
-	ck_assert_uint_eq(mt_generation(e.ms), gen);
+	ck_assert_uint_eq(ts_generation(e.ms), gen);
 	ck_assert_uint_eq(e.hooks.n, 0);
-	mt_env_fini(&e);
+	ts_env_fini(&e);
 }
 END_TEST
 

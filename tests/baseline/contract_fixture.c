@@ -14,7 +14,7 @@
 #include <memslots/memslots.h>
 
 #include "contract_fixture.h"
-#include "tests_util.h"
+#include "ts_check.h"
 
 /* ---- a test RCU: no readers to wait for; snapshots at each grace period --- */
 
@@ -145,7 +145,7 @@ static const struct memslots_ops t_ops = {
 	.release = h_release,
 };
 
-struct tu_alloc_counter t_alloc;
+struct ts_alloc_counter t_alloc;
 
 struct memslots *mk(unsigned int max_slots, uint64_t hva_limit, bool hooks)
 {
@@ -153,8 +153,8 @@ struct memslots *mk(unsigned int max_slots, uint64_t hva_limit, bool hooks)
 		.max_slots = max_slots,
 		.ops = hooks ? &t_ops : NULL,
 		.rcu = &t_rcu,
-		.alloc = tu_alloc,
-		.free = tu_free,
+		.alloc = ts_alloc,
+		.free = ts_free,
 		.alloc_opaque = &t_alloc,
 		.hva_limit = hva_limit,
 	};

@@ -19,7 +19,7 @@
 
 #include <memslots/memslots.h>
 
-#include "tests_util.h"
+#include "ts_check.h"
 
 #define PG	   4096ull
 
@@ -57,7 +57,7 @@ extern int t_nprepare;
 extern bool t_reenter; /* prepare calls set_region (expects -EDEADLK) */
 extern int t_reenter_ret;
 
-extern struct tu_alloc_counter t_alloc;
+extern struct ts_alloc_counter t_alloc;
 
 /* A new instance with the test RCU, the counting allocator and (if
  * @hooks) the logging hooks; resets the fixture's state. */

@@ -18,7 +18,7 @@
 #include <memslots/memslots.h>
 
 #include "contract_fixture.h"
-#include "tests_util.h"
+#include "ts_check.h"
 
 /* ---- validation ------------------------------------------------------------ */
 
@@ -103,7 +103,7 @@ START_TEST(test_config)
 	cfg.rcu = &bad_rcu;
 	ck_assert_ptr_null(memslots_new(&cfg));
 	cfg.rcu = NULL;
-	cfg.alloc = tu_alloc;
+	cfg.alloc = ts_alloc;
 	ck_assert_ptr_null(memslots_new(&cfg));
 	cfg.alloc = NULL;
 
@@ -582,5 +582,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	return tu_run_suite(suite());
+	return ts_run_suite(suite());
 }

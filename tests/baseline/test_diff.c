@@ -20,7 +20,7 @@
 #include <memslots/memslots.h>
 
 #include "msarr.h"
-#include "tests_util.h"
+#include "ts_check.h"
 #include "ts_scale.h"
 
 #define PG	  4096ull
@@ -103,34 +103,34 @@ static const struct memslots_ops d_ops = {
 
 /* ---- the random stream ------------------------------------------------------ */
 
-static uint64_t pick_hva(struct tu_rng *g)
+static uint64_t pick_hva(struct ts_rng *g)
 {
-	return (1 + tu_rng_below(g, 4)) * 0x10000000ull;
+	return (1 + ts_rng_below(g, 4)) * 0x10000000ull;
 }
 
 /* A request, mostly plausible, sometimes invalid in one of the contract's ways. */
-static struct memslots_region gen_req(struct tu_rng *g, struct msarr *ref)
+static struct memslots_region gen_req(struct ts_rng *g, struct msarr *ref)
 {
 	const struct msarr_set *s = msarr_read_lock(ref);
 	struct memslots_region r;
-	uint16_t id = (uint16_t)tu_rng_below(g, MAX_SLOTS);
+	uint16_t id = (uint16_t)ts_rng_below(g, MAX_SLOTS);
 	const struct memslot *old = msarr_find_id(s, id);
-	uint64_t k = tu_rng_below(g, 100);
+	uint64_t k = ts_rng_below(g, 100);
 
 	r.slot = id;
-	r.flags = (uint32_t)tu_rng_below(g, 4);
+	r.flags = (uint32_t)ts_rng_below(g, 4);
 	if (old && k < 60) {
 		/* on an existing slot: delete, move, flags, no-op, bad change */
-		uint64_t what = tu_rng_below(g, 10);
+		uint64_t what = ts_rng_below(g, 10);
 
 		r.memory_size = old->npages * PG;
 		r.userspace_addr = old->userspace_addr;
 		r.guest_phys_addr = old->base_gfn * PG;
-		r.flags = (old->flags & MEMSLOT_READONLY) | (uint32_t)tu_rng_below(g, 2);
+		r.flags = (old->flags & MEMSLOT_READONLY) | (uint32_t)ts_rng_below(g, 2);
 		if (what < 2)
 			r.memory_size = 0;
 		else if (what < 6)
-			r.guest_phys_addr = tu_rng_below(g, GFN_SPACE) * PG;
+			r.guest_phys_addr = ts_rng_below(g, GFN_SPACE) * PG;
 		else if (what == 6)
 			r.flags ^= MEMSLOT_READONLY;
 		else if (what == 7)
@@ -138,18 +138,18 @@ static struct memslots_region gen_req(struct tu_rng *g, struct msarr *ref)
 		else if (what == 8)
 			r.memory_size += PG;
 	} else {
-		r.guest_phys_addr = tu_rng_below(g, GFN_SPACE) * PG;
-		r.memory_size = (1 + tu_rng_below(g, 8)) * PG;
-		r.userspace_addr = pick_hva(g) + tu_rng_below(g, 64) * PG;
-		if (tu_rng_below(g, 12) == 0)
+		r.guest_phys_addr = ts_rng_below(g, GFN_SPACE) * PG;
+		r.memory_size = (1 + ts_rng_below(g, 8)) * PG;
+		r.userspace_addr = pick_hva(g) + ts_rng_below(g, 64) * PG;
+		if (ts_rng_below(g, 12) == 0)
 			r.memory_size = 0;
 	}
 	msarr_read_unlock(ref);
 
 	/* the invalid ones, one rule each */
-	switch (tu_rng_below(g, 40)) {
+	switch (ts_rng_below(g, 40)) {
 	case 0:
-		r.flags |= 1u << (2 + tu_rng_below(g, 30));
+		r.flags |= 1u << (2 + ts_rng_below(g, 30));
 		break;
 	case 1:
 		r.guest_phys_addr += 512;
@@ -164,19 +164,19 @@ static struct memslots_region gen_req(struct tu_rng *g, struct msarr *ref)
 		r.slot |= 1u << 16;
 		break;
 	case 5:
-		r.slot = MAX_SLOTS + (uint32_t)tu_rng_below(g, 65536 - MAX_SLOTS);
+		r.slot = MAX_SLOTS + (uint32_t)ts_rng_below(g, 65536 - MAX_SLOTS);
 		break;
 	case 6:
-		r.userspace_addr = 0ull - r.memory_size + (tu_rng_below(g, 2) ? 0 : PG);
+		r.userspace_addr = 0ull - r.memory_size + (ts_rng_below(g, 2) ? 0 : PG);
 		break;
 	case 7:
-		r.guest_phys_addr = 0ull - r.memory_size + (tu_rng_below(g, 2) ? 0 : PG);
+		r.guest_phys_addr = 0ull - r.memory_size + (ts_rng_below(g, 2) ? 0 : PG);
 		break;
 	case 8:
-		r.userspace_addr = (1ull << 47) - r.memory_size + PG * tu_rng_below(g, 2);
+		r.userspace_addr = (1ull << 47) - r.memory_size + PG * ts_rng_below(g, 2);
 		break;
 	case 9:
-		r.memory_size = (MEMSLOTS_MAX_NR_PAGES + tu_rng_below(g, 2)) * PG;
+		r.memory_size = (MEMSLOTS_MAX_NR_PAGES + ts_rng_below(g, 2)) * PG;
 		r.userspace_addr = PG;
 		r.guest_phys_addr = 1ull << 50;
 		break;
@@ -208,7 +208,7 @@ static bool holds(const struct memslot *s, uint64_t gfn)
 	return s && gfn >= s->base_gfn && gfn - s->base_gfn < s->npages;
 }
 
-static void compare(struct memslots *t, struct msarr *a, struct tu_rng *g)
+static void compare(struct memslots *t, struct msarr *a, struct ts_rng *g)
 {
 	const struct memslots_set *ts = memslots_read_lock(t);
 	const struct msarr_set *as = msarr_read_lock(a);
@@ -248,9 +248,9 @@ static void compare(struct memslots *t, struct msarr *a, struct tu_rng *g)
 		}
 	}
 	for (int q = 0; q < 16; q++) {
-		uint64_t s0 = tu_rng_below(g, GFN_SPACE + 8), e0 = tu_rng_below(g, GFN_SPACE + 8);
-		uint64_t h0 = pick_hva(g) + (tu_rng_below(g, 80) - 4) * PG;
-		uint64_t h1 = h0 + tu_rng_below(g, 16) * PG - tu_rng_below(g, 2);
+		uint64_t s0 = ts_rng_below(g, GFN_SPACE + 8), e0 = ts_rng_below(g, GFN_SPACE + 8);
+		uint64_t h0 = pick_hva(g) + (ts_rng_below(g, 80) - 4) * PG;
+		uint64_t h1 = h0 + ts_rng_below(g, 16) * PG - ts_rng_below(g, 2);
 		uint64_t tmask = 0, amask = 0;
 
 		for (x = memslots_gfn_range_first(ts, s0, e0),
@@ -292,25 +292,25 @@ static uint64_t a_gen(struct msarr *a)
 static void run_stream(uint64_t seed, int steps)
 {
 	static bool registered;
-	struct tu_alloc_counter tcount = {0}, acount = {0};
+	struct ts_alloc_counter tcount = {0}, acount = {0};
 	struct hlog tlog, alog;
 	struct memslots_config tcfg = {
 		.max_slots = MAX_SLOTS,
 		.ops = &d_ops,
 		.opaque = &tlog,
-		.alloc = tu_alloc,
-		.free = tu_free,
+		.alloc = ts_alloc,
+		.free = ts_free,
 		.alloc_opaque = &tcount,
 		.hva_limit = (1ull << 47) - 4096,
 	};
 	struct memslots_config acfg = tcfg;
 	struct memslots *t;
 	struct msarr *a;
-	struct tu_rng g;
+	struct ts_rng g;
 
 	acfg.opaque = &alog;
 	acfg.alloc_opaque = &acount;
-	tu_rng_seed(&g, seed);
+	ts_rng_seed(&g, seed);
 	t = memslots_new(&tcfg);
 	a = msarr_new(&acfg);
 	ck_assert_ptr_nonnull(t);
@@ -326,7 +326,7 @@ static void run_stream(uint64_t seed, int steps)
 
 	for (int step = 0; step < steps; step++) {
 		struct memslots_region r[MAX_BATCH];
-		size_t n = tu_rng_below(&g, 3) ? 1 : 1 + tu_rng_below(&g, MAX_BATCH);
+		size_t n = ts_rng_below(&g, 3) ? 1 : 1 + ts_rng_below(&g, MAX_BATCH);
 		size_t tfi = 12345, afi = 12345;
 		uint64_t tg = t_gen(t), ag = a_gen(a);
 		int tret, aret;
@@ -334,14 +334,14 @@ static void run_stream(uint64_t seed, int steps)
 		for (size_t i = 0; i < n; i++)
 			r[i] = gen_req(&g, a);
 		/* a batch sometimes names an id twice */
-		if (n > 1 && tu_rng_below(&g, 8) == 0)
-			r[n - 1].slot = r[tu_rng_below(&g, n - 1)].slot;
+		if (n > 1 && ts_rng_below(&g, 8) == 0)
+			r[n - 1].slot = r[ts_rng_below(&g, n - 1)].slot;
 		memset(&tlog, 0, sizeof(tlog));
 		memset(&alog, 0, sizeof(alog));
 		tlog.fail_prepare_at = alog.fail_prepare_at =
-			tu_rng_below(&g, 10) == 0 ? (int)tu_rng_below(&g, (uint64_t)n) : -1;
+			ts_rng_below(&g, 10) == 0 ? (int)ts_rng_below(&g, (uint64_t)n) : -1;
 
-		if (n == 1 && tu_rng_below(&g, 2)) {
+		if (n == 1 && ts_rng_below(&g, 2)) {
 			tret = memslots_set_region(t, &r[0]);
 			aret = msarr_set_region(a, &r[0]);
 		} else {
@@ -393,5 +393,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	return tu_run_suite(suite());
+	return ts_run_suite(suite());
 }

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../attrmap_model.h"
+#include "attrmap_model.h"
 #include "attrmap.h"
 #include "fuzz_common.h"
 
@@ -52,7 +52,7 @@ static uint64_t decode_attrs(struct fz_in *in)
 	return b >= 0xf0 ? fz_u64(in) : words[b % 6];
 }
 
-static void set_cells(struct ms_attrmap map[2], struct am_model *m, struct counter *c,
+static void set_cells(struct ms_attrmap map[2], struct ts_am_model *m, struct counter *c,
 		      struct fz_in *in)
 {
 	size_t ci = fz_u8(in) % m->n, cj = ci + fz_u8(in) % (m->n - ci);
@@ -65,31 +65,32 @@ static void set_cells(struct ms_attrmap map[2], struct am_model *m, struct count
 
 	/* High bit: fail one of the next four allocations. */
 	c->fail_at = fail & 0x80 ? c->calls + 1 + (fail & 3) : 0;
-	err = ms_attrmap_reserve(&map[0], m->first[ci], am_cell_last(m, cj), attrs, 2, &res, &plan);
+	err = ms_attrmap_reserve(&map[0], m->first[ci], ts_am_cell_last(m, cj), attrs, 2, &res,
+				 &plan);
 	c->fail_at = 0;
 	if (err) {
 		FZ_CHECK(err == -ENOMEM && (fail & 0x80));
 		FZ_CHECK(res.nr == 0 && c->live == live);
 		return; /* the model is unchanged too; the caller checks */
 	}
-	FZ_CHECK(plan.changes == am_model_changes(m, ci, cj, attrs));
+	FZ_CHECK(plan.changes == ts_am_model_changes(m, ci, cj, attrs));
 	FZ_CHECK(plan.new_runs <= 2 && res.nr == (plan.changes ? 2u * plan.new_runs : 0));
 	FZ_CHECK(ms_attrmap_set(&map[0], &plan, &res) == 0);
 	FZ_CHECK(ms_attrmap_set(&map[1], &plan, &res) == 0);
 	FZ_CHECK(!plan.new_runs || res.nr == 0);
 	ms_attrmap_settle(&res, map[0].alloc);
-	am_model_set(m, ci, cj, attrs);
+	ts_am_model_set(m, ci, cj, attrs);
 }
 
 /* Lookups anywhere in a cell, the wide one included. */
-static void look_up(const struct ms_attrmap *map, const struct am_model *m, struct fz_in *in)
+static void look_up(const struct ms_attrmap *map, const struct ts_am_model *m, struct fz_in *in)
 {
 	size_t c = fz_u8(in) % m->n;
-	uint64_t span = am_cell_last(m, c) - m->first[c];
+	uint64_t span = ts_am_cell_last(m, c) - m->first[c];
 	uint64_t gfn = m->first[c] + (span ? fz_u64(in) % span : 0);
 	uint64_t end, want_end;
 
-	FZ_CHECK(ms_attrmap_get(map, gfn, &end) == am_model_get(m, gfn, &want_end));
+	FZ_CHECK(ms_attrmap_get(map, gfn, &end) == ts_am_model_get(m, gfn, &want_end));
 	FZ_CHECK(end == want_end);
 }
 
@@ -99,11 +100,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ms_alloc alloc = {.alloc = counted_alloc, .free = counted_free, .opaque = &c};
 	struct fz_in in = {data, size};
 	struct ms_attrmap map[2];
-	struct am_model m;
+	struct ts_am_model m;
 	unsigned int ops = 0;
 	const char *why;
 
-	FZ_CHECK(am_model_init(&m, 24, 24) == 0);
+	FZ_CHECK(ts_am_model_init(&m, 24, 24) == 0);
 	ms_attrmap_init(&map[0], &alloc);
 	ms_attrmap_init(&map[1], &alloc);
 	while (in.n && ops++ < 256) {
@@ -111,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			look_up(&map[0], &m, &in);
 		else
 			set_cells(map, &m, &c, &in);
-		why = am_check(&map[0], &m);
+		why = ts_am_check(&map[0], &m);
 		if (why) {
 			fprintf(stderr, "%s\n", why);
 			FZ_CHECK(!why);
@@ -122,6 +123,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ms_attrmap_destroy(&map[0]);
 	ms_attrmap_destroy(&map[1]);
 	FZ_CHECK(c.live == 0);
-	am_model_free(&m);
+	ts_am_model_free(&m);
 	return 0;
 }

@@ -70,7 +70,7 @@ static uint64_t fz_gfn(struct fz_in *in)
 	return (uint64_t)b << 8 | fz_u8(in);
 }
 
-static long model_le(uint64_t g)
+static long ts_model_le(uint64_t g)
 {
 	long i;
 
@@ -80,7 +80,7 @@ static long model_le(uint64_t g)
 	return i;
 }
 
-static bool model_collides(uint64_t key, uint64_t end)
+static bool ts_model_collides(uint64_t key, uint64_t end)
 {
 	for (size_t i = 0; i < nmodel; i++)
 		if (model[i].key < end && model[i].end > key)
@@ -88,16 +88,16 @@ static bool model_collides(uint64_t key, uint64_t end)
 	return false;
 }
 
-static void model_insert(uint64_t key, uint64_t end, void *val)
+static void ts_model_insert(uint64_t key, uint64_t end, void *val)
 {
-	size_t i = (size_t)(model_le(key) + 1);
+	size_t i = (size_t)(ts_model_le(key) + 1);
 
 	memmove(&model[i + 1], &model[i], (nmodel - i) * sizeof(model[0]));
 	model[i] = (struct ms_btree_entry){.key = key, .end = end, .val = val};
 	nmodel++;
 }
 
-static void model_remove_at(size_t i)
+static void ts_model_remove_at(size_t i)
 {
 	memmove(&model[i], &model[i + 1], (nmodel - i - 1) * sizeof(model[0]));
 	nmodel--;
@@ -105,7 +105,7 @@ static void model_remove_at(size_t i)
 
 static void check_queries(const struct ms_btree *t, uint64_t g, uint64_t h, const void *ignore)
 {
-	long i = model_le(g);
+	long i = ts_model_le(g);
 	void *hit = i >= 0 && g < model[i].end ? model[i].val : NULL;
 	void *below, *above;
 	struct ms_btree_cursor c;
@@ -198,7 +198,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			err = ms_btree_insert(&t, key, end, val);
 			if (end <= key)
 				FZ_CHECK(err == -EINVAL);
-			else if (model_collides(key, end))
+			else if (ts_model_collides(key, end))
 				FZ_CHECK(err == -EEXIST);
 			else if (err)
 				FZ_CHECK(err == -ENOMEM && fa.fail && !reserved);
@@ -209,7 +209,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!err && nmodel == MAX_ENTRIES) {
 				FZ_CHECK(ms_btree_remove(&t, key, NULL) == 0); /* model full */
 			} else if (!err) {
-				model_insert(key, end, val);
+				ts_model_insert(key, end, val);
 				if (reserved)
 					reserved--;
 			}
@@ -220,16 +220,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 				FZ_CHECK(ms_btree_remove(&t, model[i].key, &val) == 0);
 				FZ_CHECK(val == model[i].val);
-				model_remove_at(i);
+				ts_model_remove_at(i);
 			} else {
 				long i;
 
 				key = fz_gfn(&in);
-				i = model_le(key);
+				i = ts_model_le(key);
 				err = ms_btree_remove(&t, key, NULL);
 				FZ_CHECK(err == (i >= 0 && model[i].key == key ? 0 : -ENOENT));
 				if (!err)
-					model_remove_at((size_t)i);
+					ts_model_remove_at((size_t)i);
 			}
 			break;
 		case 4: /* replace */

@@ -55,7 +55,7 @@ struct fz_named {
  * inputs in docs/reliability.md.
  */
 #ifdef FZ_STATS
-static unsigned long fz_rejected[MODEL_NR_REASONS];
+static unsigned long fz_rejected[TS_MODEL_NR_REASONS];
 static unsigned long fz_outcome[8]; /* by enum memslots_change, then the rest */
 static const char *const fz_outcomes[] = {
 	"CREATE",
@@ -73,8 +73,8 @@ static void fz_print_stats(void)
 {
 	size_t i;
 
-	for (i = 0; i < MODEL_NR_REASONS; i++)
-		fprintf(stderr, "rejected: %-40s %lu\n", model_reasons[i], fz_rejected[i]);
+	for (i = 0; i < TS_MODEL_NR_REASONS; i++)
+		fprintf(stderr, "rejected: %-40s %lu\n", ts_model_reasons[i], fz_rejected[i]);
 	for (i = 0; i < sizeof(fz_outcomes) / sizeof(fz_outcomes[0]); i++)
 		fprintf(stderr, "model: %-44s %lu\n", fz_outcomes[i], fz_outcome[i]);
 }
@@ -105,28 +105,28 @@ static inline int fz_reject(unsigned int reason, int err)
  * (rules 1 to 3), before what it does to the state.  Returns 0 and fills
  * @c (1 in *noop when nothing changes), or a negative errno.
  */
-static int fz_model_check(const struct model *m, const struct memslots_region2 *r, bool v1,
+static int fz_model_check(const struct ts_model *m, const struct memslots_region2 *r, bool v1,
 			  struct fz_named *named, struct fz_change *c, bool *noop)
 {
 	uint16_t id = r->slot & 0xffff;
-	enum model_reason why;
-	int change = MODEL_NOOP;
-	int err = model_classify2_why(m, r, v1, &change, &why);
+	enum ts_model_reason why;
+	int change = TS_MODEL_NOOP;
+	int err = ts_model_classify2_why(m, r, v1, &change, &why);
 
 	*noop = false;
-	if (err && why <= MODEL_TOO_BIG)
+	if (err && why <= TS_MODEL_TOO_BIG)
 		return fz_reject(why, err);
 	if (named) {
 		unsigned int i;
 
 		for (i = 0; i < named->n; i++)
 			if (named->id[i] == id)
-				return fz_reject(MODEL_NAMED_TWICE, -EINVAL);
+				return fz_reject(TS_MODEL_NAMED_TWICE, -EINVAL);
 		named->id[named->n++] = id;
 	}
 	if (err)
 		return fz_reject(why, err);
-	*noop = change == MODEL_NOOP;
+	*noop = change == TS_MODEL_NOOP;
 	memset(c, 0, sizeof(*c));
 	c->type = (enum memslots_change)change;
 	c->id = id;
@@ -135,17 +135,18 @@ static int fz_model_check(const struct model *m, const struct memslots_region2 *
 }
 
 /* Applies @c to the model; the new slot is the model's after it. */
-static void fz_model_apply(struct model *m, const struct memslots_region2 *r, struct fz_change *c)
+static void fz_model_apply(struct ts_model *m, const struct memslots_region2 *r,
+			   struct fz_change *c)
 {
-	model_commit2(m, r, (int)c->type);
+	ts_model_commit2(m, r, (int)c->type);
 	c->new = m->slot[c->id];
 }
 
 /* Puts the model back as it was before the first @n changes, newest first. */
-static void fz_model_undo(struct model *m, const struct fz_change *changes, size_t n)
+static void fz_model_undo(struct ts_model *m, const struct fz_change *changes, size_t n)
 {
 	while (n--)
-		model_set_slot(m, changes[n].id, &changes[n].old);
+		ts_model_set_slot(m, changes[n].id, &changes[n].old);
 }
 
 /* ---- running one writer call on both ------------------------------------------------- */
@@ -318,9 +319,9 @@ static void fz_writer_call(const struct memslots_region2 *r, size_t n, bool batc
 			 * dirty bitmaps made, kept and dropped */
 			for (i = 0; i < F.nr_changes; i++) {
 				struct fz_change *c = &F.changes[i];
-				struct model_slot *s = &F.m.slot[c->id];
+				struct ts_model_slot *s = &F.m.slot[c->id];
 
-				dirty_model_change(&F.d, c->id, c->old.present ? &c->old : NULL,
+				ts_dirty_model_change(&F.d, c->id, c->old.present ? &c->old : NULL,
 						   c->new.present ? &c->new : NULL);
 				if (c->type == MEMSLOTS_DELETE)
 					continue;
@@ -337,9 +338,9 @@ static void fz_writer_call(const struct memslots_region2 *r, size_t n, bool batc
 	}
 	fz_check_state(set);
 	memslots_read_unlock(F.ms);
-	mt_check_engine(F.ms);
+	ts_check_engine(F.ms);
 	if (F.d.dirty_log)
-		dirty_model_check(&F.d, &F.m, F.ms);
+		ts_dirty_model_check(&F.d, &F.m, F.ms);
 }
 
 static const int fz_errnos[] = {-EIO, -ENOSPC, -EINVAL, -EEXIST, -ENOMEM, -EPERM, -EAGAIN, -1};
@@ -358,11 +359,11 @@ static const int fz_errnos[] = {-EIO, -ENOSPC, -EINVAL, -EEXIST, -ENOMEM, -EPERM
 static void fz_attr_call(struct fz_in *in, size_t alloc_fail_at)
 {
 	uint8_t x = fz_u8(in), y = fz_u8(in), z = fz_u8(in);
-	uint64_t gfn = y % MODEL_ATTR_GFNS, n = 1 + z % (MODEL_ATTR_GFNS - gfn);
+	uint64_t gfn = y % TS_MODEL_ATTR_GFNS, n = 1 + z % (TS_MODEL_ATTR_GFNS - gfn);
 	struct memslots_attributes a =
-		model_attr_request(&F.m, gfn, n, x & 1 ? MEMSLOTS_ATTR_PRIVATE : 0);
+		ts_model_attr_request(&F.m, gfn, n, x & 1 ? MEMSLOTS_ATTR_PRIVATE : 0);
 	const struct memslots_set *set;
-	unsigned long syncs = mt_rcu.synchronize;
+	unsigned long syncs = ts_rcu.synchronize;
 	size_t live = F.alloc.live;
 	uint64_t gen0, gen1;
 	bool changes = false;
@@ -392,8 +393,8 @@ static void fz_attr_call(struct fz_in *in, size_t alloc_fail_at)
 	F.attr_ret = (x & 0x60) == 0x60 ? fz_errnos[z & 7] : (int)(x >> 7);
 	F.attr_calls = 0;
 	F.attr_req = &a;
-	want = model_attr_check(&F.m, &a, &changes);
-	gen0 = mt_generation(F.ms);
+	want = ts_model_attr_check(&F.m, &a, &changes);
+	gen0 = ts_generation(F.ms);
 	F.alloc.failed = false;
 	if (alloc_fail_at)
 		F.alloc.fail_at = F.alloc.calls + alloc_fail_at;
@@ -410,18 +411,18 @@ static void fz_attr_call(struct fz_in *in, size_t alloc_fail_at)
 		FZ_CHECK(ret == want);
 	}
 	F.alloc.failed = false;
-	gen1 = mt_generation(F.ms);
+	gen1 = ts_generation(F.ms);
 	if (!ret && changes) {
-		model_attr_commit(&F.m, &a);
-		FZ_CHECK(gen1 == gen0 + 1 && mt_rcu.synchronize == syncs + 1);
+		ts_model_attr_commit(&F.m, &a);
+		FZ_CHECK(gen1 == gen0 + 1 && ts_rcu.synchronize == syncs + 1);
 	} else {
-		FZ_CHECK(gen1 == gen0 && mt_rcu.synchronize == syncs);
+		FZ_CHECK(gen1 == gen0 && ts_rcu.synchronize == syncs);
 		FZ_CHECK(F.alloc.live == live);
 	}
 	set = memslots_read_lock(F.ms);
-	model_check_attributes(&F.m, set, &fz_rng);
+	ts_model_check_attributes(&F.m, set, &fz_rng);
 	memslots_read_unlock(F.ms);
-	mt_check_engine(F.ms);
+	ts_check_engine(F.ms);
 }
 
 /* ---- the entry point ----------------------------------------------------------------- */
@@ -436,9 +437,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t c0 = fz_u8(&in), c1 = fz_u8(&in), c2 = fz_u8(&in);
 	struct memslots_config cfg = {
 		.ops = &fz_ops,
-		.rcu = &mt_counting_rcu,
-		.alloc = tu_alloc,
-		.free = tu_free,
+		.rcu = &ts_counting_rcu,
+		.alloc = ts_alloc,
+		.free = ts_free,
 		.alloc_opaque = &F.alloc,
 	};
 	static const uint32_t fz_allowed[] = {
@@ -455,8 +456,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		MEMSLOTS_DIRTY_BITMAP | MEMSLOTS_DIRTY_INITIALLY_SET,
 		0,
 	};
-	struct model keep = F.m;
-	struct dirty_model keep_dirty = F.d;
+	struct ts_model keep = F.m;
+	struct ts_dirty_model keep_dirty = F.d;
 	unsigned int op;
 
 	/* The model's arrays are kept from one input to the next: allocating
@@ -465,7 +466,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	F.m = keep;
 	F.d = keep_dirty;
 	/* The bitmaps of the last input's slots, before the model forgets them. */
-	dirty_model_clear(&F.d, &F.m);
+	ts_dirty_model_clear(&F.d, &F.m);
 	memset(&fz_cache, 0, sizeof(fz_cache));
 	cfg.page_shift = fz_shifts[c0 & 7];
 	cfg.max_slots = c0 & 0x80 ? 65536 : 1 + ((c0 >> 3) & 15);
@@ -485,18 +486,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.as_id = c2 & 0x40 ? (c2 & 0x80 ? 0xffff : 1) : 0;
 	if (F.m.max_slots != cfg.max_slots) {
 		if (F.d.bits)
-			dirty_model_fini(&F.d);
-		model_fini(&F.m);
-		model_init(&F.m, cfg.page_shift, cfg.max_slots, cfg.hva_limit);
-		dirty_model_init(&F.d, cfg.max_slots, cfg.dirty_log);
+			ts_dirty_model_fini(&F.d);
+		ts_model_fini(&F.m);
+		ts_model_init(&F.m, cfg.page_shift, cfg.max_slots, cfg.hva_limit);
+		ts_dirty_model_init(&F.d, cfg.max_slots, cfg.dirty_log);
 	}
 	F.d.dirty_log = cfg.dirty_log;
-	model_clear(&F.m);
+	ts_model_clear(&F.m);
 	F.m.page_shift = cfg.page_shift;
 	F.m.hva_limit = cfg.hva_limit;
-	model_set_surface(&F.m, cfg.allowed_flags, cfg.as_id);
+	ts_model_set_surface(&F.m, cfg.allowed_flags, cfg.as_id);
 	F.m.id_probe_limit = 24; /* and every present id: enough for ids 0..17 */
-	tu_rng_seed(&fz_rng, ((uint64_t)c0 << 16) | ((uint64_t)c1 << 8) | c2);
+	ts_rng_seed(&fz_rng, ((uint64_t)c0 << 16) | ((uint64_t)c1 << 8) | c2);
 	if (c2 & 1) {
 		/* memslots_new with its k-th allocation failing: NULL with
 		 * ENOMEM and nothing left allocated, or a working object */
@@ -548,8 +549,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			a = fz_gfn_of(x);
 			b = fz_u8(&in);
 			set = memslots_read_lock(F.ms);
-			model_check_gfn(&F.m, set, &fz_cache, a);
-			model_check_gfn_range(&F.m, set, a, a + (b & 15) - (b & 0x80 ? 16 : 0));
+			ts_model_check_gfn(&F.m, set, &fz_cache, a);
+			ts_model_check_gfn_range(&F.m, set, a, a + (b & 15) - (b & 0x80 ? 16 : 0));
 			memslots_read_unlock(F.ms);
 			break;
 		case 7: /* host ranges, both ends inclusive */
@@ -558,8 +559,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			b = a + (uint64_t)fz_u8(&in) * (fz_page() / 4) - (x & 0x80 ? 1 : 0) -
 			    (x & 0x40 ? fz_page() * 8 : 0);
 			set = memslots_read_lock(F.ms);
-			model_check_hva_range(&F.m, set, a, b);
-			model_check_hva_range(&F.m, set, 0, ~0ull);
+			ts_model_check_hva_range(&F.m, set, a, b);
+			ts_model_check_hva_range(&F.m, set, 0, ~0ull);
 			memslots_read_unlock(F.ms);
 			break;
 		case 8: /* writers from a read-side section, or from the next call's hooks */

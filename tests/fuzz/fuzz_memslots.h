@@ -32,8 +32,8 @@ struct fz_change {
 	enum memslots_change type;
 	uint16_t id;
 	size_t index;
-	struct model_slot old; /* as before the change (not present for CREATE) */
-	struct model_slot new; /* as after it (not present for DELETE) */
+	struct ts_model_slot old; /* as before the change (not present for CREATE) */
+	struct ts_model_slot new; /* as after it (not present for DELETE) */
 };
 
 
@@ -47,9 +47,9 @@ struct fz_event {
 
 struct fz_state {
 	struct memslots *ms;
-	struct model m;
-	struct dirty_model d; /* the slots' dirty bitmaps, when the config keeps them */
-	struct tu_alloc_counter alloc;
+	struct ts_model m;
+	struct ts_dirty_model d; /* the slots' dirty bitmaps, when the config keeps them */
+	struct ts_alloc_counter alloc;
 	/* per call */
 	struct fz_change changes[FZ_MAX_BATCH]; /* what the model expects */
 	size_t nr_changes;
@@ -74,7 +74,7 @@ struct fz_state {
 extern struct fz_state F;
 extern const struct memslots_ops fz_ops;
 extern struct memslots_cache fz_cache;
-extern struct tu_rng fz_rng;
+extern struct ts_rng fz_rng;
 
 /* Everything readers can see of @set against the model. */
 void fz_check_state(const struct memslots_set *set);

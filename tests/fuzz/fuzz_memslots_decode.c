@@ -65,7 +65,7 @@ static uint32_t fz_id_of(uint8_t b)
  * existing guest_memfd slot, its own fields (immutability, and deletes).
  */
 static void fz_gmem_fields(struct fz_in *in, struct memslots_region2 *r,
-			   const struct model_slot *old)
+			   const struct ts_model_slot *old)
 {
 	uint8_t g = fz_u8(in);
 	uint64_t page = fz_page();
@@ -99,7 +99,7 @@ struct memslots_region2 fz_request(struct fz_in *in, bool v2)
 {
 	uint8_t kind = fz_u8(in), a = fz_u8(in), b = fz_u8(in);
 	uint32_t id = fz_id_of(a);
-	const struct model_slot *old =
+	const struct ts_model_slot *old =
 		id < F.m.max_slots && F.m.slot[id].present ? &F.m.slot[id] : NULL;
 	uint64_t page = fz_page();
 	struct memslots_region2 r = {
@@ -204,20 +204,20 @@ void fz_dirty_op(struct fz_in *in)
 		uint64_t got = x & 4 ? memslots_dirty_mark_cached(set, &fz_cache, gfn, n)
 				     : memslots_dirty_mark(set, gfn, n);
 
-		FZ_CHECK(got == dirty_model_mark(&F.d, &F.m, gfn, n));
+		FZ_CHECK(got == ts_dirty_model_mark(&F.d, &F.m, gfn, n));
 		break;
 	}
 	case 2:
 		for (size_t i = 0; i <= FZ_DIRTY_WORDS; i++)
-			buf[i] = tu_rng_next(&fz_rng) & tu_rng_next(&fz_rng);
+			buf[i] = ts_rng_next(&fz_rng) & ts_rng_next(&fz_rng);
 		FZ_CHECK(memslots_dirty_merge(set, id, buf, first, npages) ==
-			 dirty_model_merge(&F.d, &F.m, id, buf, first, npages));
+			 ts_dirty_model_merge(&F.d, &F.m, id, buf, first, npages));
 		break;
 	default:
 		for (size_t i = 0; i <= FZ_DIRTY_WORDS; i++)
-			buf[i] = mbuf[i] = tu_rng_next(&fz_rng);
+			buf[i] = mbuf[i] = ts_rng_next(&fz_rng);
 		FZ_CHECK(memslots_dirty_collect(set, id, buf, first, npages) ==
-			 dirty_model_collect(&F.d, &F.m, id, mbuf, first, npages));
+			 ts_dirty_model_collect(&F.d, &F.m, id, mbuf, first, npages));
 		FZ_CHECK(!memcmp(buf, mbuf, sizeof(buf)));
 		break;
 	}

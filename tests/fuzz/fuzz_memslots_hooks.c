@@ -80,7 +80,7 @@ static void fz_hook_enter(int hook, const struct memslot *old, const struct mems
 	FZ_CHECK((old == NULL) == (type == MEMSLOTS_CREATE));
 	FZ_CHECK((new == NULL) == (type == MEMSLOTS_DELETE));
 	if (old)
-		FZ_CHECK(model_slot_is(old, c->id, &c->old, 0));
+		FZ_CHECK(ts_model_slot_is(old, c->id, &c->old, 0));
 	fz_reenter();
 }
 
@@ -92,7 +92,7 @@ static int fz_prepare(void *opaque, const struct memslot *old, struct memslot *n
 	if (new) {
 		/* new->priv starts as NULL for CREATE and old->priv otherwise */
 		FZ_CHECK((uintptr_t) new->priv == (old ? (uintptr_t)old->priv : 0));
-		FZ_CHECK(model_slot_is(new, new->id, &fz_expected(new->id)->new, 0));
+		FZ_CHECK(ts_model_slot_is(new, new->id, &fz_expected(new->id)->new, 0));
 		new->priv = (void *)fz_next_priv((uintptr_t) new->priv, type);
 	}
 	if (++F.prepares == F.fail_prep)
@@ -132,7 +132,7 @@ static void fz_invalidate(void *opaque, const struct memslot *slot)
 	(void)opaque;
 	FZ_CHECK(c->type == MEMSLOTS_DELETE || c->type == MEMSLOTS_MOVE);
 	fz_log(FZ_INVALIDATE, c->type, slot->id);
-	FZ_CHECK(model_slot_is(slot, c->id, &c->old, MEMSLOT_INVALID));
+	FZ_CHECK(ts_model_slot_is(slot, c->id, &c->old, MEMSLOT_INVALID));
 	fz_reenter();
 	/* Readers now see the old state with this slot INVALID in place. */
 	set = memslots_read_lock(F.ms);
@@ -145,7 +145,7 @@ static void fz_invalidate(void *opaque, const struct memslot *slot)
 static void fz_release(void *opaque, struct memslot *slot)
 {
 	(void)opaque;
-	FZ_CHECK(mt_slot_is(slot, &F.m, slot->id));
+	FZ_CHECK(ts_slot_is(slot, &F.m, slot->id));
 	FZ_CHECK(!F.released || slot->base_gfn > F.last_release_gfn);
 	F.last_release_gfn = slot->base_gfn;
 	F.released++;
@@ -171,10 +171,10 @@ const struct memslots_ops fz_ops = {
 };
 
 struct memslots_cache fz_cache;
-struct tu_rng fz_rng;
+struct ts_rng fz_rng;
 
 /* Everything readers can see of @set against the model. */
 void fz_check_state(const struct memslots_set *set)
 {
-	model_check_set(&F.m, set, &fz_rng, 2);
+	ts_model_check_set(&F.m, set, &fz_rng, 2);
 }

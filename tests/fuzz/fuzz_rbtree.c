@@ -16,15 +16,15 @@
 
 #define POOL 64u
 
-static struct tnode pool[POOL];
-static struct tnode *model[POOL]; /* in tree order */
+static struct ts_tnode pool[POOL];
+static struct ts_tnode *model[POOL]; /* in tree order */
 static unsigned int nmodel;
 
-static void tree_insert(struct ms_rb_root_cached *root, struct tnode *n)
+static void tree_insert(struct ms_rb_root_cached *root, struct ts_tnode *n)
 {
 	unsigned int i;
 
-	tnode_insert(root, n);
+	ts_tnode_insert(root, n);
 	/* the model: after the last equal key */
 	for (i = nmodel; i > 0 && model[i - 1]->key > n->key; i--)
 		model[i] = model[i - 1];
@@ -32,7 +32,7 @@ static void tree_insert(struct ms_rb_root_cached *root, struct tnode *n)
 	nmodel++;
 }
 
-static unsigned int model_index(const struct tnode *n)
+static unsigned int ts_model_index(const struct ts_tnode *n)
 {
 	unsigned int i;
 
@@ -48,14 +48,14 @@ static void check(const struct ms_rb_root_cached *root)
 	size_t count = 0;
 	unsigned int i;
 
-	FZ_CHECK(ms_rb_validate_cached(root, tnode_cmp, &count) == 0);
+	FZ_CHECK(ms_rb_validate_cached(root, ts_tnode_cmp, &count) == 0);
 	FZ_CHECK(count == nmodel);
 	for (i = 0, rb = ms_rb_first_cached(root); rb; rb = ms_rb_next(rb), i++)
-		FZ_CHECK(i < nmodel && tnode_of(rb) == model[i]);
+		FZ_CHECK(i < nmodel && ts_tnode_of(rb) == model[i]);
 	FZ_CHECK(i == nmodel);
 	FZ_CHECK(ms_rb_first(&root->root) == ms_rb_first_cached(root));
 	for (rb = ms_rb_last(&root->root); rb; rb = ms_rb_prev(rb))
-		FZ_CHECK(i > 0 && tnode_of(rb) == model[--i]);
+		FZ_CHECK(i > 0 && ts_tnode_of(rb) == model[--i]);
 	FZ_CHECK(i == 0);
 	FZ_CHECK(ms_rb_empty(&root->root) == (nmodel == 0));
 }
@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ms_rb_clear_node(&pool[i].rb);
 	while (in.n && ops++ < 512) {
 		uint8_t op = fz_u8(&in);
-		struct tnode *n = &pool[fz_u8(&in) % POOL], *m;
+		struct ts_tnode *n = &pool[fz_u8(&in) % POOL], *m;
 
 		switch (op % 4) {
 		case 0:
@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 2: /* erase */
 			if (!n->in_tree)
 				break;
-			i = model_index(n);
+			i = ts_model_index(n);
 			ms_rb_erase_cached(&n->rb, &root);
 			ms_rb_clear_node(&n->rb);
 			n->in_tree = false;
@@ -99,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FZ_CHECK(ms_rb_node_empty(&m->rb));
 			m->key = n->key;
 			ms_rb_replace_node_cached(&n->rb, &m->rb, &root);
-			model[model_index(n)] = m;
+			model[ts_model_index(n)] = m;
 			n->in_tree = false;
 			m->in_tree = true;
 			ms_rb_clear_node(&n->rb);

@@ -29,7 +29,7 @@
 #define KS_HVA_BASE  0x100000000ull
 
 /* Deterministic for a seed, whatever the libc. */
-static struct tu_rng ks_rng;
+static struct ts_rng ks_rng;
 
 /*
  * The programs' optional third argument: the library's index, "kvm"
@@ -58,12 +58,12 @@ static inline void ks_seed(uint64_t seed)
 
 static inline uint64_t ks_rnd(void)
 {
-	return tu_rng_next(&ks_rng);
+	return ts_rng_next(&ks_rng);
 }
 
 static inline uint64_t ks_below(uint64_t n)
 {
-	return tu_rng_below(&ks_rng, n);
+	return ts_rng_below(&ks_rng, n);
 }
 
 static inline bool ks_chance(unsigned int percent)

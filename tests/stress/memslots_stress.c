@@ -77,7 +77,7 @@ static atomic_int st_in_hook;
 /* ---- an allocator that scribbles over what it frees ------------------------------ */
 
 /* A reader that still holds a freed slot sees garbage: a violation. */
-struct tu_alloc_counter st_mem = {.scribble = true};
+struct ts_alloc_counter st_mem = {.scribble = true};
 
 /* ---- hooks ---------------------------------------------------------------------- */
 
@@ -183,8 +183,8 @@ int main(int argc, char **argv)
 	bool rwlock = false;
 	struct memslots_config cfg = {
 		.ops = &st_ops,
-		.alloc = tu_alloc,
-		.free = tu_free,
+		.alloc = ts_alloc,
+		.free = ts_free,
 		.alloc_opaque = &st_mem,
 	};
 	pthread_t rthreads[ST_MAX_READERS];

@@ -56,7 +56,7 @@ extern atomic_ulong st_violations;
 	} while (0)
 
 /* A reader that still holds a freed slot sees garbage: a violation. */
-extern struct tu_alloc_counter st_mem;
+extern struct ts_alloc_counter st_mem;
 extern const struct memslots_ops st_ops;
 
 extern struct memslots *st_ms;
@@ -84,7 +84,7 @@ struct st_own {
 
 struct st_writer {
 	unsigned int w;
-	struct tu_rng rng;
+	struct ts_rng rng;
 	struct st_own own[ST_IDS_PER_W];
 	uint32_t group_flags; /* the LOG_DIRTY state of the whole group */
 	pthread_t thread;

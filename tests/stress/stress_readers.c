@@ -101,7 +101,7 @@ static void st_check_ranges(const struct memslots_set *set, unsigned int id, uin
 void *st_reader(void *arg)
 {
 	uint64_t last_gen = 0;
-	struct tu_rng rng = {(uintptr_t)arg * 0x9e3779b97f4a7c15ull + 1};
+	struct ts_rng rng = {(uintptr_t)arg * 0x9e3779b97f4a7c15ull + 1};
 	struct memslots_cache cache = {0};
 	unsigned long ops = 0, sections = 0;
 
@@ -116,10 +116,10 @@ void *st_reader(void *arg)
 				     (unsigned long long)gen, (unsigned long long)last_gen);
 		last_gen = gen;
 		for (i = 0; i < 32; i++) {
-			uint64_t gfn = tu_rng_below(&rng, st_gfn_span);
+			uint64_t gfn = ts_rng_below(&rng, st_gfn_span);
 
 			st_check_gfn(set, &cache, gfn);
-			st_check_ranges(set, (unsigned int)tu_rng_below(&rng, st_nr_ids), gfn);
+			st_check_ranges(set, (unsigned int)ts_rng_below(&rng, st_nr_ids), gfn);
 		}
 		/* 32 x (4 gfn lookups, find_id, hva and gfn ranges), plus the walk */
 		ops += 32 * 7 + st_check_iteration(set);

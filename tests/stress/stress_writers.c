@@ -59,18 +59,18 @@ static struct memslots_region st_request(struct st_writer *wr, unsigned int i, i
 {
 	struct st_own *o = &wr->own[i];
 	unsigned int id = st_id(wr, i);
-	uint64_t gfn = tu_rng_below(&wr->rng, st_gfn_span - st_npages(id) + 1);
+	uint64_t gfn = ts_rng_below(&wr->rng, st_gfn_span - st_npages(id) + 1);
 	struct memslots_region r;
 
 	if (!o->present) {
 		r = st_region(id, gfn,
 			      i < ST_GROUP	      ? wr->group_flags
-			      : tu_rng_below(&wr->rng, 2) ? MEMSLOT_LOG_DIRTY_PAGES
+			      : ts_rng_below(&wr->rng, 2) ? MEMSLOT_LOG_DIRTY_PAGES
 						      : 0);
 		*expect = st_own_overlap(wr, i, gfn, st_npages(id)) ? -EEXIST : 1;
 		return r;
 	}
-	switch (tu_rng_below(&wr->rng, i < ST_GROUP ? 1 : 4)) {
+	switch (ts_rng_below(&wr->rng, i < ST_GROUP ? 1 : 4)) {
 	case 0: /* move (group slots only move: their flags toggle together) */
 		r = st_region(id, gfn, o->flags);
 		*expect = st_own_overlap(wr, i, gfn, st_npages(id)) ? -EEXIST : 1;
@@ -139,8 +139,8 @@ static void st_check_ret(int ret, int expect, const char *what)
 static void st_writer_batch(struct st_writer *wr)
 {
 	struct memslots_region batch[ST_MAX_BATCH];
-	unsigned int n = 1 + (unsigned int)tu_rng_below(&wr->rng, ST_MAX_BATCH);
-	unsigned int base = (unsigned int)tu_rng_below(&wr->rng, ST_IDS_PER_W), i, k;
+	unsigned int n = 1 + (unsigned int)ts_rng_below(&wr->rng, ST_MAX_BATCH);
+	unsigned int base = (unsigned int)ts_rng_below(&wr->rng, ST_IDS_PER_W), i, k;
 	struct st_writer plan = *wr;
 	bool maybe_eexist = false;
 	size_t failed = 999;
@@ -178,7 +178,7 @@ static void st_writer_step(struct st_writer *wr)
 	unsigned int n, i;
 	size_t failed = 999;
 
-	switch (tu_rng_below(&wr->rng, 8)) {
+	switch (ts_rng_below(&wr->rng, 8)) {
 	case 0: /* toggle the whole group's LOG_DIRTY in one batch */
 		for (i = n = 0; i < ST_GROUP; i++) {
 			const struct st_own *o = &wr->own[i];
@@ -200,13 +200,13 @@ static void st_writer_step(struct st_writer *wr)
 		st_writer_batch(wr);
 		break;
 	case 3: /* an invalid request: misaligned, must change nothing */
-		i = (unsigned int)tu_rng_below(&wr->rng, ST_IDS_PER_W);
+		i = (unsigned int)ts_rng_below(&wr->rng, ST_IDS_PER_W);
 		batch[0] = st_region(st_id(wr, i), 1, 0);
 		batch[0].guest_phys_addr += 512;
 		st_check_ret(memslots_set_region(st_ms, &batch[0]), -EINVAL, "misaligned");
 		break;
 	default: /* one request */
-		i = (unsigned int)tu_rng_below(&wr->rng, ST_IDS_PER_W);
+		i = (unsigned int)ts_rng_below(&wr->rng, ST_IDS_PER_W);
 		batch[0] = st_request(wr, i, &expect);
 		ret = memslots_set_region(st_ms, &batch[0]);
 		st_check_ret(ret, expect, "set_region");

@@ -6,88 +6,89 @@
 #include <stdlib.h>
 #include <string.h>
 
-void dirty_model_init(struct dirty_model *d, unsigned int max_slots, uint32_t dirty_log)
+void ts_dirty_model_init(struct ts_dirty_model *d, unsigned int max_slots, uint32_t dirty_log)
 {
 	d->dirty_log = dirty_log;
 	d->max_slots = max_slots;
 	d->bits = calloc(max_slots, sizeof(*d->bits));
 	d->npages = calloc(max_slots, sizeof(*d->npages));
-	MT_CHECK(d->bits && d->npages, "dirty_model_init: out of memory");
+	TS_CHECK(d->bits && d->npages, "ts_dirty_model_init: out of memory");
 }
 
-static void dirty_model_drop(struct dirty_model *d, unsigned int id)
+static void ts_dirty_model_drop(struct ts_dirty_model *d, unsigned int id)
 {
 	free(d->bits[id]);
 	d->bits[id] = NULL;
 	d->npages[id] = 0;
 }
 
-void dirty_model_clear(struct dirty_model *d, const struct model *m)
+void ts_dirty_model_clear(struct ts_dirty_model *d, const struct ts_model *m)
 {
 	for (size_t i = 0; i < m->count; i++)
-		dirty_model_drop(d, m->ids[i]);
+		ts_dirty_model_drop(d, m->ids[i]);
 }
 
-void dirty_model_fini(struct dirty_model *d)
+void ts_dirty_model_fini(struct ts_dirty_model *d)
 {
 	for (unsigned int id = 0; id < d->max_slots; id++)
-		dirty_model_drop(d, id);
+		ts_dirty_model_drop(d, id);
 	free(d->bits);
 	free(d->npages);
 }
 
-static bool dirty_model_logs(const struct dirty_model *d, const struct model_slot *s)
+static bool ts_dirty_model_logs(const struct ts_dirty_model *d, const struct ts_model_slot *s)
 {
 	return d->dirty_log && s && s->present && (s->flags & MEMSLOT_LOG_DIRTY_PAGES);
 }
 
-void dirty_model_change(struct dirty_model *d, unsigned int id, const struct model_slot *old,
-			const struct model_slot *new)
+void ts_dirty_model_change(struct ts_dirty_model *d, unsigned int id,
+			   const struct ts_model_slot *old, const struct ts_model_slot *new)
 {
 	/* The contract's words: no bitmap without LOG_DIRTY_PAGES (or after
 	 * a DELETE); the old one, bits and all, if the old slot had one; else
 	 * a new one, all clear, or all set with INITIALLY_SET. */
-	if (!dirty_model_logs(d, new)) {
-		dirty_model_drop(d, id);
+	if (!ts_dirty_model_logs(d, new)) {
+		ts_dirty_model_drop(d, id);
 		return;
 	}
-	if (dirty_model_logs(d, old)) {
-		MT_CHECK(d->bits[id] && d->npages[id] == new->npages, "model: bitmap of %u lost", id);
+	if (ts_dirty_model_logs(d, old)) {
+		TS_CHECK(d->bits[id] && d->npages[id] == new->npages, "model: bitmap of %u lost",
+			 id);
 		return;
 	}
-	dirty_model_drop(d, id);
+	ts_dirty_model_drop(d, id);
 	d->bits[id] = malloc(new->npages ? new->npages : 1);
-	MT_CHECK(d->bits[id], "dirty model: out of memory");
+	TS_CHECK(d->bits[id], "dirty model: out of memory");
 	memset(d->bits[id], (d->dirty_log & MEMSLOTS_DIRTY_INITIALLY_SET) ? 1 : 0, new->npages);
 	d->npages[id] = new->npages;
 }
 
-void dirty_model_follow(struct dirty_model *d, const struct model *before,
-			const struct model *after)
+void ts_dirty_model_follow(struct ts_dirty_model *d, const struct ts_model *before,
+			const struct ts_model *after)
 {
 	for (size_t i = 0; i < after->count; i++) {
 		unsigned int id = after->ids[i];
-		const struct model_slot *o = &before->slot[id], *n = &after->slot[id];
+		const struct ts_model_slot *o = &before->slot[id], *n = &after->slot[id];
 
 		if (!o->present || o->base_gfn != n->base_gfn || o->flags != n->flags)
-			dirty_model_change(d, id, o->present ? o : NULL, n);
+			ts_dirty_model_change(d, id, o->present ? o : NULL, n);
 	}
 	for (size_t i = 0; i < before->count; i++) {
 		unsigned int id = before->ids[i];
 
 		if (!after->slot[id].present)
-			dirty_model_change(d, id, &before->slot[id], NULL);
+			ts_dirty_model_change(d, id, &before->slot[id], NULL);
 	}
 }
 
-uint64_t dirty_model_mark(struct dirty_model *d, const struct model *m, uint64_t gfn,
+uint64_t ts_dirty_model_mark(struct ts_dirty_model *d, const struct ts_model *m, uint64_t gfn,
 			  uint64_t npages)
 {
 	uint64_t end = gfn + npages < gfn ? UINT64_MAX : gfn + npages, marked = 0;
 
 	for (size_t i = 0; i < m->count; i++) {
 		unsigned int id = m->ids[i];
-		const struct model_slot *s = &m->slot[id];
+		const struct ts_model_slot *s = &m->slot[id];
 
 		if (!d->bits[id])
 			continue;
@@ -102,8 +103,9 @@ uint64_t dirty_model_mark(struct dirty_model *d, const struct model *m, uint64_t
 }
 
 /* The checks of merge and collect, in the contract's order. */
-static int dirty_model_range(const struct dirty_model *d, const struct model *m, uint16_t id,
-			     const uint64_t *bitmap, uint64_t first, uint64_t npages)
+static int ts_dirty_model_range(const struct ts_dirty_model *d, const struct ts_model *m,
+				uint16_t id, const uint64_t *bitmap, uint64_t first,
+				uint64_t npages)
 {
 	if (id >= m->max_slots || !m->slot[id].present)
 		return -ENOENT;
@@ -121,10 +123,10 @@ static bool dirty_bit(const uint64_t *bitmap, uint64_t i)
 	return (bitmap[i / 64] >> (i % 64)) & 1;
 }
 
-int dirty_model_merge(struct dirty_model *d, const struct model *m, uint16_t id,
+int ts_dirty_model_merge(struct ts_dirty_model *d, const struct ts_model *m, uint16_t id,
 		      const uint64_t *bitmap, uint64_t first, uint64_t npages)
 {
-	int err = dirty_model_range(d, m, id, bitmap, first, npages);
+	int err = ts_dirty_model_range(d, m, id, bitmap, first, npages);
 
 	if (err)
 		return err;
@@ -134,10 +136,10 @@ int dirty_model_merge(struct dirty_model *d, const struct model *m, uint16_t id,
 	return 0;
 }
 
-int64_t dirty_model_collect(struct dirty_model *d, const struct model *m, uint16_t id,
+int64_t ts_dirty_model_collect(struct ts_dirty_model *d, const struct ts_model *m, uint16_t id,
 			    uint64_t *bitmap, uint64_t first, uint64_t npages)
 {
-	int err = dirty_model_range(d, m, id, bitmap, first, npages);
+	int err = ts_dirty_model_range(d, m, id, bitmap, first, npages);
 	int64_t n = 0;
 
 	if (err)
@@ -153,30 +155,31 @@ int64_t dirty_model_collect(struct dirty_model *d, const struct model *m, uint16
 }
 
 /* One slot's bits against the model, put back as they were. */
-static void dirty_model_check_slot(const struct dirty_model *d, const struct memslots_set *set,
-				   uint16_t id, uint64_t npages)
+static void ts_dirty_model_check_slot(const struct ts_dirty_model *d,
+				      const struct memslots_set *set, uint16_t id, uint64_t npages)
 {
 	uint64_t words = (npages + 63) / 64;
 	uint64_t *got = calloc(words + 1, sizeof(*got));
 	int64_t n, expect = 0;
 
-	MT_CHECK(got, "dirty_model_check: out of memory");
+	TS_CHECK(got, "ts_dirty_model_check: out of memory");
 	got[words] = 0xa5a5a5a5a5a5a5a5ull; /* past the range: must stay */
 	n = memslots_dirty_collect(set, id, got, 0, npages);
 	for (uint64_t i = 0; i < npages; i++) {
-		MT_CHECK(dirty_bit(got, i) == d->bits[id][i], "slot %u page %llu: bit %d, model %d",
+		TS_CHECK(dirty_bit(got, i) == d->bits[id][i], "slot %u page %llu: bit %d, model %d",
 			 id, (unsigned long long)i, dirty_bit(got, i), d->bits[id][i]);
 		expect += d->bits[id][i];
 	}
-	MT_CMP(n, ==, expect);
+	TS_CMP(n, ==, expect);
 	if (npages % 64)
-		MT_CMP(got[words - 1] >> (npages % 64), ==, 0);
-	MT_CMP(got[words], ==, 0xa5a5a5a5a5a5a5a5ull);
-	MT_CMP(memslots_dirty_merge(set, id, got, 0, npages), ==, 0);
+		TS_CMP(got[words - 1] >> (npages % 64), ==, 0);
+	TS_CMP(got[words], ==, 0xa5a5a5a5a5a5a5a5ull);
+	TS_CMP(memslots_dirty_merge(set, id, got, 0, npages), ==, 0);
 	free(got);
 }
 
-void dirty_model_check(const struct dirty_model *d, const struct model *m, struct memslots *ms)
+void ts_dirty_model_check(const struct ts_dirty_model *d, const struct ts_model *m,
+			  struct memslots *ms)
 {
 	const struct memslots_set *set = memslots_read_lock(ms);
 	uint64_t word = 0;
@@ -185,16 +188,16 @@ void dirty_model_check(const struct dirty_model *d, const struct model *m, struc
 		unsigned int id = m->ids[i];
 
 		if (d->bits[id]) {
-			MT_CMP(d->npages[id], ==, m->slot[id].npages);
-			dirty_model_check_slot(d, set, (uint16_t)id, m->slot[id].npages);
+			TS_CMP(d->npages[id], ==, m->slot[id].npages);
+			ts_dirty_model_check_slot(d, set, (uint16_t)id, m->slot[id].npages);
 		} else {
-			MT_CMP(memslots_dirty_collect(set, (uint16_t)id, &word, 0, 0), ==, -EINVAL);
-			MT_CMP(memslots_dirty_merge(set, (uint16_t)id, &word, 0, 0), ==, -EINVAL);
+			TS_CMP(memslots_dirty_collect(set, (uint16_t)id, &word, 0, 0), ==, -EINVAL);
+			TS_CMP(memslots_dirty_merge(set, (uint16_t)id, &word, 0, 0), ==, -EINVAL);
 		}
 	}
 	/* A few ids with no slot. */
 	for (unsigned int id = 0; id < m->max_slots && id < 64; id++)
 		if (!m->slot[id].present)
-			MT_CMP(memslots_dirty_collect(set, (uint16_t)id, &word, 0, 1), ==, -ENOENT);
+			TS_CMP(memslots_dirty_collect(set, (uint16_t)id, &word, 0, 1), ==, -ENOENT);
 	memslots_read_unlock(ms);
 }

@@ -6,7 +6,7 @@
  * rules transcribed, brute force everywhere, so that it is obviously the
  * contract and not a second engine.
  *
- * A model follows the slot model's changes (dirty_model_follow() after a
+ * A model follows the slot model's changes (ts_dirty_model_follow() after a
  * successful call), and predicts the readers: mark, merge and collect.
  * Failed checks go through ts_fail().
  */
@@ -20,18 +20,18 @@
 
 #include "model.h"
 
-struct dirty_model {
+struct ts_dirty_model {
 	uint32_t dirty_log; /* the config's */
 	unsigned int max_slots;
 	uint8_t **bits;	  /* [max_slots]: per id, its bitmap, one byte per page; NULL: none */
 	uint64_t *npages; /* [max_slots]: the bitmap's pages */
 };
 
-void dirty_model_init(struct dirty_model *d, unsigned int max_slots, uint32_t dirty_log);
-void dirty_model_fini(struct dirty_model *d);
+void ts_dirty_model_init(struct ts_dirty_model *d, unsigned int max_slots, uint32_t dirty_log);
+void ts_dirty_model_fini(struct ts_dirty_model *d);
 /* Forgets every bitmap of @m's slots, the only ones that can have one
  * (before the slot model is cleared): O(count), not O(max_slots). */
-void dirty_model_clear(struct dirty_model *d, const struct model *m);
+void ts_dirty_model_clear(struct ts_dirty_model *d, const struct ts_model *m);
 
 /*
  * Slot @id went from @old to @new (either NULL or absent: created or
@@ -39,22 +39,22 @@ void dirty_model_clear(struct dirty_model *d, const struct model *m);
  * kvm_prepare_memory_region() says: the new slot keeps the old bitmap,
  * gets a new one (clear, or all set with INITIALLY_SET) or none.
  */
-void dirty_model_change(struct dirty_model *d, unsigned int id, const struct model_slot *old,
-			const struct model_slot *new);
+void ts_dirty_model_change(struct ts_dirty_model *d, unsigned int id,
+			   const struct ts_model_slot *old, const struct ts_model_slot *new);
 /* Every change a successful call made, taking the slot model from
  * @before to @after (ids named at most once per call). */
-void dirty_model_follow(struct dirty_model *d, const struct model *before,
-			const struct model *after);
+void ts_dirty_model_follow(struct ts_dirty_model *d, const struct ts_model *before,
+			   const struct ts_model *after);
 
 /* What memslots_dirty_mark() returns and does on the state @m. */
-uint64_t dirty_model_mark(struct dirty_model *d, const struct model *m, uint64_t gfn,
-			  uint64_t npages);
+uint64_t ts_dirty_model_mark(struct ts_dirty_model *d, const struct ts_model *m, uint64_t gfn,
+			     uint64_t npages);
 /* What memslots_dirty_merge() returns and does. */
-int dirty_model_merge(struct dirty_model *d, const struct model *m, uint16_t id,
-		      const uint64_t *bitmap, uint64_t first, uint64_t npages);
+int ts_dirty_model_merge(struct ts_dirty_model *d, const struct ts_model *m, uint16_t id,
+			 const uint64_t *bitmap, uint64_t first, uint64_t npages);
 /* What memslots_dirty_collect() returns and does, ORing into @bitmap. */
-int64_t dirty_model_collect(struct dirty_model *d, const struct model *m, uint16_t id,
-			    uint64_t *bitmap, uint64_t first, uint64_t npages);
+int64_t ts_dirty_model_collect(struct ts_dirty_model *d, const struct ts_model *m, uint16_t id,
+			       uint64_t *bitmap, uint64_t first, uint64_t npages);
 
 /*
  * Compares the bits of every slot of @ms's active set with the model, and
@@ -63,6 +63,7 @@ int64_t dirty_model_collect(struct dirty_model *d, const struct model *m, uint16
  * mark meanwhile).  Collects and merges of ids that have no bitmap must
  * fail with -EINVAL, of absent ids (a few probed) with -ENOENT.
  */
-void dirty_model_check(const struct dirty_model *d, const struct model *m, struct memslots *ms);
+void ts_dirty_model_check(const struct ts_dirty_model *d, const struct ts_model *m,
+			  struct memslots *ms);
 
 #endif /* TS_DIRTY_MODEL_H */

@@ -8,7 +8,7 @@
 #include "model.h"
 
 /* Same public fields (flags masked as given). */
-bool mt_slot_same(const struct memslot *a, const struct memslot *b, uint32_t flag_mask)
+bool ts_slot_same(const struct memslot *a, const struct memslot *b, uint32_t flag_mask)
 {
 	return a->base_gfn == b->base_gfn && a->npages == b->npages &&
 	       a->userspace_addr == b->userspace_addr &&
@@ -17,8 +17,8 @@ bool mt_slot_same(const struct memslot *a, const struct memslot *b, uint32_t fla
 	       a->guest_memfd == b->guest_memfd;
 }
 
-bool model_slot_is(const struct memslot *s, unsigned int id, const struct model_slot *ms,
-		   uint32_t extra_flags)
+bool ts_model_slot_is(const struct memslot *s, unsigned int id, const struct ts_model_slot *ms,
+		      uint32_t extra_flags)
 {
 	return ms->present && s->id == id && s->base_gfn == ms->base_gfn &&
 	       s->npages == ms->npages && s->userspace_addr == ms->hva &&
@@ -26,17 +26,17 @@ bool model_slot_is(const struct memslot *s, unsigned int id, const struct model_
 	       s->guest_memfd_offset == ms->gmem_offset && s->guest_memfd == ms->gmem_fd;
 }
 
-bool mt_slot_is(const struct memslot *s, const struct model *m, unsigned int id)
+bool ts_slot_is(const struct memslot *s, const struct ts_model *m, unsigned int id)
 {
-	return id < m->max_slots && model_slot_is(s, id, &m->slot[id], 0);
+	return id < m->max_slots && ts_model_slot_is(s, id, &m->slot[id], 0);
 }
 
 /* Reads a set back into a model (m must have the engine's geometry). */
-void model_from_set(struct model *m, const struct memslots_set *set)
+void ts_model_from_set(struct ts_model *m, const struct memslots_set *set)
 {
-	model_clear(m);
+	ts_model_clear(m);
 	for (const struct memslot *s = memslots_first(set); s; s = memslots_next(set, s)) {
-		struct model_slot ms = {
+		struct ts_model_slot ms = {
 			.present = true,
 			.base_gfn = s->base_gfn,
 			.npages = s->npages,
@@ -47,25 +47,25 @@ void model_from_set(struct model *m, const struct memslots_set *set)
 			.gmem_fd = s->guest_memfd,
 		};
 
-		MT_CMP(s->id, <, m->max_slots);
-		MT_CHECK(!m->slot[s->id].present, "id %u iterated twice", s->id);
-		model_set_slot(m, s->id, &ms);
-		MT_CMP(m->count, <=, m->max_slots);
+		TS_CMP(s->id, <, m->max_slots);
+		TS_CHECK(!m->slot[s->id].present, "id %u iterated twice", s->id);
+		ts_model_set_slot(m, s->id, &ms);
+		TS_CMP(m->count, <=, m->max_slots);
 	}
-	for (uint64_t gfn = 0; gfn < MODEL_ATTR_GFNS; gfn++)
+	for (uint64_t gfn = 0; gfn < TS_MODEL_ATTR_GFNS; gfn++)
 		m->attr[gfn] = memslots_gfn_attributes(set, gfn, NULL);
 }
 
-bool model_equal(const struct model *a, const struct model *b)
+bool ts_model_equal(const struct ts_model *a, const struct ts_model *b)
 {
 	if (a->count != b->count || a->nr_pages != b->nr_pages)
 		return false;
-	if (memcmp(a->attr, b->attr, MODEL_ATTR_GFNS * sizeof(*a->attr)))
+	if (memcmp(a->attr, b->attr, TS_MODEL_ATTR_GFNS * sizeof(*a->attr)))
 		return false;
 	/* same count: comparing a's present slots covers b's */
 	for (size_t k = 0; k < a->count; k++) {
 		unsigned int i = a->ids[k];
-		const struct model_slot *x = &a->slot[i], *y = &b->slot[i];
+		const struct ts_model_slot *x = &a->slot[i], *y = &b->slot[i];
 
 		if (!y->present)
 			return false;
@@ -79,7 +79,7 @@ bool model_equal(const struct model *a, const struct model *b)
 }
 
 /* The model's slot ids sorted by base_gfn; returns how many. */
-static size_t model_sorted(const struct model *m, unsigned int *ids)
+static size_t ts_model_sorted(const struct ts_model *m, unsigned int *ids)
 {
 	size_t n = 0;
 
@@ -97,14 +97,14 @@ static size_t model_sorted(const struct model *m, unsigned int *ids)
 }
 
 /* Index into ids (sorted) of the slot holding gfn, or -1. */
-static long model_find(const struct model *m, const unsigned int *ids, size_t n, uint64_t gfn)
+static long ts_model_find(const struct ts_model *m, const unsigned int *ids, size_t n, uint64_t gfn)
 {
 	size_t lo = 0, hi = n;
 
 	/* binary search: linear scans of 1000-slot sets per probe add up */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct model_slot *s = &m->slot[ids[mid]];
+		const struct ts_model_slot *s = &m->slot[ids[mid]];
 
 		if (gfn < s->base_gfn)
 			hi = mid;
@@ -116,23 +116,23 @@ static long model_find(const struct model *m, const unsigned int *ids, size_t n,
 	return -1;
 }
 
-static void mt_check_gfn(const struct model *m, const struct memslots_set *set,
+static void ts_check_gfn(const struct ts_model *m, const struct memslots_set *set,
 			 const unsigned int *ids, size_t n, struct memslots_cache *cache,
 			 uint64_t gfn)
 {
-	long k = model_find(m, ids, n, gfn);
+	long k = ts_model_find(m, ids, n, gfn);
 	const struct memslot *s = memslots_find_gfn(set, gfn);
 	const struct memslot *c = memslots_find_gfn_cached(set, cache, gfn);
 	const struct memslot *a = memslots_find_gfn_approx(set, gfn);
 	uint64_t hva = memslots_gfn_to_hva(set, gfn);
 
-	MT_PTR_CMP(c, ==, s);
+	TS_PTR_CMP(c, ==, s);
 	if (k < 0) {
 		size_t below = n, above = n; /* n: none */
 
-		MT_CHECK(!s, "find_gfn(%#llx): expected NULL, got id %u", (unsigned long long)gfn,
+		TS_CHECK(!s, "find_gfn(%#llx): expected NULL, got id %u", (unsigned long long)gfn,
 			 s ? s->id : 0);
-		MT_CMP(hva, ==, MEMSLOTS_HVA_BAD);
+		TS_CMP(hva, ==, MEMSLOTS_HVA_BAD);
 		for (size_t i = 0; i < n; i++) {
 			if (m->slot[ids[i]].base_gfn < gfn)
 				below = i;
@@ -140,59 +140,59 @@ static void mt_check_gfn(const struct model *m, const struct memslots_set *set,
 				above = i;
 		}
 		if (!n) {
-			MT_PTR_CMP(a, ==, NULL);
+			TS_PTR_CMP(a, ==, NULL);
 		} else {
-			MT_CHECK(a, "find_gfn_approx(%#llx): NULL in a non-empty set",
+			TS_CHECK(a, "find_gfn_approx(%#llx): NULL in a non-empty set",
 				 (unsigned long long)gfn);
-			MT_CHECK((below < n && a->id == ids[below]) ||
+			TS_CHECK((below < n && a->id == ids[below]) ||
 					 (above < n && a->id == ids[above]),
 				 "find_gfn_approx(%#llx): id %u borders no hole there",
 				 (unsigned long long)gfn, a->id);
 		}
 	} else {
 		unsigned int id = ids[k];
-		const struct model_slot *ms = &m->slot[id];
+		const struct ts_model_slot *ms = &m->slot[id];
 
-		MT_CHECK(s && mt_slot_is(s, m, id), "find_gfn(%#llx): expected id %u, got %d",
+		TS_CHECK(s && ts_slot_is(s, m, id), "find_gfn(%#llx): expected id %u, got %d",
 			 (unsigned long long)gfn, id, s ? s->id : -1);
-		MT_PTR_CMP(a, ==, s);
+		TS_PTR_CMP(a, ==, s);
 		/* the model may hold an intermediate set: INVALID maps nothing */
 		if (ms->flags & MEMSLOT_INVALID)
-			MT_CMP(hva, ==, MEMSLOTS_HVA_BAD);
+			TS_CMP(hva, ==, MEMSLOTS_HVA_BAD);
 		else
-			MT_CMP(hva, ==, ms->hva + ((gfn - ms->base_gfn) << m->page_shift));
+			TS_CMP(hva, ==, ms->hva + ((gfn - ms->base_gfn) << m->page_shift));
 	}
 }
 
-static void mt_check_gfn_range(const struct model *m, const struct memslots_set *set,
+static void ts_check_gfn_range(const struct ts_model *m, const struct memslots_set *set,
 			       const unsigned int *ids, size_t n, uint64_t start, uint64_t end)
 {
 	const struct memslot *s = memslots_gfn_range_first(set, start, end);
 
 	for (size_t i = 0; i < n; i++) {
-		const struct model_slot *ms = &m->slot[ids[i]];
+		const struct ts_model_slot *ms = &m->slot[ids[i]];
 
 		if (end <= start || ms->base_gfn >= end || ms->base_gfn + ms->npages <= start)
 			continue;
-		MT_CHECK(s && s->id == ids[i], "gfn_range [%#llx, %#llx): expected id %u, got %d",
+		TS_CHECK(s && s->id == ids[i], "gfn_range [%#llx, %#llx): expected id %u, got %d",
 			 (unsigned long long)start, (unsigned long long)end, ids[i],
 			 s ? s->id : -1);
 		s = memslots_gfn_range_next(set, s, start, end);
 	}
-	MT_CHECK(!s, "gfn_range [%#llx, %#llx): extra id %u", (unsigned long long)start,
+	TS_CHECK(!s, "gfn_range [%#llx, %#llx): extra id %u", (unsigned long long)start,
 		 (unsigned long long)end, s ? s->id : 0);
 }
 
-void model_check_hva_range(const struct model *m, const struct memslots_set *set, uint64_t start,
-			   uint64_t last)
+void ts_model_check_hva_range(const struct ts_model *m, const struct memslots_set *set,
+			      uint64_t start, uint64_t last)
 {
 	/* indexed by the slot's place in m->ids: costs the count, not max_slots */
 	unsigned char *seen = calloc(m->count + 1, 1);
 	size_t expected = 0, got = 0;
 
-	MT_PTR_CMP(seen, !=, NULL);
+	TS_PTR_CMP(seen, !=, NULL);
 	for (size_t k = 0; k < m->count; k++) {
-		const struct model_slot *ms = &m->slot[m->ids[k]];
+		const struct ts_model_slot *ms = &m->slot[m->ids[k]];
 		uint64_t slast = ms->hva + (ms->npages << m->page_shift) - 1;
 
 		if (ms->present && last >= start && ms->hva <= last && slast >= start)
@@ -200,23 +200,23 @@ void model_check_hva_range(const struct model *m, const struct memslots_set *set
 	}
 	for (const struct memslot *s = memslots_hva_range_first(set, start, last); s;
 	     s = memslots_hva_range_next(set, s, start, last)) {
-		const struct model_slot *ms;
+		const struct ts_model_slot *ms;
 		uint64_t slast;
 
-		MT_CMP(s->id, <, m->max_slots);
+		TS_CMP(s->id, <, m->max_slots);
 		ms = &m->slot[s->id];
 		slast = ms->hva + (ms->npages << m->page_shift) - 1;
-		MT_CHECK(mt_slot_is(s, m, s->id), "hva_range: stale or unknown id %u", s->id);
-		MT_CHECK(ms->hva <= last && slast >= start,
+		TS_CHECK(ts_slot_is(s, m, s->id), "hva_range: stale or unknown id %u", s->id);
+		TS_CHECK(ms->hva <= last && slast >= start,
 			 "hva_range [%#llx, %#llx]: id %u does not intersect",
 			 (unsigned long long)start, (unsigned long long)last, s->id);
-		MT_CHECK(!seen[ms->pos], "hva_range [%#llx, %#llx]: id %u twice",
+		TS_CHECK(!seen[ms->pos], "hva_range [%#llx, %#llx]: id %u twice",
 			 (unsigned long long)start, (unsigned long long)last, s->id);
 		seen[ms->pos] = 1;
 		got++;
-		MT_CMP(got, <=, expected);
+		TS_CMP(got, <=, expected);
 	}
-	MT_CHECK(got == expected, "hva_range [%#llx, %#llx]: %zu slots, expected %zu",
+	TS_CHECK(got == expected, "hva_range [%#llx, %#llx]: %zu slots, expected %zu",
 		 (unsigned long long)start, (unsigned long long)last, got, expected);
 	free(seen);
 }
@@ -227,8 +227,8 @@ void model_check_hva_range(const struct model *m, const struct memslots_set *set
  * find_gfn_cached / gfn_to_hva at every slot boundary and at random
  * gfns, plus nr_queries random gfn and hva range queries.
  */
-void model_check_set(const struct model *m, const struct memslots_set *set, struct tu_rng *rng,
-		     unsigned int nr_queries)
+void ts_model_check_set(const struct ts_model *m, const struct memslots_set *set,
+			struct ts_rng *rng, unsigned int nr_queries)
 {
 	unsigned int *ids = malloc((m->count + 1) * sizeof(*ids));
 	struct memslots_cache cache = {0};
@@ -241,100 +241,100 @@ void model_check_set(const struct model *m, const struct memslots_set *set, stru
 	size_t n, i;
 	int err;
 
-	MT_PTR_CMP(ids, !=, NULL);
-	n = model_sorted(m, ids);
-	MT_CMP(memslots_count(set), ==, m->count);
-	MT_CMP(memslots_nr_pages(set), ==, m->nr_pages);
-	MT_CMP(memslots_generation(set), !=, 0);
+	TS_PTR_CMP(ids, !=, NULL);
+	n = ts_model_sorted(m, ids);
+	TS_CMP(memslots_count(set), ==, m->count);
+	TS_CMP(memslots_nr_pages(set), ==, m->nr_pages);
+	TS_CMP(memslots_generation(set), !=, 0);
 
 	for (i = 0, s = memslots_first(set); i < n; i++, s = memslots_next(set, s)) {
-		MT_CHECK(s, "iteration stops after %zu slots, expected %zu", i, n);
-		MT_CHECK(mt_slot_is(s, m, ids[i]), "iteration: slot %zu is id %u, expected %u", i,
+		TS_CHECK(s, "iteration stops after %zu slots, expected %zu", i, n);
+		TS_CHECK(ts_slot_is(s, m, ids[i]), "iteration: slot %zu is id %u, expected %u", i,
 			 s->id, ids[i]);
 	}
-	MT_CHECK(!s, "iteration: extra slot id %u", s ? s->id : 0);
+	TS_CHECK(!s, "iteration: extra slot id %u", s ? s->id : 0);
 
 	for (unsigned int id = 0; id < probe; id++) {
 		s = memslots_find_id(set, (uint16_t)id);
 		if (m->slot[id].present)
-			MT_CHECK(s && mt_slot_is(s, m, id), "find_id(%u) wrong", id);
+			TS_CHECK(s && ts_slot_is(s, m, id), "find_id(%u) wrong", id);
 		else
-			MT_CHECK(!s, "find_id(%u): expected NULL", id);
+			TS_CHECK(!s, "find_id(%u): expected NULL", id);
 	}
 	for (size_t k = 0; k < m->count; k++) {
 		s = memslots_find_id(set, (uint16_t)m->ids[k]);
-		MT_CHECK(s && mt_slot_is(s, m, m->ids[k]), "find_id(%u) wrong", m->ids[k]);
+		TS_CHECK(s && ts_slot_is(s, m, m->ids[k]), "find_id(%u) wrong", m->ids[k]);
 	}
 	for (unsigned int id = m->max_slots; id < m->max_slots + 2 && id <= 0xffff; id++)
-		MT_PTR_CMP(memslots_find_id(set, (uint16_t)id), ==, NULL);
+		TS_PTR_CMP(memslots_find_id(set, (uint16_t)id), ==, NULL);
 	err = memslots__check_set(set, &why);
-	MT_CHECK(!err, "memslots__check_set: %d, %s", err, why);
+	TS_CHECK(!err, "memslots__check_set: %d, %s", err, why);
 
 	for (i = 0; i < n; i++) {
-		const struct model_slot *ms = &m->slot[ids[i]];
+		const struct ts_model_slot *ms = &m->slot[ids[i]];
 		uint64_t end = ms->base_gfn + ms->npages;
 
 		if (ms->base_gfn)
-			mt_check_gfn(m, set, ids, n, &cache, ms->base_gfn - 1);
-		mt_check_gfn(m, set, ids, n, &cache, ms->base_gfn);
-		mt_check_gfn(m, set, ids, n, &cache, end - 1);
-		mt_check_gfn(m, set, ids, n, &cache, end);
+			ts_check_gfn(m, set, ids, n, &cache, ms->base_gfn - 1);
+		ts_check_gfn(m, set, ids, n, &cache, ms->base_gfn);
+		ts_check_gfn(m, set, ids, n, &cache, end - 1);
+		ts_check_gfn(m, set, ids, n, &cache, end);
 		if (end > gfn_top)
 			gfn_top = end;
 		if (ms->hva + (ms->npages << m->page_shift) > hva_top)
 			hva_top = ms->hva + (ms->npages << m->page_shift);
 	}
-	mt_check_gfn(m, set, ids, n, &cache, 0);
-	mt_check_gfn(m, set, ids, n, &cache, UINT64_MAX);
+	ts_check_gfn(m, set, ids, n, &cache, 0);
+	ts_check_gfn(m, set, ids, n, &cache, UINT64_MAX);
 
 	/* slots may end near 2^64: keep the random bounds from wrapping */
 	gfn_top = gfn_top > UINT64_MAX - 2 ? UINT64_MAX : gfn_top + 2;
 	hva_top = hva_top > UINT64_MAX - 2 ? UINT64_MAX : hva_top + 2;
 	for (unsigned int q = 0; q < nr_queries; q++) {
-		uint64_t a = tu_rng_below(rng, gfn_top), b = tu_rng_below(rng, gfn_top);
+		uint64_t a = ts_rng_below(rng, gfn_top), b = ts_rng_below(rng, gfn_top);
 		uint64_t ha, hb;
 
-		mt_check_gfn(m, set, ids, n, &cache, a);
-		mt_check_gfn_range(m, set, ids, n, a, b);
-		mt_check_gfn_range(m, set, ids, n, a, a + tu_rng_below(rng, 8));
+		ts_check_gfn(m, set, ids, n, &cache, a);
+		ts_check_gfn_range(m, set, ids, n, a, b);
+		ts_check_gfn_range(m, set, ids, n, a, a + ts_rng_below(rng, 8));
 		/* hva queries around slot edges, where off-by-ones live */
-		if (n && tu_rng_below(rng, 2)) {
-			const struct model_slot *ms = &m->slot[ids[tu_rng_below(rng, n)]];
+		if (n && ts_rng_below(rng, 2)) {
+			const struct ts_model_slot *ms = &m->slot[ids[ts_rng_below(rng, n)]];
 			uint64_t len = ms->npages << m->page_shift;
 			uint64_t edge[4] = {ms->hva - 1, ms->hva, ms->hva + len - 1, ms->hva + len};
 
-			ha = edge[tu_rng_below(rng, 4)];
-			hb = edge[tu_rng_below(rng, 4)];
+			ha = edge[ts_rng_below(rng, 4)];
+			hb = edge[ts_rng_below(rng, 4)];
 		} else {
-			ha = tu_rng_below(rng, hva_top);
-			hb = tu_rng_below(rng, hva_top);
+			ha = ts_rng_below(rng, hva_top);
+			hb = ts_rng_below(rng, hva_top);
 		}
-		model_check_hva_range(m, set, ha, hb);
-		model_check_hva_range(m, set, ha, ha);
+		ts_model_check_hva_range(m, set, ha, hb);
+		ts_model_check_hva_range(m, set, ha, ha);
 	}
-	mt_check_gfn_range(m, set, ids, n, 0, UINT64_MAX);
-	model_check_hva_range(m, set, 0, UINT64_MAX);
-	model_check_attributes(m, set, rng);
+	ts_check_gfn_range(m, set, ids, n, 0, UINT64_MAX);
+	ts_model_check_hva_range(m, set, 0, UINT64_MAX);
+	ts_model_check_attributes(m, set, rng);
 	free(ids);
 }
 
 /* Reads ms's active set into a fresh copy of m's geometry and compares. */
-void model_check(const struct model *m, struct memslots *ms, struct tu_rng *rng,
-		 unsigned int nr_queries)
+void ts_model_check(const struct ts_model *m, struct memslots *ms, struct ts_rng *rng,
+		    unsigned int nr_queries)
 {
 	const struct memslots_set *set = memslots_read_lock(ms);
-	struct model got;
+	struct ts_model got;
 
-	mt_check_engine(ms);
-	model_init(&got, m->page_shift, m->max_slots, m->hva_limit);
-	model_from_set(&got, set);
-	MT_CHECK(model_equal(&got, m), "engine state differs from the model");
-	model_check_set(m, set, rng, nr_queries);
-	model_fini(&got);
+	ts_check_engine(ms);
+	ts_model_init(&got, m->page_shift, m->max_slots, m->hva_limit);
+	ts_model_from_set(&got, set);
+	TS_CHECK(ts_model_equal(&got, m), "engine state differs from the model");
+	ts_model_check_set(m, set, rng, nr_queries);
+	ts_model_fini(&got);
 	memslots_read_unlock(ms);
 }
 
-uint64_t mt_generation(struct memslots *ms)
+uint64_t ts_generation(struct memslots *ms)
 {
 	const struct memslots_set *set = memslots_read_lock(ms);
 	uint64_t gen = memslots_generation(set);
@@ -344,71 +344,71 @@ uint64_t mt_generation(struct memslots *ms)
 }
 
 /* The sorted ids of m, for the single-query checks. */
-static unsigned int *model_sorted_ids(const struct model *m, size_t *n)
+static unsigned int *ts_model_sorted_ids(const struct ts_model *m, size_t *n)
 {
 	unsigned int *ids = malloc((m->count + 1) * sizeof(*ids));
 
-	MT_PTR_CMP(ids, !=, NULL);
-	*n = model_sorted(m, ids);
+	TS_PTR_CMP(ids, !=, NULL);
+	*n = ts_model_sorted(m, ids);
 	return ids;
 }
 
-void model_check_gfn(const struct model *m, const struct memslots_set *set,
-		     struct memslots_cache *cache, uint64_t gfn)
+void ts_model_check_gfn(const struct ts_model *m, const struct memslots_set *set,
+			struct memslots_cache *cache, uint64_t gfn)
 {
 	size_t n;
-	unsigned int *ids = model_sorted_ids(m, &n);
+	unsigned int *ids = ts_model_sorted_ids(m, &n);
 
-	mt_check_gfn(m, set, ids, n, cache, gfn);
+	ts_check_gfn(m, set, ids, n, cache, gfn);
 	free(ids);
 }
 
-void model_check_gfn_range(const struct model *m, const struct memslots_set *set, uint64_t start,
-			   uint64_t end)
+void ts_model_check_gfn_range(const struct ts_model *m, const struct memslots_set *set,
+			      uint64_t start, uint64_t end)
 {
 	size_t n;
-	unsigned int *ids = model_sorted_ids(m, &n);
+	unsigned int *ids = ts_model_sorted_ids(m, &n);
 
-	mt_check_gfn_range(m, set, ids, n, start, end);
+	ts_check_gfn_range(m, set, ids, n, start, end);
 	free(ids);
 }
 
-void mt_check_engine(struct memslots *ms)
+void ts_check_engine(struct memslots *ms)
 {
 	const char *why = NULL;
 	int err = memslots__check_sets(ms, &why);
 
 	/* -EDEADLK: called from a hook or a read-side section, mid-call. */
-	MT_CHECK(!err || err == -EDEADLK, "memslots__check_sets: %d, %s", err, why);
+	TS_CHECK(!err || err == -EDEADLK, "memslots__check_sets: %d, %s", err, why);
 }
 
 /* One gfn: memslots_gfn_attributes() with and without run_end, and the
  * fault-path lookup, which must agree with find_gfn on the same set. */
-static void mt_check_attr_gfn_is(const struct memslots_set *set, struct memslots_cache *cache,
+static void ts_check_attr_gfn_is(const struct memslots_set *set, struct memslots_cache *cache,
 				 uint64_t gfn, uint64_t want, uint64_t want_end)
 {
 	uint64_t end = 0, fault_word = ~want, fault_end = 0;
 	const struct memslot *slot;
 
-	MT_CHECK(memslots_gfn_attributes(set, gfn, NULL) == want,
+	TS_CHECK(memslots_gfn_attributes(set, gfn, NULL) == want,
 		 "gfn_attributes(%#llx): %#llx, expected %#llx", (unsigned long long)gfn,
 		 (unsigned long long)memslots_gfn_attributes(set, gfn, NULL),
 		 (unsigned long long)want);
-	MT_CMP(memslots_gfn_attributes(set, gfn, &end), ==, want);
-	MT_CHECK(end == want_end, "gfn_attributes(%#llx): run_end %#llx, expected %#llx",
+	TS_CMP(memslots_gfn_attributes(set, gfn, &end), ==, want);
+	TS_CHECK(end == want_end, "gfn_attributes(%#llx): run_end %#llx, expected %#llx",
 		 (unsigned long long)gfn, (unsigned long long)end, (unsigned long long)want_end);
 	slot = memslots_fault_lookup(set, cache, gfn, &fault_word, &fault_end);
-	MT_PTR_CMP(slot, ==, memslots_find_gfn(set, gfn));
-	MT_CMP(fault_word, ==, want);
-	MT_CMP(fault_end, ==, want_end);
+	TS_PTR_CMP(slot, ==, memslots_find_gfn(set, gfn));
+	TS_CMP(fault_word, ==, want);
+	TS_CMP(fault_end, ==, want_end);
 }
 
-static void mt_check_attr_gfn(const struct model *m, const struct memslots_set *set,
+static void ts_check_attr_gfn(const struct ts_model *m, const struct memslots_set *set,
 			      struct memslots_cache *cache, uint64_t gfn)
 {
-	uint64_t want_end, want = model_attr_get(m, gfn, &want_end);
+	uint64_t want_end, want = ts_model_attr_get(m, gfn, &want_end);
 
-	mt_check_attr_gfn_is(set, cache, gfn, want, want_end);
+	ts_check_attr_gfn_is(set, cache, gfn, want, want_end);
 }
 
 /*
@@ -417,21 +417,21 @@ static void mt_check_attr_gfn(const struct model *m, const struct memslots_set *
  * the model's runs.  A run_end of UINT64_MAX leaves the gfn UINT64_MAX
  * itself, which may be a run of its own, to one more probe.
  */
-static size_t mt_walk_attr_runs(const struct model *m, const struct memslots_set *set)
+static size_t ts_walk_attr_runs(const struct ts_model *m, const struct memslots_set *set)
 {
 	uint64_t gfn = 0, end, word, prev = 0;
-	size_t runs = 0, limit = model_attr_runs(m) + 1;
+	size_t runs = 0, limit = ts_model_attr_runs(m) + 1;
 
 	for (;;) {
 		word = memslots_gfn_attributes(set, gfn, &end);
-		MT_CHECK(!runs || word != prev, "runs at %#llx and before have the same word",
+		TS_CHECK(!runs || word != prev, "runs at %#llx and before have the same word",
 			 (unsigned long long)gfn);
-		MT_CMP(word, ==, model_attr_get(m, gfn, NULL));
-		MT_CHECK(++runs <= limit, "the walk finds more runs than the model's %zu",
+		TS_CMP(word, ==, ts_model_attr_get(m, gfn, NULL));
+		TS_CHECK(++runs <= limit, "the walk finds more runs than the model's %zu",
 			 limit - 1);
 		prev = word;
 		if (end != UINT64_MAX) {
-			MT_CMP(end, >, gfn);
+			TS_CMP(end, >, gfn);
 			gfn = end;
 			continue;
 		}
@@ -442,24 +442,24 @@ static size_t mt_walk_attr_runs(const struct model *m, const struct memslots_set
 	return runs;
 }
 
-void model_check_attributes(const struct model *m, const struct memslots_set *set,
-			    struct tu_rng *rng)
+void ts_model_check_attributes(const struct ts_model *m, const struct memslots_set *set,
+			       struct ts_rng *rng)
 {
 	struct memslots_cache cache = {0};
 
 	uint64_t end;
 
 	/* Every gfn of the array, the run ends found in one backward pass
-	 * (model_attr_get() at each would cost the square of the space). */
-	model_attr_get(m, MODEL_ATTR_GFNS - 1, &end);
-	for (uint64_t gfn = MODEL_ATTR_GFNS; gfn-- > 0;) {
-		if (gfn + 1 < MODEL_ATTR_GFNS && m->attr[gfn] != m->attr[gfn + 1])
+	 * (ts_model_attr_get() at each would cost the square of the space). */
+	ts_model_attr_get(m, TS_MODEL_ATTR_GFNS - 1, &end);
+	for (uint64_t gfn = TS_MODEL_ATTR_GFNS; gfn-- > 0;) {
+		if (gfn + 1 < TS_MODEL_ATTR_GFNS && m->attr[gfn] != m->attr[gfn + 1])
 			end = gfn + 1;
-		mt_check_attr_gfn_is(set, &cache, gfn, m->attr[gfn], end);
+		ts_check_attr_gfn_is(set, &cache, gfn, m->attr[gfn], end);
 	}
-	mt_check_attr_gfn(m, set, &cache, MODEL_ATTR_GFNS);
-	mt_check_attr_gfn(m, set, NULL, UINT64_MAX);
-	mt_check_attr_gfn(m, set, NULL, UINT64_MAX - 1);
-	mt_check_attr_gfn(m, set, NULL, MODEL_ATTR_GFNS + tu_rng_below(rng, 1u << 20));
-	MT_CMP(mt_walk_attr_runs(m, set), ==, model_attr_runs(m));
+	ts_check_attr_gfn(m, set, &cache, TS_MODEL_ATTR_GFNS);
+	ts_check_attr_gfn(m, set, NULL, UINT64_MAX);
+	ts_check_attr_gfn(m, set, NULL, UINT64_MAX - 1);
+	ts_check_attr_gfn(m, set, NULL, TS_MODEL_ATTR_GFNS + ts_rng_below(rng, 1u << 20));
+	TS_CMP(ts_walk_attr_runs(m, set), ==, ts_model_attr_runs(m));
 }

@@ -6,46 +6,46 @@
 
 #include "model.h"
 
-struct mt_rcu_stats mt_rcu;
+struct ts_rcu_stats ts_rcu;
 
-static void mt_rcu_read_lock(void)
+static void ts_rcu_read_lock(void)
 {
-	mt_rcu.read_lock++;
-	mt_rcu.depth++;
+	ts_rcu.read_lock++;
+	ts_rcu.depth++;
 }
 
-static void mt_rcu_read_unlock(void)
+static void ts_rcu_read_unlock(void)
 {
-	MT_CMP(mt_rcu.depth, >, 0);
-	mt_rcu.read_unlock++;
-	mt_rcu.depth--;
+	TS_CMP(ts_rcu.depth, >, 0);
+	ts_rcu.read_unlock++;
+	ts_rcu.depth--;
 }
 
-static void mt_rcu_synchronize(void)
+static void ts_rcu_synchronize(void)
 {
-	MT_CHECK(mt_rcu.depth == 0, "synchronize from inside a read-side section");
-	mt_rcu.synchronize++;
+	TS_CHECK(ts_rcu.depth == 0, "synchronize from inside a read-side section");
+	ts_rcu.synchronize++;
 }
 
-static void mt_rcu_register(void)
+static void ts_rcu_register(void)
 {
-	mt_rcu.registered++;
+	ts_rcu.registered++;
 }
 
-static void mt_rcu_unregister(void)
+static void ts_rcu_unregister(void)
 {
-	mt_rcu.registered--;
+	ts_rcu.registered--;
 }
 
-const struct memslots_rcu mt_counting_rcu = {
-	.register_thread = mt_rcu_register,
-	.unregister_thread = mt_rcu_unregister,
-	.read_lock = mt_rcu_read_lock,
-	.read_unlock = mt_rcu_read_unlock,
-	.synchronize = mt_rcu_synchronize,
+const struct memslots_rcu ts_counting_rcu = {
+	.register_thread = ts_rcu_register,
+	.unregister_thread = ts_rcu_unregister,
+	.read_lock = ts_rcu_read_lock,
+	.read_unlock = ts_rcu_read_unlock,
+	.synchronize = ts_rcu_synchronize,
 };
 
-void mt_hooks_init(struct mt_hooks *h)
+void ts_hooks_init(struct ts_hooks *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->fail_id = -1;
@@ -54,20 +54,20 @@ void mt_hooks_init(struct mt_hooks *h)
 }
 
 /* Forgets the events; fail_prepare_at counts prepare calls from here. */
-void mt_hooks_clear(struct mt_hooks *h)
+void ts_hooks_clear(struct ts_hooks *h)
 {
 	h->n = 0;
 	h->prepare_calls = 0;
 }
 
-void mt_hooks_fini(struct mt_hooks *h)
+void ts_hooks_fini(struct ts_hooks *h)
 {
 	free(h->ev);
 	h->ev = NULL;
 	h->n = h->cap = 0;
 }
 
-size_t mt_hooks_count(const struct mt_hooks *h, enum mt_hook hook)
+size_t ts_hooks_count(const struct ts_hooks *h, enum ts_hook hook)
 {
 	size_t n = 0;
 
@@ -76,15 +76,15 @@ size_t mt_hooks_count(const struct mt_hooks *h, enum mt_hook hook)
 	return n;
 }
 
-static struct mt_event *mt_record(struct mt_hooks *h, enum mt_hook hook, int change,
+static struct ts_event *ts_record(struct ts_hooks *h, enum ts_hook hook, int change,
 				  const struct memslot *old, const struct memslot *new)
 {
-	struct mt_event *e;
+	struct ts_event *e;
 
 	if (h->n == h->cap) {
 		h->cap = h->cap ? 2 * h->cap : 64;
 		h->ev = realloc(h->ev, h->cap * sizeof(*h->ev));
-		MT_PTR_CMP(h->ev, !=, NULL);
+		TS_PTR_CMP(h->ev, !=, NULL);
 	}
 	e = &h->ev[h->n++];
 	memset(e, 0, sizeof(*e));
@@ -108,11 +108,11 @@ static struct mt_event *mt_record(struct mt_hooks *h, enum mt_hook hook, int cha
 	return e;
 }
 
-static int mt_hook_prepare(void *opaque, const struct memslot *old, struct memslot *new,
+static int ts_hook_prepare(void *opaque, const struct memslot *old, struct memslot *new,
 			   enum memslots_change change)
 {
-	struct mt_hooks *h = opaque;
-	struct mt_event *e = mt_record(h, MT_PREPARE, (int)change, old, new);
+	struct ts_hooks *h = opaque;
+	struct ts_event *e = ts_record(h, TS_PREPARE, (int)change, old, new);
 	size_t idx = h->n - 1;
 	int id = new ? new->id : old->id;
 	int ret = 0;
@@ -133,52 +133,52 @@ static int mt_hook_prepare(void *opaque, const struct memslot *old, struct memsl
 	return ret;
 }
 
-static void mt_hook_abort(void *opaque, const struct memslot *old, struct memslot *new,
+static void ts_hook_abort(void *opaque, const struct memslot *old, struct memslot *new,
 			  enum memslots_change change)
 {
-	struct mt_hooks *h = opaque;
+	struct ts_hooks *h = opaque;
 
-	mt_record(h, MT_ABORT, (int)change, old, new);
+	ts_record(h, TS_ABORT, (int)change, old, new);
 	if (h->on_event)
 		h->on_event(h, &h->ev[h->n - 1]);
 }
 
-static void mt_hook_commit(void *opaque, const struct memslot *old, const struct memslot *new,
+static void ts_hook_commit(void *opaque, const struct memslot *old, const struct memslot *new,
 			   enum memslots_change change)
 {
-	struct mt_hooks *h = opaque;
+	struct ts_hooks *h = opaque;
 
-	mt_record(h, MT_COMMIT, (int)change, old, new);
+	ts_record(h, TS_COMMIT, (int)change, old, new);
 	if (h->on_event)
 		h->on_event(h, &h->ev[h->n - 1]);
 }
 
-static void mt_hook_invalidate(void *opaque, const struct memslot *slot)
+static void ts_hook_invalidate(void *opaque, const struct memslot *slot)
 {
-	struct mt_hooks *h = opaque;
+	struct ts_hooks *h = opaque;
 
-	mt_record(h, MT_INVALIDATE, -1, slot, NULL);
+	ts_record(h, TS_INVALIDATE, -1, slot, NULL);
 	if (h->on_event)
 		h->on_event(h, &h->ev[h->n - 1]);
 }
 
-static void mt_hook_release(void *opaque, struct memslot *slot)
+static void ts_hook_release(void *opaque, struct memslot *slot)
 {
-	struct mt_hooks *h = opaque;
+	struct ts_hooks *h = opaque;
 	struct memslots *ms = h->ms;
 
 	/* memslots_free() is tearing ms down: no reading from here. */
 	h->ms = NULL;
-	mt_record(h, MT_RELEASE, -1, slot, NULL);
+	ts_record(h, TS_RELEASE, -1, slot, NULL);
 	h->ms = ms;
 	if (h->on_event)
 		h->on_event(h, &h->ev[h->n - 1]);
 }
 
-static int mt_hook_set_attributes(void *opaque, const struct memslots_attributes *a)
+static int ts_hook_set_attributes(void *opaque, const struct memslots_attributes *a)
 {
-	struct mt_hooks *h = opaque;
-	struct mt_event *e = mt_record(h, MT_SET_ATTRIBUTES, -1, NULL, NULL);
+	struct ts_hooks *h = opaque;
+	struct ts_event *e = ts_record(h, TS_SET_ATTRIBUTES, -1, NULL, NULL);
 
 	e->attr = *a;
 	e->ret = h->fail_attributes;
@@ -187,22 +187,22 @@ static int mt_hook_set_attributes(void *opaque, const struct memslots_attributes
 	return h->fail_attributes;
 }
 
-const struct memslots_ops mt_recording_ops = {
-	.prepare = mt_hook_prepare,
-	.abort = mt_hook_abort,
-	.commit = mt_hook_commit,
-	.invalidate = mt_hook_invalidate,
-	.release = mt_hook_release,
-	.set_attributes = mt_hook_set_attributes,
+const struct memslots_ops ts_recording_ops = {
+	.prepare = ts_hook_prepare,
+	.abort = ts_hook_abort,
+	.commit = ts_hook_commit,
+	.invalidate = ts_hook_invalidate,
+	.release = ts_hook_release,
+	.set_attributes = ts_hook_set_attributes,
 };
 
-bool mt_same_event_args(const struct mt_event *a, const struct mt_event *b)
+bool ts_same_event_args(const struct ts_event *a, const struct ts_event *b)
 {
 	if (a->change != b->change || a->has_old != b->has_old || a->has_new != b->has_new)
 		return false;
-	if (a->has_old && !mt_slot_same(&a->old, &b->old, ~0u))
+	if (a->has_old && !ts_slot_same(&a->old, &b->old, ~0u))
 		return false;
-	return !a->has_new || mt_slot_same(&a->new, &b->new, ~0u);
+	return !a->has_new || ts_slot_same(&a->new, &b->new, ~0u);
 }
 
 /*
@@ -211,22 +211,22 @@ bool mt_same_event_args(const struct mt_event *a, const struct mt_event *b)
  * with the same arguments, and nothing else.  Returns the number of
  * prepare calls.
  */
-size_t mt_check_rolled_back(const struct mt_hooks *h, bool prepare_failed)
+size_t ts_check_rolled_back(const struct ts_hooks *h, bool prepare_failed)
 {
-	const struct mt_event **p = calloc(h->n + 1, sizeof(*p));
+	const struct ts_event **p = calloc(h->n + 1, sizeof(*p));
 	size_t np = 0, na = 0, last_prepare = 0;
 
-	MT_PTR_CMP(p, !=, NULL);
+	TS_PTR_CMP(p, !=, NULL);
 	for (size_t i = 0; i < h->n; i++) {
-		const struct mt_event *ev = &h->ev[i];
+		const struct ts_event *ev = &h->ev[i];
 
 		switch (ev->hook) {
-		case MT_PREPARE:
-			MT_CHECK(na == 0, "prepare after an abort");
+		case TS_PREPARE:
+			TS_CHECK(na == 0, "prepare after an abort");
 			p[np++] = ev;
 			last_prepare = i;
 			break;
-		case MT_ABORT:
+		case TS_ABORT:
 			na++;
 			break;
 		default:
@@ -234,20 +234,20 @@ size_t mt_check_rolled_back(const struct mt_hooks *h, bool prepare_failed)
 		}
 	}
 	if (prepare_failed) {
-		MT_CHECK(np && p[np - 1]->ret, "the failing prepare was not called last");
+		TS_CHECK(np && p[np - 1]->ret, "the failing prepare was not called last");
 		np--;
 	}
 	for (size_t i = 0; i < np; i++)
-		MT_CHECK(!p[i]->ret, "prepare %zu failed but was not the last", i);
-	MT_CHECK(na == np, "%zu aborts for %zu successful prepares", na, np);
+		TS_CHECK(!p[i]->ret, "prepare %zu failed but was not the last", i);
+	TS_CHECK(na == np, "%zu aborts for %zu successful prepares", na, np);
 	for (size_t i = 0, k = np; i < h->n; i++) {
-		const struct mt_event *ev = &h->ev[i];
+		const struct ts_event *ev = &h->ev[i];
 
-		if (ev->hook != MT_ABORT)
+		if (ev->hook != TS_ABORT)
 			continue;
-		MT_CMP(i, >, last_prepare);
+		TS_CMP(i, >, last_prepare);
 		k--;
-		MT_CHECK(mt_same_event_args(ev, p[k]),
+		TS_CHECK(ts_same_event_args(ev, p[k]),
 			 "abort #%zu: not prepare #%zu's arguments in reverse order", np - k - 1,
 			 k);
 	}

@@ -5,12 +5,12 @@
 #include <string.h>
 
 /* Each block carries its size in a header so that live bytes can be kept. */
-struct tu_block {
+struct ts_block {
 	size_t size;
 	max_align_t pad[];
 };
 
-static void tu_note_peak(struct tu_alloc_counter *c, size_t bytes)
+static void ts_note_peak(struct ts_alloc_counter *c, size_t bytes)
 {
 	size_t peak = atomic_load_explicit(&c->peak_bytes, memory_order_relaxed);
 
@@ -18,10 +18,10 @@ static void tu_note_peak(struct tu_alloc_counter *c, size_t bytes)
 		;
 }
 
-void *tu_alloc(size_t size, void *opaque)
+void *ts_alloc(size_t size, void *opaque)
 {
-	struct tu_alloc_counter *c = opaque;
-	struct tu_block *b;
+	struct ts_alloc_counter *c = opaque;
+	struct ts_block *b;
 	size_t calls = atomic_fetch_add(&c->calls, 1) + 1;
 
 	if (c->fail_at && calls == c->fail_at) {
@@ -34,18 +34,18 @@ void *tu_alloc(size_t size, void *opaque)
 	b->size = size;
 	c->nr_alloc++;
 	c->live++;
-	tu_note_peak(c, atomic_fetch_add(&c->bytes, size) + size);
+	ts_note_peak(c, atomic_fetch_add(&c->bytes, size) + size);
 	return b->pad;
 }
 
-void tu_free(void *ptr, void *opaque)
+void ts_free(void *ptr, void *opaque)
 {
-	struct tu_alloc_counter *c = opaque;
-	struct tu_block *b;
+	struct ts_alloc_counter *c = opaque;
+	struct ts_block *b;
 
 	if (!ptr)
 		return;
-	b = (struct tu_block *)((char *)ptr - offsetof(struct tu_block, pad));
+	b = (struct ts_block *)((char *)ptr - offsetof(struct ts_block, pad));
 	if (c->scribble)
 		memset(ptr, 0x5a, b->size);
 	c->nr_free++;

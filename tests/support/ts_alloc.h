@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A counting allocator that can be told to fail, for a config's .alloc and
- * .free: .alloc = tu_alloc, .free = tu_free, .alloc_opaque = &counter.
+ * .free: .alloc = ts_alloc, .free = ts_free, .alloc_opaque = &counter.
  * The counters are atomic, so one counter may serve several threads.
  */
 #ifndef TS_ALLOC_H
@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct tu_alloc_counter {
+struct ts_alloc_counter {
 	_Atomic size_t nr_alloc; /* successful allocations so far */
 	_Atomic size_t nr_free;	 /* frees of non-NULL pointers so far */
 	_Atomic size_t live;	 /* allocations not yet freed */
@@ -23,7 +23,7 @@ struct tu_alloc_counter {
 	bool scribble; /* overwrite freed memory, so a use after free reads garbage */
 };
 
-void *tu_alloc(size_t size, void *opaque);
-void tu_free(void *ptr, void *opaque);
+void *ts_alloc(size_t size, void *opaque);
+void ts_free(void *ptr, void *opaque);
 
 #endif /* TS_ALLOC_H */

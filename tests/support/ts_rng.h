@@ -5,14 +5,14 @@
 
 #include <stdint.h>
 
-struct tu_rng {
+struct ts_rng {
 	uint64_t s;
 };
 
-void tu_rng_seed(struct tu_rng *r, uint64_t seed);
+void ts_rng_seed(struct ts_rng *r, uint64_t seed);
 
 /* Inline: the benchmarks draw their keys with it, and so do hot test loops. */
-static inline uint64_t tu_rng_next(struct tu_rng *r)
+static inline uint64_t ts_rng_next(struct ts_rng *r)
 {
 	uint64_t x = r->s;
 
@@ -24,9 +24,9 @@ static inline uint64_t tu_rng_next(struct tu_rng *r)
 }
 
 /* Uniform in [0, n) (up to the modulo bias); n > 0. */
-static inline uint64_t tu_rng_below(struct tu_rng *r, uint64_t n)
+static inline uint64_t ts_rng_below(struct ts_rng *r, uint64_t n)
 {
-	return tu_rng_next(r) % n;
+	return ts_rng_next(r) % n;
 }
 
 #endif /* TS_RNG_H */

@@ -12,22 +12,22 @@
 
 #include "rbtree.h"
 
-struct tnode {
+struct ts_tnode {
 	uint64_t key;
 	struct ms_rb_node rb;
 	bool in_tree;
 };
 
-static inline struct tnode *tnode_of(const struct ms_rb_node *rb)
+static inline struct ts_tnode *ts_tnode_of(const struct ms_rb_node *rb)
 {
-	return ms_rb_entry(rb, struct tnode, rb);
+	return ms_rb_entry(rb, struct ts_tnode, rb);
 }
 
 /* By key, for ms_rb_validate(). */
-int tnode_cmp(const struct ms_rb_node *a, const struct ms_rb_node *b);
+int ts_tnode_cmp(const struct ms_rb_node *a, const struct ms_rb_node *b);
 
 /* Descends as a user would, equal keys going right, keeps the leftmost
  * cache, links and rebalances; marks @n in the tree. */
-void tnode_insert(struct ms_rb_root_cached *root, struct tnode *n);
+void ts_tnode_insert(struct ms_rb_root_cached *root, struct ts_tnode *n);
 
 #endif /* TS_TNODE_H */

@@ -15,8 +15,8 @@
  *
  * Header-only, static functions marked unused.
  */
-#ifndef MS_TESTS_ATTRMAP_MODEL_H
-#define MS_TESTS_ATTRMAP_MODEL_H
+#ifndef TS_ATTRMAP_MODEL_H
+#define TS_ATTRMAP_MODEL_H
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -27,16 +27,16 @@
 #include "attrmap.h"
 #include "rbtree.h"
 
-#define AM_UNUSED __attribute__((unused))
+#define TS_AM_UNUSED __attribute__((unused))
 
-struct am_model {
+struct ts_am_model {
 	size_t n;	 /* cells */
 	uint64_t *first; /* first gfn of each cell; first[0] = 0, ascending */
 	uint64_t *attrs; /* word of each cell */
 };
 
 /* @low + @high <= a few thousand; returns -1 if memory runs out. */
-AM_UNUSED static int am_model_init(struct am_model *m, size_t low, size_t high)
+TS_AM_UNUSED static int ts_am_model_init(struct ts_am_model *m, size_t low, size_t high)
 {
 	size_t c;
 
@@ -53,20 +53,21 @@ AM_UNUSED static int am_model_init(struct am_model *m, size_t low, size_t high)
 	return 0;
 }
 
-AM_UNUSED static void am_model_free(struct am_model *m)
+TS_AM_UNUSED static void ts_am_model_free(struct ts_am_model *m)
 {
 	free(m->first);
 	free(m->attrs);
 }
 
 /* Last gfn (inclusive) of cell @c. */
-AM_UNUSED static uint64_t am_cell_last(const struct am_model *m, size_t c)
+TS_AM_UNUSED static uint64_t ts_am_cell_last(const struct ts_am_model *m, size_t c)
 {
 	return c + 1 < m->n ? m->first[c + 1] - 1 : UINT64_MAX;
 }
 
 /* Whether setting cells [ci, cj] to @a would change any gfn. */
-AM_UNUSED static bool am_model_changes(const struct am_model *m, size_t ci, size_t cj, uint64_t a)
+TS_AM_UNUSED static bool ts_am_model_changes(const struct ts_am_model *m, size_t ci, size_t cj,
+					     uint64_t a)
 {
 	for (size_t c = ci; c <= cj; c++)
 		if (m->attrs[c] != a)
@@ -74,14 +75,14 @@ AM_UNUSED static bool am_model_changes(const struct am_model *m, size_t ci, size
 	return false;
 }
 
-AM_UNUSED static void am_model_set(struct am_model *m, size_t ci, size_t cj, uint64_t a)
+TS_AM_UNUSED static void ts_am_model_set(struct ts_am_model *m, size_t ci, size_t cj, uint64_t a)
 {
 	for (size_t c = ci; c <= cj; c++)
 		m->attrs[c] = a;
 }
 
 /* The cell holding @gfn (binary search over first[]). */
-AM_UNUSED static size_t am_model_cell_of(const struct am_model *m, uint64_t gfn)
+TS_AM_UNUSED static size_t ts_am_model_cell_of(const struct ts_am_model *m, uint64_t gfn)
 {
 	size_t lo = 0, hi = m->n;
 
@@ -98,24 +99,25 @@ AM_UNUSED static size_t am_model_cell_of(const struct am_model *m, uint64_t gfn)
 
 /* What ms_attrmap_get() must say of @gfn: the word, and the first later gfn
  * with another word (UINT64_MAX when none below UINT64_MAX differs). */
-AM_UNUSED static uint64_t am_model_get(const struct am_model *m, uint64_t gfn, uint64_t *run_end)
+TS_AM_UNUSED static uint64_t ts_am_model_get(const struct ts_am_model *m, uint64_t gfn,
+					     uint64_t *run_end)
 {
-	size_t c = am_model_cell_of(m, gfn);
+	size_t c = ts_am_model_cell_of(m, gfn);
 	uint64_t a = m->attrs[c];
 
 	while (c + 1 < m->n && m->attrs[c + 1] == a)
 		c++;
-	*run_end = am_cell_last(m, c) == UINT64_MAX ? UINT64_MAX : am_cell_last(m, c) + 1;
+	*run_end = ts_am_cell_last(m, c) == UINT64_MAX ? UINT64_MAX : ts_am_cell_last(m, c) + 1;
 	return a;
 }
 
-#define AM_FAIL(buf, ...)                                \
+#define TS_AM_FAIL(buf, ...)                             \
 	do {                                             \
 		snprintf(buf, sizeof(buf), __VA_ARGS__); \
 		return buf;                              \
 	} while (0)
 
-AM_UNUSED static int am_run_cmp(const struct ms_rb_node *a, const struct ms_rb_node *b)
+TS_AM_UNUSED static int ts_am_run_cmp(const struct ms_rb_node *a, const struct ms_rb_node *b)
 {
 	uint64_t sa = ms_rb_entry(a, struct ms_attr_run, rb)->start;
 	uint64_t sb = ms_rb_entry(b, struct ms_attr_run, rb)->start;
@@ -124,14 +126,14 @@ AM_UNUSED static int am_run_cmp(const struct ms_rb_node *a, const struct ms_rb_n
 }
 
 /* Longest path from @n down, in nodes. */
-AM_UNUSED static unsigned int am_depth(const struct ms_rb_node *n)
+TS_AM_UNUSED static unsigned int ts_am_depth(const struct ms_rb_node *n)
 {
 	unsigned int l, r;
 
 	if (!n)
 		return 0;
-	l = am_depth(n->left);
-	r = am_depth(n->right);
+	l = ts_am_depth(n->left);
+	r = ts_am_depth(n->right);
 	return 1 + (l > r ? l : r);
 }
 
@@ -141,24 +143,25 @@ AM_UNUSED static unsigned int am_depth(const struct ms_rb_node *n)
  * Returns NULL, or a static description of the first difference.
  * O(cells * log r).
  */
-AM_UNUSED static const char *am_check(const struct ms_attrmap *map, const struct am_model *m)
+TS_AM_UNUSED static const char *ts_am_check(const struct ms_attrmap *map,
+					    const struct ts_am_model *m)
 {
 	static char buf[256];
 	const struct ms_attr_run *run = ms_attrmap_first(map);
-	size_t c, nodes = 0, rb_count, model_runs = 0;
+	size_t c, nodes = 0, rb_count, ts_model_runs = 0;
 	uint64_t gfn, end, want_end, a;
 	unsigned int lg = 0;
 	const char *why;
 
-	why = ms_rb_validate(&map->root, am_run_cmp, &rb_count);
+	why = ms_rb_validate(&map->root, ts_am_run_cmp, &rb_count);
 	if (why)
-		AM_FAIL(buf, "%s", why);
+		TS_AM_FAIL(buf, "%s", why);
 	while (((size_t)1 << lg) < rb_count + 1)
 		lg++;
-	if (am_depth(map->root.node) > 2 * lg)
-		AM_FAIL(buf, "depth %u for %zu nodes", am_depth(map->root.node), rb_count);
+	if (ts_am_depth(map->root.node) > 2 * lg)
+		TS_AM_FAIL(buf, "depth %u for %zu nodes", ts_am_depth(map->root.node), rb_count);
 	if (ms_attrmap_validate(map))
-		AM_FAIL(buf, "ms_attrmap_validate() refuses a map the model accepts");
+		TS_AM_FAIL(buf, "ms_attrmap_validate() refuses a map the model accepts");
 
 	/* The nodes are exactly the maximal runs of non-0 cells, in order. */
 	for (c = 0; c < m->n; c++) {
@@ -166,46 +169,46 @@ AM_UNUSED static const char *am_check(const struct ms_attrmap *map, const struct
 
 		while (d + 1 < m->n && m->attrs[d + 1] == m->attrs[c])
 			d++;
-		model_runs++;
+		ts_model_runs++;
 		if (m->attrs[c]) {
 			if (!run)
-				AM_FAIL(buf, "no node for the run at %#" PRIx64, m->first[c]);
-			if (run->start != m->first[c] || run->last != am_cell_last(m, d) ||
+				TS_AM_FAIL(buf, "no node for the run at %#" PRIx64, m->first[c]);
+			if (run->start != m->first[c] || run->last != ts_am_cell_last(m, d) ||
 			    run->attrs != m->attrs[c])
-				AM_FAIL(buf,
-					"node [%#" PRIx64 ", %#" PRIx64 "]=%#" PRIx64
-					", model [%#" PRIx64 ", %#" PRIx64 "]=%#" PRIx64,
-					run->start, run->last, run->attrs, m->first[c],
-					am_cell_last(m, d), m->attrs[c]);
+				TS_AM_FAIL(buf,
+					   "node [%#" PRIx64 ", %#" PRIx64 "]=%#" PRIx64
+					   ", model [%#" PRIx64 ", %#" PRIx64 "]=%#" PRIx64,
+					   run->start, run->last, run->attrs, m->first[c],
+					   ts_am_cell_last(m, d), m->attrs[c]);
 			run = ms_attrmap_next(run);
 			nodes++;
 		}
 		c = d;
 	}
 	if (run)
-		AM_FAIL(buf, "extra node at %#" PRIx64, run->start);
+		TS_AM_FAIL(buf, "extra node at %#" PRIx64, run->start);
 	if (nodes != ms_attrmap_nr_runs(map) || nodes != rb_count)
-		AM_FAIL(buf, "nr_runs %zu, tree %zu, model %zu", ms_attrmap_nr_runs(map), rb_count,
-			nodes);
+		TS_AM_FAIL(buf, "nr_runs %zu, tree %zu, model %zu", ms_attrmap_nr_runs(map),
+			   rb_count, nodes);
 
 	/* Lookups at both ends of every cell, and inside the wide one; the
 	 * model's run ends come from the right, so this is O(cells). */
 	for (c = m->n, want_end = UINT64_MAX; c-- > 0;) {
-		uint64_t probe[3] = {m->first[c], am_cell_last(m, c),
-				     m->first[c] + (am_cell_last(m, c) - m->first[c]) / 2};
+		uint64_t probe[3] = {m->first[c], ts_am_cell_last(m, c),
+				     m->first[c] + (ts_am_cell_last(m, c) - m->first[c]) / 2};
 
 		if (c + 1 < m->n && m->attrs[c + 1] != m->attrs[c])
 			want_end = m->first[c + 1];
 		for (int i = 0; i < 3; i++) {
 			a = ms_attrmap_get(map, probe[i], &end);
 			if (a != m->attrs[c] || end != want_end)
-				AM_FAIL(buf,
-					"get(%#" PRIx64 ") = %#" PRIx64 " end %#" PRIx64
-					", model %#" PRIx64 " end %#" PRIx64,
-					probe[i], a, end, m->attrs[c], want_end);
+				TS_AM_FAIL(buf,
+					   "get(%#" PRIx64 ") = %#" PRIx64 " end %#" PRIx64
+					   ", model %#" PRIx64 " end %#" PRIx64,
+					   probe[i], a, end, m->attrs[c], want_end);
 		}
 		if (ms_attrmap_get(map, m->first[c], NULL) != m->attrs[c])
-			AM_FAIL(buf, "get without run_end at %#" PRIx64, m->first[c]);
+			TS_AM_FAIL(buf, "get without run_end at %#" PRIx64, m->first[c]);
 	}
 
 	/* Walking gfn = run_end visits every run once, up to the top. */
@@ -219,13 +222,13 @@ AM_UNUSED static const char *am_check(const struct ms_attrmap *map, const struct
 			break;
 		}
 		if (end <= gfn || ms_attrmap_get(map, end, NULL) == a)
-			AM_FAIL(buf, "walk: end %#" PRIx64 " after %#" PRIx64, end, gfn);
+			TS_AM_FAIL(buf, "walk: end %#" PRIx64 " after %#" PRIx64, end, gfn);
 	}
-	if (nodes != model_runs)
-		AM_FAIL(buf, "walk saw %zu runs, model has %zu", nodes, model_runs);
+	if (nodes != ts_model_runs)
+		TS_AM_FAIL(buf, "walk saw %zu runs, model has %zu", nodes, ts_model_runs);
 	return NULL;
 }
 
-#undef AM_FAIL
+#undef TS_AM_FAIL
 
-#endif /* MS_TESTS_ATTRMAP_MODEL_H */
+#endif /* TS_ATTRMAP_MODEL_H */

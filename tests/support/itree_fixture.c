@@ -12,15 +12,15 @@
 #include <check.h>
 
 #include "itree_fixture.h"
-#include "tests_util.h"
+#include "ts_check.h"
 #include "rbtree.h"
 
-static struct inode *inode_of(struct ms_itree_node *n)
+static struct ts_it_node *inode_of(struct ms_itree_node *n)
 {
-	return ms_container_of(n, struct inode, it);
+	return ms_container_of(n, struct ts_it_node, it);
 }
 
-void fx_init(struct fixture *f, size_t npool, uint64_t seed)
+void ts_it_init(struct ts_it_fixture *f, size_t npool, uint64_t seed)
 {
 	memset(f, 0, sizeof(*f));
 	f->root = MS_RB_ROOT_CACHED;
@@ -30,18 +30,18 @@ void fx_init(struct fixture *f, size_t npool, uint64_t seed)
 	ck_assert_ptr_nonnull(f->bf.v);
 	f->npool = npool;
 	f->bf.cap = npool;
-	tu_rng_seed(&f->rng, seed);
+	ts_rng_seed(&f->rng, seed);
 }
 
-void fx_free(struct fixture *f)
+void ts_it_free(struct ts_it_fixture *f)
 {
 	free(f->pool);
 	free(f->bf.v);
 }
 
-void fx_insert(struct fixture *f, struct inode *x, uint64_t start, uint64_t last)
+void ts_it_insert(struct ts_it_fixture *f, struct ts_it_node *x, uint64_t start, uint64_t last)
 {
-	REQUIRE(!x->in_tree && f->bf.n < f->bf.cap);
+	TS_REQUIRE(!x->in_tree && f->bf.n < f->bf.cap);
 	x->it.start = start;
 	x->it.last = last;
 	ms_itree_insert(&x->it, &f->root);
@@ -50,11 +50,11 @@ void fx_insert(struct fixture *f, struct inode *x, uint64_t start, uint64_t last
 	f->bf.v[f->bf.n++] = x;
 }
 
-void fx_remove(struct fixture *f, struct inode *x)
+void ts_it_remove(struct ts_it_fixture *f, struct ts_it_node *x)
 {
-	struct inode *moved;
+	struct ts_it_node *moved;
 
-	REQUIRE(x->in_tree);
+	TS_REQUIRE(x->in_tree);
 	ms_itree_remove(&x->it, &f->root);
 	x->in_tree = false;
 	moved = f->bf.v[--f->bf.n];
@@ -62,27 +62,27 @@ void fx_remove(struct fixture *f, struct inode *x)
 	moved->bf_index = x->bf_index;
 }
 
-void fx_replace(struct fixture *f, struct inode *old, struct inode *repl)
+void ts_it_replace(struct ts_it_fixture *f, struct ts_it_node *old, struct ts_it_node *repl)
 {
 	struct ms_rb_node saved = old->it.rb;
 
-	REQUIRE(old->in_tree && !repl->in_tree);
+	TS_REQUIRE(old->in_tree && !repl->in_tree);
 	repl->it.start = old->it.start;
 	repl->it.last = old->it.last;
 	repl->it.subtree_last = 0xdeadbeef; /* must be overwritten */
 	ms_itree_replace(&old->it, &repl->it, &f->root);
-	REQUIRE(repl->it.rb.parent_color == saved.parent_color);
-	REQUIRE(repl->it.rb.left == saved.left && repl->it.rb.right == saved.right);
-	REQUIRE(repl->it.subtree_last == old->it.subtree_last);
+	TS_REQUIRE(repl->it.rb.parent_color == saved.parent_color);
+	TS_REQUIRE(repl->it.rb.left == saved.left && repl->it.rb.right == saved.right);
+	TS_REQUIRE(repl->it.subtree_last == old->it.subtree_last);
 	old->in_tree = false;
 	repl->in_tree = true;
 	repl->bf_index = old->bf_index;
 	f->bf.v[repl->bf_index] = repl;
 }
 
-struct inode *fx_spare(struct fixture *f)
+struct ts_it_node *ts_it_spare(struct ts_it_fixture *f)
 {
-	size_t i = tu_rng_below(&f->rng, f->npool);
+	size_t i = ts_rng_below(&f->rng, f->npool);
 
 	while (f->pool[i].in_tree)
 		i = (i + 1) % f->npool;
@@ -100,7 +100,7 @@ static uint64_t check_subtree_last(const struct ms_rb_node *rb, size_t *count)
 	if (!rb)
 		return 0;
 	n = ms_rb_entry(rb, struct ms_itree_node, rb);
-	REQUIRE(n->start <= n->last);
+	TS_REQUIRE(n->start <= n->last);
 	m = n->last;
 	if (rb->left) {
 		uint64_t l = check_subtree_last(rb->left, count);
@@ -112,12 +112,12 @@ static uint64_t check_subtree_last(const struct ms_rb_node *rb, size_t *count)
 
 		m = r > m ? r : m;
 	}
-	REQUIRE(n->subtree_last == m);
+	TS_REQUIRE(n->subtree_last == m);
 	(*count)++;
 	return m;
 }
 
-void check_tree(const struct fixture *f)
+void ts_it_check_tree(const struct ts_it_fixture *f)
 {
 	size_t count = 0, vcount = 0;
 	const char *why;
@@ -126,8 +126,8 @@ void check_tree(const struct fixture *f)
 	if (why)
 		ck_abort_msg("ms_itree_validate: %s", why);
 	check_subtree_last(f->root.root.node, &count);
-	REQUIRE(count == f->bf.n);
-	REQUIRE(vcount == f->bf.n);
+	TS_REQUIRE(count == f->bf.n);
+	TS_REQUIRE(vcount == f->bf.n);
 }
 
 /* A reversed query [qs, ql] (ql < qs) is empty and overlaps nothing. */
@@ -137,33 +137,33 @@ static bool overlaps(const struct ms_itree_node *n, uint64_t qs, uint64_t ql)
 }
 
 /* Runs [qs, ql] through the tree and the list; returns the result count. */
-size_t check_query(struct fixture *f, uint64_t qs, uint64_t ql)
+size_t ts_it_check_query(struct ts_it_fixture *f, uint64_t qs, uint64_t ql)
 {
 	struct ms_itree_node *n;
 	uint64_t gen = ++f->gen, prev_start = 0;
 	size_t found = 0, expected = 0;
 
 	for (n = ms_itree_iter_first(&f->root, qs, ql); n; n = ms_itree_iter_next(n, qs, ql)) {
-		struct inode *x = inode_of(n);
+		struct ts_it_node *x = inode_of(n);
 
-		REQUIRE(x->in_tree);
-		REQUIRE(x->seen != gen); /* each node at most once */
+		TS_REQUIRE(x->in_tree);
+		TS_REQUIRE(x->seen != gen); /* each node at most once */
 		x->seen = gen;
-		REQUIRE(overlaps(n, qs, ql));
-		REQUIRE(found == 0 || n->start >= prev_start);
+		TS_REQUIRE(overlaps(n, qs, ql));
+		TS_REQUIRE(found == 0 || n->start >= prev_start);
 		prev_start = n->start;
 		found++;
 	}
 	for (size_t i = 0; i < f->bf.n; i++) {
-		const struct inode *x = f->bf.v[i];
+		const struct ts_it_node *x = f->bf.v[i];
 
 		if (overlaps(&x->it, qs, ql)) {
-			REQUIRE(x->seen == gen); /* none missed */
+			TS_REQUIRE(x->seen == gen); /* none missed */
 			expected++;
 		}
 	}
-	REQUIRE(found == expected);
+	TS_REQUIRE(found == expected);
 	if (ql < qs)
-		REQUIRE(found == 0);
+		TS_REQUIRE(found == 0);
 	return found;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What the unit tests add to the test-support library: running Check. */
-#ifndef MS_TESTS_UTIL_H
-#define MS_TESTS_UTIL_H
+#ifndef TS_CHECK_H
+#define TS_CHECK_H
 
 #include <check.h>
 
@@ -14,17 +14,17 @@
  * support library's failed checks reported as Check failures; returns the
  * exit status.
  */
-int tu_run_suite(Suite *s);
+int ts_run_suite(Suite *s);
 
 /*
  * Check's ck_assert_*() records a mark point on every success, which costs a
  * write per call; the per-node checks of the tree tests run hundreds of
  * millions of times, so they only call into Check on failure.
  */
-#define REQUIRE(cond)                                                                 \
+#define TS_REQUIRE(cond)                                                              \
 	do {                                                                          \
 		if (!(cond))                                                          \
 			ck_abort_msg("%s:%d: failed: %s", __FILE__, __LINE__, #cond); \
 	} while (0)
 
-#endif /* MS_TESTS_UTIL_H */
+#endif /* TS_CHECK_H */

@@ -15,49 +15,49 @@
 #include "concurrency_fixture.h"
 
 /* Per id: a fixed size and host address, and the priv prepare gives it. */
-uint64_t tc_npages(unsigned int id)
+uint64_t ts_conc_npages(unsigned int id)
 {
 	return 1 + id % 7;
 }
 
-uint64_t tc_hva(unsigned int id)
+uint64_t ts_conc_hva(unsigned int id)
 {
 	return 0x100000000000ull + (uint64_t)id * (1ull << 32);
 }
 
 /* Every third id is a guest_memfd slot, with its own fd and range. */
-bool tc_is_gmem(unsigned int id)
+bool ts_conc_is_gmem(unsigned int id)
 {
 	return id % 3 == 0;
 }
 
-uint32_t tc_gmem_fd(unsigned int id)
+uint32_t ts_conc_gmem_fd(unsigned int id)
 {
 	return 100 + id % 4;
 }
 
-uint64_t tc_gmem_offset(unsigned int id)
+uint64_t ts_conc_gmem_offset(unsigned int id)
 {
-	return (uint64_t)id * 8 * TC_PAGE; /* 8 pages apart: ranges never meet */
+	return (uint64_t)id * 8 * TS_CONC_PAGE; /* 8 pages apart: ranges never meet */
 }
 
-int tc_magic[TC_IDS];
+int ts_conc_magic[TS_CONC_IDS];
 
-static int tc_prepare(void *opaque, const struct memslot *old, struct memslot *new,
-		      enum memslots_change change)
+static int ts_conc_prepare(void *opaque, const struct memslot *old, struct memslot *new,
+			   enum memslots_change change)
 {
 	(void)opaque;
 	(void)old;
 	if (new &&change == MEMSLOTS_CREATE)
-		new->priv = &tc_magic[new->id];
+		new->priv = &ts_conc_magic[new->id];
 	return 0;
 }
 
-const struct memslots_ops tc_ops = {
-	.prepare = tc_prepare,
+const struct memslots_ops ts_conc_ops = {
+	.prepare = ts_conc_prepare,
 };
 
-double tc_now(void)
+double ts_conc_now(void)
 {
 	struct timespec ts;
 
@@ -66,7 +66,7 @@ double tc_now(void)
 }
 
 /* Reports the first few problems, counts all of them. */
-void tc_fail(struct tc_shared *sh, const char *what, const struct memslot *s)
+void ts_conc_fail(struct ts_conc_shared *sh, const char *what, const struct memslot *s)
 {
 	if (atomic_fetch_add(&sh->reader_errors, 1) < 10)
 		fprintf(stderr, "reader: %s (slot %p id %u gfn %llu npages %llu)\n", what,
@@ -74,24 +74,24 @@ void tc_fail(struct tc_shared *sh, const char *what, const struct memslot *s)
 			s ? (unsigned long long)s->npages : 0);
 }
 
-struct memslots_region2 tc_region(unsigned int id, uint64_t gfn, uint32_t flags)
+struct memslots_region2 ts_conc_region(unsigned int id, uint64_t gfn, uint32_t flags)
 {
 	struct memslots_region2 r = {
 		.slot = id,
 		.flags = flags,
-		.guest_phys_addr = gfn * TC_PAGE,
-		.memory_size = tc_npages(id) * TC_PAGE,
-		.userspace_addr = tc_hva(id),
+		.guest_phys_addr = gfn * TS_CONC_PAGE,
+		.memory_size = ts_conc_npages(id) * TS_CONC_PAGE,
+		.userspace_addr = ts_conc_hva(id),
 	};
 
 	if (flags & MEMSLOT_GUEST_MEMFD) {
-		r.guest_memfd = tc_gmem_fd(id);
-		r.guest_memfd_offset = tc_gmem_offset(id);
+		r.guest_memfd = ts_conc_gmem_fd(id);
+		r.guest_memfd_offset = ts_conc_gmem_offset(id);
 	}
 	return r;
 }
 
-double tc_seconds(void)
+double ts_conc_seconds(void)
 {
 	const char *env = getenv("MEMSLOTS_STRESS_SECONDS");
 

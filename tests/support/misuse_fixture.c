@@ -12,13 +12,13 @@ static void nop(void)
 {
 }
 
-const struct memslots_rcu nop_rcu = {
+const struct memslots_rcu ts_misuse_nop_rcu = {
 	.read_lock = nop,
 	.read_unlock = nop,
 	.synchronize = nop,
 };
 
-struct memslots_region region(uint32_t id, uint64_t gfn, uint64_t npages)
+struct memslots_region ts_misuse_region(uint32_t id, uint64_t gfn, uint64_t npages)
 {
 	struct memslots_region r = {
 		.slot = id,
@@ -31,9 +31,9 @@ struct memslots_region region(uint32_t id, uint64_t gfn, uint64_t npages)
 }
 
 /* The object works: a create goes through and is visible. */
-void still_works(struct memslots *ms, uint32_t id)
+void ts_misuse_still_works(struct memslots *ms, uint32_t id)
 {
-	struct memslots_region r = region(id, 1000 + id * 16, 1);
+	struct memslots_region r = ts_misuse_region(id, 1000 + id * 16, 1);
 	const struct memslots_set *set;
 
 	ck_assert_int_eq(memslots_set_region(ms, &r), 0);
