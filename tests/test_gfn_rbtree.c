@@ -34,7 +34,7 @@
 
 static size_t scaled(size_t n)
 {
-	return ts_scaled(n, 60);
+	return ts_scaled(n, 25);
 }
 
 /* An element as a slot is laid out: keys first, then one node per set. */

@@ -35,7 +35,7 @@
 
 static size_t scaled(size_t n)
 {
-	return ts_scaled(n, 60);
+	return ts_scaled(n, 25);
 }
 
 #define NR_IDS 65536u
