@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Benchmark bodies, written against <memslots/memslots.h>.  Compiled once
+ * Benchmark bodies, written against <memslots/memslots.h>, on a layout
+ * (struct bench_space, bench_common.c).  Compiled once
  * for the engine on each of its indexes (BENCH_INDEX: MEMSLOTS_INDEX_BTREE
  * or MEMSLOTS_INDEX_KVM) and once for the array baseline (see bench.h),
  * with BENCH_IMPL_SYM naming the table this object defines.
@@ -24,17 +25,10 @@
 #error "BENCH_IMPL_SYM must name the table (bench_impl_btree, _kvm or _array)"
 #endif
 
-#define BENCH_PAGE    4096ull
-#define BENCH_NR_KEYS 4096u /* precomputed random keys per fixture (power of 2) */
-
 struct bench_fixture {
 	struct memslots *ms;
-	unsigned int n;
-	uint64_t gfns[BENCH_NR_KEYS];  /* random gfns inside slots */
-	uint64_t holes[BENCH_NR_KEYS]; /* random gfns in the holes */
-	uint64_t hvas[BENCH_NR_KEYS];  /* random page-aligned hvas over the span */
-	uint16_t ids[BENCH_NR_KEYS];   /* random existing ids */
-	struct memslots_region *reqs;  /* n requests, for the batches */
+	const struct bench_space *sp;
+	struct memslots_region *reqs; /* n requests, for the batches */
 };
 
 /* Keeps results alive so the compiler cannot drop the lookups. */
@@ -48,16 +42,13 @@ static uint64_t bench_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static struct memslots_region bench_region(unsigned int i, uint32_t flags)
+/* The space's slot @i (ascending gfn) with @flags. */
+static struct memslots_region bench_region(const struct bench_space *sp, unsigned int i,
+					   uint32_t flags)
 {
-	struct memslots_region r = {
-		.slot = i,
-		.flags = flags,
-		.guest_phys_addr = (BENCH_BASE_GFN + (uint64_t)i * BENCH_STRIDE) * BENCH_PAGE,
-		.memory_size = BENCH_SLOT_PAGES * BENCH_PAGE,
-		.userspace_addr = BENCH_BASE_HVA + (uint64_t)i * BENCH_STRIDE * BENCH_PAGE,
-	};
+	struct memslots_region r = sp->r[i];
 
+	r.flags = flags;
 	return r;
 }
 
@@ -65,6 +56,16 @@ static void bench_die(const char *what, int err)
 {
 	fprintf(stderr, "bench (%s): %s failed: %d\n", BENCH_IMPL_NAME, what, err);
 	abort();
+}
+
+/*
+ * What a caller does with the slot a lookup returns: reads a field.  The
+ * load depends on the lookup's answer, so the slot's line is on the
+ * timed path, as it is in a VMM's fault handler.
+ */
+static inline uintptr_t bench_use(const struct memslot *s)
+{
+	return s ? s->userspace_addr : 0;
 }
 
 /* ---- fixtures ---------------------------------------------------------------- */
@@ -89,42 +90,33 @@ static struct memslots *bench_new(struct ts_alloc_counter *count)
 	return ms;
 }
 
-/* n slots in one apply, highest gfn first: cheap for the array (appends). */
-static void bench_populate(struct memslots *ms, unsigned int n)
+/* Every slot in one apply, highest gfn first: cheap for the array (appends). */
+static void bench_populate(struct memslots *ms, const struct bench_space *sp)
 {
-	struct memslots_region *r = malloc(sizeof(*r) * (n ? n : 1));
+	struct memslots_region *r = malloc(sizeof(*r) * sp->n);
 	size_t fi = 0;
 	int ret;
 
-	for (unsigned int i = 0; i < n; i++)
-		r[i] = bench_region(n - 1 - i, 0);
-	ret = memslots_apply(ms, r, n, &fi);
+	if (!r)
+		bench_die("populate", -1);
+	for (unsigned int i = 0; i < sp->n; i++)
+		r[i] = bench_region(sp, sp->n - 1 - i, 0);
+	ret = memslots_apply(ms, r, sp->n, &fi);
 	if (ret)
 		bench_die("populate", ret);
 	free(r);
 }
 
-static struct bench_fixture *bench_fixture_new(unsigned int n)
+static struct bench_fixture *bench_fixture_new(const struct bench_space *sp)
 {
 	struct bench_fixture *fx = calloc(1, sizeof(*fx));
-	/* the keys are drawn before timing, repeatably */
-	struct ts_rng rng = {0x9e3779b97f4a7c15ull ^ n};
 
-	fx->n = n;
+	if (!fx)
+		bench_die("fixture", -1);
+	fx->sp = sp;
 	fx->ms = bench_new(NULL);
-	bench_populate(fx->ms, n);
-	for (unsigned int k = 0; k < BENCH_NR_KEYS; k++) {
-		uint64_t i = ts_rng_next(&rng) % n;
-		uint64_t base = BENCH_BASE_GFN + i * BENCH_STRIDE;
-
-		fx->gfns[k] = base + ts_rng_next(&rng) % BENCH_SLOT_PAGES;
-		fx->holes[k] = base + BENCH_SLOT_PAGES +
-			       ts_rng_next(&rng) % (BENCH_STRIDE - BENCH_SLOT_PAGES);
-		fx->hvas[k] = BENCH_BASE_HVA +
-			      (ts_rng_next(&rng) % ((uint64_t)n * BENCH_STRIDE)) * BENCH_PAGE;
-		fx->ids[k] = (uint16_t)(ts_rng_next(&rng) % n);
-	}
-	fx->reqs = malloc(sizeof(*fx->reqs) * n);
+	bench_populate(fx->ms, sp);
+	fx->reqs = malloc(sizeof(*fx->reqs) * sp->n);
 	return fx;
 }
 
@@ -137,15 +129,15 @@ static void bench_fixture_free(struct bench_fixture *fx)
 
 /* ---- writers on a fresh object ------------------------------------------------ */
 
-static uint64_t bench_setup(unsigned int n)
+static uint64_t bench_setup(const struct bench_space *sp)
 {
 	struct memslots *ms = bench_new(NULL);
 	uint64_t t0, t;
 
 	/* One by one, ascending gfns, as a VMM (and memslot_perf_test) does. */
 	t0 = bench_now();
-	for (unsigned int i = 0; i < n; i++) {
-		struct memslots_region r = bench_region(i, 0);
+	for (unsigned int i = 0; i < sp->n; i++) {
+		struct memslots_region r = bench_region(sp, i, 0);
 		int ret = memslots_set_region(ms, &r);
 
 		if (ret)
@@ -156,18 +148,20 @@ static uint64_t bench_setup(unsigned int n)
 	return t;
 }
 
-static uint64_t bench_batch_create(unsigned int n)
+static uint64_t bench_batch_create(const struct bench_space *sp)
 {
 	struct memslots *ms = bench_new(NULL);
-	struct memslots_region *r = malloc(sizeof(*r) * n);
+	struct memslots_region *r = malloc(sizeof(*r) * sp->n);
 	size_t fi = 0;
 	uint64_t t0, t;
 	int ret;
 
-	for (unsigned int i = 0; i < n; i++)
-		r[i] = bench_region(i, 0);
+	if (!r)
+		bench_die("batch_create", -1);
+	for (unsigned int i = 0; i < sp->n; i++)
+		r[i] = bench_region(sp, i, 0);
 	t0 = bench_now();
-	ret = memslots_apply(ms, r, n, &fi);
+	ret = memslots_apply(ms, r, sp->n, &fi);
 	t = bench_now() - t0;
 	if (ret)
 		bench_die("batch_create", ret);
@@ -178,6 +172,8 @@ static uint64_t bench_batch_create(unsigned int n)
 
 /* ---- readers --------------------------------------------------------------------- */
 
+#define BENCH_KEY(k) ((k) & (BENCH_NR_KEYS - 1))
+
 static uint64_t bench_unmap(struct bench_fixture *fx, uint64_t bytes, uint64_t iters)
 {
 	const struct memslots_set *set = memslots_read_lock(fx->ms);
@@ -186,7 +182,7 @@ static uint64_t bench_unmap(struct bench_fixture *fx, uint64_t bytes, uint64_t i
 
 	/* The MMU-notifier path: every slot whose hva range meets the range. */
 	for (uint64_t k = 0; k < iters; k++) {
-		uint64_t hs = fx->hvas[k & (BENCH_NR_KEYS - 1)], hl = hs + bytes - 1;
+		uint64_t hs = fx->sp->hvas[BENCH_KEY(k)], hl = hs + bytes - 1;
 		const struct memslot *s;
 
 		for (s = memslots_hva_range_first(set, hs, hl); s;
@@ -202,29 +198,90 @@ static uint64_t bench_unmap(struct bench_fixture *fx, uint64_t bytes, uint64_t i
 static uint64_t bench_gfn_random(struct bench_fixture *fx, uint64_t iters)
 {
 	const struct memslots_set *set = memslots_read_lock(fx->ms);
+	const uint64_t *q = fx->sp->gfns;
 	uintptr_t acc = 0;
 	uint64_t t0 = bench_now(), t;
 
 	for (uint64_t k = 0; k < iters; k++)
-		acc += (uintptr_t)memslots_find_gfn(set, fx->gfns[k & (BENCH_NR_KEYS - 1)]);
+		acc += bench_use(memslots_find_gfn(set, q[BENCH_KEY(k)]));
 	t = bench_now() - t0;
 	memslots_read_unlock(fx->ms);
 	bench_sink = acc;
 	return t;
 }
 
+struct bench_mt {
+	struct bench_fixture *fx;
+	uint64_t iters;
+	atomic_uint ready;
+	atomic_bool go;
+};
+
+/* One reader of the two-thread row: registered, then the same loop as
+ * bench_gfn_random (its own key offset), in one read-side section. */
+static void bench_mt_loop(struct bench_mt *mt, unsigned int offset)
+{
+	struct memslots *ms = mt->fx->ms;
+	const uint64_t *q = mt->fx->sp->gfns;
+	const struct memslots_set *set;
+	uintptr_t acc = 0;
+
+	set = memslots_read_lock(ms);
+	atomic_fetch_add(&mt->ready, 1);
+	while (!atomic_load_explicit(&mt->go, memory_order_acquire))
+		;
+	for (uint64_t k = 0; k < mt->iters; k++)
+		acc += bench_use(memslots_find_gfn(set, q[BENCH_KEY(k + offset)]));
+	memslots_read_unlock(ms);
+	bench_sink = acc;
+}
+
+static void *bench_mt_main(void *arg)
+{
+	struct bench_mt *mt = arg;
+
+	memslots_reader_register(mt->fx->ms);
+	bench_mt_loop(mt, BENCH_NR_KEYS / 2);
+	memslots_reader_unregister(mt->fx->ms);
+	return NULL;
+}
+
+static uint64_t bench_gfn_random_mt(struct bench_fixture *fx, uint64_t iters, unsigned int threads)
+{
+	struct bench_mt mt = {.fx = fx, .iters = iters};
+	pthread_t helper;
+	uint64_t t0, t;
+
+	if (threads < 2)
+		return bench_gfn_random(fx, iters);
+	atomic_init(&mt.ready, 0);
+	atomic_init(&mt.go, false);
+	if (pthread_create(&helper, NULL, bench_mt_main, &mt))
+		bench_die("pthread_create", -1);
+	while (atomic_load(&mt.ready) != 1)
+		;
+	/* This thread's section is taken inside the loop: start both at once. */
+	t0 = bench_now();
+	atomic_store_explicit(&mt.go, true, memory_order_release);
+	bench_mt_loop(&mt, 0);
+	pthread_join(helper, NULL);
+	t = bench_now() - t0;
+	return t;
+}
+
 static uint64_t bench_gfn_repeat(struct bench_fixture *fx, uint64_t iters)
 {
 	const struct memslots_set *set = memslots_read_lock(fx->ms);
-	uint64_t gfn = fx->gfns[0] - (fx->gfns[0] - BENCH_BASE_GFN) % BENCH_STRIDE;
+	uint64_t gfn = fx->sp->rep_gfn;
+	unsigned int mask = fx->sp->rep_mask & 1;
 	uintptr_t acc = 0;
 	uint64_t t0, t;
 
 	/* The same slot every time (two pages of it): the last-used slot answers. */
-	acc += (uintptr_t)memslots_find_gfn(set, gfn);
+	acc += bench_use(memslots_find_gfn(set, gfn));
 	t0 = bench_now();
 	for (uint64_t k = 0; k < iters; k++)
-		acc += (uintptr_t)memslots_find_gfn(set, gfn + (k & 1));
+		acc += bench_use(memslots_find_gfn(set, gfn + (k & mask)));
 	t = bench_now() - t0;
 	memslots_read_unlock(fx->ms);
 	bench_sink = acc;
@@ -235,15 +292,15 @@ static uint64_t bench_gfn_cached(struct bench_fixture *fx, uint64_t iters)
 {
 	const struct memslots_set *set = memslots_read_lock(fx->ms);
 	struct memslots_cache cache = {0};
-	uint64_t base = fx->gfns[0] - (fx->gfns[0] - BENCH_BASE_GFN) % BENCH_STRIDE;
+	uint64_t base = fx->sp->rep_gfn;
+	unsigned int mask = fx->sp->rep_mask;
 	uintptr_t acc = 0;
 	uint64_t t0, t;
 
 	/* A vCPU touching pages of one slot: the per-thread cache answers. */
 	t0 = bench_now();
 	for (uint64_t k = 0; k < iters; k++)
-		acc += (uintptr_t)memslots_find_gfn_cached(set, &cache,
-							   base + (k & (BENCH_SLOT_PAGES - 1)));
+		acc += bench_use(memslots_find_gfn_cached(set, &cache, base + (k & mask)));
 	t = bench_now() - t0;
 	memslots_read_unlock(fx->ms);
 	bench_sink = acc;
@@ -253,11 +310,12 @@ static uint64_t bench_gfn_cached(struct bench_fixture *fx, uint64_t iters)
 static uint64_t bench_gfn_miss(struct bench_fixture *fx, uint64_t iters)
 {
 	const struct memslots_set *set = memslots_read_lock(fx->ms);
+	const uint64_t *q = fx->sp->holes;
 	uintptr_t acc = 0;
 	uint64_t t0 = bench_now(), t;
 
 	for (uint64_t k = 0; k < iters; k++)
-		acc += (uintptr_t)memslots_find_gfn(set, fx->holes[k & (BENCH_NR_KEYS - 1)]);
+		acc += bench_use(memslots_find_gfn(set, q[BENCH_KEY(k)]));
 	t = bench_now() - t0;
 	memslots_read_unlock(fx->ms);
 	if (acc)
@@ -265,8 +323,8 @@ static uint64_t bench_gfn_miss(struct bench_fixture *fx, uint64_t iters)
 	return t;
 }
 
-/* Index of the last key <= g in keys[0..n) (n > 0, keys[0] <= g), with no
- * data-dependent branch: the halving step is a conditional move. */
+/* Index of the last key <= g in keys[0..n) (n > 0), or 0 when none is,
+ * with no data-dependent branch: the halving step is a conditional move. */
 static size_t bench_dense_rank(const uint64_t *keys, size_t n, uint64_t g)
 {
 	const uint64_t *base = keys;
@@ -282,24 +340,21 @@ static size_t bench_dense_rank(const uint64_t *keys, size_t n, uint64_t g)
 
 static uint64_t bench_dense_limit(struct bench_fixture *fx, uint64_t iters, int miss)
 {
-	const uint64_t *q = miss ? fx->holes : fx->gfns;
-	uint64_t *keys = malloc(fx->n * sizeof(*keys));
-	uint64_t hits = 0, t0, t;
+	const struct bench_space *sp = fx->sp;
+	const uint64_t *q = miss ? sp->holes : sp->gfns;
+	const uint64_t *keys = sp->keys, *ends = sp->ends;
+	uint64_t hits = 0, want, t0, t;
 
-	if (!keys)
-		bench_die("dense_limit", -1);
-	for (unsigned int i = 0; i < fx->n; i++)
-		keys[i] = BENCH_BASE_GFN + (uint64_t)i * BENCH_STRIDE;
 	t0 = bench_now();
 	for (uint64_t k = 0; k < iters; k++) {
-		uint64_t g = q[k & (BENCH_NR_KEYS - 1)];
-		size_t i = bench_dense_rank(keys, fx->n, g);
+		uint64_t g = q[BENCH_KEY(k)];
+		size_t i = bench_dense_rank(keys, sp->n, g);
 
-		hits += g - keys[i] < BENCH_SLOT_PAGES;
+		hits += g >= keys[i] && g < ends[i];
 	}
 	t = bench_now() - t0;
-	free(keys);
-	if (miss ? hits != 0 : hits != iters)
+	want = miss ? 0 : (iters / BENCH_NR_KEYS) * sp->gfn_hits;
+	if (iters % BENCH_NR_KEYS == 0 && hits != want)
 		bench_die("dense_limit: wrong answers", (int)hits);
 	return t;
 }
@@ -307,11 +362,53 @@ static uint64_t bench_dense_limit(struct bench_fixture *fx, uint64_t iters, int 
 static uint64_t bench_id_lookup(struct bench_fixture *fx, uint64_t iters)
 {
 	const struct memslots_set *set = memslots_read_lock(fx->ms);
+	const uint16_t *q = fx->sp->ids;
 	uintptr_t acc = 0;
 	uint64_t t0 = bench_now(), t;
 
+	for (uint64_t k = 0; k < iters; k++) {
+		const struct memslot *s = memslots_find_id(set, q[BENCH_KEY(k)]);
+
+		acc += s ? s->id : 0;
+	}
+	t = bench_now() - t0;
+	memslots_read_unlock(fx->ms);
+	bench_sink = acc;
+	return t;
+}
+
+static uint64_t bench_gfn_range(struct bench_fixture *fx, uint64_t iters)
+{
+	const struct memslots_set *set = memslots_read_lock(fx->ms);
+	const uint64_t *q = fx->sp->gfns;
+	uintptr_t acc = 0;
+	uint64_t t0 = bench_now(), t;
+
+	/* Every slot meeting 2 MiB of guest memory from each query. */
+	for (uint64_t k = 0; k < iters; k++) {
+		uint64_t start = q[BENCH_KEY(k)], end = start + 512;
+		const struct memslot *s;
+
+		for (s = memslots_gfn_range_first(set, start, end); s;
+		     s = memslots_gfn_range_next(set, s, start, end))
+			acc += s->id;
+	}
+	t = bench_now() - t0;
+	memslots_read_unlock(fx->ms);
+	bench_sink = acc;
+	return t;
+}
+
+static uint64_t bench_iterate(struct bench_fixture *fx, uint64_t iters)
+{
+	const struct memslots_set *set = memslots_read_lock(fx->ms);
+	uintptr_t acc = 0;
+	uint64_t t0 = bench_now(), t;
+
+	/* A dirty-log sync or a migration pass: every slot in gfn order. */
 	for (uint64_t k = 0; k < iters; k++)
-		acc += (uintptr_t)memslots_find_id(set, fx->ids[k & (BENCH_NR_KEYS - 1)]);
+		for (const struct memslot *s = memslots_first(set); s; s = memslots_next(set, s))
+			acc += s->id;
 	t = bench_now() - t0;
 	memslots_read_unlock(fx->ms);
 	bench_sink = acc;
@@ -350,14 +447,13 @@ static void *bench_reader_main(void *arg)
 
 static uint64_t bench_move(struct bench_fixture *fx, uint64_t iters, int active)
 {
-	unsigned int id = fx->n / 2;
-	struct memslots_region home = bench_region(id, 0), away = home;
+	struct memslots_region home = bench_region(fx->sp, fx->sp->n / 2, 0), away = home;
 	struct bench_reader rd = {.ms = fx->ms, .gfn = home.guest_phys_addr / BENCH_PAGE};
 	pthread_t thread;
 	uint64_t t0, t;
 
 	/* Out to just above the last slot (the top end of the array) and back. */
-	away.guest_phys_addr = (BENCH_BASE_GFN + (uint64_t)fx->n * BENCH_STRIDE) * BENCH_PAGE;
+	away.guest_phys_addr = fx->sp->top_gfn * BENCH_PAGE;
 	atomic_init(&rd.stop, false);
 	atomic_init(&rd.started, false);
 	if (active) {
@@ -385,8 +481,8 @@ static uint64_t bench_move(struct bench_fixture *fx, uint64_t iters, int active)
 
 static uint64_t bench_flags(struct bench_fixture *fx, uint64_t iters)
 {
-	struct memslots_region on = bench_region(fx->n / 2, MEMSLOT_LOG_DIRTY_PAGES);
-	struct memslots_region off = bench_region(fx->n / 2, 0);
+	struct memslots_region on = bench_region(fx->sp, fx->sp->n / 2, MEMSLOT_LOG_DIRTY_PAGES);
+	struct memslots_region off = bench_region(fx->sp, fx->sp->n / 2, 0);
 	uint64_t t0 = bench_now(), t;
 
 	for (uint64_t k = 0; k < iters; k++) {
@@ -412,10 +508,10 @@ static uint64_t bench_batch_flags(struct bench_fixture *fx, uint64_t iters)
 		uint64_t t0;
 		int ret;
 
-		for (unsigned int i = 0; i < fx->n; i++)
-			fx->reqs[i] = bench_region(i, flags);
+		for (unsigned int i = 0; i < fx->sp->n; i++)
+			fx->reqs[i] = bench_region(fx->sp, i, flags);
 		t0 = bench_now();
-		ret = memslots_apply(fx->ms, fx->reqs, fx->n, &fi);
+		ret = memslots_apply(fx->ms, fx->reqs, fx->sp->n, &fi);
 		t += bench_now() - t0;
 		if (ret)
 			bench_die("batch_flags", ret);
@@ -424,15 +520,32 @@ static uint64_t bench_batch_flags(struct bench_fixture *fx, uint64_t iters)
 	if (iters & 1) {
 		size_t fi = 0;
 
-		for (unsigned int i = 0; i < fx->n; i++)
-			fx->reqs[i] = bench_region(i, 0);
-		if (memslots_apply(fx->ms, fx->reqs, fx->n, &fi))
+		for (unsigned int i = 0; i < fx->sp->n; i++)
+			fx->reqs[i] = bench_region(fx->sp, i, 0);
+		if (memslots_apply(fx->ms, fx->reqs, fx->sp->n, &fi))
 			bench_die("batch_flags restore", -1);
 	}
 	return t;
 }
 
 /* ---- dirty logging (the engine only) ----------------------------------------------- */
+
+#ifdef BENCH_INDEX
+/* The dense layout's slot @i, for the dirty rows, which build their own
+ * objects (bitmaps kept) whatever the layout. */
+static struct memslots_region bench_dense_region(unsigned int i, uint32_t flags)
+{
+	struct memslots_region r = {
+		.slot = i,
+		.flags = flags,
+		.guest_phys_addr = (BENCH_BASE_GFN + (uint64_t)i * BENCH_STRIDE) * BENCH_PAGE,
+		.memory_size = BENCH_SLOT_PAGES * BENCH_PAGE,
+		.userspace_addr = BENCH_BASE_HVA + (uint64_t)i * BENCH_STRIDE * BENCH_PAGE,
+	};
+
+	return r;
+}
+#endif
 
 #ifdef BENCH_INDEX
 #define BENCH_1G_PAGES 262144u
@@ -452,7 +565,7 @@ static struct memslots *bench_new_dirty(unsigned int n, uint32_t dirty_log, uint
 	if (!ms || !r)
 		bench_die("memslots_new (dirty)", -1);
 	for (unsigned int i = 0; i < n; i++)
-		r[i] = bench_region(n - 1 - i, flags);
+		r[i] = bench_dense_region(n - 1 - i, flags);
 	ret = memslots_apply(ms, r, n, &fi);
 	if (ret)
 		bench_die("populate (dirty)", ret);
@@ -562,12 +675,12 @@ static uint64_t bench_dirty_enable_all(unsigned int n, uint64_t iters, uint32_t 
 		int ret;
 
 		for (unsigned int i = 0; i < n; i++)
-			r[i] = bench_region(i, MEMSLOT_LOG_DIRTY_PAGES);
+			r[i] = bench_dense_region(i, MEMSLOT_LOG_DIRTY_PAGES);
 		t0 = bench_now();
 		ret = memslots_apply(ms, r, n, &fi);
 		t += bench_now() - t0;
 		for (unsigned int i = 0; i < n && !ret; i++)
-			r[i] = bench_region(i, 0);
+			r[i] = bench_dense_region(i, 0);
 		if (ret || memslots_apply(ms, r, n, &fi))
 			bench_die("dirty_enable_all", ret);
 	}
@@ -578,13 +691,13 @@ static uint64_t bench_dirty_enable_all(unsigned int n, uint64_t iters, uint32_t 
 
 /* ---- footprint ------------------------------------------------------------------- */
 
-static size_t bench_bytes(unsigned int n)
+static size_t bench_bytes(const struct bench_space *sp)
 {
 	struct ts_alloc_counter count = {0};
 	struct memslots *ms = bench_new(&count);
 	size_t bytes;
 
-	bench_populate(ms, n);
+	bench_populate(ms, sp);
 	bytes = count.bytes;
 	memslots_free(ms);
 	if (count.bytes)
@@ -596,11 +709,16 @@ static size_t bench_bytes_sparse(void)
 {
 	struct ts_alloc_counter count = {0};
 	struct memslots *ms = bench_new(&count);
-	struct memslots_region r[2] = {bench_region(0, 0), bench_region(1, 0)};
+	struct memslots_region r[2] = {0};
 	size_t fi = 0, bytes;
 	int ret;
 
-	r[1].slot = MEMSLOTS_DEFAULT_MAX_SLOTS - 1;
+	for (unsigned int i = 0; i < 2; i++) {
+		r[i].slot = i ? MEMSLOTS_DEFAULT_MAX_SLOTS - 1 : 0;
+		r[i].guest_phys_addr = (BENCH_BASE_GFN + i * BENCH_STRIDE) * BENCH_PAGE;
+		r[i].memory_size = BENCH_SLOT_PAGES * BENCH_PAGE;
+		r[i].userspace_addr = BENCH_BASE_HVA + i * BENCH_STRIDE * BENCH_PAGE;
+	}
 	ret = memslots_apply(ms, r, 2, &fi);
 	if (ret)
 		bench_die("bytes_sparse", ret);
@@ -617,10 +735,13 @@ const struct bench_impl BENCH_IMPL_SYM = {
 	.batch_create = bench_batch_create,
 	.unmap = bench_unmap,
 	.gfn_random = bench_gfn_random,
+	.gfn_random_mt = bench_gfn_random_mt,
 	.gfn_repeat = bench_gfn_repeat,
 	.gfn_cached = bench_gfn_cached,
 	.gfn_miss = bench_gfn_miss,
 	.id_lookup = bench_id_lookup,
+	.gfn_range = bench_gfn_range,
+	.iterate = bench_iterate,
 	.dense_limit = bench_dense_limit,
 	.move = bench_move,
 	.flags = bench_flags,

@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Turns memslots_bench's Google Benchmark JSON into a table, CSV, Markdown
+"""Turns memslots_bench's Google Benchmark JSON into tables, CSV, Markdown
 and gnuplot PNGs comparing three implementations: the array baseline
-(pre-2021 KVM), the engine on KVM's index (kvm) and on the B+tree (btree),
-with the improvements kvm/array (array time over kvm time) and btree/kvm.
+(pre-2021 KVM), the engine on KVM's index (kvm) and on the B+tree (btree,
+the default), with the improvements kvm/array (array time over kvm time),
+btree/kvm and btree/array, one table per layout, and the issue-20 targets
+of the default index checked one by one (MET / MISSED).
 
 usage: report.py RESULTS.json OUTDIR [--no-plots]
 
-Benchmark names are "<op>/<impl>/<N>[/...]".  Timed benchmarks carry the
-counters "ops" (operations per iteration) and "ns_per_op"; footprint ones
-carry "bytes_per_slot" or "bytes".  Standard library only.
+Benchmark names are "<layout>/<op>/<impl>/<N>[/...]".  Timed benchmarks
+carry the counters "ops" (operations per iteration) and "ns_per_op";
+footprint ones carry "bytes_per_slot" or "bytes".  Standard library only.
 """
 import csv
 import json
@@ -24,10 +26,16 @@ OPS = [
     ("unmap_4k", "unmap: hva range of 4 KiB", "time"),
     ("unmap_2m", "unmap: hva range of 2 MiB", "time"),
     ("gfn_random", "gfn lookup, random (LRU miss)", "time"),
+    ("gfn_random_2t", "gfn lookup, random, 2 threads (aggregate)", "time"),
+    ("scaling_2t", "2 threads' rate over 1 thread's (x)", "factor"),
     ("gfn_lru_hit", "gfn lookup, repeated (LRU hit)", "time"),
     ("gfn_cached", "gfn lookup, per-thread cache hit", "time"),
     ("gfn_miss", "gfn lookup, miss in a hole", "time"),
+    ("dense_limit_random", "dense-key limit, random gfns", "time"),
+    ("dense_limit_miss", "dense-key limit, gfns in holes", "time"),
     ("id_lookup", "id lookup", "time"),
+    ("gfn_range", "gfn range of 2 MiB, first/next", "time"),
+    ("iterate", "first/next over all N (per slot)", "time"),
     ("move_inactive", "move a slot (out and back; per move)", "time"),
     ("move_active", "move a slot, reader thread on it", "time"),
     ("flags_only", "flags-only toggle (per change)", "time"),
@@ -66,9 +74,9 @@ def load(path):
         if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
             continue
         parts = b["name"].split("/")
-        if len(parts) < 3:
+        if len(parts) < 4:
             continue
-        op, impl, n = parts[0], parts[1], int(parts[2])
+        layout, op, impl, n = parts[0], parts[1], parts[2], int(parts[3])
         if "ns_per_op" in b:
             val = b["ns_per_op"]
         elif "bytes_per_slot" in b:
@@ -77,7 +85,11 @@ def load(path):
             val = b["bytes"]
         else:
             continue
-        res[(op, n, impl)] = val
+        res[(layout, op, n, impl)] = val
+    # derived: how two reader threads scale (their aggregate rate over one's)
+    for (layout, op, n, impl), v in list(res.items()):
+        if op == "gfn_random_2t" and v and res.get((layout, "gfn_random", n, impl)):
+            res[(layout, "scaling_2t", n, impl)] = res[(layout, "gfn_random", n, impl)] / v
     return data.get("context", {}), res
 
 
@@ -88,15 +100,28 @@ def ratio(x, y):
     return x / y if x is not None and y else None
 
 
-def rows(res):
-    """(op, label, kind, n, array, kvm, btree, kvm/array, btree/kvm) per row;
-    an improvement is the slower one's time over the faster one's."""
+LAYOUTS = ("dense", "holes", "vmm", "vmm32k", "any")
+
+
+def layouts(res):
+    seen = {l for (l, _, _, _) in res}
+    return [l for l in LAYOUTS if l in seen] + sorted(seen - set(LAYOUTS))
+
+
+def rows(res, layout):
+    """(op, label, kind, n, array, kvm, btree, kvm/array, btree/kvm,
+    btree/array) per row of one layout; an improvement is the slower one's
+    time over the faster one's (for the scaling factor, the ratio of the
+    factors)."""
     out = []
     for op, label, kind in OPS:
-        ns = sorted({n for (o, n, _) in res if o == op})
+        ns = sorted({n for (l, o, n, _) in res if o == op and l == layout})
         for n in ns:
-            a, k, b = (res.get((op, n, impl)) for impl in IMPLS)
-            out.append((op, label, kind, n, a, k, b, ratio(a, k), ratio(k, b)))
+            a, k, b = (res.get((layout, op, n, impl)) for impl in IMPLS)
+            if kind == "factor":
+                out.append((op, label, kind, n, a, k, b, ratio(k, a), ratio(b, k), ratio(b, a)))
+            else:
+                out.append((op, label, kind, n, a, k, b, ratio(a, k), ratio(k, b), ratio(a, b)))
     return out
 
 
@@ -104,13 +129,17 @@ def fmt_ratio(r):
     return "-" if r is None else "%.2fx" % r
 
 
-HEAD = ("Test", "N", "array", "kvm", "btree", "kvm/array", "btree/kvm")
+HEAD = ("Test", "N", "array", "kvm", "btree", "kvm/array", "btree/kvm", "btree/array")
+
+
+def fmt_factor(x):
+    return "-" if x is None else "%.2f" % x
 
 
 def cells(r):
-    op, label, kind, n, a, k, b, ka, bk = r
-    f = fmt_time if kind == "time" else fmt_bytes
-    return (label, str(n), f(a), f(k), f(b), fmt_ratio(ka), fmt_ratio(bk))
+    op, label, kind, n, a, k, b, ka, bk, ba = r
+    f = {"time": fmt_time, "factor": fmt_factor}.get(kind, fmt_bytes)
+    return (label, str(n), f(a), f(k), f(b), fmt_ratio(ka), fmt_ratio(bk), fmt_ratio(ba))
 
 
 def text_table(rs):
@@ -135,25 +164,87 @@ def markdown_table(rs):
     return "\n".join(out)
 
 
-def write_csv(rs, path):
+def write_csv(by_layout, path):
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["test", "label", "n", "array", "kvm", "btree", "unit", "kvm_over_array",
-                    "btree_over_kvm"])
-        for op, label, kind, n, a, k, b, ka, bk in rs:
-            unit = "ns" if kind == "time" else "bytes"
-            w.writerow([op, label, n] + ["" if v is None else "%.6g" % v for v in (a, k, b)] +
-                       [unit] + ["" if v is None else "%.4g" % v for v in (ka, bk)])
+        w.writerow(["layout", "test", "label", "n", "array", "kvm", "btree", "unit",
+                    "kvm_over_array", "btree_over_kvm", "btree_over_array"])
+        for layout, rs in by_layout:
+            for op, label, kind, n, a, k, b, ka, bk, ba in rs:
+                unit = {"time": "ns", "factor": "x"}.get(kind, "bytes")
+                w.writerow([layout, op, label, n] +
+                           ["" if v is None else "%.6g" % v for v in (a, k, b)] + [unit] +
+                           ["" if v is None else "%.4g" % v for v in (ka, bk, ba)])
 
 
-def plots(rs, outdir):
-    """One log-log PNG per operation: time (or bytes) per operation vs N."""
+READ_OPS = ("gfn_random", "gfn_miss", "gfn_lru_hit", "gfn_cached", "id_lookup", "unmap_4k",
+            "unmap_2m", "gfn_range", "iterate")
+
+
+def targets(res):
+    """The issue's targets for the default index (btree), one line each:
+    (met, text).  A row that did not run is not judged."""
+    out = []
+
+    def get(layout, op, n, impl):
+        return res.get((layout, op, n, impl))
+
+    def check(ok, text):
+        out.append((ok, text))
+
+    for layout in layouts(res):
+        if layout == "any":
+            continue
+        for op in READ_OPS + ("batch_flags_all", "batch_create_all"):
+            for n in sorted({n for (l, o, n, _) in res if l == layout and o == op}):
+                a, b = get(layout, op, n, "array"), get(layout, op, n, "btree")
+                if a and b:
+                    check(a / b >= 1.0, "%s %s N=%d: btree/array %.2fx >= 1.0x" %
+                          (layout, op, n, a / b))
+        for op in ("gfn_random", "gfn_miss"):
+            n = 32764
+            a, b = get(layout, op, n, "array"), get(layout, op, n, "btree")
+            lim = get(layout, "dense_limit_random" if op == "gfn_random" else
+                      "dense_limit_miss", n, "btree")
+            if a and b:
+                check(a / b >= 2.0, "%s %s N=%d: btree/array %.2fx >= 2.0x" %
+                      (layout, op, n, a / b))
+            if b and lim:
+                check(b / lim <= 2.0, "%s %s N=%d: btree over the dense-key limit %.2fx <= 2x"
+                      % (layout, op, n, b / lim))
+        b = get(layout, "batch_flags_all", 32764, "btree")
+        if b:
+            check(b <= 3e6, "%s batch_flags_all N=32764: %s <= 3 ms" % (layout, fmt_time(b)))
+        b = get(layout, "mem_per_slot", 32764, "btree")
+        if b:
+            check(b <= 192, "%s mem_per_slot N=32764: %.0f B <= 192 B" % (layout, b))
+        for op, want in (("setup", 200), ("move_inactive", 100)):
+            a, b = get(layout, op, 32764, "array"), get(layout, op, 32764, "btree")
+            if a and b:
+                check(a / b >= want, "%s %s N=32764: btree/array %.0fx >= %dx" %
+                      (layout, op, a / b, want))
+        for n in sorted({n for (l, o, n, _) in res if l == layout and o == "scaling_2t"}):
+            f = get(layout, "scaling_2t", n, "btree")
+            if f:
+                check(f >= 1.8, "%s two reader threads N=%d: %.2fx one thread's rate >= 1.8x"
+                      % (layout, n, f))
+    b = get("any", "mem_sparse_2slots", 2, "btree")
+    if b:
+        check(b <= 2048, "two slots (ids 0, 32763): %.0f B <= 2048 B" % b)
+    return out
+
+
+def plots(rs, outdir, layout):
+    """One log-log PNG per operation of @layout: time (or bytes) per
+    operation vs N, in OUTDIR/<layout>/, and an overview-<layout>.png."""
     if not shutil.which("gnuplot"):
         print("gnuplot not found: no plots", file=sys.stderr)
         return []
     made = []
+    outdir = os.path.join(outdir, layout)
+    os.makedirs(outdir, exist_ok=True)
     for op, label, kind in OPS:
-        pts = [(n, a, k, b) for (o, _, _, n, a, k, b, _, _) in rs if o == op and a and k and b]
+        pts = [(n, a, k, b) for (o, _, _, n, a, k, b, _, _, _) in rs if o == op and a and k and b]
         if len(pts) < 2:
             continue
         dat = os.path.join(outdir, op + ".dat")
@@ -162,12 +253,13 @@ def plots(rs, outdir):
             for n, a, k, b in pts:
                 f.write("%d %.6g %.6g %.6g\n" % (n, a, k, b))
         png = os.path.join(outdir, op + ".png")
-        ylabel = "ns per operation" if kind == "time" else "bytes per slot"
+        ylabel = {"time": "ns per operation", "factor": "x one thread"}.get(kind,
+                                                                           "bytes per slot")
         script = "\n".join([
             "set terminal pngcairo size 720,480 noenhanced" if have_cairo() else
             "set terminal png size 720,480 noenhanced",
             "set output '%s'" % png,
-            "set title '%s'" % label.replace("'", ""),
+            "set title '%s: %s'" % (layout, label.replace("'", "")),
             "set logscale xy",
             "set xlabel 'slots (N)'",
             "set ylabel '%s'" % ylabel,
@@ -183,19 +275,19 @@ def plots(rs, outdir):
         subprocess.run(["gnuplot"], input=script.encode(), check=True)
         made.append(png)
     if made:
-        made.append(overview(rs, outdir))
+        made.append(overview(rs, outdir, layout))
     return made
 
 
-def overview(rs, outdir):
-    """All operations in one multiplot PNG (4 x 4 panels), from the .dat files."""
-    png = os.path.join(outdir, "overview.png")
+def overview(rs, outdir, layout):
+    """All operations in one multiplot PNG (5 x 5 panels), from the .dat files."""
+    png = os.path.join(os.path.dirname(outdir), "overview-%s.png" % layout)
     lines = [
-        "set terminal pngcairo size 1600,1400 noenhanced font ',9'" if have_cairo() else
-        "set terminal png size 1600,1400 noenhanced",
+        "set terminal pngcairo size 1800,1600 noenhanced font ',9'" if have_cairo() else
+        "set terminal png size 1800,1600 noenhanced",
         "set output '%s'" % png,
-        "set multiplot layout 4,4 title 'libmemslots: array baseline (red), kvm index "
-        "(green), btree index (blue), per operation, log-log'",
+        "set multiplot layout 5,5 title 'libmemslots, layout %s: array baseline (red), kvm "
+        "index (green), btree index (blue), per operation, log-log'" % layout,
         "set logscale xy", "set grid", "set key off", "set format y '%g'",
         "set xlabel 'N'",
     ]
@@ -205,7 +297,7 @@ def overview(rs, outdir):
             continue
         lines += [
             "set title '%s'" % label.replace("'", ""),
-            "set ylabel '%s'" % ("ns" if kind == "time" else "bytes/slot"),
+            "set ylabel '%s'" % {"time": "ns", "factor": "x"}.get(kind, "bytes/slot"),
             "plot '%s' using 1:2 with linespoints lw 2 pt 7 lc rgb '#cc3333', "
             "'' using 1:3 with linespoints lw 2 pt 9 lc rgb '#33aa55', "
             "'' using 1:4 with linespoints lw 2 pt 5 lc rgb '#3355cc'" % dat,
@@ -236,16 +328,27 @@ def main(argv):
     ctx, res = load(argv[1])
     outdir = argv[2]
     os.makedirs(outdir, exist_ok=True)
-    rs = rows(res)
-    table = text_table(rs)
+    by_layout = [(l, rows(res, l)) for l in layouts(res)]
+    texts, mds, made = [], [], []
+    for layout, rs in by_layout:
+        texts.append("== layout: %s ==\n%s" % (layout, text_table(rs)))
+        mds.append("### Layout: %s\n\n%s" % (layout, markdown_table(rs)))
+        if "--no-plots" not in argv:
+            made += plots(rs, outdir, layout)
+    ts = targets(res)
+    tlines = ["%s  %s" % ("MET   " if ok else "MISSED", t) for ok, t in ts]
+    summary = "targets of the default index (btree): %d met, %d missed" % (
+        sum(1 for ok, _ in ts if ok), sum(1 for ok, _ in ts if not ok))
+    table = "\n\n".join(texts) + "\n\n" + summary + "\n" + "\n".join(tlines)
     print(table)
     with open(os.path.join(outdir, "table.txt"), "w") as f:
         f.write(table + "\n")
     with open(os.path.join(outdir, "table.md"), "w") as f:
-        f.write(markdown_table(rs) + "\n")
-    write_csv(rs, os.path.join(outdir, "results.csv"))
-    made = [] if "--no-plots" in argv else plots(rs, outdir)
-    print("\nwrote %s/{results.csv,table.txt,table.md}%s" % (
+        f.write("\n\n".join(mds) + "\n")
+    with open(os.path.join(outdir, "targets.txt"), "w") as f:
+        f.write(summary + "\n" + "\n".join(tlines) + "\n")
+    write_csv(by_layout, os.path.join(outdir, "results.csv"))
+    print("\nwrote %s/{results.csv,table.txt,table.md,targets.txt}%s" % (
         outdir, " and %d plots" % len(made) if made else ""))
     if ctx:
         print("machine: %s CPUs at %s MHz, library build: %s" % (
