@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The read path: lookups, iteration, range queries and the two caches
- * (the set's last-used slot, shared by all readers, and the caller's
- * per-thread struct memslots_cache).
+ * (each thread's last-used slot, and the caller's per-thread struct
+ * memslots_cache).
  *
  * Locking: every function here runs inside a read-side section
  * (memslots_read_lock) on the set it returned, or on a set no writer can
- * change; they take no lock and never block.  The only store is to the
- * set's last-used slot, an atomic pointer.
+ * change; they take no lock and never block.  They store only to the
+ * calling thread's own hint (below) and to the caller's cache.
  */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <memslots/memslots.h>
@@ -17,21 +18,78 @@
 #include "set.h"
 #include "slot.h"
 
-MEMSLOTS_API const struct memslot *memslots_find_gfn(const struct memslots_set *set, uint64_t gfn)
+/*
+ * This thread's hint: the last slot it found by gfn, and where its last
+ * step of an in-order walk stopped in the gfn B+tree, both in one set in
+ * one published state.  KVM keeps a last-used slot per vCPU for the same
+ * reason: a shared one is written on every miss, and two vCPUs missing at
+ * once bounce its line between their cores.  Per thread, the hint also
+ * makes the B+tree's "next" a step instead of a descent.
+ *
+ * A hint is trusted only for the set it names, while that set still has
+ * the incarnation and the generation it had when the hint was taken: a
+ * set's generation changes at every publication and its incarnation is
+ * unique in the process (ms_set_init()), so a match means the same set,
+ * unchanged since (a published set never changes, and the caller is in a
+ * read-side section on it), and the slot and leaf are alive.
+ *
+ * Initial-exec TLS: a few loads from the thread pointer, not a call to
+ * __tls_get_addr() per lookup; the hint is 48 bytes of the static TLS
+ * block.
+ */
+struct ms_read_hint {
+	const struct memslots_set *set;
+	uint64_t generation;
+	uint64_t incarnation;
+	struct ms_slot *last_used;	  /* found by gfn; NULL for none */
+	const struct ms_btree_leaf *leaf; /* the walk's position; NULL for none */
+	unsigned int idx;
+};
+
+static _Thread_local struct ms_read_hint ms_hint __attribute__((tls_model("initial-exec")));
+
+static inline bool ms_hint_for(const struct memslots_set *set)
+{
+	return ms_hint.set == set && ms_hint.generation == set->generation &&
+	       ms_hint.incarnation == set->incarnation;
+}
+
+/* Makes the hint @set's, forgetting what it held about another state. */
+static void ms_hint_take(const struct memslots_set *set)
+{
+	if (ms_hint_for(set))
+		return;
+	ms_hint.set = set;
+	ms_hint.generation = set->generation;
+	ms_hint.incarnation = set->incarnation;
+	ms_hint.last_used = NULL;
+	ms_hint.leaf = NULL;
+}
+
+static MS_NOIPA const struct memslot *ms_find_gfn_slow(const struct memslots_set *set, uint64_t gfn)
 {
 	struct ms_slot *slot;
 
 	if (ms_unlikely(!set))
 		return NULL;
-	slot = ms_set_last_used(set);
-
-	if (slot && ms_slot_holds(slot, gfn))
-		return &slot->pub;
 	slot = ms_set_lookup(set, gfn);
 	if (!slot)
 		return NULL;
-	ms_set_note_used(set, slot);
+	ms_hint_take(set);
+	ms_hint.last_used = slot;
 	return &slot->pub;
+}
+
+MEMSLOTS_API const struct memslot *memslots_find_gfn(const struct memslots_set *set, uint64_t gfn)
+{
+	/* The hit: no prologue, the slow path is a tail call. */
+	if (ms_likely(set && ms_hint_for(set))) {
+		struct ms_slot *slot = ms_hint.last_used;
+
+		if (slot && ms_slot_holds(slot, gfn))
+			return &slot->pub;
+	}
+	return ms_find_gfn_slow(set, gfn);
 }
 
 MEMSLOTS_API const struct memslot *memslots_find_gfn_approx(const struct memslots_set *set,
@@ -58,26 +116,16 @@ MEMSLOTS_API const struct memslot *memslots_find_id(const struct memslots_set *s
 	return slot ? &slot->pub : NULL;
 }
 
-MEMSLOTS_API const struct memslot *
-memslots_find_gfn_cached(const struct memslots_set *set, struct memslots_cache *cache, uint64_t gfn)
+static MS_NOIPA const struct memslot *
+ms_find_gfn_cached_slow(const struct memslots_set *set, struct memslots_cache *cache, uint64_t gfn)
 {
-	const struct memslot *slot;
 	struct ms_slot *found;
 
 	if (ms_unlikely(!set))
 		return NULL;
 	if (ms_unlikely(!cache))
 		return memslots_find_gfn(set, gfn);
-	slot = cache->slot;
-	/*
-	 * Generations are unique among the sets one object publishes, and set
-	 * pointers among live objects: both matching means the cached slot
-	 * belongs to @set as the caller holds it.
-	 */
-	if (slot && cache->set == set && cache->generation == set->generation &&
-	    ms_slot_holds(ms_slot_of(slot), gfn))
-		return slot;
-	/* Per-thread by design: leave the shared last-used slot alone. */
+	/* Per-thread by design: the caller's cache is this thread's hint. */
 	found = ms_set_lookup(set, gfn);
 	if (!found)
 		return NULL;
@@ -87,14 +135,69 @@ memslots_find_gfn_cached(const struct memslots_set *set, struct memslots_cache *
 	return &found->pub;
 }
 
+MEMSLOTS_API const struct memslot *
+memslots_find_gfn_cached(const struct memslots_set *set, struct memslots_cache *cache, uint64_t gfn)
+{
+	/*
+	 * Generations are unique among the sets one object publishes, and set
+	 * pointers among live objects: both matching means the cached slot
+	 * belongs to @set as the caller holds it.  The hit needs no prologue:
+	 * the slow path is a tail call.
+	 */
+	if (ms_likely(set && cache)) {
+		const struct memslot *slot = cache->slot;
+
+		if (slot && cache->set == set && cache->generation == set->generation &&
+		    ms_slot_holds(ms_slot_of(slot), gfn))
+			return slot;
+	}
+	return ms_find_gfn_cached_slow(set, cache, gfn);
+}
+
+/* The B+tree walk's position becomes this thread's hint; its slot or NULL. */
+static struct ms_slot *ms_walk_at(const struct memslots_set *set, const struct ms_btree_cursor *c)
+{
+	if (!ms_btree_cursor_valid(c))
+		return NULL;
+	ms_hint_take(set);
+	ms_hint.leaf = c->leaf;
+	ms_hint.idx = c->idx;
+	return ms_btree_cursor_val(c);
+}
+
 MEMSLOTS_API const struct memslot *memslots_first(const struct memslots_set *set)
 {
+	struct ms_btree_cursor c;
 	struct ms_slot *slot;
 
 	if (ms_unlikely(!set))
 		return NULL;
-	slot = ms_set_first(set);
+	if (ms_unlikely(set->kvm)) {
+		slot = ms_set_first(set);
+	} else {
+		ms_btree_first(&set->gfn_tree, &c);
+		slot = ms_walk_at(set, &c);
+	}
 	return slot ? &slot->pub : NULL;
+}
+
+/*
+ * The B+tree's next slot after @slot: one step from this thread's hint
+ * when it stands on @slot (a walk in progress), else a descent.
+ */
+static struct ms_slot *ms_btree_walk_next(const struct memslots_set *set,
+					  const struct ms_slot *slot)
+{
+	struct ms_btree_cursor c;
+
+	if (ms_hint_for(set) && ms_hint.leaf && ms_hint.leaf->ent[ms_hint.idx].val == slot) {
+		c.leaf = ms_hint.leaf;
+		c.idx = ms_hint.idx;
+		ms_btree_cursor_next(&c);
+	} else {
+		ms_btree_seek_gt(&set->gfn_tree, slot->pub.base_gfn, &c);
+	}
+	return ms_walk_at(set, &c);
 }
 
 MEMSLOTS_API const struct memslot *memslots_next(const struct memslots_set *set,
@@ -104,8 +207,32 @@ MEMSLOTS_API const struct memslot *memslots_next(const struct memslots_set *set,
 
 	if (ms_unlikely(!set || !slot))
 		return NULL;
-	next = ms_set_next(set, ms_slot_of(slot));
+	if (ms_unlikely(set->kvm))
+		next = ms_set_next(set, ms_slot_of(slot));
+	else
+		next = ms_btree_walk_next(set, ms_slot_of(slot));
 	return next ? &next->pub : NULL;
+}
+
+/* The slot holding @gfn, else the first above it; the walk's hint set. */
+static struct ms_slot *ms_btree_walk_from(const struct memslots_set *set, uint64_t gfn)
+{
+	const struct ms_btree *t = &set->gfn_tree;
+	struct ms_btree_cursor c;
+	unsigned int r;
+
+	if (!t->root)
+		return NULL;
+	c.leaf = ms_btree_descend(t, gfn, &r);
+	if (r && gfn < c.leaf->ent[r - 1].end) {
+		c.idx = r - 1;
+	} else if (r == c.leaf->meta.nr) {
+		c.leaf = c.leaf->next;
+		c.idx = 0;
+	} else {
+		c.idx = r;
+	}
+	return ms_walk_at(set, &c);
 }
 
 MEMSLOTS_API const struct memslot *memslots_gfn_range_first(const struct memslots_set *set,
@@ -115,9 +242,13 @@ MEMSLOTS_API const struct memslot *memslots_gfn_range_first(const struct memslot
 
 	if (ms_unlikely(!set) || gfn_end <= gfn_start)
 		return NULL;
-	slot = ms_set_search(set, gfn_start, NULL, &above);
-	if (!slot)
-		slot = above;
+	if (ms_likely(!set->kvm)) {
+		slot = ms_btree_walk_from(set, gfn_start);
+	} else {
+		slot = ms_set_search(set, gfn_start, NULL, &above);
+		if (!slot)
+			slot = above;
+	}
 	return slot && slot->pub.base_gfn < gfn_end ? &slot->pub : NULL;
 }
 

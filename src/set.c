@@ -6,10 +6,15 @@
 
 #include "interval_tree.h"
 
+/* The incarnations handed out so far, by every object of the process. */
+static _Atomic uint64_t ms_set_incarnations;
+
 int ms_set_init(struct memslots_set *set, unsigned int idx, unsigned int page_shift, bool kvm,
 		const struct ms_alloc *alloc)
 {
 	set->kvm = kvm;
+	set->incarnation = atomic_fetch_add_explicit(&ms_set_incarnations, 1,
+						     memory_order_relaxed) + 1;
 	ms_btree_init(&set->gfn_tree, alloc);
 	ms_kvm_index_init(&set->kvm_index, idx);
 	set->hva_tree = MS_RB_ROOT_CACHED;
@@ -151,9 +156,9 @@ void ms_set_settle(struct memslots_set *set, const struct ms_set_mark *found)
 	if (found)
 		keep = found->nodes > in_tree ? found->nodes - in_tree : 0;
 	else
-		keep = set->gfn_tree.height + 1;
+		keep = ms_btree_insert_nodes(&set->gfn_tree, 1);
 	ms_btree_settle(&set->gfn_tree, keep);
-	ms_idtab_settle(&set->ids);
+	ms_idtab_settle(&set->ids, found != NULL);
 }
 
 /* The slots only: the tree's nodes go with ms_set_destroy(). */

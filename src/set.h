@@ -45,6 +45,9 @@ struct memslots_set {
 	struct ms_rb_root_cached hva_tree; /* by [hva, hva_last]; may overlap */
 	struct ms_attrmap attrs;	   /* the attribute word of every gfn */
 	uint64_t generation;		   /* set when published; never 0 once published */
+	/* Unique in the process (ms_set_init): with the generation, what a
+	 * reader's per-thread hint (read.c) is keyed by. */
+	uint64_t incarnation;
 	uint64_t nr_pages;
 	size_t count;
 	unsigned int idx;	       /* which node[] of a slot belongs to this set */

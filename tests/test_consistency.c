@@ -201,24 +201,38 @@ START_TEST(id_table_damage_fails)
 {
 	struct memslots *ms = populated();
 	struct memslots_set *set = active_of(ms);
-	struct ms_slot *s1 = ms_set_find_id(set, 1), *s3 = ms_set_find_id(set, 3);
+	struct ms_slot *s1 = ms_set_find_id(set, 1), *s5 = ms_set_find_id(set, 5);
+	uint32_t low_full, max_id;
 
-	/* id 3 leads to slot 1: slot 3 is in the gfn tree but not found by id */
-	ms_idtab_replace(&set->ids, 3, s1);
+	/* id 5 leads to slot 1: slot 5 is in the gfn tree but not found by id */
+	ck_assert_ptr_eq(set->ids.table[5], s5);
+	set->ids.table[5] = s1;
 	expect_damage(ms, set, "not found by its id");
-	ms_idtab_replace(&set->ids, 3, s3);
-	/* a chunk's count off by one */
-	set->ids.used[0]++;
-	expect_damage(ms, set, "chunk's count");
-	set->ids.used[0]--;
+	set->ids.table[5] = s5;
+	/* slot 1 out of its bucket (ids 0-3 and 5 in 8 buckets: each in its
+	 * own), into an empty one its probe never reaches */
+	ck_assert_uint_eq(set->ids.mask, 7);
+	ck_assert_ptr_eq(set->ids.table[1], s1);
+	ck_assert_ptr_null(set->ids.table[6]);
+	set->ids.table[1] = NULL;
+	set->ids.table[6] = s1;
+	expect_damage(ms, set, "from its id's bucket");
+	set->ids.table[6] = NULL;
+	set->ids.table[1] = s1;
 	/* the table's total off by one */
 	set->ids.count++;
 	expect_damage(ms, set, "id table's count");
 	set->ids.count--;
-	/* a count for a chunk that is not there */
-	set->ids.used[MS_IDTAB_DIR - 1] = 1;
-	expect_damage(ms, set, "chunk it does not have");
-	set->ids.used[MS_IDTAB_DIR - 1] = 0;
+	/* the free-id search's start past a free id (4) */
+	low_full = set->ids.low_full;
+	set->ids.low_full = 6;
+	expect_damage(ms, set, "lowest free id");
+	set->ids.low_full = low_full;
+	/* the id bound below an id in use */
+	max_id = set->ids.max_id;
+	set->ids.max_id = 3;
+	expect_damage(ms, set, "above the id table's bound");
+	set->ids.max_id = max_id;
 	ck_assert_int_eq(memslots__check_sets(ms, NULL), 0);
 	memslots_free(ms);
 }
