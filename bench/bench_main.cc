@@ -17,7 +17,7 @@
 //                         the array's one-by-one setup at N = 32764 in every
 //                         layout (45 s each), not in the dense one only
 // By default every benchmark but the slow writers at large N runs 3 times
-// for 20 ms and only the aggregates (report.py uses the median) are kept.
+// for 10 ms and only the aggregates (report.py uses the median) are kept.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -137,7 +137,7 @@ uint64_t walks(unsigned n)
 
 void register_op(const Op &op, unsigned layout, unsigned n, const bench_impl *impl)
 {
-	const double min_time = quick ? 0.001 : long_run ? 0.1 : 0.02;
+	const double min_time = quick ? 0.001 : long_run ? 0.1 : 0.01;
 	const bool array = std::strcmp(impl->name, "array") == 0;
 	std::string name = std::string(bench_layout_name(layout)) + "/" + op.name + "/" +
 			   impl->name + "/" + std::to_string(n);

@@ -81,7 +81,7 @@ static MS_ALWAYS_INLINE uint32_t ms_idtab_home(uint32_t id, uint32_t mask)
 static inline struct ms_slot *ms_idtab_find(const struct ms_idtab *t, uint16_t id)
 {
 	struct ms_slot *const *tab = t->table;
-	uint32_t mask = t->mask, i = ms_idtab_home(id, mask);
+	uint32_t mask = t->mask, i = id;
 
 	/*
 	 * Above the bound no slot is; below it, with every id below the size
@@ -90,6 +90,9 @@ static inline struct ms_slot *ms_idtab_find(const struct ms_idtab *t, uint16_t i
 	 */
 	if (ms_unlikely(id > t->max_id))
 		return NULL;
+	/* Below the size, the id is its bucket: no hash on the hot path. */
+	if (ms_unlikely(id > mask))
+		i = ms_idtab_home(id, mask);
 	for (;;) {
 		struct ms_slot *s = tab[i];
 

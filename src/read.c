@@ -50,8 +50,10 @@ static _Thread_local struct ms_read_hint ms_hint __attribute__((tls_model("initi
 
 static inline bool ms_hint_for(const struct memslots_set *set)
 {
-	return ms_hint.set == set && ms_hint.generation == set->generation &&
-	       ms_hint.incarnation == set->incarnation;
+	/* One branch for the three: the lookups' hit path is a few cycles. */
+	return !(((uintptr_t)ms_hint.set ^ (uintptr_t)set) |
+		 (ms_hint.generation ^ set->generation) |
+		 (ms_hint.incarnation ^ set->incarnation));
 }
 
 /* Makes the hint @set's, forgetting what it held about another state. */
@@ -147,7 +149,9 @@ memslots_find_gfn_cached(const struct memslots_set *set, struct memslots_cache *
 	if (ms_likely(set && cache)) {
 		const struct memslot *slot = cache->slot;
 
-		if (slot && cache->set == set && cache->generation == set->generation &&
+		if (slot &&
+		    !(((uintptr_t)cache->set ^ (uintptr_t)set) |
+		      (cache->generation ^ set->generation)) &&
 		    ms_slot_holds(ms_slot_of(slot), gfn))
 			return slot;
 	}

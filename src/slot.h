@@ -88,7 +88,9 @@ static inline uint64_t ms_slot_end(const struct ms_slot *s)
 
 static inline int ms_slot_holds(const struct ms_slot *s, uint64_t gfn)
 {
-	return gfn >= s->pub.base_gfn && gfn - s->pub.base_gfn < s->pub.npages;
+	/* One compare: below base_gfn the difference wraps past npages, as a
+	 * slot never reaches 2^64 (the request checks forbid it). */
+	return gfn - s->pub.base_gfn < s->pub.npages;
 }
 
 /*
