@@ -94,6 +94,7 @@ void ms_call_publish(struct ms_call *call)
 	struct memslots_set *set = call->inactive;
 
 	set->generation = ++ms->generation;
+	ms_set_stamp(set);
 	atomic_store_explicit(&ms->active, set, memory_order_release);
 	ms->rcu.synchronize();
 	call->inactive = call->active;

@@ -26,21 +26,19 @@
  * once bounce its line between their cores.  Per thread, the hint also
  * makes the B+tree's "next" a step instead of a descent.
  *
- * A hint is trusted only for the set it names, while that set still has
- * the incarnation and the generation it had when the hint was taken: a
- * set's generation changes at every publication and its incarnation is
- * unique in the process (ms_set_init()), so a match means the same set,
- * unchanged since (a published set never changes, and the caller is in a
- * read-side section on it), and the slot and leaf are alive.
+ * A hint is trusted only while the set's stamp is the one it was taken
+ * with: a set gets a stamp no set of the process ever had at each
+ * publication (and at its creation), so an equal stamp means the same
+ * set, unchanged since (a published set never changes, and the caller is
+ * in a read-side section on it): its slot and leaf are alive.  One
+ * compare, as cheap as a shared last-used slot's load.
  *
  * Initial-exec TLS: a few loads from the thread pointer, not a call to
- * __tls_get_addr() per lookup; the hint is 48 bytes of the static TLS
+ * __tls_get_addr() per lookup; the hint is 32 bytes of the static TLS
  * block.
  */
 struct ms_read_hint {
-	const struct memslots_set *set;
-	uint64_t generation;
-	uint64_t incarnation;
+	uint64_t stamp;			  /* of the set the hint is about; 0: none */
 	struct ms_slot *last_used;	  /* found by gfn; NULL for none */
 	const struct ms_btree_leaf *leaf; /* the walk's position; NULL for none */
 	unsigned int idx;
@@ -50,10 +48,7 @@ static _Thread_local struct ms_read_hint ms_hint __attribute__((tls_model("initi
 
 static inline bool ms_hint_for(const struct memslots_set *set)
 {
-	/* One branch for the three: the lookups' hit path is a few cycles. */
-	return !(((uintptr_t)ms_hint.set ^ (uintptr_t)set) |
-		 (ms_hint.generation ^ set->generation) |
-		 (ms_hint.incarnation ^ set->incarnation));
+	return ms_hint.stamp == set->stamp;
 }
 
 /* Makes the hint @set's, forgetting what it held about another state. */
@@ -61,9 +56,7 @@ static void ms_hint_take(const struct memslots_set *set)
 {
 	if (ms_hint_for(set))
 		return;
-	ms_hint.set = set;
-	ms_hint.generation = set->generation;
-	ms_hint.incarnation = set->incarnation;
+	ms_hint.stamp = set->stamp;
 	ms_hint.last_used = NULL;
 	ms_hint.leaf = NULL;
 }

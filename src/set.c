@@ -6,15 +6,19 @@
 
 #include "interval_tree.h"
 
-/* The incarnations handed out so far, by every object of the process. */
-static _Atomic uint64_t ms_set_incarnations;
+/* The stamps handed out so far, to every set of the process. */
+static _Atomic uint64_t ms_set_stamps;
+
+void ms_set_stamp(struct memslots_set *set)
+{
+	set->stamp = atomic_fetch_add_explicit(&ms_set_stamps, 1, memory_order_relaxed) + 1;
+}
 
 int ms_set_init(struct memslots_set *set, unsigned int idx, unsigned int page_shift, bool kvm,
 		const struct ms_alloc *alloc)
 {
 	set->kvm = kvm;
-	set->incarnation = atomic_fetch_add_explicit(&ms_set_incarnations, 1,
-						     memory_order_relaxed) + 1;
+	ms_set_stamp(set);
 	ms_btree_init(&set->gfn_tree, alloc);
 	ms_kvm_index_init(&set->kvm_index, idx);
 	set->hva_tree = MS_RB_ROOT_CACHED;

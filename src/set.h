@@ -45,9 +45,10 @@ struct memslots_set {
 	struct ms_rb_root_cached hva_tree; /* by [hva, hva_last]; may overlap */
 	struct ms_attrmap attrs;	   /* the attribute word of every gfn */
 	uint64_t generation;		   /* set when published; never 0 once published */
-	/* Unique in the process (ms_set_init): with the generation, what a
-	 * reader's per-thread hint (read.c) is keyed by. */
-	uint64_t incarnation;
+	/* Unique in the process: a new one at every publication and at
+	 * ms_set_init() (ms_set_stamp()).  What a reader's per-thread hint
+	 * (read.c) is keyed by: an equal stamp is this set, unchanged. */
+	uint64_t stamp;
 	uint64_t nr_pages;
 	size_t count;
 	unsigned int idx;	       /* which node[] of a slot belongs to this set */
@@ -105,6 +106,8 @@ void ms_set_insert(struct memslots_set *set, struct ms_slot *slot);
 void ms_set_remove(struct memslots_set *set, struct ms_slot *slot);
 /* @new takes @old's place: same base_gfn, npages, userspace_addr and id. */
 void ms_set_replace(struct memslots_set *set, struct ms_slot *old, struct ms_slot *new);
+/* Gives @set a stamp no set of the process had: before it is published. */
+void ms_set_stamp(struct memslots_set *set);
 /* Forgets the last-used slot; called once readers have left the set. */
 void ms_set_forget_last_used(struct memslots_set *set);
 
