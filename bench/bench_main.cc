@@ -17,7 +17,8 @@
 //                         the array's one-by-one setup at N = 32764 in every
 //                         layout (45 s each), not in the dense one only
 // By default every benchmark but the slow writers at large N runs 3 times
-// for 10 ms and only the aggregates (report.py uses the median) are kept.
+// (40 calls of a reader body, 10 of a writer's) and only the aggregates
+// (report.py uses the median) are kept.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -160,8 +161,12 @@ void register_op(const Op &op, unsigned layout, unsigned n, const bench_impl *im
 		b->Iterations(array || quick ? 1 : 3);
 	else if (op.slow && n >= 509 && array)
 		b->Iterations(quick ? 1 : 5);
-	else
+	else if (long_run || quick)
 		b->MinTime(min_time);
+	else
+		// A fixed count, not a calibration: its rounds cost more than
+		// the work.  A reader call is 256-65536 operations.
+		b->Iterations(op.k >= 256 ? 40 : 10);
 	// The fast ones: medians, the machine is shared and noisy.
 	if (!quick && !(op.slow && n >= 509))
 		b->Repetitions(long_run ? 5 : 3)->ReportAggregatesOnly(true);
