@@ -19,8 +19,8 @@
  * table with the same keys (each B+tree entry's end the slot's end), the
  * counts and the page total, the B+tree's invariants (key order, separators,
  * fill, uniform depth, leaf chain, entry and node counts), the interval
- * tree's, no overlapping gfn ranges, the id table's per-chunk and total
- * counts against its contents.  Reads only: may be
+ * tree's, no overlapping gfn ranges, the id table's count, probe runs and
+ * id bound against its contents.  Reads only: may be
  * called on a set from memslots_read_lock(), inside that section, while a
  * writer works.  O(n).
  */

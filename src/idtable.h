@@ -16,8 +16,9 @@
  * or, when every id is below it, holds each id in its own bucket (load up
  * to 1 with no collision), and at least 8 buckets.  Ids 0..n-1: n rounded
  * up to a power of two, 8 bytes per slot or a little more; two slots of
- * ids 0 and 32763: 8 buckets, 64 bytes.  (The directory of 256-id chunks this replaces cost
- * 4.5 KiB per set and a 2 KiB chunk per range in use.)  The table keeps its
+ * ids 0 and 32763: 8 buckets, 64 bytes.  (The directory of 256-id chunks
+ * this replaces cost 4.5 KiB per set and a 2 KiB chunk per range in use.)
+ * The table keeps its
  * size when slots go, until the object is freed.
  *
  * Growth follows the reservation protocol of every structure of a set

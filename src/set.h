@@ -12,7 +12,7 @@
  * maps, one after the other, as it does for slots.
  *
  * Concurrency: a set is either published (active: readers walk it, nobody
- * changes it, except readers updating last_used atomically) or inactive
+ * changes it) or inactive
  * (only the writer touches it, under the writer mutex, after a grace
  * period has flushed the readers that saw it active).  Every function here
  * that changes a set must only be called on an inactive set.
@@ -56,9 +56,9 @@ struct memslots_set {
 	struct ms_idtab ids;	       /* by id */
 	struct ms_kvm_index kvm_index; /* KVM's gfn tree and id hash, when kvm */
 	/*
-	 * Readers store to last_used on every miss: keep it a cache line away
-	 * from the read-mostly fields above so those are not bounced between
-	 * vCPU threads.
+	 * A last-used slot: readers keep theirs per thread now (read.c), so
+	 * nothing but the writer stores here; it stays a line away from the
+	 * read-mostly fields above.
 	 */
 	char pad[MS_CACHELINE];
 	_Atomic(struct ms_slot *) last_used;
@@ -82,8 +82,8 @@ void ms_set_destroy(struct memslots_set *set);
  *            from what was put aside and give back to it.
  *   settle   at the end of the call: gives back what is put aside.
  *
- * The gfn B+tree puts nodes aside (its pool), the id table chunks (its
- * spare[]); the hva tree, the binding index and KVM's index need nothing:
+ * The gfn B+tree puts nodes aside (its pool), the id table a larger table
+ * (its spare); the hva tree, the binding index and KVM's index need nothing:
  * their nodes are in the slot (whose copies the call reserves, slot.h).
  *
  * The index interface: every index implements insert, remove, replace
@@ -99,7 +99,8 @@ void ms_set_destroy(struct memslots_set *set);
  * cumulative: from now on).  Any set.
  */
 int ms_set_reserve_inserts(struct memslots_set *set, size_t nr_inserts);
-/* Puts aside the id table chunk an insert of a slot of @id needs.  Any set. */
+/* Counts one more insert, of a slot of @id, and puts aside the larger id
+ * table the call's inserts may need.  Any set. */
 int ms_set_reserve_id(struct memslots_set *set, uint16_t id);
 
 void ms_set_insert(struct memslots_set *set, struct ms_slot *slot);
@@ -118,7 +119,8 @@ struct ms_set_mark {
 
 void ms_set_mark(const struct memslots_set *set, struct ms_set_mark *mark);
 /*
- * Gives back what @set has put aside: the id table's chunks, and the gfn
+ * Gives back what @set has put aside: the id table's spare and old tables
+ * (a failed call's grown table given up for the one it found), and the gfn
  * tree's nodes down to one insert's worth (a lone create then allocates
  * nothing) or, for a failed call (@found not NULL), down to the nodes tree
  * and pool held at @found (an undone change need not leave the tree in its
