@@ -41,6 +41,13 @@ OPS = [
     ("flags_only", "flags-only toggle (per change)", "time"),
     ("batch_flags_all", "batch: dirty logging on all N (1 apply)", "time"),
     ("batch_create_all", "batch: create all N (1 apply)", "time"),
+    ("dirty_mark_lru_hit", "dirty mark, 1 page, last-used slot", "time"),
+    ("dirty_mark_cached", "dirty mark, 1 page, per-thread cache", "time"),
+    ("dirty_collect_1g_clean", "dirty collect, 1 GiB slot, clean", "time"),
+    ("dirty_collect_1g_dirty", "dirty collect, 1 GiB slot, all dirty", "time"),
+    ("dirty_enable_all_nobitmap", "dirty logging on all N, no bitmaps", "time"),
+    ("dirty_enable_all", "dirty logging on all N, bitmaps", "time"),
+    ("dirty_enable_all_initially_set", "dirty logging on all N, INITIALLY_SET", "time"),
     ("mem_per_slot", "memory, bytes per slot all-in", "bytes_per_slot"),
     ("mem_sparse_2slots", "memory, 2 slots (ids 0, 32763), bytes", "bytes"),
 ]
