@@ -17,7 +17,7 @@
  * Locking: the readers run inside a read-side section on the set it
  * returned; they take no lock, never block and never allocate, and store
  * only to bitmap words (atomic read-modify-writes) and, as the lookups
- * they start with do, to the set's last-used slot or the caller's cache.
+ * they start with do, to the last-used slot (read.c) or the caller's cache.
  */
 #include "dirty.h"
 
@@ -133,18 +133,13 @@ static uint64_t ms_dirty_mark_from(const struct memslots_set *set, struct ms_slo
 MEMSLOTS_API uint64_t memslots_dirty_mark(const struct memslots_set *set, uint64_t gfn,
 					  uint64_t npages)
 {
-	struct ms_slot *slot;
+	const struct memslot *found;
 
 	if (ms_unlikely(!set || !npages))
 		return 0;
-	/* The lookup of memslots_find_gfn(), last-used slot first. */
-	slot = ms_set_last_used(set);
-	if (!slot || !ms_slot_holds(slot, gfn)) {
-		slot = ms_set_lookup(set, gfn);
-		if (slot)
-			ms_set_note_used(set, slot);
-	}
-	return ms_dirty_mark_from(set, slot, gfn, npages);
+	/* memslots_find_gfn()'s lookup, this thread's last-used slot first. */
+	found = memslots_find_gfn(set, gfn);
+	return ms_dirty_mark_from(set, found ? ms_slot_of(found) : NULL, gfn, npages);
 }
 
 MEMSLOTS_API uint64_t memslots_dirty_mark_cached(const struct memslots_set *set,

@@ -61,12 +61,34 @@ static void ms_hint_take(const struct memslots_set *set)
 	ms_hint.leaf = NULL;
 }
 
+/*
+ * KVM's index keeps KVM's costs: __gfn_to_memslot() tries the set's
+ * last-used slot, one for all readers, and stores there every slot its
+ * lookup finds (struct kvm_memslots' last_used_slot).  The per-thread hint
+ * is the library's index's own; on a KVM set it is never taken, so the
+ * fast path above always falls through to here.
+ */
+static const struct memslot *ms_find_gfn_kvm(const struct memslots_set *set, uint64_t gfn)
+{
+	struct ms_slot *slot = ms_set_last_used(set);
+
+	if (slot && ms_slot_holds(slot, gfn))
+		return &slot->pub;
+	slot = ms_set_lookup(set, gfn);
+	if (!slot)
+		return NULL;
+	ms_set_note_used(set, slot);
+	return &slot->pub;
+}
+
 static MS_NOIPA const struct memslot *ms_find_gfn_slow(const struct memslots_set *set, uint64_t gfn)
 {
 	struct ms_slot *slot;
 
 	if (ms_unlikely(!set))
 		return NULL;
+	if (ms_unlikely(set->kvm))
+		return ms_find_gfn_kvm(set, gfn);
 	slot = ms_set_lookup(set, gfn);
 	if (!slot)
 		return NULL;
