@@ -18,8 +18,6 @@
  * reads.
  */
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +29,7 @@
 #include "kvm_gfn_tree.h"
 #include "ts_check.h"
 #include "ts_scale.h"
+#include "ts_twosets.h"
 
 static size_t scaled(size_t n)
 {
@@ -314,6 +313,14 @@ struct random_cfg {
 	unsigned int check_every; /* full checks every this many ops (1: always) */
 };
 
+/* A random run's two sets, for ts_twosets_run(). */
+struct run_ctx {
+	struct gset sets[2];
+	struct gslot *pool;
+	size_t npool;
+	const struct random_cfg *c;
+};
+
 static void draw_range(struct ts_rng *r, const struct random_cfg *c, struct gslot *e)
 {
 	uint64_t off = ts_rng_below(r, c->span);
@@ -360,18 +367,6 @@ static uint64_t draw_gfn(struct ts_rng *r, const struct random_cfg *c, const str
 	}
 }
 
-/* A spare element for set @idx: not in it (the pool has spares). */
-static struct gslot *spare(struct gslot *pool, size_t npool, unsigned int idx, bool in_neither,
-			   struct ts_rng *r)
-{
-	size_t i = ts_rng_below(r, npool);
-
-	for (size_t tries = 0; tries < npool; tries++, i = (i + 1) % npool)
-		if (!pool[i].in[idx] && !(in_neither && pool[i].in[!idx]))
-			return &pool[i];
-	return NULL;
-}
-
 /* The other set's element of @old's range that is not in @s, if any. */
 static struct gslot *twin(const struct gset *s, const struct gset *other, const struct gslot *old)
 {
@@ -391,9 +386,10 @@ static void random_replace(struct gset *s, struct gset *other, struct gslot *poo
 	/* KVM's flow: the copy made for one set goes into the other as well. */
 	if (fresh && ts_rng_below(r, 4))
 		goto replace;
-	fresh = spare(pool, npool, s->idx, true, r);
+	fresh = TS_SPARE(struct gslot, pool, npool, s->idx, true, r);
 	if (!fresh)
-		fresh = spare(pool, npool, s->idx, false, r); /* keys fixed: likely refused */
+		fresh = TS_SPARE(struct gslot, pool, npool, s->idx, false,
+				 r); /* keys fixed: likely refused */
 	else if (ts_rng_below(r, 8) == 0)
 		fresh->base = old->base + 1, fresh->npages = old->npages; /* refused */
 	else if (ts_rng_below(r, 8) == 0)
@@ -404,14 +400,18 @@ replace:
 	set_replace_at(s, i, fresh);
 }
 
-static void random_step(struct gset *sets, struct gslot *pool, size_t npool,
-			const struct random_cfg *c, struct ts_rng *r)
+/* One random operation of a run, for ts_twosets_run(). */
+static void random_step(void *ctx, struct ts_rng *r)
 {
-	struct gset *s = &sets[ts_rng_below(r, 2)], *other = &sets[!s->idx];
+	struct run_ctx *x = ctx;
+	struct gset *s = &x->sets[ts_rng_below(r, 2)], *other = &x->sets[!s->idx];
+	const struct random_cfg *c = x->c;
+	struct gslot *pool = x->pool;
+	size_t npool = x->npool;
 	unsigned int dice = (unsigned int)ts_rng_below(r, 100);
 
 	if (dice < 45 || !s->n) {
-		struct gslot *e = spare(pool, npool, s->idx, false, r);
+		struct gslot *e = TS_SPARE(struct gslot, pool, npool, s->idx, false, r);
 
 		if (!e)
 			return;
@@ -433,36 +433,40 @@ static void random_step(struct gset *sets, struct gslot *pool, size_t npool,
 	}
 }
 
+static void run_check(const void *ctx, unsigned int k)
+{
+	check_set(&((const struct run_ctx *)ctx)->sets[k]);
+}
+
+static size_t run_count(const void *ctx, unsigned int k)
+{
+	return ((const struct run_ctx *)ctx)->sets[k].n;
+}
+
+static void run_erase_at(void *ctx, unsigned int k, size_t i)
+{
+	set_erase_at(&((struct run_ctx *)ctx)->sets[k], i);
+}
+
+static const struct ts_twosets_ops run_ops = {
+	.step = random_step, .check = run_check, .count = run_count, .remove_at = run_erase_at};
+
 static void run_random(const struct random_cfg *c)
 {
-	size_t npool = c->pool, ops = scaled(c->ops);
-	struct gslot *pool = calloc(npool, sizeof(*pool));
-	struct gset sets[2];
-	struct ts_rng r;
+	struct run_ctx x = {.pool = calloc(c->pool, sizeof(*x.pool)), .npool = c->pool, .c = c};
 
-	ck_assert_ptr_nonnull(pool);
+	ck_assert_ptr_nonnull(x.pool);
 	memset(&stats, 0, sizeof(stats));
-	pool_init(pool, npool);
-	gset_init(&sets[0], 0, npool);
-	gset_init(&sets[1], 1, npool);
-	ts_rng_seed(&r, c->seed);
-	for (size_t op = 0; op < ops; op++) {
-		random_step(sets, pool, npool, c, &r);
-		if (op % c->check_every == 0) {
-			check_set(&sets[0]);
-			check_set(&sets[1]);
-		}
-	}
+	pool_init(x.pool, x.npool);
+	gset_init(&x.sets[0], 0, x.npool);
+	gset_init(&x.sets[1], 1, x.npool);
+	ts_twosets_run(&run_ops, &x, c->seed, scaled(c->ops), c->check_every);
 	for (unsigned int k = 0; k < 2; k++) {
-		while (sets[k].n) {
-			set_erase_at(&sets[k], ts_rng_below(&r, sets[k].n));
-			check_set(&sets[k]);
-		}
-		ck_assert_ptr_null(sets[k].t.root.root.node);
-		ck_assert_ptr_null(sets[k].t.root.leftmost);
-		gset_free(&sets[k]);
+		ck_assert_ptr_null(x.sets[k].t.root.root.node);
+		ck_assert_ptr_null(x.sets[k].t.root.leftmost);
+		gset_free(&x.sets[k]);
 	}
-	free(pool);
+	free(x.pool);
 	fprintf(stderr,
 		"seed %llu: %zu inserted, %zu overlapping, %zu invalid, %zu replaced, "
 		"%zu refused, %zu shared; up to %zu in a set\n",
@@ -764,8 +768,7 @@ enum { RD_POOL = 512, RD_FIXED = 128, RD_READERS = 2 };
 struct readers_ctx {
 	struct gslot pool[RD_POOL];
 	struct gset sets[2];
-	atomic_bool stop;
-	atomic_size_t lookups;
+	struct ts_readers rd;
 };
 
 /* Set 0 holds pool[0..RD_FIXED) at [16 i, 16 i + 1 + i % 8): fixed, known. */
@@ -777,7 +780,7 @@ static void *reader(void *arg)
 	size_t n = 0;
 
 	ts_rng_seed(&r, (uint64_t)(uintptr_t)&r);
-	while (!atomic_load_explicit(&x->stop, memory_order_acquire) || n < 1000) {
+	while (ts_reader_goes_on(&x->rd, n)) {
 		uint64_t g = ts_rng_below(&r, 16 * RD_FIXED + 16), i = g / 16;
 		struct gslot *want = i < RD_FIXED && g % 16 <= i % 8 ? &x->pool[i] : NULL;
 		const struct ms_gfn_node *it;
@@ -792,16 +795,38 @@ static void *reader(void *arg)
 		TS_REQUIRE(k == expect);
 		n++;
 	}
-	atomic_fetch_add(&x->lookups, n);
+	ts_reader_done(&x->rd, n);
 	return NULL;
+}
+
+/* One change of set 1; set 0, the readers', is left alone. */
+static void change_other_set(void *arg, struct ts_rng *r)
+{
+	static const struct random_cfg c = {.span = 16 * RD_FIXED, .max_npages = 24};
+	struct readers_ctx *x = arg;
+	struct gset *s = &x->sets[1];
+	unsigned int dice = (unsigned int)ts_rng_below(r, 100);
+
+	if (dice < 50 || !s->n) {
+		struct gslot *e = TS_SPARE(struct gslot, x->pool, RD_POOL, 1, false, r);
+
+		if (!e->in[0])
+			draw_range(r, &c, e);
+		if (ms_gfn_tree_insert(&s->t, &e->node[1]) == 0)
+			ts_model_add(s, e);
+	} else if (dice < 80) {
+		size_t i = ts_rng_below(r, s->n);
+
+		ms_gfn_tree_erase(&s->t, &s->v[i]->node[1]);
+		ts_model_remove_at(s, i);
+	} else {
+		random_replace(s, &x->sets[0], x->pool, RD_POOL, r);
+	}
 }
 
 START_TEST(readers_of_the_other_set)
 {
 	struct readers_ctx *x = calloc(1, sizeof(*x));
-	struct random_cfg c = {.span = 16 * RD_FIXED, .max_npages = 24};
-	pthread_t th[RD_READERS];
-	struct ts_rng r;
 
 	ck_assert_ptr_nonnull(x);
 	pool_init(x->pool, RD_POOL);
@@ -810,35 +835,10 @@ START_TEST(readers_of_the_other_set)
 	for (size_t i = 0; i < RD_FIXED; i++)
 		put(&x->sets[0], &x->pool[i], 16 * i, 1 + i % 8, 0);
 	/* Published: from here on only set 1 changes. */
-	for (int k = 0; k < RD_READERS; k++)
-		ck_assert_int_eq(pthread_create(&th[k], NULL, reader, x), 0);
-	ts_rng_seed(&r, 42);
-	for (size_t op = 0; op < scaled(40000); op++) {
-		struct gset *s = &x->sets[1];
-		unsigned int dice = (unsigned int)ts_rng_below(&r, 100);
-
-		if (dice < 50 || !s->n) {
-			struct gslot *e = spare(x->pool, RD_POOL, 1, false, &r);
-
-			if (!e->in[0])
-				draw_range(&r, &c, e);
-			if (ms_gfn_tree_insert(&s->t, &e->node[1]) == 0)
-				ts_model_add(s, e);
-		} else if (dice < 80) {
-			size_t i = ts_rng_below(&r, s->n);
-
-			ms_gfn_tree_erase(&s->t, &s->v[i]->node[1]);
-			ts_model_remove_at(s, i);
-		} else {
-			random_replace(s, &x->sets[0], x->pool, RD_POOL, &r);
-		}
-	}
-	atomic_store_explicit(&x->stop, true, memory_order_release);
-	for (int k = 0; k < RD_READERS; k++)
-		pthread_join(th[k], NULL);
+	ts_readers_against_writer(&x->rd, RD_READERS, reader, change_other_set, x, scaled(40000),
+				  42);
 	check_set(&x->sets[0]);
 	check_set(&x->sets[1]);
-	ck_assert_uint_ge(atomic_load(&x->lookups), RD_READERS * 1000);
 	gset_free(&x->sets[0]);
 	gset_free(&x->sets[1]);
 	free(x);
@@ -847,37 +847,22 @@ END_TEST
 
 static Suite *make_suite(void)
 {
+	const struct ts_case cases[] = {
+		{.tcase = "focused", .test = empty_tree},
+		{.tcase = "focused", .test = insert_refusals},
+		{.tcase = "focused", .test = approx_is_the_last_node_visited},
+		{.tcase = "focused", .test = replace_every_node},
+		{.tcase = "focused", .test = any_layout},
+		{.tcase = "focused", .test = validator_detects_faults},
+		{.tcase = "random_dense", .test = random_dense},
+		{.tcase = "random_sparse", .test = random_sparse},
+		{.tcase = "random_top", .test = random_top},
+		{.tcase = "random_many", .test = random_many},
+		{.tcase = "readers", .test = readers_of_the_other_set},
+	};
 	Suite *s = suite_create("gfn_rbtree");
-	TCase *tc;
 
-	tc = tcase_create("focused");
-	tcase_add_test(tc, empty_tree);
-	tcase_add_test(tc, insert_refusals);
-	tcase_add_test(tc, approx_is_the_last_node_visited);
-	tcase_add_test(tc, replace_every_node);
-	tcase_add_test(tc, any_layout);
-	tcase_add_test(tc, validator_detects_faults);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("random_dense");
-	tcase_add_test(tc, random_dense);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("random_sparse");
-	tcase_add_test(tc, random_sparse);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("random_top");
-	tcase_add_test(tc, random_top);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("random_many");
-	tcase_add_test(tc, random_many);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("readers");
-	tcase_add_test(tc, readers_of_the_other_set);
-	suite_add_tcase(s, tc);
+	ts_add_cases(s, cases, MS_ARRAY_SIZE(cases));
 	return s;
 }
 

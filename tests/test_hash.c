@@ -19,8 +19,6 @@
  * that a writer of one set writes nothing a reader of the other reads.
  */
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +30,7 @@
 #include "kvm_id_hash.h"
 #include "ts_check.h"
 #include "ts_scale.h"
+#include "ts_twosets.h"
 
 static size_t scaled(size_t n)
 {
@@ -200,6 +199,14 @@ struct random_cfg {
 	unsigned int check_every; /* full checks every this many ops */
 };
 
+/* A random run's two sets, for ts_twosets_run(). */
+struct run_ctx {
+	struct hset sets[2];
+	struct hslot *pool;
+	size_t npool;
+	const struct random_cfg *c;
+};
+
 /* The ids of bucket 0, for the long-chain runs. */
 static uint16_t bucket0[NR_IDS / 64];
 static size_t nbucket0;
@@ -219,21 +226,10 @@ static uint16_t draw_id(struct ts_rng *r, const struct random_cfg *c)
 	return (uint16_t)ts_rng_below(r, c->id_span);
 }
 
-static struct hslot *spare(struct hslot *pool, size_t npool, unsigned int idx, bool in_neither,
-			   struct ts_rng *r)
-{
-	size_t i = ts_rng_below(r, npool);
-
-	for (size_t tries = 0; tries < npool; tries++, i = (i + 1) % npool)
-		if (!pool[i].in[idx] && !(in_neither && pool[i].in[!idx]))
-			return &pool[i];
-	return NULL;
-}
-
 static void random_add(struct hset *s, const struct hset *other, struct hslot *pool, size_t npool,
 		       const struct random_cfg *c, struct ts_rng *r)
 {
-	struct hslot *e = spare(pool, npool, s->idx, false, r);
+	struct hslot *e = TS_SPARE(struct hslot, pool, npool, s->idx, false, r);
 
 	if (!e)
 		return;
@@ -255,9 +251,10 @@ static void random_replace(struct hset *s, const struct hset *other, struct hslo
 	/* KVM's flow: the copy made for one set goes into the other as well. */
 	if (fresh && fresh != old && ts_rng_below(r, 4))
 		goto replace;
-	fresh = spare(pool, npool, s->idx, true, r);
+	fresh = TS_SPARE(struct hslot, pool, npool, s->idx, true, r);
 	if (!fresh)
-		fresh = spare(pool, npool, s->idx, false, r); /* id fixed: likely refused */
+		fresh = TS_SPARE(struct hslot, pool, npool, s->idx, false,
+				 r); /* id fixed: likely refused */
 	else if (ts_rng_below(r, 8) == 0)
 		fresh->id = (uint16_t)(old->id + 1); /* refused */
 	else
@@ -266,10 +263,14 @@ replace:
 	set_replace_at(s, i, fresh);
 }
 
-static void random_step(struct hset *sets, struct hslot *pool, size_t npool,
-			const struct random_cfg *c, struct ts_rng *r)
+/* One random operation of a run, for ts_twosets_run(). */
+static void random_step(void *ctx, struct ts_rng *r)
 {
-	struct hset *s = &sets[ts_rng_below(r, 2)], *other = &sets[!s->idx];
+	struct run_ctx *x = ctx;
+	struct hset *s = &x->sets[ts_rng_below(r, 2)], *other = &x->sets[!s->idx];
+	const struct random_cfg *c = x->c;
+	struct hslot *pool = x->pool;
+	size_t npool = x->npool;
 	unsigned int dice = (unsigned int)ts_rng_below(r, 100);
 
 	if (dice < 45 || !s->n) {
@@ -286,36 +287,40 @@ static void random_step(struct hset *sets, struct hslot *pool, size_t npool,
 	}
 }
 
+static void run_check(const void *ctx, unsigned int k)
+{
+	check_set(&((const struct run_ctx *)ctx)->sets[k]);
+}
+
+static size_t run_count(const void *ctx, unsigned int k)
+{
+	return ((const struct run_ctx *)ctx)->sets[k].n;
+}
+
+static void run_del_at(void *ctx, unsigned int k, size_t i)
+{
+	set_del_at(&((struct run_ctx *)ctx)->sets[k], i);
+}
+
+static const struct ts_twosets_ops run_ops = {
+	.step = random_step, .check = run_check, .count = run_count, .remove_at = run_del_at};
+
 static void run_random(const struct random_cfg *c)
 {
-	size_t npool = c->pool, ops = scaled(c->ops);
-	struct hslot *pool = calloc(npool, sizeof(*pool));
-	struct hset sets[2];
-	struct ts_rng r;
+	struct run_ctx x = {.pool = calloc(c->pool, sizeof(*x.pool)), .npool = c->pool, .c = c};
 
-	ck_assert_ptr_nonnull(pool);
+	ck_assert_ptr_nonnull(x.pool);
 	memset(&stats, 0, sizeof(stats));
 	find_bucket0();
-	hset_init(&sets[0], 0, npool);
-	hset_init(&sets[1], 1, npool);
-	ts_rng_seed(&r, c->seed);
-	for (size_t op = 0; op < ops; op++) {
-		random_step(sets, pool, npool, c, &r);
-		if (op % c->check_every == 0) {
-			check_set(&sets[0]);
-			check_set(&sets[1]);
-		}
-	}
+	hset_init(&x.sets[0], 0, x.npool);
+	hset_init(&x.sets[1], 1, x.npool);
+	ts_twosets_run(&run_ops, &x, c->seed, scaled(c->ops), c->check_every);
 	for (unsigned int k = 0; k < 2; k++) {
-		while (sets[k].n) {
-			set_del_at(&sets[k], ts_rng_below(&r, sets[k].n));
-			check_set(&sets[k]);
-		}
 		for (unsigned int b = 0; b < MS_ID_HASH_BUCKETS; b++)
-			ck_assert_ptr_null(sets[k].h.bucket[b]);
-		hset_free(&sets[k]);
+			ck_assert_ptr_null(x.sets[k].h.bucket[b]);
+		hset_free(&x.sets[k]);
 	}
-	free(pool);
+	free(x.pool);
 	fprintf(stderr,
 		"seed %llu: %zu added, %zu replaced, %zu refused, %zu shared; up to %zu in a "
 		"set, chains up to %zu\n",
@@ -588,8 +593,7 @@ enum { RD_POOL = 600, RD_FIXED = 200, RD_READERS = 2 };
 struct readers_ctx {
 	struct hslot pool[RD_POOL];
 	struct hset sets[2];
-	atomic_bool stop;
-	atomic_size_t lookups;
+	struct ts_readers rd;
 };
 
 /* Set 0 holds pool[0..RD_FIXED) with ids 3 i: fixed, known. */
@@ -601,7 +605,7 @@ static void *reader(void *arg)
 	size_t n = 0, seen;
 
 	ts_rng_seed(&r, (uint64_t)(uintptr_t)&r);
-	while (!atomic_load_explicit(&x->stop, memory_order_acquire) || n < 1000) {
+	while (ts_reader_goes_on(&x->rd, n)) {
 		uint16_t id = (uint16_t)ts_rng_below(&r, 3 * RD_FIXED + 30);
 		struct hslot *want = id % 3 == 0 && id / 3 < RD_FIXED ? &x->pool[id / 3] : NULL;
 		const struct ms_id_hnode *it;
@@ -615,16 +619,29 @@ static void *reader(void *arg)
 		}
 		n++;
 	}
-	atomic_fetch_add(&x->lookups, n);
+	ts_reader_done(&x->rd, n);
 	return NULL;
+}
+
+/* One change of set 1; set 0, the readers', is left alone. */
+static void change_other_set(void *arg, struct ts_rng *r)
+{
+	static const struct random_cfg c = {.id_span = 3 * RD_FIXED + 30};
+	struct readers_ctx *x = arg;
+	struct hset *s = &x->sets[1];
+	unsigned int dice = (unsigned int)ts_rng_below(r, 100);
+
+	if (dice < 50 || !s->n)
+		random_add(s, &x->sets[0], x->pool, RD_POOL, &c, r);
+	else if (dice < 80)
+		set_del_at(s, ts_rng_below(r, s->n));
+	else
+		random_replace(s, &x->sets[0], x->pool, RD_POOL, r);
 }
 
 START_TEST(readers_of_the_other_set)
 {
 	struct readers_ctx *x = calloc(1, sizeof(*x));
-	struct random_cfg c = {.id_span = 3 * RD_FIXED + 30};
-	pthread_t th[RD_READERS];
-	struct ts_rng r;
 
 	ck_assert_ptr_nonnull(x);
 	hset_init(&x->sets[0], 0, RD_POOL);
@@ -634,26 +651,10 @@ START_TEST(readers_of_the_other_set)
 		set_add(&x->sets[0], &x->pool[i]);
 	}
 	/* Published: from here on only set 1 changes. */
-	for (int k = 0; k < RD_READERS; k++)
-		ck_assert_int_eq(pthread_create(&th[k], NULL, reader, x), 0);
-	ts_rng_seed(&r, 42);
-	for (size_t op = 0; op < scaled(40000); op++) {
-		struct hset *s = &x->sets[1];
-		unsigned int dice = (unsigned int)ts_rng_below(&r, 100);
-
-		if (dice < 50 || !s->n)
-			random_add(s, &x->sets[0], x->pool, RD_POOL, &c, &r);
-		else if (dice < 80)
-			set_del_at(s, ts_rng_below(&r, s->n));
-		else
-			random_replace(s, &x->sets[0], x->pool, RD_POOL, &r);
-	}
-	atomic_store_explicit(&x->stop, true, memory_order_release);
-	for (int k = 0; k < RD_READERS; k++)
-		pthread_join(th[k], NULL);
+	ts_readers_against_writer(&x->rd, RD_READERS, reader, change_other_set, x, scaled(40000),
+				  42);
 	check_set(&x->sets[0]);
 	check_set(&x->sets[1]);
-	ck_assert_uint_ge(atomic_load(&x->lookups), RD_READERS * 1000);
 	hset_free(&x->sets[0]);
 	hset_free(&x->sets[1]);
 	free(x);
@@ -662,37 +663,22 @@ END_TEST
 
 static Suite *make_suite(void)
 {
+	const struct ts_case cases[] = {
+		{.tcase = "focused", .test = bucket_function},
+		{.tcase = "focused", .test = dense_ids_spread_evenly},
+		{.tcase = "focused", .test = empty_table},
+		{.tcase = "focused", .test = chain_ends_and_middle},
+		{.tcase = "focused", .test = any_layout},
+		{.tcase = "focused", .test = validator_detects_faults},
+		{.tcase = "random_dense", .test = random_dense},
+		{.tcase = "random_wide", .test = random_wide},
+		{.tcase = "random_one_bucket", .test = random_one_bucket},
+		{.tcase = "random_many", .test = random_many},
+		{.tcase = "readers", .test = readers_of_the_other_set},
+	};
 	Suite *s = suite_create("hash");
-	TCase *tc;
 
-	tc = tcase_create("focused");
-	tcase_add_test(tc, bucket_function);
-	tcase_add_test(tc, dense_ids_spread_evenly);
-	tcase_add_test(tc, empty_table);
-	tcase_add_test(tc, chain_ends_and_middle);
-	tcase_add_test(tc, any_layout);
-	tcase_add_test(tc, validator_detects_faults);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("random_dense");
-	tcase_add_test(tc, random_dense);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("random_wide");
-	tcase_add_test(tc, random_wide);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("random_one_bucket");
-	tcase_add_test(tc, random_one_bucket);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("random_many");
-	tcase_add_test(tc, random_many);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("readers");
-	tcase_add_test(tc, readers_of_the_other_set);
-	suite_add_tcase(s, tc);
+	ts_add_cases(s, cases, MS_ARRAY_SIZE(cases));
 	return s;
 }
 

@@ -16,6 +16,19 @@
  */
 int ts_run_suite(Suite *s);
 
+/* A row of a suite's table: a test and the TCase it belongs to. */
+struct ts_case {
+	const char *tcase;
+	const TTest *test;
+};
+
+/*
+ * Adds the @n rows of @cases to @s, consecutive rows of one TCase name in
+ * one TCase (the names are what ctest runs: tests/CMakeLists.txt finds
+ * them as .tcase = "...").
+ */
+void ts_add_cases(Suite *s, const struct ts_case *cases, size_t n);
+
 /*
  * Check's ck_assert_*() records a mark point on every success, which costs a
  * write per call; the per-node checks of the tree tests run hundreds of
