@@ -229,6 +229,27 @@ void step_delete(struct scenario *sc)
 	check_bookkeeping(sc);
 }
 
+/*
+ * One memslots_apply() of @n requests, timed: prints how long it took as
+ * @what and the part of it spent in KVM's ioctls; *@ioctls is how many
+ * region ioctls KVM took during it.
+ */
+static int apply_timed(struct vm *vm, const char *what, const struct memslots_region *req, size_t n,
+		       size_t *failed, unsigned long *ioctls)
+{
+	unsigned long ioctls0 = vm->kvm.region_ioctls;
+	double kvm_secs = vm->kvm.region_secs, t0, t1;
+	int ret;
+
+	t0 = now();
+	ret = memslots_apply(vm->ms, req, n, failed);
+	t1 = now();
+	*ioctls = vm->kvm.region_ioctls - ioctls0;
+	printf("  %s: %.2f s, of which %.2f s in KVM's ioctls\n", what, t1 - t0,
+	       vm->kvm.region_secs - kvm_secs);
+	return ret;
+}
+
 /* Every free slot id, one page each, created by one batch and deleted by
  * another: the library's batches against KVM's whole id space. */
 void step_many(struct scenario *sc)
@@ -239,7 +260,6 @@ void step_many(struct scenario *sc)
 	struct memslots_region *req;
 	unsigned long ioctls;
 	char *mem;
-	double t0, t1, kvm_secs;
 	int ret;
 
 	req = calloc(vm->kvm.nr_memslots, sizeof(*req));
@@ -259,17 +279,11 @@ void step_many(struct scenario *sc)
 		first = id + 1u;
 	}
 
-	ioctls = vm->kvm.region_ioctls;
-	kvm_secs = vm->kvm.region_secs;
-	t0 = now();
-	ret = memslots_apply(vm->ms, req, n, &failed);
-	t1 = now();
-	check(sc, ret == 0 && vm->kvm.region_ioctls - ioctls == n && vm->kvm.region_refusals == 0,
+	ret = apply_timed(vm, "create batch", req, n, &failed, &ioctls);
+	check(sc, ret == 0 && ioctls == n && vm->kvm.region_refusals == 0,
 	      "one memslots_apply() created %zu slots (all %u ids in use), KVM accepted %lu "
 	      "of %zu: %s",
-	      n, vm->kvm.nr_memslots, vm->kvm.region_ioctls - ioctls, n, memslots_strerror(ret));
-	printf("  create batch: %.2f s, of which %.2f s in KVM's ioctls\n", t1 - t0,
-	       vm->kvm.region_secs - kvm_secs);
+	      n, vm->kvm.nr_memslots, ioctls, n, memslots_strerror(ret));
 	if (ret) {
 		printf("  failed_index %zu (slot id %u)\n", failed, req[failed].slot);
 		goto out;
@@ -293,16 +307,10 @@ void step_many(struct scenario *sc)
 
 	for (size_t i = 0; i < n; i++)
 		req[i] = deletion((uint16_t)req[i].slot);
-	ioctls = vm->kvm.region_ioctls;
-	kvm_secs = vm->kvm.region_secs;
-	t0 = now();
-	ret = memslots_apply(vm->ms, req, n, &failed);
-	t1 = now();
-	check(sc, ret == 0 && vm->kvm.region_ioctls - ioctls == n && vm->kvm.region_refusals == 0,
-	      "one memslots_apply() deleted them, KVM accepted %lu of %zu: %s",
-	      vm->kvm.region_ioctls - ioctls, n, memslots_strerror(ret));
-	printf("  delete batch: %.2f s, of which %.2f s in KVM's ioctls\n", t1 - t0,
-	       vm->kvm.region_secs - kvm_secs);
+	ret = apply_timed(vm, "delete batch", req, n, &failed, &ioctls);
+	check(sc, ret == 0 && ioctls == n && vm->kvm.region_refusals == 0,
+	      "one memslots_apply() deleted them, KVM accepted %lu of %zu: %s", ioctls, n,
+	      memslots_strerror(ret));
 	check(sc, lib_state(vm).count == before.count, "library holds %zu slots again",
 	      lib_state(vm).count);
 	check_guest_mmio(sc, MANY_GPA);
