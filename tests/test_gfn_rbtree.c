@@ -476,52 +476,45 @@ static void run_random(const struct random_cfg *c)
 		  stats.refused && stats.shared);
 }
 
+/* run_random() of @cfg for each seed from @first to @last. */
+static void run_seeds(uint64_t first, uint64_t last, struct random_cfg cfg)
+{
+	for (cfg.seed = first; cfg.seed <= last; cfg.seed++)
+		run_random(&cfg);
+}
+
 /* A small gfn space: most inserts collide, trees stay small and churn. */
 START_TEST(random_dense)
 {
-	for (uint64_t seed = 1; seed <= 6; seed++) {
-		struct random_cfg c = {.seed = seed,
-				       .ops = 20000,
-				       .pool = 96,
-				       .span = 512,
-				       .max_npages = 16,
-				       .check_every = 1};
-
-		run_random(&c);
-	}
+	run_seeds(
+		1, 6,
+		(struct random_cfg){
+			.ops = 20000, .pool = 96, .span = 512, .max_npages = 16, .check_every = 1});
 }
 END_TEST
 
 /* A wide space and many elements: large trees, single-page and long slots. */
 START_TEST(random_sparse)
 {
-	for (uint64_t seed = 11; seed <= 14; seed++) {
-		struct random_cfg c = {.seed = seed,
-				       .ops = 10000,
-				       .pool = 600,
-				       .span = 1u << 20,
-				       .max_npages = 512,
-				       .check_every = 1};
-
-		run_random(&c);
-	}
+	run_seeds(11, 14,
+		  (struct random_cfg){.ops = 10000,
+				      .pool = 600,
+				      .span = 1u << 20,
+				      .max_npages = 512,
+				      .check_every = 1});
 }
 END_TEST
 
 /* Ranges ending at or wrapping past UINT64_MAX. */
 START_TEST(random_top)
 {
-	for (uint64_t seed = 21; seed <= 24; seed++) {
-		struct random_cfg c = {.seed = seed,
-				       .ops = 15000,
-				       .pool = 80,
-				       .span = 256,
-				       .max_npages = 8,
-				       .top = true,
-				       .check_every = 1};
-
-		run_random(&c);
-	}
+	run_seeds(21, 24,
+		  (struct random_cfg){.ops = 15000,
+				      .pool = 80,
+				      .span = 256,
+				      .max_npages = 8,
+				      .top = true,
+				      .check_every = 1});
 }
 END_TEST
 

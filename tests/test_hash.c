@@ -329,46 +329,39 @@ static void run_random(const struct random_cfg *c)
 	ck_assert(stats.added && stats.replaced && stats.refused && stats.shared);
 }
 
+/* run_random() of @cfg for each seed from @first to @last. */
+static void run_seeds(uint64_t first, uint64_t last, struct random_cfg cfg)
+{
+	for (cfg.seed = first; cfg.seed <= last; cfg.seed++)
+		run_random(&cfg);
+}
+
 /* Few ids: every add collides with the other set's, chains of 1 or 2. */
 START_TEST(random_dense)
 {
-	for (uint64_t seed = 1; seed <= 6; seed++) {
-		struct random_cfg c = {
-			.seed = seed, .ops = 20000, .pool = 96, .id_span = 160, .check_every = 1};
-
-		run_random(&c);
-	}
+	run_seeds(1, 6,
+		  (struct random_cfg){.ops = 20000, .pool = 96, .id_span = 160, .check_every = 1});
 }
 END_TEST
 
 /* Many ids, tables of several hundred: chains of a few nodes. */
 START_TEST(random_wide)
 {
-	for (uint64_t seed = 11; seed <= 14; seed++) {
-		struct random_cfg c = {.seed = seed,
-				       .ops = 15000,
-				       .pool = 900,
-				       .id_span = NR_IDS,
-				       .check_every = 1};
-
-		run_random(&c);
-	}
+	run_seeds(11, 14,
+		  (struct random_cfg){
+			  .ops = 15000, .pool = 900, .id_span = NR_IDS, .check_every = 1});
 }
 END_TEST
 
 /* Every id in one bucket: one long chain, deletes at its head, middle, tail. */
 START_TEST(random_one_bucket)
 {
-	for (uint64_t seed = 21; seed <= 24; seed++) {
-		struct random_cfg c = {.seed = seed,
-				       .ops = 15000,
-				       .pool = 120,
-				       .id_span = 200,
-				       .one_bucket = true,
-				       .check_every = 1};
-
-		run_random(&c);
-	}
+	run_seeds(21, 24,
+		  (struct random_cfg){.ops = 15000,
+				      .pool = 120,
+				      .id_span = 200,
+				      .one_bucket = true,
+				      .check_every = 1});
 }
 END_TEST
 

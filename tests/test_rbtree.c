@@ -95,39 +95,33 @@ static void run_random(const struct random_cfg *cfg)
 	free(pool);
 }
 
+/* run_random() of @cfg for each seed from @first to @last. */
+static void run_seeds(uint64_t first, uint64_t last, struct random_cfg cfg)
+{
+	for (cfg.seed = first; cfg.seed <= last; cfg.seed++)
+		run_random(&cfg);
+}
+
 /* Small trees with many equal keys: stresses ties and tiny-tree cases. */
 START_TEST(random_dup_keys)
 {
-	for (uint64_t seed = 1; seed <= 8; seed++) {
-		struct random_cfg cfg = {
-			.seed = seed, .ops = 25000, .pool = 64, .key_span = 16, .grow = 50};
-
-		run_random(&cfg);
-	}
+	run_seeds(1, 8, (struct random_cfg){.ops = 25000, .pool = 64, .key_span = 16, .grow = 50});
 }
 END_TEST
 
 /* Medium trees of mostly unique keys. */
 START_TEST(random_unique_keys)
 {
-	for (uint64_t seed = 11; seed <= 18; seed++) {
-		struct random_cfg cfg = {
-			.seed = seed, .ops = 20000, .pool = 300, .key_span = 0, .grow = 50};
-
-		run_random(&cfg);
-	}
+	run_seeds(11, 18,
+		  (struct random_cfg){.ops = 20000, .pool = 300, .key_span = 0, .grow = 50});
 }
 END_TEST
 
 /* Grow to a larger tree (insert-biased), then the drain shrinks it. */
 START_TEST(random_grow_shrink)
 {
-	for (uint64_t seed = 21; seed <= 23; seed++) {
-		struct random_cfg cfg = {
-			.seed = seed, .ops = 6000, .pool = 1500, .key_span = 4096, .grow = 75};
-
-		run_random(&cfg);
-	}
+	run_seeds(21, 23,
+		  (struct random_cfg){.ops = 6000, .pool = 1500, .key_span = 4096, .grow = 75});
 }
 END_TEST
 
