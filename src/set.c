@@ -2,6 +2,7 @@
 #include "set.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdint.h>
 
 #include "interval_tree.h"
@@ -18,9 +19,15 @@ int ms_set_init(struct memslots_set *set, unsigned int idx, unsigned int page_sh
 		const struct ms_alloc *alloc)
 {
 	set->kvm = kvm;
+	set->kvm_index = NULL;
+	if (kvm) {
+		set->kvm_index = ms_calloc(alloc, 1, sizeof(*set->kvm_index));
+		if (!set->kvm_index)
+			return -ENOMEM;
+		ms_kvm_index_init(set->kvm_index, idx);
+	}
 	ms_set_stamp(set);
 	ms_btree_init(&set->gfn_tree, alloc);
-	ms_kvm_index_init(&set->kvm_index, idx);
 	set->hva_tree = MS_RB_ROOT_CACHED;
 	set->generation = 0;
 	set->nr_pages = 0;
@@ -36,6 +43,8 @@ int ms_set_init(struct memslots_set *set, unsigned int idx, unsigned int page_sh
 void ms_set_destroy(struct memslots_set *set)
 {
 	ms_attrmap_destroy(&set->attrs);
+	ms_free(set->gfn_tree.alloc, set->kvm_index);
+	set->kvm_index = NULL;
 	ms_btree_destroy(&set->gfn_tree);
 	ms_idtab_destroy(&set->ids);
 }
@@ -76,7 +85,7 @@ void ms_set_insert(struct memslots_set *set, struct ms_slot *slot)
 	struct ms_itree_node *hn = &slot->hva_node[set->idx];
 
 	if (ms_unlikely(set->kvm)) {
-		ms_kvm_index_insert(&set->kvm_index, slot);
+		ms_kvm_index_insert(set->kvm_index, slot);
 	} else {
 		ms_set_btree_insert(set, slot);
 		ms_idtab_insert(&set->ids, slot->pub.id, slot);
@@ -92,7 +101,7 @@ void ms_set_remove(struct memslots_set *set, struct ms_slot *slot)
 {
 	ms_set_drop_last_used(set, slot);
 	if (ms_unlikely(set->kvm)) {
-		ms_kvm_index_remove(&set->kvm_index, slot);
+		ms_kvm_index_remove(set->kvm_index, slot);
 	} else {
 		ms_btree_remove(&set->gfn_tree, slot->pub.base_gfn, NULL);
 		ms_idtab_remove(&set->ids, slot->pub.id);
@@ -108,7 +117,7 @@ void ms_set_replace(struct memslots_set *set, struct ms_slot *old, struct ms_slo
 
 	ms_set_drop_last_used(set, old);
 	if (ms_unlikely(set->kvm)) {
-		ms_kvm_index_replace(&set->kvm_index, old, new);
+		ms_kvm_index_replace(set->kvm_index, old, new);
 	} else {
 		ms_btree_replace(&set->gfn_tree, old->pub.base_gfn, new);
 		ms_idtab_replace(&set->ids, old->pub.id, new);
@@ -122,14 +131,14 @@ bool ms_set_overlaps(const struct memslots_set *set, uint64_t gfn, uint64_t npag
 		     const struct ms_slot *ignore)
 {
 	if (ms_unlikely(set->kvm))
-		return ms_kvm_index_overlaps(&set->kvm_index, gfn, gfn + npages, ignore);
+		return ms_kvm_index_overlaps(set->kvm_index, gfn, gfn + npages, ignore);
 	return ms_btree_overlaps(&set->gfn_tree, gfn, gfn + npages, ignore);
 }
 
 int ms_set_lowest_free_id(const struct memslots_set *set, unsigned int first, unsigned int last)
 {
 	if (ms_unlikely(set->kvm))
-		return ms_kvm_index_lowest_free(&set->kvm_index, first, last);
+		return ms_kvm_index_lowest_free(set->kvm_index, first, last);
 	return ms_idtab_lowest_free(&set->ids, first, last);
 }
 
@@ -171,7 +180,7 @@ void ms_set_free_slots(struct memslots_set *set, const struct ms_alloc *alloc)
 	struct ms_btree_cursor c;
 
 	if (set->kvm)
-		ms_kvm_index_free_slots(&set->kvm_index, alloc);
+		ms_kvm_index_free_slots(set->kvm_index, alloc);
 	for (ms_btree_first(&set->gfn_tree, &c); ms_btree_cursor_valid(&c);
 	     ms_btree_cursor_next(&c))
 		ms_slot_free(alloc, ms_btree_cursor_val(&c));

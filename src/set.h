@@ -54,7 +54,9 @@ struct memslots_set {
 	unsigned int idx;	       /* which node[] of a slot belongs to this set */
 	unsigned int page_shift;       /* copied from the config, for readers */
 	struct ms_idtab ids;	       /* by id */
-	struct ms_kvm_index kvm_index; /* KVM's gfn tree and id hash, when kvm */
+	/* KVM's gfn tree and id hash, allocated for a KVM-index object only
+	 * (its 128 buckets per set would be most of a small default object). */
+	struct ms_kvm_index *kvm_index;
 	/*
 	 * A last-used slot: readers keep theirs per thread now (read.c), so
 	 * nothing but the writer stores here; it stays a line away from the
@@ -64,7 +66,8 @@ struct memslots_set {
 	_Atomic(struct ms_slot *) last_used;
 };
 
-/* An empty set with the KVM index when @kvm, else the B+tree's; never fails. */
+/* An empty set with the KVM index when @kvm, else the B+tree's; 0, or
+ * -ENOMEM when the KVM index's allocation fails (nothing to undo then). */
 int ms_set_init(struct memslots_set *set, unsigned int idx, unsigned int page_shift, bool kvm,
 		const struct ms_alloc *alloc);
 void ms_set_destroy(struct memslots_set *set);
@@ -142,7 +145,7 @@ static inline struct ms_slot *ms_set_find_id(const struct memslots_set *set, uin
 {
 	if (ms_likely(!set->kvm))
 		return ms_idtab_find(&set->ids, (uint16_t)id);
-	return ms_kvm_index_find_id(&set->kvm_index, (uint16_t)id);
+	return ms_kvm_index_find_id(set->kvm_index, (uint16_t)id);
 }
 
 /* The slot holding @gfn, or NULL: the readers' hot path. */
@@ -150,7 +153,7 @@ static inline struct ms_slot *ms_set_lookup(const struct memslots_set *set, uint
 {
 	if (ms_likely(!set->kvm))
 		return ms_btree_lookup(&set->gfn_tree, gfn);
-	return ms_kvm_index_find(&set->kvm_index, gfn);
+	return ms_kvm_index_find(set->kvm_index, gfn);
 }
 
 /*
@@ -164,7 +167,7 @@ static inline struct ms_slot *ms_set_search(const struct memslots_set *set, uint
 {
 	if (ms_likely(!set->kvm))
 		return ms_btree_search(&set->gfn_tree, gfn, (void **)below, (void **)above);
-	return ms_kvm_index_search(&set->kvm_index, gfn, below, above);
+	return ms_kvm_index_search(set->kvm_index, gfn, below, above);
 }
 
 /* Ascending base_gfn; NULL after the last. */
@@ -173,7 +176,7 @@ static inline struct ms_slot *ms_set_first(const struct memslots_set *set)
 	struct ms_btree_cursor c;
 
 	if (ms_unlikely(set->kvm))
-		return ms_kvm_index_first(&set->kvm_index);
+		return ms_kvm_index_first(set->kvm_index);
 	ms_btree_first(&set->gfn_tree, &c);
 	return ms_btree_cursor_valid(&c) ? ms_btree_cursor_val(&c) : NULL;
 }
@@ -185,7 +188,7 @@ static inline struct ms_slot *ms_set_next(const struct memslots_set *set,
 	struct ms_btree_cursor c;
 
 	if (ms_unlikely(set->kvm))
-		return ms_kvm_index_next(&set->kvm_index, slot);
+		return ms_kvm_index_next(set->kvm_index, slot);
 	ms_btree_seek_gt(&set->gfn_tree, slot->pub.base_gfn, &c);
 	return ms_btree_cursor_valid(&c) ? ms_btree_cursor_val(&c) : NULL;
 }
@@ -232,7 +235,7 @@ static inline struct ms_slot *ms_set_walk_next(const struct memslots_set *set,
 					       const struct ms_slot *slot)
 {
 	if (ms_unlikely(set->kvm))
-		return ms_kvm_index_walk_next(&set->kvm_index, slot);
+		return ms_kvm_index_walk_next(set->kvm_index, slot);
 	return ms_set_next(set, slot);
 }
 

@@ -120,11 +120,11 @@ static const char *ms_set_check_kvm_index(const struct memslots_set *set, size_t
 
 	if (ms_btree_count(&set->gfn_tree) || set->ids.count)
 		return "a KVM-index set has slots in the B+tree or the id table";
-	why = ms_kvm_index_check(&set->kvm_index, set->count);
+	why = ms_kvm_index_check(set->kvm_index, set->count);
 	if (why)
 		return why;
-	for (slot = ms_kvm_index_first(&set->kvm_index); slot;
-	     prev = slot, slot = ms_kvm_index_walk_next(&set->kvm_index, slot)) {
+	for (slot = ms_kvm_index_first(set->kvm_index); slot;
+	     prev = slot, slot = ms_kvm_index_walk_next(set->kvm_index, slot)) {
 		why = ms_set_check_order(set, slot, prev, n, pages);
 		if (why)
 			return why;

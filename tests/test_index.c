@@ -156,7 +156,7 @@ START_TEST(kvm_tree_damage_fails)
 {
 	struct memslots *ms = populated();
 	struct memslots_set *set = active_of(ms);
-	struct ms_rb_node *root = set->kvm_index.gfn.root.root.node;
+	struct ms_rb_node *root = set->kvm_index->gfn.root.root.node;
 
 	expect_sound(set);
 	/* A red root. */
@@ -171,9 +171,9 @@ START_TEST(kvm_tree_damage_fails)
 	root->left->parent_color ^= MS_RB_BLACK;
 	expect_sound(set);
 	/* The tree's count. */
-	set->kvm_index.gfn.count++;
+	set->kvm_index->gfn.count++;
 	ck_assert_int_eq(memslots__check_set(set, NULL), -EINVAL);
-	set->kvm_index.gfn.count--;
+	set->kvm_index->gfn.count--;
 	expect_sound(set);
 	memslots_free(ms);
 }
@@ -183,7 +183,7 @@ START_TEST(kvm_hash_damage_fails)
 {
 	struct memslots *ms = populated();
 	struct memslots_set *set = active_of(ms);
-	struct ms_kvm_index *ki = &set->kvm_index;
+	struct ms_kvm_index *ki = set->kvm_index;
 	struct ms_slot *s = ms_kvm_index_find_id(ki, 3);
 	struct ms_id_hnode *n = ms_kvm_id_node(ki, s);
 	uint16_t id = s->pub.id;
@@ -218,7 +218,7 @@ START_TEST(kvm_disagreement_fails)
 	struct memslots *ms = populated();
 	struct memslots_set *set = active_of(ms);
 	struct memslots_set *other = set == &ms->sets[0] ? &ms->sets[1] : &ms->sets[0];
-	struct ms_kvm_index *ki = &set->kvm_index;
+	struct ms_kvm_index *ki = set->kvm_index;
 	struct ms_slot *s = ms_kvm_index_find_id(ki, 5);
 	struct ms_itree_node *h = &s->hva_node[set->idx];
 
@@ -239,10 +239,10 @@ START_TEST(kvm_disagreement_fails)
 	set->ids.count--;
 	expect_sound(set);
 	/* The replica: the other set missing a slot. */
-	ms_kvm_index_remove(&other->kvm_index, s);
+	ms_kvm_index_remove(other->kvm_index, s);
 	other->count--;
 	ck_assert_ptr_nonnull(ms_set_check_replica(set, other));
-	ms_kvm_index_insert(&other->kvm_index, s);
+	ms_kvm_index_insert(other->kvm_index, s);
 	other->count++;
 	ck_assert_ptr_null(ms_set_check_replica(set, other));
 	ck_assert_int_eq(memslots__check_sets(ms, NULL), 0);
