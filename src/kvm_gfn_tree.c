@@ -94,14 +94,23 @@ int ms_gfn_tree_replace(struct ms_gfn_tree *t, struct ms_gfn_node *old, struct m
 
 /* ---- readers ---------------------------------------------------------------- */
 
-struct ms_gfn_node *ms_gfn_tree_find(const struct ms_gfn_tree *t, uint64_t gfn)
+/*
+ * KVM's search_memslots(): the descent by base gfn, the slot holding @gfn
+ * when one does; on a miss NULL, or with @approx the last node the descent
+ * visited (a neighbour of @gfn: what gfn_to_memslot_approx() returns).
+ * Inlined into both callers, so @approx costs no branch there.
+ */
+static inline struct ms_gfn_node *ms_gfn_tree_search_slot(const struct ms_gfn_tree *t, uint64_t gfn,
+							  bool approx)
 {
 	const struct ms_rb_node *rb = t->root.root.node;
+	struct ms_gfn_node *n = NULL;
 
 	while (rb) {
-		struct ms_gfn_node *n = ms_gfn_of(rb);
-		uint64_t base = ms_gfn_base(t, n);
+		uint64_t base;
 
+		n = ms_gfn_of(rb);
+		base = ms_gfn_base(t, n);
 		if (gfn < base)
 			rb = rb->left;
 		else if (gfn - base < ms_gfn_npages(t, n))
@@ -109,7 +118,12 @@ struct ms_gfn_node *ms_gfn_tree_find(const struct ms_gfn_tree *t, uint64_t gfn)
 		else
 			rb = rb->right;
 	}
-	return NULL;
+	return approx ? n : NULL;
+}
+
+struct ms_gfn_node *ms_gfn_tree_find(const struct ms_gfn_tree *t, uint64_t gfn)
+{
+	return ms_gfn_tree_search_slot(t, gfn, false);
 }
 
 /*
@@ -143,22 +157,7 @@ struct ms_gfn_node *ms_gfn_tree_search(const struct ms_gfn_tree *t, uint64_t gfn
 
 struct ms_gfn_node *ms_gfn_tree_find_approx(const struct ms_gfn_tree *t, uint64_t gfn)
 {
-	const struct ms_rb_node *rb = t->root.root.node;
-	struct ms_gfn_node *n = NULL;
-
-	while (rb) {
-		uint64_t base;
-
-		n = ms_gfn_of(rb);
-		base = ms_gfn_base(t, n);
-		if (gfn < base)
-			rb = rb->left;
-		else if (gfn - base < ms_gfn_npages(t, n))
-			return n;
-		else
-			rb = rb->right;
-	}
-	return n;
+	return ms_gfn_tree_search_slot(t, gfn, true);
 }
 
 struct ms_gfn_node *ms_gfn_tree_last(const struct ms_gfn_tree *t)
