@@ -373,25 +373,16 @@ END_TEST
 
 static Suite *make_suite(void)
 {
+	const struct ts_case cases[] = {
+		{.tcase = "focused", .test = empty_table},
+		{.tcase = "focused", .test = sizes_as_promised},
+		{.tcase = "random_dense", .test = random_dense},
+		{.tcase = "random_wide", .test = random_wide},
+		{.tcase = "random_stride", .test = random_stride},
+	};
 	Suite *s = suite_create("idtable");
-	TCase *tc;
 
-	tc = tcase_create("focused");
-	tcase_add_test(tc, empty_table);
-	tcase_add_test(tc, sizes_as_promised);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("random_dense");
-	tcase_add_test(tc, random_dense);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("random_wide");
-	tcase_add_test(tc, random_wide);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("random_stride");
-	tcase_add_test(tc, random_stride);
-	suite_add_tcase(s, tc);
+	ts_add_cases(s, cases, MS_ARRAY_SIZE(cases));
 	return s;
 }
 
