@@ -146,26 +146,14 @@ MEMSLOTS_API uint64_t memslots_dirty_mark_cached(const struct memslots_set *set,
 						 struct memslots_cache *cache, uint64_t gfn,
 						 uint64_t npages)
 {
-	struct ms_slot *slot;
+	const struct memslot *found;
 
-	if (ms_unlikely(!cache))
-		return memslots_dirty_mark(set, gfn, npages);
 	if (ms_unlikely(!set || !npages))
 		return 0;
-	/* The lookup of memslots_find_gfn_cached(): the same key, set and
-	 * generation, and the same refill. */
-	if (cache->slot && cache->set == set && cache->generation == set->generation &&
-	    ms_slot_holds(ms_slot_of(cache->slot), gfn)) {
-		slot = ms_slot_of(cache->slot);
-	} else {
-		slot = ms_set_lookup(set, gfn);
-		if (slot) {
-			cache->set = set;
-			cache->generation = set->generation;
-			cache->slot = &slot->pub;
-		}
-	}
-	return ms_dirty_mark_from(set, slot, gfn, npages);
+	/* memslots_find_gfn_cached()'s lookup and refill (without a cache,
+	 * memslots_find_gfn()'s, as memslots_dirty_mark()). */
+	found = memslots_find_gfn_cached(set, cache, gfn);
+	return ms_dirty_mark_from(set, found ? ms_slot_of(found) : NULL, gfn, npages);
 }
 
 /* ---- merging and collecting ------------------------------------------------------- */
