@@ -400,6 +400,9 @@ static void ms_call_rollback(struct ms_call *call)
 	call->nr_changes = 0;
 }
 
+/* How many requests ahead ms_call_stage() prefetches the slot each names. */
+#define MS_STAGE_AHEAD 8
+
 /*
  * Validates each request and runs its prepare hook before going on to the
  * next, so that the call fails exactly where applying the requests one by
@@ -413,6 +416,8 @@ static int ms_call_stage(struct ms_call *call, const struct ms_requests *reqs, s
 	int err = 0;
 
 	for (i = 0; i < n && !err; i++) {
+		if (i + MS_STAGE_AHEAD < n)
+			ms_request_prefetch(call, reqs, i + MS_STAGE_AHEAD);
 		err = ms_call_validate_one(call, reqs, i);
 		if (!err && call->nr_changes > nr_prepared) {
 			bool prepared;
@@ -488,6 +493,10 @@ static void ms_call_commit(struct ms_call *call)
 	for (i = 0; i < call->nr_changes; i++) {
 		struct ms_change *c = &call->changes[i];
 
+		/* Retiring writes the old slot's first word; it has long left
+		 * the cache in a batch over many slots. */
+		if (i + MS_REPLAY_AHEAD < call->nr_changes)
+			ms_prefetch(call->changes[i + MS_REPLAY_AHEAD].old, 1);
 		/* No reader can reach the old slot or its INVALID copy now. */
 		if (ms_change_drops_dirty(c))
 			ms_dirty_free(&ms->alloc, c->old->dirty);
