@@ -24,6 +24,7 @@
 
 #include <memslots/memslots.h>
 
+#include "compiler.h"
 #include "debug.h"
 #include "model.h"
 #include "ts_check.h"
@@ -390,36 +391,22 @@ END_TEST
 
 static Suite *make_suite(void)
 {
+	/* One case per seed, each a ctest entry: case i runs seed i (the build
+	 * finds the names as .tcase = "..."). */
+	static const struct {
+		const char *tcase;
+	} seeds[] = {
+		{.tcase = "seed0"}, {.tcase = "seed1"}, {.tcase = "seed2"}, {.tcase = "seed3"},
+		{.tcase = "seed4"}, {.tcase = "seed5"}, {.tcase = "seed6"}, {.tcase = "seed7"},
+	};
 	Suite *s = suite_create("differential");
-	TCase *tc;
 
-	/* One case per seed, each a ctest entry (the names are literal: the
-	 * build scans for them). */
+	for (int i = 0; i < (int)MS_ARRAY_SIZE(seeds); i++) {
+		TCase *tc = tcase_create(seeds[i].tcase);
 
-	tc = tcase_create("seed0");
-	tcase_add_loop_test(tc, test_seed, 0, 1);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("seed1");
-	tcase_add_loop_test(tc, test_seed, 1, 2);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("seed2");
-	tcase_add_loop_test(tc, test_seed, 2, 3);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("seed3");
-	tcase_add_loop_test(tc, test_seed, 3, 4);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("seed4");
-	tcase_add_loop_test(tc, test_seed, 4, 5);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("seed5");
-	tcase_add_loop_test(tc, test_seed, 5, 6);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("seed6");
-	tcase_add_loop_test(tc, test_seed, 6, 7);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("seed7");
-	tcase_add_loop_test(tc, test_seed, 7, 8);
-	suite_add_tcase(s, tc);
+		tcase_add_loop_test(tc, test_seed, i, i + 1);
+		suite_add_tcase(s, tc);
+	}
 	return s;
 }
 
