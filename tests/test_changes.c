@@ -20,86 +20,100 @@
 #include "model.h"
 #include "ts_check.h"
 
-START_TEST(test_create)
+/* One change of a test: the region set and the change type it must be. */
+struct change_step {
+	uint32_t id, flags;
+	uint64_t gfn, npages, hva;
+	int change;
+};
+
+/*
+ * Makes @n changes in turn on the base state of three slots, each checked
+ * by ts_changes_do() against the models, from the hooks and after.
+ */
+static void run_steps(const struct memslots_rcu *rcu, const struct change_step *steps, size_t n)
 {
 	struct ts_env e;
 
-	ts_changes_env_setup(&e, &ts_counting_rcu, true);
-	ts_changes_do(&e, ts_env_region(&e, 4, LOG | RO, 0x1000, 0x100, 0x40000000),
-		      MEMSLOTS_CREATE);
-	ts_changes_do(&e, ts_env_region(&e, 0, 0, 0, 1, 0), MEMSLOTS_CREATE);
-	ts_changes_do(&e, ts_env_region(&e, 63, 0, 0x110, 0xf0, 0x10000000), MEMSLOTS_CREATE);
+	ts_changes_env_setup(&e, rcu, true);
+	for (size_t i = 0; i < n; i++) {
+		const struct change_step *st = &steps[i];
+
+		ts_changes_do(&e,
+			      ts_env_region(&e, st->id, st->flags, st->gfn, st->npages, st->hva),
+			      st->change);
+	}
 	ts_env_fini(&e);
 }
-END_TEST
 
-START_TEST(test_delete)
-{
-	struct ts_env e;
+static const struct change_step create_steps[] = {
+	{4, LOG | RO, 0x1000, 0x100, 0x40000000, MEMSLOTS_CREATE},
+	{0, 0, 0, 1, 0, MEMSLOTS_CREATE},
+	{63, 0, 0x110, 0xf0, 0x10000000, MEMSLOTS_CREATE},
+};
 
-	ts_changes_env_setup(&e, &ts_counting_rcu, true);
-	ts_changes_do(&e, ts_env_region(&e, 2, 0, 0, 0, 0), MEMSLOTS_DELETE);
-	ts_changes_do(&e, ts_env_region(&e, 1, 0, 0, 0, 0), MEMSLOTS_DELETE);
-	ts_changes_do(&e, ts_env_region(&e, 3, 0, 0, 0, 0), MEMSLOTS_DELETE);
+static const struct change_step delete_steps[] = {
+	{2, 0, 0, 0, 0, MEMSLOTS_DELETE},
+	{1, 0, 0, 0, 0, MEMSLOTS_DELETE},
+	{3, 0, 0, 0, 0, MEMSLOTS_DELETE},
 	/* the gfn range is free again, and so is the id */
-	ts_changes_do(&e, ts_env_region(&e, 1, 0, 0x200, 0x20, 0x20000000), MEMSLOTS_CREATE);
-	ts_env_fini(&e);
-}
-END_TEST
+	{1, 0, 0x200, 0x20, 0x20000000, MEMSLOTS_CREATE},
+};
 
-START_TEST(test_move)
-{
-	struct ts_env e;
-
-	ts_changes_env_setup(&e, &ts_counting_rcu, true);
-	ts_changes_do(&e, ts_env_region(&e, 1, 0, 0x1000, 0x10, 0x10000000), MEMSLOTS_MOVE);
-	ts_changes_do(&e, ts_env_region(&e, 2, RO | LOG, 0x100, 0x20, 0x20000000), MEMSLOTS_MOVE);
+static const struct change_step move_steps[] = {
+	{1, 0, 0x1000, 0x10, 0x10000000, MEMSLOTS_MOVE},
+	{2, RO | LOG, 0x100, 0x20, 0x20000000, MEMSLOTS_MOVE},
 	/* overlapping its own old range */
-	ts_changes_do(&e, ts_env_region(&e, 3, LOG, 0x304, 0x8, 0x10000000), MEMSLOTS_MOVE);
-	ts_changes_do(&e, ts_env_region(&e, 3, 0, 0x2fc, 0x8, 0x10000000), MEMSLOTS_MOVE);
+	{3, LOG, 0x304, 0x8, 0x10000000, MEMSLOTS_MOVE},
+	{3, 0, 0x2fc, 0x8, 0x10000000, MEMSLOTS_MOVE},
 	/* into the range another slot just left */
-	ts_changes_do(&e, ts_env_region(&e, 1, 0, 0x0, 0x10, 0x10000000), MEMSLOTS_MOVE);
-	ts_env_fini(&e);
-}
-END_TEST
+	{1, 0, 0x0, 0x10, 0x10000000, MEMSLOTS_MOVE},
+};
 
-START_TEST(test_flags_only)
-{
-	struct ts_env e;
+static const struct change_step flags_only_steps[] = {
+	{1, LOG, 0x100, 0x10, 0x10000000, MEMSLOTS_FLAGS_ONLY},
+	{2, RO | LOG, 0x200, 0x20, 0x20000000, MEMSLOTS_FLAGS_ONLY},
+	{3, 0, 0x300, 0x8, 0x10000000, MEMSLOTS_FLAGS_ONLY},
+	{1, 0, 0x100, 0x10, 0x10000000, MEMSLOTS_FLAGS_ONLY},
+};
 
-	ts_changes_env_setup(&e, &ts_counting_rcu, true);
-	ts_changes_do(&e, ts_env_region(&e, 1, LOG, 0x100, 0x10, 0x10000000), MEMSLOTS_FLAGS_ONLY);
-	ts_changes_do(&e, ts_env_region(&e, 2, RO | LOG, 0x200, 0x20, 0x20000000),
-		      MEMSLOTS_FLAGS_ONLY);
-	ts_changes_do(&e, ts_env_region(&e, 3, 0, 0x300, 0x8, 0x10000000), MEMSLOTS_FLAGS_ONLY);
-	ts_changes_do(&e, ts_env_region(&e, 1, 0, 0x100, 0x10, 0x10000000), MEMSLOTS_FLAGS_ONLY);
-	ts_env_fini(&e);
-}
-END_TEST
-
-START_TEST(test_noop)
-{
-	struct ts_env e;
-
-	ts_changes_env_setup(&e, &ts_counting_rcu, true);
-	ts_changes_do(&e, ts_env_region(&e, 1, 0, 0x100, 0x10, 0x10000000), TS_MODEL_NOOP);
-	ts_changes_do(&e, ts_env_region(&e, 2, RO, 0x200, 0x20, 0x20000000), TS_MODEL_NOOP);
-	ts_changes_do(&e, ts_env_region(&e, 3, LOG, 0x300, 0x8, 0x10000000), TS_MODEL_NOOP);
-	ts_env_fini(&e);
-}
-END_TEST
+static const struct change_step noop_steps[] = {
+	{1, 0, 0x100, 0x10, 0x10000000, TS_MODEL_NOOP},
+	{2, RO, 0x200, 0x20, 0x20000000, TS_MODEL_NOOP},
+	{3, LOG, 0x300, 0x8, 0x10000000, TS_MODEL_NOOP},
+};
 
 /* The same changes with the default (liburcu) RCU and real grace periods. */
-START_TEST(test_default_rcu)
-{
-	struct ts_env e;
+static const struct change_step default_rcu_steps[] = {
+	{4, 0, 0x1000, 0x100, 0x40000000, MEMSLOTS_CREATE},
+	{1, LOG, 0x100, 0x10, 0x10000000, MEMSLOTS_FLAGS_ONLY},
+	{2, RO, 0x2000, 0x20, 0x20000000, MEMSLOTS_MOVE},
+	{3, 0, 0, 0, 0, MEMSLOTS_DELETE},
+};
 
-	ts_changes_env_setup(&e, NULL, true);
-	ts_changes_do(&e, ts_env_region(&e, 4, 0, 0x1000, 0x100, 0x40000000), MEMSLOTS_CREATE);
-	ts_changes_do(&e, ts_env_region(&e, 1, LOG, 0x100, 0x10, 0x10000000), MEMSLOTS_FLAGS_ONLY);
-	ts_changes_do(&e, ts_env_region(&e, 2, RO, 0x2000, 0x20, 0x20000000), MEMSLOTS_MOVE);
-	ts_changes_do(&e, ts_env_region(&e, 3, 0, 0, 0, 0), MEMSLOTS_DELETE);
-	ts_env_fini(&e);
+/* The change-type cases: each TCase makes its row's changes. */
+#define STEPS(a) .steps = (a), .n = sizeof(a) / sizeof((a)[0])
+
+static const struct change_case {
+	const char *tcase;
+	const struct memslots_rcu *rcu;
+	const struct change_step *steps;
+	size_t n;
+} change_cases[] = {
+	{.tcase = "create", .rcu = &ts_counting_rcu, STEPS(create_steps)},
+	{.tcase = "delete", .rcu = &ts_counting_rcu, STEPS(delete_steps)},
+	{.tcase = "move", .rcu = &ts_counting_rcu, STEPS(move_steps)},
+	{.tcase = "flags_only", .rcu = &ts_counting_rcu, STEPS(flags_only_steps)},
+	{.tcase = "noop", .rcu = &ts_counting_rcu, STEPS(noop_steps)},
+	{.tcase = "default_rcu", .rcu = NULL, STEPS(default_rcu_steps)},
+};
+
+/* Case _i of change_cases[]. */
+START_TEST(test_change_case)
+{
+	const struct change_case *c = &change_cases[_i];
+
+	run_steps(c->rcu, c->steps, c->n);
 }
 END_TEST
 
@@ -401,36 +415,20 @@ END_TEST
 
 static Suite *make_suite(void)
 {
+	const struct ts_case cases[] = {
+		{.tcase = "lookups", .test = test_lookups},
+		{.tcase = "cache_generations", .test = test_cache_generations},
+		{.tcase = "generation", .test = test_generation},
+	};
 	Suite *s = suite_create("changes");
-	TCase *tc;
 
-	tc = tcase_create("create");
-	tcase_add_test(tc, test_create);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("delete");
-	tcase_add_test(tc, test_delete);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("move");
-	tcase_add_test(tc, test_move);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("flags_only");
-	tcase_add_test(tc, test_flags_only);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("noop");
-	tcase_add_test(tc, test_noop);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("default_rcu");
-	tcase_add_test(tc, test_default_rcu);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("lookups");
-	tcase_add_test(tc, test_lookups);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("cache_generations");
-	tcase_add_test(tc, test_cache_generations);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("generation");
-	tcase_add_test(tc, test_generation);
-	suite_add_tcase(s, tc);
+	for (int i = 0; i < (int)(sizeof(change_cases) / sizeof(change_cases[0])); i++) {
+		TCase *tc = tcase_create(change_cases[i].tcase);
+
+		tcase_add_loop_test(tc, test_change_case, i, i + 1);
+		suite_add_tcase(s, tc);
+	}
+	ts_add_cases(s, cases, sizeof(cases) / sizeof(cases[0]));
 	changes_add_hook_cases(s);
 	return s;
 }
