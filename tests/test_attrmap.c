@@ -172,38 +172,37 @@ static void run_model(uint64_t seed, size_t ops, size_t low, size_t high, bool r
 	fixture_fini(&fx);
 }
 
-/* The bottom of the space: a per-gfn array over gfns 0..4095 (plus the rest
- * of the space as one cell). */
-START_TEST(model_bottom)
-{
-	for (uint64_t seed = 1; seed <= 6; seed++)
-		run_model(seed, scaled(1500), 4096, 0, false);
-}
-END_TEST
+/*
+ * The model runs, a TCase each: run_model() for each seed from
+ * first_seed to last_seed, with per-gfn arrays of @low gfns at the bottom
+ * of the space and @high at its top.
+ */
+static const struct model_run {
+	const char *tcase;
+	uint64_t first_seed, last_seed;
+	size_t ops, low, high;
+	bool replay;
+} model_runs[] = {
+	/* The bottom of the space: a per-gfn array over gfns 0..4095 (plus
+	 * the rest of the space as one cell). */
+	{.tcase = "model_bottom", 1, 6, 1500, 4096, 0, false},
+	/* The top: gfns UINT64_MAX - 4095 .. UINT64_MAX, ranges ending at 2^64. */
+	{.tcase = "model_top", 11, 16, 1500, 0, 4096, false},
+	/* Both ends and the whole space between, with small arrays so that
+	 * ranges across the middle are frequent. */
+	{.tcase = "model_whole_space", 21, 100, 1500, 40, 40, false},
+	/* The engine's pattern: prepare once for both sets' maps, apply to
+	 * one, later to the other; they must stay identical. */
+	{.tcase = "two_map_replay", 51, 70, 1000, 300, 300, true},
+};
 
-/* The top: gfns UINT64_MAX - 4095 .. UINT64_MAX, ranges ending at 2^64. */
-START_TEST(model_top)
+/* Row _i of model_runs[]. */
+START_TEST(model_run)
 {
-	for (uint64_t seed = 11; seed <= 16; seed++)
-		run_model(seed, scaled(1500), 0, 4096, false);
-}
-END_TEST
+	const struct model_run *r = &model_runs[_i];
 
-/* Both ends and the whole space between, with small arrays so that ranges
- * across the middle are frequent. */
-START_TEST(model_whole_space)
-{
-	for (uint64_t seed = 21; seed <= 100; seed++)
-		run_model(seed, scaled(1500), 40, 40, false);
-}
-END_TEST
-
-/* The engine's pattern: prepare once for both sets' maps, apply to one,
- * later to the other; they must stay identical. */
-START_TEST(two_map_replay)
-{
-	for (uint64_t seed = 51; seed <= 70; seed++)
-		run_model(seed, scaled(1000), 300, 300, true);
+	for (uint64_t seed = r->first_seed; seed <= r->last_seed; seed++)
+		run_model(seed, scaled(r->ops), r->low, r->high, r->replay);
 }
 END_TEST
 
@@ -425,35 +424,23 @@ END_TEST
 
 static Suite *make_suite(void)
 {
+	const struct ts_case cases[] = {
+		{.tcase = "focused", .test = empty_map_is_all_zero},
+		{.tcase = "focused", .test = top_of_space},
+		{.tcase = "focused", .test = split_and_merge_node_counts},
+		{.tcase = "focused", .test = bad_arguments_and_short_reserve},
+		{.tcase = "focused", .test = validator_detects_corruption},
+		{.tcase = "alloc_failure", .test = alloc_failure_every_site},
+	};
 	Suite *s = suite_create("attrmap");
-	TCase *tc = tcase_create("focused");
 
-	tcase_add_test(tc, empty_map_is_all_zero);
-	tcase_add_test(tc, top_of_space);
-	tcase_add_test(tc, split_and_merge_node_counts);
-	tcase_add_test(tc, bad_arguments_and_short_reserve);
-	tcase_add_test(tc, validator_detects_corruption);
-	suite_add_tcase(s, tc);
+	ts_add_cases(s, cases, MS_ARRAY_SIZE(cases));
+	for (int i = 0; i < (int)MS_ARRAY_SIZE(model_runs); i++) {
+		TCase *tc = tcase_create(model_runs[i].tcase);
 
-	tc = tcase_create("model_bottom");
-	tcase_add_test(tc, model_bottom);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("model_top");
-	tcase_add_test(tc, model_top);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("model_whole_space");
-	tcase_add_test(tc, model_whole_space);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("two_map_replay");
-	tcase_add_test(tc, two_map_replay);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("alloc_failure");
-	tcase_add_test(tc, alloc_failure_every_site);
-	suite_add_tcase(s, tc);
+		tcase_add_loop_test(tc, model_run, i, i + 1);
+		suite_add_tcase(s, tc);
+	}
 	return s;
 }
 
