@@ -69,6 +69,13 @@ static void expect_damage(struct memslots *ms, struct memslots_set *set, const c
 	ck_assert_msg(why && strstr(why, what), "pair reason \"%s\"", why ? why : "(none)");
 }
 
+/* The damage undone: both checks pass again; then frees @ms. */
+static void expect_sound_and_free(struct memslots *ms)
+{
+	ck_assert_int_eq(memslots__check_sets(ms, NULL), 0);
+	memslots_free(ms);
+}
+
 START_TEST(valid_states_pass)
 {
 	struct memslots *ms = populated();
@@ -98,20 +105,13 @@ START_TEST(slot_damage_fails)
 	struct memslots_set *set = active_of(ms);
 	struct ms_slot *slot = ms_set_find_id(set, 3);
 	struct ms_btree_ent *e = gfn_entry(set, slot);
-	uint64_t hva_last = slot->hva_node[set->idx].last;
+	struct ms_itree_node *h = &slot->hva_node[set->idx];
 
 	/* the leaf's end no longer matches the slot's npages */
-	e->end++;
-	expect_damage(ms, set, "gfn tree entry's range");
-	e->end--;
-	slot->hva_node[set->idx].last++;
-	expect_damage(ms, set, "hva node");
-	slot->hva_node[set->idx].last = hva_last;
-	set->nr_pages++;
-	expect_damage(ms, set, "page total");
-	set->nr_pages--;
-	ck_assert_int_eq(memslots__check_sets(ms, NULL), 0);
-	memslots_free(ms);
+	TS_DAMAGED(e->end, e->end + 1, expect_damage(ms, set, "gfn tree entry's range"));
+	TS_DAMAGED(h->last, h->last + 1, expect_damage(ms, set, "hva node"));
+	TS_DAMAGED(set->nr_pages, set->nr_pages + 1, expect_damage(ms, set, "page total"));
+	expect_sound_and_free(ms);
 }
 END_TEST
 
@@ -170,30 +170,21 @@ START_TEST(tree_damage_fails)
 	struct ms_btree_leaf *leaf = leftmost_leaf(set);
 	struct ms_btree_inner *root = t->root;
 	struct ms_btree_leaf *second = leaf->next;
-	uint16_t nr = leaf->meta.nr;
 
 	/* key order: two entries of a leaf swapped, each still whole */
 	swap_entries(leaf, 0, 1);
 	expect_btree_damage(ms, set, "precedes");
 	swap_entries(leaf, 0, 1);
 	/* fill: a leaf claiming more entries than a node holds */
-	leaf->meta.nr = MS_BTREE_LEAF_MAX + 1;
-	expect_btree_damage(ms, set, "holds 11 entries");
-	leaf->meta.nr = nr;
+	TS_DAMAGED(leaf->meta.nr, MS_BTREE_LEAF_MAX + 1,
+		   expect_btree_damage(ms, set, "holds 11 entries"));
 	/* a separator that is not its subtree's smallest key */
-	root->keys[0]--;
-	expect_btree_damage(ms, set, "separator");
-	root->keys[0]++;
+	TS_DAMAGED(root->keys[0], root->keys[0] - 1, expect_btree_damage(ms, set, "separator"));
 	/* iteration: a leaf chain that skips the second leaf */
-	leaf->next = second->next;
-	expect_btree_damage(ms, set, "leaf chain");
-	leaf->next = second;
+	TS_DAMAGED(leaf->next, second->next, expect_btree_damage(ms, set, "leaf chain"));
 	/* the entry count */
-	t->count++;
-	expect_btree_damage(ms, set, "count says");
-	t->count--;
-	ck_assert_int_eq(memslots__check_sets(ms, NULL), 0);
-	memslots_free(ms);
+	TS_DAMAGED(t->count, t->count + 1, expect_btree_damage(ms, set, "count says"));
+	expect_sound_and_free(ms);
 }
 END_TEST
 
@@ -202,13 +193,10 @@ START_TEST(id_table_damage_fails)
 	struct memslots *ms = populated();
 	struct memslots_set *set = active_of(ms);
 	struct ms_slot *s1 = ms_set_find_id(set, 1), *s5 = ms_set_find_id(set, 5);
-	uint32_t low_full, max_id;
 
 	/* id 5 leads to slot 1: slot 5 is in the gfn tree but not found by id */
 	ck_assert_ptr_eq(set->ids.table[5], s5);
-	set->ids.table[5] = s1;
-	expect_damage(ms, set, "not found by its id");
-	set->ids.table[5] = s5;
+	TS_DAMAGED(set->ids.table[5], s1, expect_damage(ms, set, "not found by its id"));
 	/* slot 1 out of its bucket (ids 0-3 and 5 in 8 buckets: each in its
 	 * own), into an empty one its probe never reaches */
 	ck_assert_uint_eq(set->ids.mask, 7);
@@ -220,21 +208,12 @@ START_TEST(id_table_damage_fails)
 	set->ids.table[6] = NULL;
 	set->ids.table[1] = s1;
 	/* the table's total off by one */
-	set->ids.count++;
-	expect_damage(ms, set, "id table's count");
-	set->ids.count--;
+	TS_DAMAGED(set->ids.count, set->ids.count + 1, expect_damage(ms, set, "id table's count"));
 	/* the free-id search's start past a free id (4) */
-	low_full = set->ids.low_full;
-	set->ids.low_full = 6;
-	expect_damage(ms, set, "lowest free id");
-	set->ids.low_full = low_full;
+	TS_DAMAGED(set->ids.low_full, 6, expect_damage(ms, set, "lowest free id"));
 	/* the id bound below an id in use */
-	max_id = set->ids.max_id;
-	set->ids.max_id = 3;
-	expect_damage(ms, set, "above the id table's bound");
-	set->ids.max_id = max_id;
-	ck_assert_int_eq(memslots__check_sets(ms, NULL), 0);
-	memslots_free(ms);
+	TS_DAMAGED(set->ids.max_id, 3, expect_damage(ms, set, "above the id table's bound"));
+	expect_sound_and_free(ms);
 }
 END_TEST
 
@@ -256,8 +235,7 @@ START_TEST(pair_damage_fails)
 	ck_assert_int_eq(memslots__check_sets(ms, &why), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(why, "INVALID"));
 	slot->pub.flags &= ~MEMSLOT_INVALID;
-	ck_assert_int_eq(memslots__check_sets(ms, NULL), 0);
-	memslots_free(ms);
+	expect_sound_and_free(ms);
 }
 END_TEST
 

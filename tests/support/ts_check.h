@@ -40,4 +40,18 @@ void ts_add_cases(Suite *s, const struct ts_case *cases, size_t n);
 			ck_abort_msg("%s:%d: failed: %s", __FILE__, __LINE__, #cond); \
 	} while (0)
 
+/*
+ * Runs @check with @field set to @bad, then puts back the value @field had:
+ * one piece of damage to a private structure, what must notice it, and
+ * the damage undone exactly, so that the next piece starts from a sound
+ * state (a failed check ends the test before).
+ */
+#define TS_DAMAGED(field, bad, check)                      \
+	do {                                               \
+		__typeof__(field) ts_undamaged_ = (field); \
+		(field) = (bad);                           \
+		check;                                     \
+		(field) = ts_undamaged_;                   \
+	} while (0)
+
 #endif /* TS_CHECK_H */
