@@ -88,6 +88,20 @@ static struct memslots_region2 gmem_region(uint32_t id, uint64_t gfn, uint64_t n
 	return r;
 }
 
+/* A slot without GUEST_MEMFD: its guest_memfd fields zero. */
+static struct memslots_region2 plain_region(uint32_t id, uint64_t gfn, uint64_t npages,
+					    uint64_t hva)
+{
+	struct memslots_region2 r = {
+		.slot = id,
+		.guest_phys_addr = G(gfn),
+		.memory_size = G(npages),
+		.userspace_addr = hva,
+	};
+
+	return r;
+}
+
 static struct memslots_region2 delete_region(uint32_t id)
 {
 	struct memslots_region2 r = {.slot = id};
@@ -127,16 +141,19 @@ static const struct memslot *slot_of(struct fx *f, uint16_t id, struct memslot *
 	return s ? copy : NULL;
 }
 
+/* Whether slot @id is in the active set. */
+static bool has_slot(struct fx *f, uint16_t id)
+{
+	struct memslot copy;
+
+	return slot_of(f, id, &copy) != NULL;
+}
+
 /* The state every test starts from: slot 1 plain, slot 4 binding pages
  * [16, 32) of fd 7, slot 5 binding pages [0, 4) of fd 8. */
 static void base_state(struct fx *f)
 {
-	struct memslots_region2 plain = {.slot = 1,
-					 .guest_phys_addr = G(0x100),
-					 .memory_size = G(0x10),
-					 .userspace_addr = 0x10000000};
-
-	set_ok(f, plain);
+	set_ok(f, plain_region(1, 0x100, 0x10, 0x10000000));
 	set_ok(f, gmem_region(4, 0x400, 0x10, 7, G(0x10)));
 	set_ok(f, gmem_region(5, 0x500, 4, 8, 0));
 	f->rec.n = 0;
@@ -175,7 +192,7 @@ START_TEST(batch_delete_then_rebind)
 	fx_init_base(&f);
 	ck_assert_int_eq(memslots_apply2(f.ms, b, 2, &failed), 0);
 	fx_check(&f);
-	ck_assert_ptr_null(slot_of(&f, 4, &s));
+	ck_assert(!has_slot(&f, 4));
 	ck_assert_ptr_nonnull(slot_of(&f, 10, &s));
 	ck_assert_uint_eq(s.guest_memfd, 7);
 	ck_assert_uint_eq(s.guest_memfd_offset, G(0x10));
@@ -191,13 +208,12 @@ START_TEST(batch_rebind_then_delete_refused)
 {
 	struct memslots_region2 b[2] = {gmem_region(10, 0x1000, 0x10, 7, G(0x10)),
 					delete_region(4)};
-	struct memslot s;
 	struct fx f;
 
 	fx_init_base(&f);
 	batch_fails(&f, b, 2, -EINVAL, 0);
-	ck_assert_ptr_nonnull(slot_of(&f, 4, &s));
-	ck_assert_ptr_null(slot_of(&f, 10, &s));
+	ck_assert(has_slot(&f, 4));
+	ck_assert(!has_slot(&f, 10));
 	ck_assert_uint_eq(f.rec.n, 0); /* refused before any prepare */
 	fx_fini(&f);
 }
@@ -209,14 +225,13 @@ START_TEST(batch_two_creates_meet)
 	struct memslots_region2 b[3] = {gmem_region(10, 0x1000, 0x10, 9, 0),
 					gmem_region(11, 0x2000, 0x10, 9, G(0x20)),
 					gmem_region(12, 0x3000, 0x10, 9, G(0x08))};
-	struct memslot s;
 	struct fx f;
 	size_t failed = 99;
 
 	fx_init_base(&f);
 	batch_fails(&f, b, 3, -EINVAL, 2);
-	ck_assert_ptr_null(slot_of(&f, 10, &s));
-	ck_assert_ptr_null(slot_of(&f, 11, &s));
+	ck_assert(!has_slot(&f, 10));
+	ck_assert(!has_slot(&f, 11));
 	/* nothing of the failed batch stays bound */
 	ck_assert(range_free(&f, 9, 0, 0x30));
 	/* the two that do not meet go in together */
@@ -232,20 +247,16 @@ END_TEST
 /* A batch that fails on a later rule leaves every binding as it was. */
 START_TEST(batch_failure_restores_bindings)
 {
-	struct memslots_region2 overlap = {.slot = 13,
-					   .guest_phys_addr = G(0x108),
-					   .memory_size = G(1),
-					   .userspace_addr = 0x10000000};
 	struct memslots_region2 b[4] = {delete_region(4), gmem_region(10, 0x1000, 0x10, 7, G(0x10)),
-					delete_region(5), overlap};
-	struct memslot s;
+					delete_region(5),
+					plain_region(13, 0x108, 1, 0x10000000) /* over slot 1 */};
 	struct fx f;
 
 	fx_init_base(&f);
 	batch_fails(&f, b, 4, -EEXIST, 3);
-	ck_assert_ptr_nonnull(slot_of(&f, 4, &s));
-	ck_assert_ptr_nonnull(slot_of(&f, 5, &s));
-	ck_assert_ptr_null(slot_of(&f, 10, &s));
+	ck_assert(has_slot(&f, 4));
+	ck_assert(has_slot(&f, 5));
+	ck_assert(!has_slot(&f, 10));
 	ck_assert(!range_free(&f, 7, G(0x10), 0x10));
 	ck_assert(!range_free(&f, 8, 0, 1));
 	ck_assert(range_free(&f, 7, 0, 0x10));
@@ -266,14 +277,13 @@ START_TEST(prepare_failure_restores_bindings)
 {
 	struct memslots_region2 b[2] = {delete_region(4),
 					gmem_region(10, 0x1000, 0x10, 7, G(0x10))};
-	struct memslot s;
 	struct fx f;
 
 	fx_init_base(&f);
 	f.rec.fail_prepare_at = 2;
 	batch_fails(&f, b, 2, -EIO, 1);
-	ck_assert_ptr_nonnull(slot_of(&f, 4, &s));
-	ck_assert_ptr_null(slot_of(&f, 10, &s));
+	ck_assert(has_slot(&f, 4));
+	ck_assert(!has_slot(&f, 10));
 	f.rec.fail_prepare_at = 0;
 	ck_assert(!range_free(&f, 7, G(0x1f), 1));
 	/* a single create that prepare refuses binds nothing either */
@@ -297,7 +307,6 @@ START_TEST(alloc_failure_restores_bindings)
 {
 	struct memslots_region2 b[4] = {delete_region(4), gmem_region(10, 0x1000, 0x10, 7, G(0x10)),
 					gmem_region(11, 0x2000, 4, 8, G(4)), delete_region(5)};
-	struct memslot s;
 	struct fx f;
 	size_t k, failed, live;
 	int err;
@@ -314,17 +323,17 @@ START_TEST(alloc_failure_restores_bindings)
 			break;
 		ck_assert_int_eq(err, -ENOMEM);
 		ck_assert_uint_eq(f.alloc.live, live);
-		ck_assert_ptr_nonnull(slot_of(&f, 4, &s));
-		ck_assert_ptr_nonnull(slot_of(&f, 5, &s));
-		ck_assert_ptr_null(slot_of(&f, 10, &s));
+		ck_assert(has_slot(&f, 4));
+		ck_assert(has_slot(&f, 5));
+		ck_assert(!has_slot(&f, 10));
 		ck_assert(!range_free(&f, 7, G(0x10), 1));
 		ck_assert(!range_free(&f, 8, 0, 1));
 		ck_assert(range_free(&f, 8, G(4), 4));
 		ck_assert_uint_lt(k, 64);
 	}
 	ck_assert_uint_gt(k, 3); /* the batch allocates: the failures were real */
-	ck_assert_ptr_null(slot_of(&f, 4, &s));
-	ck_assert_ptr_nonnull(slot_of(&f, 11, &s));
+	ck_assert(!has_slot(&f, 4));
+	ck_assert(has_slot(&f, 11));
 	ck_assert(!range_free(&f, 7, G(0x10), 1));
 	ck_assert(!range_free(&f, 8, G(7), 1));
 	ck_assert(range_free(&f, 8, 0, 4));
@@ -372,15 +381,12 @@ END_TEST
  * published slot has zeros, through create, flags change and move. */
 START_TEST(plain_slots_have_zero_guest_memfd_fields)
 {
-	struct memslots_region2 r = {.slot = 2,
-				     .guest_phys_addr = G(0x10),
-				     .memory_size = G(2),
-				     .userspace_addr = 0x2000000,
-				     .guest_memfd_offset = 0x123,
-				     .guest_memfd = 77};
+	struct memslots_region2 r = plain_region(2, 0x10, 2, 0x2000000);
 	struct memslot s;
 	struct fx f;
 
+	r.guest_memfd_offset = 0x123;
+	r.guest_memfd = 77;
 	fx_init(&f, 0, 0);
 	set_ok(&f, r);
 	ck_assert_ptr_nonnull(slot_of(&f, 2, &s));
@@ -415,18 +421,17 @@ START_TEST(v1_calls_are_v2_calls)
 		{.slot = 21, .flags = GMEM, .guest_phys_addr = G(0x3000), .memory_size = G(1)},
 	};
 	const struct memslots_region2 five = gmem_region(5, 0x500, 4, 8, 0);
-	struct memslot s;
 	struct fx f;
 	size_t failed = 99;
 
 	fx_init_base(&f);
 	ck_assert_int_eq(memslots_apply(f.ms, v1, 3, &failed), -EINVAL);
 	ck_assert_uint_eq(failed, 2);
-	ck_assert_ptr_nonnull(slot_of(&f, 4, &s));
+	ck_assert(has_slot(&f, 4));
 	ck_assert_int_eq(memslots_apply(f.ms, v1, 2, &failed), 0);
 	fx_check(&f);
-	ck_assert_ptr_nonnull(slot_of(&f, 20, &s));
-	ck_assert_ptr_null(slot_of(&f, 4, &s));
+	ck_assert(has_slot(&f, 20));
+	ck_assert(!has_slot(&f, 4));
 	ck_assert(range_free(&f, 7, G(0x10), 0x10));
 	/* a v1 request on a guest_memfd slot cannot clear the flag */
 	memcpy(&v1[0], &five, sizeof(v1[0]));
