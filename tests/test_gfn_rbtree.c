@@ -534,6 +534,13 @@ END_TEST
 
 /* ---- focused cases ------------------------------------------------------- */
 
+/* A set of tree @idx over the @n elements of @pool, all out of the tree. */
+static void pooled_set(struct gset *s, unsigned int idx, struct gslot *pool, size_t n)
+{
+	pool_init(pool, n);
+	gset_init(s, idx, n);
+}
+
 static void put(struct gset *s, struct gslot *e, uint64_t base, uint64_t npages, int want)
 {
 	e->base = base;
@@ -562,26 +569,34 @@ END_TEST
 /* Every way a range can meet another is refused; touching is not. */
 START_TEST(insert_refusals)
 {
+	/* In turn: the element, its range and the answer of its insert. */
+	static const struct {
+		unsigned int e;
+		uint64_t base, npages;
+		int want;
+	} inserts[] = {
+		{0, 100, 10, 0},	       /* [100, 110) */
+		{1, 100, 10, -EEXIST},	       /* the same */
+		{1, 100, 1, -EEXIST},	       /* same base */
+		{1, 95, 6, -EEXIST},	       /* over its start */
+		{1, 109, 5, -EEXIST},	       /* over its end */
+		{1, 102, 3, -EEXIST},	       /* inside */
+		{1, 50, 100, -EEXIST},	       /* around */
+		{1, 90, 10, 0},		       /* touches below: [90, 100) */
+		{2, 110, 10, 0},	       /* touches above: [110, 120) */
+		{3, 0, 0, -EINVAL},	       /* empty */
+		{3, UINT64_MAX, 1, -EINVAL},   /* would end at 2^64 */
+		{3, 2, UINT64_MAX, -EINVAL},   /* wraps */
+		{3, UINT64_MAX - 4, 4, 0},     /* ends at UINT64_MAX */
+		{4, 120, UINT64_MAX - 124, 0}, /* fills the gap up to it exactly */
+		{5, 0, 90, 0},		       /* fills the bottom */
+	};
 	static struct gslot e[16];
 	struct gset s;
 
-	pool_init(e, 16);
-	gset_init(&s, 1, 16);
-	put(&s, &e[0], 100, 10, 0);		  /* [100, 110) */
-	put(&s, &e[1], 100, 10, -EEXIST);	  /* the same */
-	put(&s, &e[1], 100, 1, -EEXIST);	  /* same base */
-	put(&s, &e[1], 95, 6, -EEXIST);		  /* over its start */
-	put(&s, &e[1], 109, 5, -EEXIST);	  /* over its end */
-	put(&s, &e[1], 102, 3, -EEXIST);	  /* inside */
-	put(&s, &e[1], 50, 100, -EEXIST);	  /* around */
-	put(&s, &e[1], 90, 10, 0);		  /* touches below: [90, 100) */
-	put(&s, &e[2], 110, 10, 0);		  /* touches above: [110, 120) */
-	put(&s, &e[3], 0, 0, -EINVAL);		  /* empty */
-	put(&s, &e[3], UINT64_MAX, 1, -EINVAL);	  /* would end at 2^64 */
-	put(&s, &e[3], 2, UINT64_MAX, -EINVAL);	  /* wraps */
-	put(&s, &e[3], UINT64_MAX - 4, 4, 0);	  /* ends at UINT64_MAX */
-	put(&s, &e[4], 120, UINT64_MAX - 124, 0); /* fills the gap up to it exactly */
-	put(&s, &e[5], 0, 90, 0);		  /* fills the bottom */
+	pooled_set(&s, 1, e, 16);
+	for (size_t i = 0; i < MS_ARRAY_SIZE(inserts); i++)
+		put(&s, &e[inserts[i].e], inserts[i].base, inserts[i].npages, inserts[i].want);
 	/* Now [0, UINT64_MAX) is covered, UINT64_MAX itself never is. */
 	ck_assert_ptr_null(ms_gfn_tree_find(&s.t, UINT64_MAX));
 	ck_assert_ptr_eq(gs_of(&s, ms_gfn_tree_find(&s.t, UINT64_MAX - 1)), &e[3]);
@@ -605,8 +620,7 @@ START_TEST(approx_is_the_last_node_visited)
 	static struct gslot e[3];
 	struct gset s;
 
-	pool_init(e, 3);
-	gset_init(&s, 0, 3);
+	pooled_set(&s, 0, e, 3);
 	put(&s, &e[0], 100, 10, 0);
 	put(&s, &e[1], 10, 10, 0);
 	put(&s, &e[2], 200, 10, 0);
@@ -708,8 +722,7 @@ START_TEST(validator_detects_faults)
 	struct ms_rb_node *top;
 	uint64_t saved;
 
-	pool_init(e, N);
-	gset_init(&s, 0, N);
+	pooled_set(&s, 0, e, N);
 	for (size_t i = 0; i < N; i++)
 		put(&s, &e[i], ((i * 17) % N) * 10, 5, 0);
 	top = s.t.root.root.node;
