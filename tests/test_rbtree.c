@@ -72,22 +72,15 @@ static void run_random(const struct random_cfg *cfg)
 			struct ts_tnode *n = spare_node(pool, npool, &r);
 
 			n->key = draw_key(&r, cfg->key_span);
-			ts_rb_tree_insert(&root, n);
-			ts_rb_model_insert(&m, n);
+			ts_rb_insert(&root, &m, n);
 		} else {
-			size_t i = ts_rng_below(&r, m.n);
-
-			ts_rb_tree_erase(&root, m.v[i]);
-			ts_rb_model_remove_at(&m, i);
+			ts_rb_erase_at(&root, &m, ts_rng_below(&r, m.n));
 		}
 		ts_rb_check_tree(&root, &m);
 	}
 	/* Drain, still checking. */
 	while (m.n) {
-		size_t i = ts_rng_below(&r, m.n);
-
-		ts_rb_tree_erase(&root, m.v[i]);
-		ts_rb_model_remove_at(&m, i);
+		ts_rb_erase_at(&root, &m, ts_rng_below(&r, m.n));
 		ts_rb_check_tree(&root, &m);
 	}
 	ck_assert_ptr_null(root.root.node);
@@ -150,13 +143,9 @@ START_TEST(random_many_ops)
 			struct ts_tnode *n = spare_node(pool, POOL + 1, &r);
 
 			n->key = ts_rng_below(&r, 1000);
-			ts_rb_tree_insert(&root, n);
-			ts_rb_model_insert(&m, n);
+			ts_rb_insert(&root, &m, n);
 		} else {
-			size_t i = ts_rng_below(&r, m.n);
-
-			ts_rb_tree_erase(&root, m.v[i]);
-			ts_rb_model_remove_at(&m, i);
+			ts_rb_erase_at(&root, &m, ts_rng_below(&r, m.n));
 		}
 		if (op % 16 == 0)
 			ts_rb_check_tree(&root, &m);
@@ -237,8 +226,7 @@ static void build_tree(struct ms_rb_root_cached *root, struct ts_rb_model *m,
 		struct ts_tnode *t = &nodes[perm[i]];
 
 		t->key = 2 * perm[i];
-		ts_rb_tree_insert(root, t);
-		ts_rb_model_insert(m, t);
+		ts_rb_insert(root, m, t);
 	}
 	free(perm);
 	ts_rb_check_tree(root, m);
@@ -316,8 +304,7 @@ START_TEST(erase_every_node_in_orders)
 			while (m.n) {
 				size_t i = pick_victim(&root, &m, order, step++, &r);
 
-				ts_rb_tree_erase(&root, m.v[i]);
-				ts_rb_model_remove_at(&m, i);
+				ts_rb_erase_at(&root, &m, i);
 				ts_rb_check_tree(&root, &m);
 			}
 			ck_assert_ptr_null(root.root.node);
@@ -338,8 +325,7 @@ START_TEST(sequential_inserts_stay_balanced)
 	ts_rb_model_init(&m, N);
 	for (size_t i = 0; i < N; i++) {
 		nodes[i].key = i;
-		ts_rb_tree_insert(&root, &nodes[i]);
-		ts_rb_model_insert(&m, &nodes[i]);
+		ts_rb_insert(&root, &m, &nodes[i]);
 		if (i % 256 == 0)
 			ts_rb_check_tree(&root, &m);
 	}
@@ -349,8 +335,7 @@ START_TEST(sequential_inserts_stay_balanced)
 	m.n = 0;
 	for (size_t i = N; i-- > 0;) {
 		nodes[i].key = i;
-		ts_rb_tree_insert(&root, &nodes[i]);
-		ts_rb_model_insert(&m, &nodes[i]);
+		ts_rb_insert(&root, &m, &nodes[i]);
 		ck_assert_ptr_eq(root.leftmost, &nodes[i].rb);
 	}
 	ts_rb_check_tree(&root, &m);

@@ -150,6 +150,18 @@ void ts_rb_check_tree(const struct ms_rb_root_cached *root, const struct ts_rb_m
 	}
 }
 
+void ts_rb_insert(struct ms_rb_root_cached *root, struct ts_rb_model *m, struct ts_tnode *n)
+{
+	ts_rb_tree_insert(root, n);
+	ts_rb_model_insert(m, n);
+}
+
+void ts_rb_erase_at(struct ms_rb_root_cached *root, struct ts_rb_model *m, size_t i)
+{
+	ts_rb_tree_erase(root, m->v[i]);
+	ts_rb_model_remove_at(m, i);
+}
+
 void ts_rb_replace_at(struct ms_rb_root_cached *root, struct ts_rb_model *m, size_t i,
 		      struct ts_tnode *fresh)
 {

@@ -31,6 +31,11 @@ void ts_rb_model_remove_at(struct ts_rb_model *m, size_t i);
 void ts_rb_tree_insert(struct ms_rb_root_cached *root, struct ts_tnode *n);
 void ts_rb_tree_erase(struct ms_rb_root_cached *root, struct ts_tnode *n);
 
+/* Both at once: inserts @n into the tree and the model; erases the
+ * model's @i-th node from both. */
+void ts_rb_insert(struct ms_rb_root_cached *root, struct ts_rb_model *m, struct ts_tnode *n);
+void ts_rb_erase_at(struct ms_rb_root_cached *root, struct ts_rb_model *m, size_t i);
+
 /* Replaces the model's @i-th node by @fresh in both, checking that the
  * tree put @fresh exactly where the old node was. */
 void ts_rb_replace_at(struct ms_rb_root_cached *root, struct ts_rb_model *m, size_t i,
