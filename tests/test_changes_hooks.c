@@ -157,18 +157,12 @@ END_TEST
 
 void changes_add_hook_cases(Suite *s)
 {
-	TCase *tc;
+	const struct ts_case cases[] = {
+		{.tcase = "deadlk_counting_rcu", .test = test_deadlk_counting_rcu},
+		{.tcase = "deadlk_default_rcu", .test = test_deadlk_default_rcu},
+		{.tcase = "release", .test = test_release},
+		{.tcase = "strerror", .test = test_strerror},
+	};
 
-	tc = tcase_create("deadlk_counting_rcu");
-	tcase_add_test(tc, test_deadlk_counting_rcu);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("deadlk_default_rcu");
-	tcase_add_test(tc, test_deadlk_default_rcu);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("release");
-	tcase_add_test(tc, test_release);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("strerror");
-	tcase_add_test(tc, test_strerror);
-	suite_add_tcase(s, tc);
+	ts_add_cases(s, cases, sizeof(cases) / sizeof(cases[0]));
 }

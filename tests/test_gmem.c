@@ -484,27 +484,21 @@ END_TEST
 
 static Suite *make_suite(void)
 {
+	const struct ts_case cases[] = {
+		{.tcase = "batches", .test = batch_delete_then_rebind},
+		{.tcase = "batches", .test = batch_rebind_then_delete_refused},
+		{.tcase = "batches", .test = batch_two_creates_meet},
+		{.tcase = "batches", .test = batch_failure_restores_bindings},
+		{.tcase = "failures", .test = prepare_failure_restores_bindings},
+		{.tcase = "failures", .test = alloc_failure_restores_bindings},
+		{.tcase = "fields", .test = hooks_see_guest_memfd_fields},
+		{.tcase = "fields", .test = plain_slots_have_zero_guest_memfd_fields},
+		{.tcase = "surface", .test = v1_calls_are_v2_calls},
+		{.tcase = "surface", .test = configs},
+	};
 	Suite *s = suite_create("gmem");
-	TCase *tc;
 
-	tc = tcase_create("batches");
-	tcase_add_test(tc, batch_delete_then_rebind);
-	tcase_add_test(tc, batch_rebind_then_delete_refused);
-	tcase_add_test(tc, batch_two_creates_meet);
-	tcase_add_test(tc, batch_failure_restores_bindings);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("failures");
-	tcase_add_test(tc, prepare_failure_restores_bindings);
-	tcase_add_test(tc, alloc_failure_restores_bindings);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("fields");
-	tcase_add_test(tc, hooks_see_guest_memfd_fields);
-	tcase_add_test(tc, plain_slots_have_zero_guest_memfd_fields);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("surface");
-	tcase_add_test(tc, v1_calls_are_v2_calls);
-	tcase_add_test(tc, configs);
-	suite_add_tcase(s, tc);
+	ts_add_cases(s, cases, sizeof(cases) / sizeof(cases[0]));
 	return s;
 }
 

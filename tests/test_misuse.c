@@ -444,26 +444,20 @@ END_TEST
 
 static Suite *make_suite(void)
 {
+	const struct ts_case cases[] = {
+		{.tcase = "config", .test = test_bad_config},
+		{.tcase = "config", .test = test_new_enomem},
+		{.tcase = "null_args", .test = test_null_args},
+		{.tcase = "unbalanced_unlock", .test = test_unlock_without_lock},
+		{.tcase = "unbalanced_unlock", .test = test_unlock_without_lock_default_rcu},
+		{.tcase = "unbalanced_unlock", .test = test_register_unbalanced},
+		{.tcase = "deadlk", .test = test_deadlk_read_section},
+		{.tcase = "deadlk", .test = test_deadlk_hooks},
+		{.tcase = "deadlk", .test = test_deadlk_hooks_default_rcu},
+	};
 	Suite *s = suite_create("misuse");
-	TCase *tc;
 
-	tc = tcase_create("config");
-	tcase_add_test(tc, test_bad_config);
-	tcase_add_test(tc, test_new_enomem);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("null_args");
-	tcase_add_test(tc, test_null_args);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("unbalanced_unlock");
-	tcase_add_test(tc, test_unlock_without_lock);
-	tcase_add_test(tc, test_unlock_without_lock_default_rcu);
-	tcase_add_test(tc, test_register_unbalanced);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("deadlk");
-	tcase_add_test(tc, test_deadlk_read_section);
-	tcase_add_test(tc, test_deadlk_hooks);
-	tcase_add_test(tc, test_deadlk_hooks_default_rcu);
-	suite_add_tcase(s, tc);
+	ts_add_cases(s, cases, sizeof(cases) / sizeof(cases[0]));
 	misuse_add_lifetime_cases(s);
 	return s;
 }

@@ -345,19 +345,17 @@ END_TEST
 
 void misuse_add_lifetime_cases(Suite *s)
 {
-	TCase *tc;
+	const struct ts_case cases[] = {
+		{.tcase = "lifetime_and_hooks", .test = test_prepare_changes_slot},
+		{.tcase = "lifetime_and_hooks", .test = test_free_while_in_use},
+		{.tcase = "lifetime_and_hooks", .test = test_destroy_outcome},
+		{.tcase = "lifetime_and_hooks", .test = test_default_rcu_implicit_register},
+		{.tcase = "lifetime_and_hooks", .test = test_default_rcu_exit_registered},
+		{.tcase = "lifetime_and_hooks", .test = test_default_rcu_unregister_in_section},
+		{.tcase = "lifetime_and_hooks", .test = test_default_rcu_app_registered},
+		{.tcase = "absurd_values", .test = test_absurd_batch},
+		{.tcase = "absurd_values", .test = test_strerror_any_code},
+	};
 
-	tc = tcase_create("lifetime_and_hooks");
-	tcase_add_test(tc, test_prepare_changes_slot);
-	tcase_add_test(tc, test_free_while_in_use);
-	tcase_add_test(tc, test_destroy_outcome);
-	tcase_add_test(tc, test_default_rcu_implicit_register);
-	tcase_add_test(tc, test_default_rcu_exit_registered);
-	tcase_add_test(tc, test_default_rcu_unregister_in_section);
-	tcase_add_test(tc, test_default_rcu_app_registered);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("absurd_values");
-	tcase_add_test(tc, test_absurd_batch);
-	tcase_add_test(tc, test_strerror_any_code);
-	suite_add_tcase(s, tc);
+	ts_add_cases(s, cases, sizeof(cases) / sizeof(cases[0]));
 }

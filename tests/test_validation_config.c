@@ -155,15 +155,12 @@ START_TEST(test_null_args)
 }
 END_TEST
 
-
 void validation_add_config_cases(Suite *s)
 {
-	TCase *tc;
+	const struct ts_case cases[] = {
+		{.tcase = "bad_configs", .test = test_bad_configs},
+		{.tcase = "null_args", .test = test_null_args},
+	};
 
-	tc = tcase_create("bad_configs");
-	tcase_add_test(tc, test_bad_configs);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("null_args");
-	tcase_add_test(tc, test_null_args);
-	suite_add_tcase(s, tc);
+	ts_add_cases(s, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -549,6 +549,15 @@ END_TEST
 
 static Suite *suite(void)
 {
+	const struct ts_case cases[] = {
+		{.tcase = "validation", .test = test_validation},
+		{.tcase = "validation", .test = test_config},
+		{.tcase = "changes", .test = test_changes},
+		{.tcase = "lookups", .test = test_lookups},
+		{.tcase = "hooks", .test = test_hooks},
+		{.tcase = "batch", .test = test_batch},
+		{.tcase = "alloc_failure", .test = test_alloc_failure},
+	};
 	Suite *s = suite_create(
 #ifdef MEMSLOTS_IMPL_IS_ARRAY
 		"contract (array baseline)"
@@ -556,27 +565,8 @@ static Suite *suite(void)
 		"contract (tree engine)"
 #endif
 	);
-	TCase *tc;
 
-	tc = tcase_create("validation");
-	tcase_add_test(tc, test_validation);
-	tcase_add_test(tc, test_config);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("changes");
-	tcase_add_test(tc, test_changes);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("lookups");
-	tcase_add_test(tc, test_lookups);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("hooks");
-	tcase_add_test(tc, test_hooks);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("batch");
-	tcase_add_test(tc, test_batch);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("alloc_failure");
-	tcase_add_test(tc, test_alloc_failure);
-	suite_add_tcase(s, tc);
+	ts_add_cases(s, cases, sizeof(cases) / sizeof(cases[0]));
 	return s;
 }
 
