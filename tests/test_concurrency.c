@@ -125,40 +125,26 @@ static void ts_conc_check_ranges(struct ts_conc_shared *sh, const struct memslot
 			ts_conc_fail(sh, "gfn range returned a slot outside the range", h);
 }
 
-static void *ts_conc_reader(void *arg)
+/* One section: lookups of random gfns and ids, and a full iteration. */
+static void ts_conc_check_section(struct ts_conc_reader *rd, const struct memslots_set *set)
 {
-	struct ts_conc_shared *sh = arg;
-	struct memslots_cache cache = {0};
-	struct ts_rng rng;
-	uint64_t last_gen = 0;
-	unsigned long ops = 0;
+	struct ts_conc_shared *sh = rd->sh;
+	uint64_t gen = memslots_generation(set);
+	int i;
 
-	ts_rng_seed(&rng, sh->seed ^ (uintptr_t)&cache);
-	memslots_reader_register(sh->ms);
-	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
-		const struct memslots_set *set = memslots_read_lock(sh->ms);
-		uint64_t gen = memslots_generation(set);
-		int i;
+	if (gen < rd->last_gen)
+		ts_conc_fail(sh, "generation went backwards", NULL);
+	rd->last_gen = gen;
+	for (i = 0; i < 32; i++) {
+		uint64_t gfn = ts_rng_below(&rd->rng, TS_CONC_GFN_SPAN);
 
-		if (gen < last_gen)
-			ts_conc_fail(sh, "generation went backwards", NULL);
-		last_gen = gen;
-		for (i = 0; i < 32; i++) {
-			uint64_t gfn = ts_rng_below(&rng, TS_CONC_GFN_SPAN);
-
-			ts_conc_check_gfn(sh, set, &cache, gfn);
-			ts_conc_check_ranges(sh, set, (unsigned int)ts_rng_below(&rng, TS_CONC_IDS),
-					     gfn);
-		}
-		ts_conc_check_iteration(sh, set);
-		if (memslots_generation(set) != gen)
-			ts_conc_fail(sh, "a set changed under a reader", NULL);
-		memslots_read_unlock(sh->ms);
-		ops++;
+		ts_conc_check_gfn(sh, set, &rd->cache, gfn);
+		ts_conc_check_ranges(sh, set, (unsigned int)ts_rng_below(&rd->rng, TS_CONC_IDS),
+				     gfn);
 	}
-	memslots_reader_unregister(sh->ms);
-	atomic_fetch_add(&sh->reader_ops, ops);
-	return NULL;
+	ts_conc_check_iteration(sh, set);
+	if (memslots_generation(set) != gen)
+		ts_conc_fail(sh, "a set changed under a reader", NULL);
 }
 
 /* ---- the writer ------------------------------------------------------------ */
@@ -200,13 +186,14 @@ static struct memslots_region2 ts_conc_random_request(struct ts_rng *rng, struct
 	return r;
 }
 
-static void ts_conc_writer_step(struct ts_conc_shared *sh, struct ts_rng *rng)
+static void ts_conc_writer_step(struct ts_conc_shared *sh, struct ts_rng *rng, unsigned long step)
 {
 	struct memslots_region2 batch[8];
 	unsigned int n, i, base;
 	size_t failed;
 	int err;
 
+	(void)step; /* every step is drawn from @rng */
 	if (ts_rng_below(rng, 4)) {
 		batch[0] = ts_conc_random_request(rng, sh->ms,
 						  (unsigned int)ts_rng_below(rng, TS_CONC_IDS));
@@ -221,70 +208,37 @@ static void ts_conc_writer_step(struct ts_conc_shared *sh, struct ts_rng *rng)
 		err = memslots_apply2(sh->ms, batch, n, &failed);
 	}
 	ck_assert_msg(err == 0 || err == -EEXIST, "writer got %d", err);
-	atomic_fetch_add_explicit(&sh->writer_ops, 1, memory_order_relaxed);
 }
 
-static void ts_conc_run(const struct memslots_rcu *rcu, double seconds, unsigned long seed)
+/* The writer peeks at the state to make its requests: a reader too. */
+static void ts_conc_slots_run(const struct memslots_rcu *rcu, unsigned long seed)
 {
-	struct memslots_config cfg = {
-		.ops = &ts_conc_ops,
+	const struct ts_conc_run run = {
+		.name = "concurrency",
 		.rcu = rcu,
+		.seed = seed,
+		.writer_reads = true,
+		.section = ts_conc_check_section,
+		.step = ts_conc_writer_step,
 	};
-	struct ts_conc_shared sh = {.seed = seed};
-	pthread_t readers[TS_CONC_READERS];
-	struct ts_rng rng;
-	double start;
-	int i;
 
-	sh.ms = memslots_new(&cfg);
-	ck_assert_ptr_nonnull(sh.ms);
-	atomic_init(&sh.stop, false);
-	atomic_init(&sh.reader_ops, 0);
-	atomic_init(&sh.reader_errors, 0);
-	atomic_init(&sh.writer_ops, 0);
-	for (i = 0; i < TS_CONC_READERS; i++)
-		ck_assert_int_eq(pthread_create(&readers[i], NULL, ts_conc_reader, &sh), 0);
-
-	ts_rng_seed(&rng, seed);
-	memslots_reader_register(sh.ms); /* the writer peeks at the state too */
-	/*
-	 * Run for the given time, and on for at least TS_CONC_MIN_WRITES writer
-	 * calls (valgrind serializes threads, and liburcu's grace periods then
-	 * take tens of milliseconds), up to ten times as long.
-	 */
-	start = ts_conc_now();
-	while (ts_conc_now() < start + seconds * 10 &&
-	       (ts_conc_now() < start + seconds ||
-		atomic_load_explicit(&sh.writer_ops, memory_order_relaxed) < TS_CONC_MIN_WRITES))
-		ts_conc_writer_step(&sh, &rng);
-	memslots_reader_unregister(sh.ms);
-
-	atomic_store(&sh.stop, true);
-	for (i = 0; i < TS_CONC_READERS; i++)
-		pthread_join(readers[i], NULL);
-	fprintf(stderr, "concurrency: %.1f s, %lu writer calls, %lu reader sections, %lu errors\n",
-		seconds, atomic_load(&sh.writer_ops), atomic_load(&sh.reader_ops),
-		atomic_load(&sh.reader_errors));
-	ck_assert_uint_eq(atomic_load(&sh.reader_errors), 0);
-	ck_assert_uint_ge(atomic_load(&sh.writer_ops), TS_CONC_MIN_WRITES);
-	ck_assert_uint_gt(atomic_load(&sh.reader_ops), 0);
-	memslots_free(sh.ms);
+	ts_conc_run(&run, ts_conc_seconds());
 }
 
 /* The library's default RCU (liburcu memb); under TSan, the rwlock one. */
 START_TEST(readers_vs_writer_default_rcu)
 {
 #ifdef TS_CONC_TSAN
-	ts_conc_run(&ts_rwlock_rcu, ts_conc_seconds(), 1);
+	ts_conc_slots_run(&ts_rwlock_rcu, 1);
 #else
-	ts_conc_run(NULL, ts_conc_seconds(), 1);
+	ts_conc_slots_run(NULL, 1);
 #endif
 }
 END_TEST
 
 START_TEST(readers_vs_writer_rwlock_rcu)
 {
-	ts_conc_run(&ts_rwlock_rcu, ts_conc_seconds(), 2);
+	ts_conc_slots_run(&ts_rwlock_rcu, 2);
 }
 END_TEST
 

@@ -74,9 +74,9 @@ static bool ta_same_map(const struct ta_run *seen, size_t n, const struct ta_run
 }
 
 /* One section: the runs as the set gives them, and the fault path at each. */
-static void ta_check_section(struct ts_conc_shared *sh, const struct memslots_set *set,
-			     struct memslots_cache *cache)
+static void ta_check_section(struct ts_conc_reader *rd, const struct memslots_set *set)
 {
+	struct ts_conc_shared *sh = rd->sh;
 	struct ta_run seen[TA_MAX_RUNS + 1];
 	uint64_t gfn = 0, end, attrs;
 	size_t n = 0, k;
@@ -85,7 +85,7 @@ static void ta_check_section(struct ts_conc_shared *sh, const struct memslots_se
 		seen[n].start = gfn;
 		seen[n].attrs = memslots_gfn_attributes(set, gfn, &end);
 		seen[n].end = end;
-		if (memslots_fault_lookup(set, cache, gfn, &attrs, NULL) !=
+		if (memslots_fault_lookup(set, &rd->cache, gfn, &attrs, NULL) !=
 			    memslots_find_gfn(set, gfn) ||
 		    attrs != seen[n].attrs)
 			ts_conc_fail(sh, "fault_lookup disagrees with gfn_attributes", NULL);
@@ -97,28 +97,9 @@ static void ta_check_section(struct ts_conc_shared *sh, const struct memslots_se
 	ts_conc_fail(sh, "a reader saw an attribute map that is none of the writer's", NULL);
 }
 
-static void *ta_reader(void *arg)
-{
-	struct ts_conc_shared *sh = arg;
-	struct memslots_cache cache = {0};
-	unsigned long ops = 0;
-
-	memslots_reader_register(sh->ms);
-	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
-		const struct memslots_set *set = memslots_read_lock(sh->ms);
-
-		ta_check_section(sh, set, &cache);
-		memslots_read_unlock(sh->ms);
-		ops++;
-	}
-	memslots_reader_unregister(sh->ms);
-	atomic_fetch_add(&sh->reader_ops, ops);
-	return NULL;
-}
-
 /* Conversions, and now and then a slot over the converted range (attributes
  * do not follow slots, and slot publications must carry the map along). */
-static void ta_writer_step(struct ts_conc_shared *sh, unsigned long i)
+static void ta_writer_step(struct ts_conc_shared *sh, struct ts_rng *rng, unsigned long i)
 {
 	const struct ta_run *st = &ta_steps[i % (sizeof(ta_steps) / sizeof(ta_steps[0]))];
 	struct memslots_attributes a = {
@@ -128,61 +109,42 @@ static void ta_writer_step(struct ts_conc_shared *sh, unsigned long i)
 	};
 	struct memslots_region2 r = ts_conc_region(1, 12, 0);
 
+	(void)rng; /* the cycle is fixed */
 	ck_assert_int_eq(memslots_set_attributes(sh->ms, &a), 0);
 	if (i % 3 == 0) {
 		r.memory_size = i % 2 ? 0 : r.memory_size;
 		ck_assert_int_eq(memslots_set_region2(sh->ms, &r), 0);
 	}
-	atomic_fetch_add_explicit(&sh->writer_ops, 1, memory_order_relaxed);
 }
 
-static void ta_run(const struct memslots_rcu *rcu, double seconds)
+static void ta_run(const struct memslots_rcu *rcu)
 {
-	struct memslots_config cfg = {.ops = &ts_conc_ops, .rcu = rcu};
-	struct ts_conc_shared sh = {.seed = 3};
-	pthread_t readers[TS_CONC_READERS];
-	unsigned long i = 0;
-	double start;
+	const struct ts_conc_run run = {
+		.name = "attributes",
+		.rcu = rcu,
+		.seed = 3,
+		.section = ta_check_section,
+		.step = ta_writer_step,
+	};
 
-	sh.ms = memslots_new(&cfg);
-	ck_assert_ptr_nonnull(sh.ms);
-	atomic_init(&sh.stop, false);
-	atomic_init(&sh.reader_ops, 0);
-	atomic_init(&sh.reader_errors, 0);
-	atomic_init(&sh.writer_ops, 0);
-	for (int k = 0; k < TS_CONC_READERS; k++)
-		ck_assert_int_eq(pthread_create(&readers[k], NULL, ta_reader, &sh), 0);
-	start = ts_conc_now();
-	while (ts_conc_now() < start + seconds * 10 &&
-	       (ts_conc_now() < start + seconds || i < TS_CONC_MIN_WRITES))
-		ta_writer_step(&sh, i++);
-	atomic_store(&sh.stop, true);
-	for (int k = 0; k < TS_CONC_READERS; k++)
-		pthread_join(readers[k], NULL);
-	fprintf(stderr, "attributes: %lu conversions, %lu reader sections, %lu errors\n", i,
-		atomic_load(&sh.reader_ops), atomic_load(&sh.reader_errors));
-	ck_assert_uint_eq(atomic_load(&sh.reader_errors), 0);
-	ck_assert_uint_ge(i, TS_CONC_MIN_WRITES);
-	ck_assert_uint_gt(atomic_load(&sh.reader_ops), 0);
-	memslots_free(sh.ms);
+	ts_conc_run(&run, ts_conc_seconds());
 }
 
 START_TEST(attribute_readers_vs_writer)
 {
 #ifdef TS_CONC_TSAN
-	ta_run(&ts_rwlock_rcu, ts_conc_seconds());
+	ta_run(&ts_rwlock_rcu);
 #else
-	ta_run(NULL, ts_conc_seconds());
+	ta_run(NULL);
 #endif
 }
 END_TEST
 
 START_TEST(attribute_readers_vs_writer_rwlock)
 {
-	ta_run(&ts_rwlock_rcu, ts_conc_seconds());
+	ta_run(&ts_rwlock_rcu);
 }
 END_TEST
-
 
 void concurrency_add_attribute_cases(Suite *s)
 {

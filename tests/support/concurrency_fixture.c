@@ -13,6 +13,7 @@
 #include <memslots/memslots.h>
 
 #include "concurrency_fixture.h"
+#include "ts_check.h"
 
 /* Per id: a fixed size and host address, and the priv prepare gives it. */
 uint64_t ts_conc_npages(unsigned int id)
@@ -98,4 +99,71 @@ double ts_conc_seconds(void)
 	if (env)
 		return atof(env);
 	return RUNNING_ON_VALGRIND ? 1.0 : 3.0;
+}
+
+static void *ts_conc_reader(void *arg)
+{
+	struct ts_conc_shared *sh = arg;
+	struct ts_conc_reader rd = {.sh = sh};
+	unsigned long ops = 0;
+
+	ts_rng_seed(&rd.rng, sh->seed ^ (uintptr_t)&rd.cache);
+	memslots_reader_register(sh->ms);
+	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed)) {
+		const struct memslots_set *set = memslots_read_lock(sh->ms);
+
+		sh->run->section(&rd, set);
+		memslots_read_unlock(sh->ms);
+		ops++;
+	}
+	memslots_reader_unregister(sh->ms);
+	atomic_fetch_add(&sh->reader_ops, ops);
+	return NULL;
+}
+
+void ts_conc_run(const struct ts_conc_run *run, double seconds)
+{
+	struct memslots_config cfg = {
+		.ops = &ts_conc_ops,
+		.rcu = run->rcu,
+	};
+	struct ts_conc_shared sh = {.run = run, .seed = run->seed};
+	pthread_t readers[TS_CONC_READERS];
+	struct ts_rng rng;
+	unsigned long i;
+	double start;
+	int k;
+
+	sh.ms = memslots_new(&cfg);
+	ck_assert_ptr_nonnull(sh.ms);
+	atomic_init(&sh.stop, false);
+	atomic_init(&sh.reader_ops, 0);
+	atomic_init(&sh.reader_errors, 0);
+	atomic_init(&sh.writer_ops, 0);
+	for (k = 0; k < TS_CONC_READERS; k++)
+		ck_assert_int_eq(pthread_create(&readers[k], NULL, ts_conc_reader, &sh), 0);
+
+	ts_rng_seed(&rng, run->seed);
+	if (run->writer_reads)
+		memslots_reader_register(sh.ms);
+	start = ts_conc_now();
+	for (i = 0; ts_conc_now() < start + seconds * 10 &&
+		    (ts_conc_now() < start + seconds || i < TS_CONC_MIN_WRITES);
+	     i++) {
+		run->step(&sh, &rng, i);
+		atomic_fetch_add_explicit(&sh.writer_ops, 1, memory_order_relaxed);
+	}
+	if (run->writer_reads)
+		memslots_reader_unregister(sh.ms);
+
+	atomic_store(&sh.stop, true);
+	for (k = 0; k < TS_CONC_READERS; k++)
+		pthread_join(readers[k], NULL);
+	fprintf(stderr, "%s: %.1f s, %lu writer calls, %lu reader sections, %lu errors\n",
+		run->name, seconds, atomic_load(&sh.writer_ops), atomic_load(&sh.reader_ops),
+		atomic_load(&sh.reader_errors));
+	ck_assert_uint_eq(atomic_load(&sh.reader_errors), 0);
+	ck_assert_uint_ge(atomic_load(&sh.writer_ops), TS_CONC_MIN_WRITES);
+	ck_assert_uint_gt(atomic_load(&sh.reader_ops), 0);
+	memslots_free(sh.ms);
 }

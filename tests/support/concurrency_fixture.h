@@ -2,8 +2,9 @@
 /*
  * What the concurrency test's runs share: each slot id's fixed properties
  * and the prepare hook that sets its priv, the state readers and the
- * writer share, and the run length; the rwlock RCU used under TSan is
- * the support library's (ts_rwlock_rcu.h).  The functions of ids are pure;
+ * writer share, the run length, and the run itself (reader threads
+ * against one writer); the rwlock RCU used under TSan is the support
+ * library's (ts_rwlock_rcu.h).  The functions of ids are pure;
  * ts_conc_fail() may be called from any thread.
  */
 #ifndef TS_CONCURRENCY_FIXTURE_H
@@ -17,6 +18,7 @@
 
 #include <memslots/memslots.h>
 
+#include "ts_rng.h"
 #include "ts_rwlock_rcu.h"
 
 #if defined(__SANITIZE_THREAD__)
@@ -33,7 +35,10 @@
 #define TS_CONC_PAGE	   4096ull
 #define TS_CONC_MIN_WRITES 20 /* writer calls a run needs, however slow the machine */
 
+struct ts_conc_run;
+
 struct ts_conc_shared {
+	const struct ts_conc_run *run;
 	struct memslots *ms;
 	atomic_bool stop;
 	atomic_ulong reader_ops;
@@ -61,6 +66,34 @@ struct memslots_region2 ts_conc_region(unsigned int id, uint64_t gfn, uint32_t f
 
 /* How long a run lasts: MEMSLOTS_STRESS_SECONDS, else short under valgrind. */
 double ts_conc_seconds(void);
+
+/* A reader thread's own state, for its checks of each section. */
+struct ts_conc_reader {
+	struct ts_conc_shared *sh;
+	struct memslots_cache cache;
+	struct ts_rng rng; /* seeded from the run's seed and the thread's stack */
+	uint64_t last_gen;
+};
+
+/*
+ * One run: TS_CONC_READERS threads each call @section inside read-side
+ * sections until the run stops, while this thread calls @step (the i-th
+ * call with @i, and counted in writer_ops) for the given time, and on for
+ * at least TS_CONC_MIN_WRITES calls (valgrind serializes threads, and
+ * liburcu's grace periods then take tens of milliseconds), up to ten
+ * times as long.  The run fails on any reader error, too few writer
+ * calls, or no reader section at all.
+ */
+struct ts_conc_run {
+	const char *name;		/* of the run's summary line */
+	const struct memslots_rcu *rcu; /* NULL: the library's default */
+	unsigned long seed;		/* of the writer's generator and the readers' */
+	bool writer_reads;		/* the writer registers as a reader, to peek at the state */
+	void (*section)(struct ts_conc_reader *rd, const struct memslots_set *set);
+	void (*step)(struct ts_conc_shared *sh, struct ts_rng *rng, unsigned long i);
+};
+
+void ts_conc_run(const struct ts_conc_run *run, double seconds);
 
 /* The cases of the attributes TCase (test_concurrency_attributes.c). */
 void concurrency_add_attribute_cases(Suite *s);
