@@ -60,6 +60,26 @@ __attribute__((unused)) static uint64_t fz_key(struct fz_in *in)
 	return b % 48;
 }
 
+/*
+ * What a query's walk over a pool of at most 64 nodes has met so far: it
+ * must meet each node once, in order of start.
+ */
+struct fz_walk {
+	uint64_t met; /* a bit per pool index */
+	uint64_t prev_start;
+};
+
+/* The walk meets pool[@i], which starts at @start (the caller has checked
+ * that it is a node of the structure). */
+__attribute__((unused)) static void fz_walk_meet(struct fz_walk *w, unsigned int i, uint64_t start)
+{
+	FZ_CHECK(i < 64);
+	FZ_CHECK(!(w->met & (1ull << i)));
+	FZ_CHECK(start >= w->prev_start);
+	w->prev_start = start;
+	w->met |= 1ull << i;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #endif /* MS_FUZZ_COMMON_H */

@@ -42,7 +42,8 @@ static bool meets(const struct ms_gmem_binding *b, uint32_t fd, uint64_t start, 
 
 static void query(const struct ms_gmem_index *idx, uint32_t fd, uint64_t start, uint64_t last)
 {
-	uint64_t want = 0, got = 0, prev_start = 0, lowest = UINT64_MAX;
+	uint64_t want = 0, lowest = UINT64_MAX;
+	struct fz_walk walk = {0};
 	const struct ms_gmem_binding *b;
 	unsigned int i;
 
@@ -59,12 +60,9 @@ static void query(const struct ms_gmem_index *idx, uint32_t fd, uint64_t start, 
 		i = (unsigned int)(ms_container_of(b, struct gnode, b) - pool);
 		FZ_CHECK(i < POOL && pool[i].in_index);
 		FZ_CHECK(meets(b, fd, start, last));
-		FZ_CHECK(!(got & (1ull << i)));
-		FZ_CHECK(b->start >= prev_start);
-		prev_start = b->start;
-		got |= 1ull << i;
+		fz_walk_meet(&walk, i, b->start);
 	}
-	FZ_CHECK(got == want);
+	FZ_CHECK(walk.met == want);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -32,8 +32,9 @@ static struct inode *inode_of(const struct ms_itree_node *n)
 
 static void query(const struct ms_rb_root_cached *root, uint64_t qs, uint64_t ql)
 {
-	uint64_t want = 0, got = 0, prev_start = 0;
+	struct fz_walk walk = {0};
 	const struct ms_itree_node *n;
+	uint64_t want = 0;
 	unsigned int i;
 
 	for (i = 0; i < POOL; i++)
@@ -42,12 +43,9 @@ static void query(const struct ms_rb_root_cached *root, uint64_t qs, uint64_t ql
 	for (n = ms_itree_iter_first(root, qs, ql); n; n = ms_itree_iter_next(n, qs, ql)) {
 		i = (unsigned int)(inode_of(n) - pool);
 		FZ_CHECK(i < POOL && pool[i].in_tree);
-		FZ_CHECK(!(got & (1ull << i)));
-		FZ_CHECK(n->start >= prev_start);
-		prev_start = n->start;
-		got |= 1ull << i;
+		fz_walk_meet(&walk, i, n->start);
 	}
-	FZ_CHECK(got == want);
+	FZ_CHECK(walk.met == want);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
