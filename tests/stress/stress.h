@@ -33,7 +33,8 @@
 #define ST_MAX_READERS 64
 #define ST_IDS_PER_W   24u /* ids owned by each writer */
 #define ST_GROUP       4u  /* the first ids of each writer: toggled together */
-#define ST_PAGE	       4096ull
+#define ST_PAGE_SHIFT  12
+#define ST_PAGE	       (1ull << ST_PAGE_SHIFT)
 #define ST_MAX_BATCH   8u
 extern unsigned int st_nr_ids;	/* writers * ST_IDS_PER_W */
 extern uint64_t st_gfn_span;	/* gfns slots are placed in: crowded, so overlaps happen */

@@ -14,20 +14,14 @@
 
 #include <memslots/memslots.h>
 
+#include "model.h"
 #include "stress.h"
 #include "ts_rng.h"
 
+/* The request that makes slot @id at @gfn: its size and host address are the id's. */
 static struct memslots_region st_region(unsigned int id, uint64_t gfn, uint32_t flags)
 {
-	struct memslots_region r = {
-		.slot = id,
-		.flags = flags,
-		.guest_phys_addr = gfn * ST_PAGE,
-		.memory_size = st_npages(id) * ST_PAGE,
-		.userspace_addr = st_hva(id),
-	};
-
-	return r;
+	return ts_model_region(ST_PAGE_SHIFT, id, flags, gfn, st_npages(id), st_hva(id));
 }
 
 static unsigned int st_id(const struct st_writer *wr, unsigned int i)

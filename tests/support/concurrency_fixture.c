@@ -13,6 +13,7 @@
 #include <memslots/memslots.h>
 
 #include "concurrency_fixture.h"
+#include "model.h"
 #include "ts_check.h"
 
 /* Per id: a fixed size and host address, and the priv prepare gives it. */
@@ -77,13 +78,8 @@ void ts_conc_fail(struct ts_conc_shared *sh, const char *what, const struct mems
 
 struct memslots_region2 ts_conc_region(unsigned int id, uint64_t gfn, uint32_t flags)
 {
-	struct memslots_region2 r = {
-		.slot = id,
-		.flags = flags,
-		.guest_phys_addr = gfn * TS_CONC_PAGE,
-		.memory_size = ts_conc_npages(id) * TS_CONC_PAGE,
-		.userspace_addr = ts_conc_hva(id),
-	};
+	struct memslots_region2 r = ts_model_widen2(TS_CONC_PAGE_SHIFT, id, flags, gfn,
+						    ts_conc_npages(id), ts_conc_hva(id));
 
 	if (flags & MEMSLOT_GUEST_MEMFD) {
 		r.guest_memfd = ts_conc_gmem_fd(id);

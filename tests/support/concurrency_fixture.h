@@ -32,7 +32,8 @@
 #define TS_CONC_IDS	   64u
 #define TS_CONC_GFN_SPAN   4096u /* gfns slots are placed in: crowded, so overlaps happen */
 #define TS_CONC_READERS	   2
-#define TS_CONC_PAGE	   4096ull
+#define TS_CONC_PAGE_SHIFT 12
+#define TS_CONC_PAGE	   (1ull << TS_CONC_PAGE_SHIFT)
 #define TS_CONC_MIN_WRITES 20 /* writer calls a run needs, however slow the machine */
 
 struct ts_conc_run;
