@@ -22,6 +22,7 @@
 # CONSUMER_DIR, C_COMPILER, PLAIN_CC (cc), GENERATOR, CONFIG, PKG_CONFIG, READELF;
 # SOURCE_DIR and SUBPROJECT_DIR for the last three modes.
 cmake_minimum_required(VERSION 3.25)
+include(${CMAKE_CURRENT_LIST_DIR}/readelf.cmake)
 
 foreach(var MODE BUILD_DIR PREFIX WORK_DIR LIBDIR CONSUMER_DIR C_COMPILER GENERATOR)
 	if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
@@ -41,13 +42,7 @@ endfunction()
 
 # needed(<exe> <out-var>): the DT_NEEDED entries of a binary.
 function(needed exe out_var)
-	if(NOT READELF)
-		message(FATAL_ERROR "readelf not found; cannot check how ${exe} was linked")
-	endif()
-	execute_process(COMMAND ${READELF} -d ${exe} OUTPUT_VARIABLE dyn RESULT_VARIABLE rc)
-	if(NOT rc EQUAL 0)
-		message(FATAL_ERROR "readelf -d ${exe} failed")
-	endif()
+	memslots_readelf(dyn -d ${exe})
 	string(REGEX MATCHALL "\\(NEEDED\\)[^\n]*\\[[^]]*\\]" lines "${dyn}")
 	set(${out_var} "${lines}" PARENT_SCOPE)
 	message(STATUS "${exe} needs: ${lines}")

@@ -12,14 +12,9 @@
 # First checks that the program carries no symbol version requirement on
 # libmemslots, i.e. that it is what a 0.1 build was.
 cmake_minimum_required(VERSION 3.25)
+include(${CMAKE_CURRENT_LIST_DIR}/../readelf.cmake)
 
-if(NOT READELF)
-	message(FATAL_ERROR "readelf not found")
-endif()
-execute_process(COMMAND ${READELF} -V ${PROGRAM} OUTPUT_VARIABLE versions RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0)
-	message(FATAL_ERROR "readelf -V ${PROGRAM} failed")
-endif()
+memslots_readelf(versions -V ${PROGRAM})
 if(versions MATCHES "MEMSLOTS_")
 	message(FATAL_ERROR "${PROGRAM} requires symbol versions of libmemslots:\n${versions}")
 endif()
