@@ -174,40 +174,70 @@ static uint64_t bench_batch_create(const struct bench_space *sp)
 
 #define BENCH_KEY(k) ((k) & (BENCH_NR_KEYS - 1))
 
+/*
+ * A reader row's frame: one read-side section, the clock started once the
+ * set is held and stopped before it is given back, so the timed span holds
+ * the row's loop alone.  Inline, so each row's timed loop compiles as if
+ * written out: its own direct calls, none through a pointer.
+ */
+struct bench_read {
+	const struct memslots_set *set;
+	uintptr_t acc; /* what the row's lookups gave, kept alive at the end */
+	uint64_t t0;
+};
+
+static inline struct bench_read bench_read_begin(struct bench_fixture *fx)
+{
+	struct bench_read rd = {.set = memslots_read_lock(fx->ms)};
+
+	rd.t0 = bench_now();
+	return rd;
+}
+
+/* The elapsed ns; leaves the section and sinks what the loop added up. */
+static inline uint64_t bench_read_end(struct bench_fixture *fx, const struct bench_read *rd)
+{
+	uint64_t t = bench_now() - rd->t0;
+
+	memslots_read_unlock(fx->ms);
+	bench_sink = rd->acc;
+	return t;
+}
+
+/* @iters lookups of random keys @q from @offset on, each slot's field read. */
+static inline uintptr_t bench_find_keys(const struct memslots_set *set, const uint64_t *q,
+					uint64_t iters, unsigned int offset)
+{
+	uintptr_t acc = 0;
+
+	for (uint64_t k = 0; k < iters; k++)
+		acc += bench_use(memslots_find_gfn(set, q[BENCH_KEY(k + offset)]));
+	return acc;
+}
+
 static uint64_t bench_unmap(struct bench_fixture *fx, uint64_t bytes, uint64_t iters)
 {
-	const struct memslots_set *set = memslots_read_lock(fx->ms);
-	uintptr_t acc = 0;
-	uint64_t t0 = bench_now(), t;
+	struct bench_read rd = bench_read_begin(fx);
 
 	/* The MMU-notifier path: every slot whose hva range meets the range. */
 	for (uint64_t k = 0; k < iters; k++) {
 		uint64_t hs = fx->sp->hvas[BENCH_KEY(k)], hl = hs + bytes - 1;
 		const struct memslot *s;
 
-		for (s = memslots_hva_range_first(set, hs, hl); s;
-		     s = memslots_hva_range_next(set, s, hs, hl))
-			acc += s->id;
+		for (s = memslots_hva_range_first(rd.set, hs, hl); s;
+		     s = memslots_hva_range_next(rd.set, s, hs, hl))
+			rd.acc += s->id;
 	}
-	t = bench_now() - t0;
-	memslots_read_unlock(fx->ms);
-	bench_sink = acc;
-	return t;
+	return bench_read_end(fx, &rd);
 }
 
 static uint64_t bench_gfn_random(struct bench_fixture *fx, uint64_t iters)
 {
-	const struct memslots_set *set = memslots_read_lock(fx->ms);
 	const uint64_t *q = fx->sp->gfns;
-	uintptr_t acc = 0;
-	uint64_t t0 = bench_now(), t;
+	struct bench_read rd = bench_read_begin(fx);
 
-	for (uint64_t k = 0; k < iters; k++)
-		acc += bench_use(memslots_find_gfn(set, q[BENCH_KEY(k)]));
-	t = bench_now() - t0;
-	memslots_read_unlock(fx->ms);
-	bench_sink = acc;
-	return t;
+	rd.acc = bench_find_keys(rd.set, q, iters, 0);
+	return bench_read_end(fx, &rd);
 }
 
 struct bench_mt {
@@ -224,14 +254,13 @@ static void bench_mt_loop(struct bench_mt *mt, unsigned int offset)
 	struct memslots *ms = mt->fx->ms;
 	const uint64_t *q = mt->fx->sp->gfns;
 	const struct memslots_set *set;
-	uintptr_t acc = 0;
+	uintptr_t acc;
 
 	set = memslots_read_lock(ms);
 	atomic_fetch_add(&mt->ready, 1);
 	while (!atomic_load_explicit(&mt->go, memory_order_acquire))
 		;
-	for (uint64_t k = 0; k < mt->iters; k++)
-		acc += bench_use(memslots_find_gfn(set, q[BENCH_KEY(k + offset)]));
+	acc = bench_find_keys(set, q, mt->iters, offset);
 	memslots_read_unlock(ms);
 	bench_sink = acc;
 }
@@ -274,51 +303,38 @@ static uint64_t bench_gfn_repeat(struct bench_fixture *fx, uint64_t iters)
 	const struct memslots_set *set = memslots_read_lock(fx->ms);
 	uint64_t gfn = fx->sp->rep_gfn;
 	unsigned int mask = fx->sp->rep_mask & 1;
-	uintptr_t acc = 0;
-	uint64_t t0, t;
+	/* The same slot every time (two pages of it): the last-used slot
+	 * answers, once this first lookup, untimed, has made it so. */
+	struct bench_read rd = {.set = set, .acc = bench_use(memslots_find_gfn(set, gfn))};
 
-	/* The same slot every time (two pages of it): the last-used slot answers. */
-	acc += bench_use(memslots_find_gfn(set, gfn));
-	t0 = bench_now();
+	rd.t0 = bench_now();
 	for (uint64_t k = 0; k < iters; k++)
-		acc += bench_use(memslots_find_gfn(set, gfn + (k & mask)));
-	t = bench_now() - t0;
-	memslots_read_unlock(fx->ms);
-	bench_sink = acc;
-	return t;
+		rd.acc += bench_use(memslots_find_gfn(set, gfn + (k & mask)));
+	return bench_read_end(fx, &rd);
 }
 
 static uint64_t bench_gfn_cached(struct bench_fixture *fx, uint64_t iters)
 {
-	const struct memslots_set *set = memslots_read_lock(fx->ms);
 	struct memslots_cache cache = {0};
 	uint64_t base = fx->sp->rep_gfn;
 	unsigned int mask = fx->sp->rep_mask;
-	uintptr_t acc = 0;
-	uint64_t t0, t;
+	struct bench_read rd = bench_read_begin(fx);
 
 	/* A vCPU touching pages of one slot: the per-thread cache answers. */
-	t0 = bench_now();
 	for (uint64_t k = 0; k < iters; k++)
-		acc += bench_use(memslots_find_gfn_cached(set, &cache, base + (k & mask)));
-	t = bench_now() - t0;
-	memslots_read_unlock(fx->ms);
-	bench_sink = acc;
-	return t;
+		rd.acc += bench_use(memslots_find_gfn_cached(rd.set, &cache, base + (k & mask)));
+	return bench_read_end(fx, &rd);
 }
 
 static uint64_t bench_gfn_miss(struct bench_fixture *fx, uint64_t iters)
 {
-	const struct memslots_set *set = memslots_read_lock(fx->ms);
 	const uint64_t *q = fx->sp->holes;
-	uintptr_t acc = 0;
-	uint64_t t0 = bench_now(), t;
+	struct bench_read rd = bench_read_begin(fx);
+	uint64_t t;
 
-	for (uint64_t k = 0; k < iters; k++)
-		acc += bench_use(memslots_find_gfn(set, q[BENCH_KEY(k)]));
-	t = bench_now() - t0;
-	memslots_read_unlock(fx->ms);
-	if (acc)
+	rd.acc = bench_find_keys(rd.set, q, iters, 0);
+	t = bench_read_end(fx, &rd);
+	if (rd.acc)
 		bench_die("gfn_miss found a slot in a hole", 0);
 	return t;
 }
@@ -361,58 +377,44 @@ static uint64_t bench_dense_limit(struct bench_fixture *fx, uint64_t iters, int 
 
 static uint64_t bench_id_lookup(struct bench_fixture *fx, uint64_t iters)
 {
-	const struct memslots_set *set = memslots_read_lock(fx->ms);
 	const uint16_t *q = fx->sp->ids;
-	uintptr_t acc = 0;
-	uint64_t t0 = bench_now(), t;
+	struct bench_read rd = bench_read_begin(fx);
 
 	for (uint64_t k = 0; k < iters; k++) {
-		const struct memslot *s = memslots_find_id(set, q[BENCH_KEY(k)]);
+		const struct memslot *s = memslots_find_id(rd.set, q[BENCH_KEY(k)]);
 
-		acc += s ? s->id : 0;
+		rd.acc += s ? s->id : 0;
 	}
-	t = bench_now() - t0;
-	memslots_read_unlock(fx->ms);
-	bench_sink = acc;
-	return t;
+	return bench_read_end(fx, &rd);
 }
 
 static uint64_t bench_gfn_range(struct bench_fixture *fx, uint64_t iters)
 {
-	const struct memslots_set *set = memslots_read_lock(fx->ms);
 	const uint64_t *q = fx->sp->gfns;
-	uintptr_t acc = 0;
-	uint64_t t0 = bench_now(), t;
+	struct bench_read rd = bench_read_begin(fx);
 
 	/* Every slot meeting 2 MiB of guest memory from each query. */
 	for (uint64_t k = 0; k < iters; k++) {
 		uint64_t start = q[BENCH_KEY(k)], end = start + 512;
 		const struct memslot *s;
 
-		for (s = memslots_gfn_range_first(set, start, end); s;
-		     s = memslots_gfn_range_next(set, s, start, end))
-			acc += s->id;
+		for (s = memslots_gfn_range_first(rd.set, start, end); s;
+		     s = memslots_gfn_range_next(rd.set, s, start, end))
+			rd.acc += s->id;
 	}
-	t = bench_now() - t0;
-	memslots_read_unlock(fx->ms);
-	bench_sink = acc;
-	return t;
+	return bench_read_end(fx, &rd);
 }
 
 static uint64_t bench_iterate(struct bench_fixture *fx, uint64_t iters)
 {
-	const struct memslots_set *set = memslots_read_lock(fx->ms);
-	uintptr_t acc = 0;
-	uint64_t t0 = bench_now(), t;
+	struct bench_read rd = bench_read_begin(fx);
 
 	/* A dirty-log sync or a migration pass: every slot in gfn order. */
 	for (uint64_t k = 0; k < iters; k++)
-		for (const struct memslot *s = memslots_first(set); s; s = memslots_next(set, s))
-			acc += s->id;
-	t = bench_now() - t0;
-	memslots_read_unlock(fx->ms);
-	bench_sink = acc;
-	return t;
+		for (const struct memslot *s = memslots_first(rd.set); s;
+		     s = memslots_next(rd.set, s))
+			rd.acc += s->id;
+	return bench_read_end(fx, &rd);
 }
 
 /* ---- writers on a fixture --------------------------------------------------------- */
