@@ -96,6 +96,18 @@ struct ba_impl {
 	uint64_t (*word)(const void *obj, uint64_t gfn); /* without the run end */
 };
 
+/*
+ * The table of implementation @kind, built from its functions
+ * ba_<kind>_<member>, so the two tables fill the same members: a kind
+ * that lacks one of the functions does not build.
+ */
+#define BA_IMPL(kind)                                                                             \
+	{                                                                                         \
+		.name = #kind, .create = ba_##kind##_create, .destroy = ba_##kind##_destroy,      \
+		.bytes = ba_##kind##_bytes, .set = ba_##kind##_set,                               \
+		.restore = ba_##kind##_restore, .get = ba_##kind##_get, .word = ba_##kind##_word, \
+	}
+
 static void *ba_xmalloc(size_t size)
 {
 	void *p = malloc(size);
@@ -161,16 +173,7 @@ static uint64_t ba_map_word(const void *obj, uint64_t gfn)
 	return ms_attrmap_get(obj, gfn, NULL);
 }
 
-static const struct ba_impl ba_map = {
-	.name = "map",
-	.create = ba_map_create,
-	.destroy = ba_map_destroy,
-	.bytes = ba_map_bytes,
-	.set = ba_map_set,
-	.restore = ba_map_restore,
-	.get = ba_map_get,
-	.word = ba_map_word,
-};
+static const struct ba_impl ba_map = BA_IMPL(map);
 
 /* The per-gfn table, KVM's order: anything to change?  Then store every
  * page. */
@@ -202,6 +205,11 @@ static void *ba_table_create(uint64_t r)
 	return table;
 }
 
+static void ba_table_destroy(void *obj)
+{
+	free(obj);
+}
+
 static size_t ba_table_bytes(const void *obj)
 {
 	(void)obj;
@@ -225,16 +233,7 @@ static uint64_t ba_table_word(const void *obj, uint64_t gfn)
 	return ((const uint64_t *)obj)[gfn];
 }
 
-static const struct ba_impl ba_table = {
-	.name = "table",
-	.create = ba_table_create,
-	.destroy = free,
-	.bytes = ba_table_bytes,
-	.set = ba_table_set,
-	.restore = ba_table_restore,
-	.get = ba_table_get,
-	.word = ba_table_word,
-};
+static const struct ba_impl ba_table = BA_IMPL(table);
 
 /* ---- measurements -------------------------------------------------------------- */
 
