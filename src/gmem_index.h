@@ -16,10 +16,9 @@
  * fds there are: the per-fd indexes are the runs of one tree, and an fd
  * needs no entry of its own to be created or freed.
  *
- * Memory: none.  A binding is embedded in the caller's object (the slot
- * that holds it), so inserting and removing cannot fail and allocate
- * nothing; the allocation of the slot itself, made before anything is
- * published, is the only reservation a binding needs.
+ * Memory: none.  A binding is the caller's memory (the engine allocates
+ * one for each GUEST_MEMFD slot, with the slot's other reservations), so
+ * inserting and removing cannot fail and allocate nothing.
  *
  * Overlapping bindings are allowed (equal starts go right); the engine
  * never inserts one, since it checks first, but the index does not rely

@@ -134,15 +134,21 @@ nomem:
 	return NULL;
 }
 
-/* The dirty bitmaps of @set's slots (between calls, each its own). */
-static void ms_free_dirty_bitmaps(struct memslots *ms, const struct memslots_set *set)
+/*
+ * The memory @set's slots own besides themselves, dirty bitmaps and
+ * guest_memfd bindings (between calls, each its own); no walk when the
+ * object has neither.
+ */
+static void ms_free_slot_memory(struct memslots *ms, const struct memslots_set *set)
 {
 	struct ms_slot *slot;
 
-	if (!ms->dirty_log)
+	if (!ms->dirty_log && !ms->gmem.count)
 		return;
-	for (slot = ms_set_first(set); slot; slot = ms_set_walk_next(set, slot))
+	for (slot = ms_set_first(set); slot; slot = ms_set_walk_next(set, slot)) {
 		ms_dirty_free(&ms->alloc, ms_slot_dirty(slot));
+		ms_free(&ms->alloc, ms_slot_gmem(slot));
+	}
 }
 
 MEMSLOTS_API int memslots_destroy(struct memslots *ms)
@@ -161,7 +167,7 @@ MEMSLOTS_API int memslots_destroy(struct memslots *ms)
 	/* Both sets hold the same slots between calls: free them through one. */
 	set = atomic_load_explicit(&ms->active, memory_order_relaxed);
 	ms_hook_release_all(ms, set);
-	ms_free_dirty_bitmaps(ms, set);
+	ms_free_slot_memory(ms, set);
 	ms_set_free_slots(set, &ms->alloc);
 	ms_slot_cache_settle(&ms->slot_cache, &ms->alloc, 0);
 	ms_set_destroy(&ms->sets[0]);

@@ -87,7 +87,8 @@ void ms_set_destroy(struct memslots_set *set);
  *
  * The gfn B+tree puts nodes aside (its pool), the id table a larger table
  * (its spare); the hva tree, the binding index and KVM's index need nothing:
- * their nodes are in the slot (whose copies the call reserves, slot.h).
+ * their nodes are in the slot or, for a binding, the slot's own memory
+ * (which the call reserves with its copies, slot.h and update.c).
  *
  * The index interface: every index implements insert, remove, replace
  * (below), lookup, search, find_id, first, next (the readers', further

@@ -18,15 +18,17 @@
  *
  *   pub      0..55    struct memslot (guest_memfd fields included)
  *   hva_node 56..151  one interval-tree node per set
- *   gmem     152..207 the guest_memfd binding (writer only, last), or
- *   dirty    152..159 the dirty bitmap, in the same place
+ *   gmem     152..159 the guest_memfd binding's address (writer only), or
+ *   dirty    152..159 the dirty bitmap's, in the same place
  *
- * The dirty bitmap pointer costs no byte: only a LOG_DIRTY_PAGES slot has
- * a bitmap, only a GUEST_MEMFD slot a binding, and no slot has both flags
- * (the request checks refuse them together), so the two share their
- * place, and each is read only under its flag.  A slot's flags never
- * change once it is published, so a reader that tests LOG_DIRTY_PAGES
- * before it loads the pointer never reads a binding as a bitmap.
+ * The two pointers share one place: only a LOG_DIRTY_PAGES slot has a
+ * bitmap, only a GUEST_MEMFD slot a binding, no slot has both flags (the
+ * request checks refuse them together), and each is read only under its
+ * flag.  A slot's flags never change once it is published, so a reader
+ * that tests LOG_DIRTY_PAGES before it loads the pointer never reads a
+ * binding as a bitmap.  The binding is memory of its own, not a member,
+ * because few slots have one: embedded, its 56 bytes were a quarter of
+ * every slot.
  */
 #ifndef MS_SLOT_H
 #define MS_SLOT_H
@@ -50,9 +52,13 @@ struct ms_slot {
 		 * A GUEST_MEMFD slot's range of its guest_memfd, in the
 		 * object's binding index (one for both sets: it follows the
 		 * staged state) from the staging of the slot's CREATE to
-		 * that of its DELETE.
+		 * that of its DELETE.  The slot owns it: allocated when its
+		 * CREATE is staged (update.c), freed with a failed call's
+		 * copies or at the commit of its DELETE; never shared (the
+		 * DELETE's INVALID copy has none).  Read through
+		 * ms_slot_gmem() only.
 		 */
-		struct ms_gmem_binding gmem;
+		struct ms_gmem_binding *gmem;
 		/*
 		 * A LOG_DIRTY_PAGES slot's dirty bitmap (dirty.h), NULL when
 		 * the object keeps none; shared with the slot it replaced or
@@ -78,6 +84,12 @@ static inline struct ms_slot *ms_slot_from_hva(const struct ms_itree_node *n, un
 static inline _Atomic(uint64_t) *ms_slot_dirty(const struct ms_slot *s)
 {
 	return (s->pub.flags & MEMSLOT_LOG_DIRTY_PAGES) ? s->dirty : NULL;
+}
+
+/* @s's guest_memfd binding, or NULL: under the flag that says the field is one. */
+static inline struct ms_gmem_binding *ms_slot_gmem(const struct ms_slot *s)
+{
+	return (s->pub.flags & MEMSLOT_GUEST_MEMFD) ? s->gmem : NULL;
 }
 
 /* One past the slot's last gfn; never wraps (the request checks forbid it). */

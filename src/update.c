@@ -11,9 +11,10 @@
  *     against the state as the earlier requests of the call leave it.  To
  *     get that evolving state for free, each valid change is applied at
  *     once to the inactive set, which no reader can see.  The slot copies
- *     the call will publish are reserved here (ms_change_reserve()), and
- *     so are the id table chunks and the gfn tree nodes of both sets:
- *     nothing after this step allocates.  Each change gets its prepare hook as soon as it is
+ *     the call will publish are reserved here (ms_change_reserve()), with
+ *     their dirty bitmaps and guest_memfd bindings, and so are the id
+ *     table chunks and the gfn tree nodes of both sets: nothing after this
+ *     step allocates.  Each change gets its prepare hook as soon as it is
  *     validated, so a call fails at the first request that would fail one
  *     by one; a failure aborts the prepared changes in reverse order and
  *     undoes the inactive set.
@@ -191,13 +192,14 @@ static struct ms_slot *ms_slot_new(struct memslots *ms, const struct ms_req *req
 	s->pub.priv = priv;
 	s->pub.guest_memfd_offset = req->gmem_offset;
 	s->pub.guest_memfd = req->gmem_fd;
-	if (req->flags & MS_GMEM)
-		ms_gmem_binding_set(&s->gmem, req->gmem_fd, req->gmem_offset,
-				    req->npages << ms->page_shift);
 	return s;
 }
 
-/* The INVALID copy of @old; it shares @old's dirty bitmap, if any. */
+/*
+ * The INVALID copy of @old; it shares @old's dirty bitmap, if any, but
+ * not its binding, which stays @old's to free (and is out of the index by
+ * the time the copy is published).
+ */
 static struct ms_slot *ms_slot_dup_invalid(struct memslots *ms, const struct ms_slot *old)
 {
 	struct ms_slot *s = ms_slot_reserve(&ms->slot_cache, &ms->alloc);
@@ -249,11 +251,38 @@ static int ms_change_reserve_dirty(struct memslots *ms, struct ms_change *c)
 	return s->dirty ? 0 : -ENOMEM;
 }
 
-/* Gives back @c's copies, and the bitmap its new slot made, unpublished. */
+/* ---- the guest_memfd binding: made by a CREATE, dropped by a DELETE ------------------ */
+
+/*
+ * The binding of @c's new slot when it is a GUEST_MEMFD slot, which only a
+ * CREATE makes (such a slot is only ever created or deleted): memory of
+ * its own, put aside here with the call's other reservations so that
+ * staging it into the index, and everything after, allocates nothing.
+ * 0 or -ENOMEM.
+ */
+static int ms_change_reserve_gmem(struct memslots *ms, const struct ms_req *req,
+				  struct ms_change *c)
+{
+	struct ms_gmem_binding *b;
+
+	if (c->type != MEMSLOTS_CREATE || !(req->flags & MS_GMEM))
+		return 0;
+	b = ms_calloc(&ms->alloc, 1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	ms_gmem_binding_set(b, req->gmem_fd, req->gmem_offset, req->npages << ms->page_shift);
+	c->new->gmem = b;
+	return 0;
+}
+
+/* Gives back @c's copies, and the bitmap or binding its new slot made, unpublished. */
 static void ms_change_retire_copies(struct memslots *ms, struct ms_change *c)
 {
 	if (ms_change_made_dirty(c))
 		ms_dirty_free(&ms->alloc, c->new->dirty);
+	/* A new slot's binding is always its own: only a CREATE makes one. */
+	if (c->new)
+		ms_free(&ms->alloc, ms_slot_gmem(c->new));
 	ms_slot_retire(&ms->slot_cache, c->new);
 	ms_slot_retire(&ms->slot_cache, c->invalid);
 	c->new = c->invalid = NULL;
@@ -301,10 +330,11 @@ static int ms_call_reserve_nodes(struct ms_call *call, const struct ms_change_ki
 /*
  * The one place a slot call reserves (set.h's protocol): what publishing
  * @c will need, id table chunks, gfn tree nodes, slot copies and the new
- * slot's dirty bitmap, all put aside before anything is published (the
- * memory half of KVM's kvm_prepare_memory_region()).  0 or -ENOMEM; what
- * was put aside before a failure is given back when the call settles, the
- * copies and bitmap of @c at once.
+ * slot's dirty bitmap or guest_memfd binding, all put aside before
+ * anything is published (the memory half of KVM's
+ * kvm_prepare_memory_region()).  0 or -ENOMEM; what was put aside before
+ * a failure is given back when the call settles, the copies, bitmap and
+ * binding of @c at once.
  */
 static int ms_change_reserve(struct ms_call *call, const struct ms_req *req, struct ms_change *c)
 {
@@ -326,7 +356,9 @@ static int ms_change_reserve(struct ms_call *call, const struct ms_req *req, str
 		if (!c->new)
 			return -ENOMEM;
 	}
-	err = ms_change_reserve_dirty(ms, c);
+	err = ms_change_reserve_gmem(ms, req, c);
+	if (!err)
+		err = ms_change_reserve_dirty(ms, c);
 	if (!err && kind->invalidates) {
 		c->invalid = ms_slot_dup_invalid(ms, c->old);
 		if (!c->invalid)
@@ -342,24 +374,25 @@ static int ms_change_reserve(struct ms_call *call, const struct ms_req *req, str
  * is bound from its CREATE and free again from its DELETE (the only
  * changes such a slot can have), so a later request of the same call sees
  * what one-by-one application would (KVM's kvm_gmem_bind() and, once the
- * slot is gone, kvm_gmem_unbind()).  Never allocates: the binding lives in
- * the slot.
+ * slot is gone, kvm_gmem_unbind()).  Never allocates: the CREATE's binding
+ * was reserved with its slot, and the DELETE's stays allocated until the
+ * commit, so that a rollback can put it back.
  */
 static void ms_gmem_stage(struct memslots *ms, const struct ms_change *c)
 {
 	if (c->type == MEMSLOTS_CREATE && (c->new->pub.flags & MS_GMEM))
-		ms_gmem_insert(&ms->gmem, &c->new->gmem);
+		ms_gmem_insert(&ms->gmem, c->new->gmem);
 	else if (c->type == MEMSLOTS_DELETE && (c->old->pub.flags & MS_GMEM))
-		ms_gmem_remove(&ms->gmem, &c->old->gmem);
+		ms_gmem_remove(&ms->gmem, c->old->gmem);
 }
 
 /* The exact inverse of ms_gmem_stage(), for a call that fails. */
 static void ms_gmem_unstage(struct memslots *ms, const struct ms_change *c)
 {
 	if (c->type == MEMSLOTS_CREATE && (c->new->pub.flags & MS_GMEM))
-		ms_gmem_remove(&ms->gmem, &c->new->gmem);
+		ms_gmem_remove(&ms->gmem, c->new->gmem);
 	else if (c->type == MEMSLOTS_DELETE && (c->old->pub.flags & MS_GMEM))
-		ms_gmem_insert(&ms->gmem, &c->old->gmem);
+		ms_gmem_insert(&ms->gmem, c->old->gmem);
 }
 
 /* KVM's __kvm_set_memory_region() up to kvm_set_memslot(), for one request. */
@@ -482,7 +515,8 @@ static void ms_call_activate(struct ms_call *call)
 
 /* KVM's kvm_commit_memory_region(): commit hooks, then the replaced slots
  * go (to the slot cache, for the next call's copies), and the dirty
- * bitmaps they dropped are freed (KVM's kvm_free_memslot()). */
+ * bitmaps they dropped and the bindings of the deleted slots are freed
+ * (KVM's kvm_free_memslot()). */
 static void ms_call_commit(struct ms_call *call)
 {
 	struct memslots *ms = call->ms;
@@ -500,6 +534,9 @@ static void ms_call_commit(struct ms_call *call)
 		/* No reader can reach the old slot or its INVALID copy now. */
 		if (ms_change_drops_dirty(c))
 			ms_dirty_free(&ms->alloc, c->old->dirty);
+		/* Out of the index since the DELETE was staged. */
+		if (c->type == MEMSLOTS_DELETE)
+			ms_free(&ms->alloc, ms_slot_gmem(c->old));
 		ms_slot_retire(&ms->slot_cache, c->invalid);
 		if (c->type != MEMSLOTS_CREATE)
 			ms_slot_retire(&ms->slot_cache, c->old);

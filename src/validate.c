@@ -196,11 +196,13 @@ static const char *ms_check_gmem_index(const struct memslots *ms, const struct m
 	if (ms_gmem_validate(&ms->gmem))
 		return "the guest_memfd binding index breaks an invariant";
 	for (slot = ms_set_first(set); slot; slot = ms_set_next(set, slot)) {
-		const struct ms_gmem_binding *b = &slot->gmem;
+		const struct ms_gmem_binding *b = ms_slot_gmem(slot);
 
 		if (!(slot->pub.flags & MEMSLOT_GUEST_MEMFD))
 			continue;
 		n++;
+		if (!b)
+			return "a guest_memfd slot has no binding";
 		if (b->fd != slot->pub.guest_memfd || b->start != slot->pub.guest_memfd_offset ||
 		    b->last != b->start + (slot->pub.npages << ms->page_shift) - 1)
 			return "a slot's guest_memfd binding differs from its fields";

@@ -27,6 +27,7 @@ struct memslots *__real_memslots_new(const struct memslots_config *cfg);
 /* Allocation sizes, to see the slot objects each index makes. */
 struct sizes {
 	size_t last;
+	size_t prev; /* the one before last */
 	size_t n;
 };
 
@@ -34,6 +35,7 @@ static void *sizes_alloc(size_t size, void *opaque)
 {
 	struct sizes *sz = opaque;
 
+	sz->prev = sz->last;
 	sz->last = size;
 	sz->n++;
 	return malloc(size);
@@ -76,18 +78,25 @@ START_TEST(config_values)
 }
 END_TEST
 
-/* The bytes of the slot object a create allocates with @index. */
-static size_t slot_bytes(uint32_t index)
+/* An object of @index whose allocations @sz counts. */
+static struct memslots *new_counting_sizes(uint32_t index, struct sizes *sz)
 {
-	struct sizes sz = {0};
 	struct memslots_config cfg = {
 		.rcu = &ts_counting_rcu,
 		.index = index,
 		.alloc = sizes_alloc,
 		.free = sizes_free,
-		.alloc_opaque = &sz,
+		.alloc_opaque = sz,
 	};
-	struct memslots *ms = memslots_new(&cfg);
+
+	return memslots_new(&cfg);
+}
+
+/* The bytes of the slot object a create allocates with @index. */
+static size_t slot_bytes(uint32_t index)
+{
+	struct sizes sz = {0};
+	struct memslots *ms = new_counting_sizes(index, &sz);
 	struct memslots_region r = ts_model_region(12, 1, 0, 0, 16, 0x10000000ull);
 	size_t n;
 
@@ -103,14 +112,52 @@ static size_t slot_bytes(uint32_t index)
 	return sz.last;
 }
 
+/*
+ * The bytes of what a create of a GUEST_MEMFD slot allocates with @index
+ * after its slot object, which must come first and be @slot bytes: its
+ * binding, and nothing else.
+ */
+static size_t binding_bytes(uint32_t index, size_t slot)
+{
+	struct sizes sz = {0};
+	struct memslots *ms = new_counting_sizes(index, &sz);
+	struct memslots_region2 r = {
+		.slot = 1,
+		.flags = MEMSLOT_GUEST_MEMFD,
+		.memory_size = 16 << 12,
+		.userspace_addr = 0x10000000ull,
+		.guest_memfd = 3,
+	};
+	size_t n;
+
+	ck_assert_ptr_nonnull(ms);
+	/* As slot_bytes(): the first create warms the B+tree's pool. */
+	ck_assert_int_eq(memslots_set_region2(ms, &r), 0);
+	r.slot = 2;
+	r.guest_phys_addr = 64 << 12;
+	r.userspace_addr = 0x20000000ull;
+	r.guest_memfd_offset = 16 << 12;
+	n = sz.n;
+	ck_assert_int_eq(memslots_set_region2(ms, &r), 0);
+	ck_assert_uint_eq(sz.n, n + 2);
+	ck_assert_uint_eq(sz.prev, slot);
+	memslots_free(ms);
+	return sz.last;
+}
+
 START_TEST(slot_sizes)
 {
 	/* The default index's slot does not grow; KVM's has its nodes in a tail. */
-	ck_assert_uint_eq(sizeof(struct ms_slot), 208);
-	ck_assert_uint_eq(sizeof(struct ms_kvm_slot), 288);
+	ck_assert_uint_eq(sizeof(struct ms_slot), 160);
+	ck_assert_uint_eq(sizeof(struct ms_kvm_slot), 240);
 	ck_assert_uint_eq(slot_bytes(MEMSLOTS_INDEX_BTREE), sizeof(struct ms_slot));
 	ck_assert_uint_eq(slot_bytes(MEMSLOTS_INDEX_DEFAULT), sizeof(struct ms_slot));
 	ck_assert_uint_eq(slot_bytes(MEMSLOTS_INDEX_KVM), sizeof(struct ms_kvm_slot));
+	/* Only a GUEST_MEMFD slot pays for a binding, allocated on its own. */
+	ck_assert_uint_eq(binding_bytes(MEMSLOTS_INDEX_BTREE, sizeof(struct ms_slot)),
+			  sizeof(struct ms_gmem_binding));
+	ck_assert_uint_eq(binding_bytes(MEMSLOTS_INDEX_KVM, sizeof(struct ms_kvm_slot)),
+			  sizeof(struct ms_gmem_binding));
 }
 END_TEST
 
