@@ -3,9 +3,9 @@
  * The augmented interval tree, once, as a template: MS_INTERVAL_TREE_DEFINE()
  * generates a typed tree of closed intervals [start, last] over any key
  * type with a strict order, on the library's one red-black core
- * (rbtree_augmented.h).  The hva tree (interval_tree.c, u64 keys) and the
- * guest_memfd binding index (gmem_index.c, (fd, byte) pairs) are its two
- * instances.
+ * (rbtree_augmented.h).  The hva tree (interval_tree.c, u64 keys read
+ * from the slot, one instance per node index) and the guest_memfd binding
+ * index (gmem_index.c, (fd, byte) pairs) are its instances.
  *
  * The tree is ordered by start (equal starts go right, so duplicate and
  * overlapping intervals are allowed, in insertion order), and every node

@@ -62,11 +62,6 @@ static void ms_set_btree_insert(struct memslots_set *set, struct ms_slot *slot)
 	(void)err;
 }
 
-static uint64_t ms_slot_hva_last(const struct ms_slot *slot, unsigned int page_shift)
-{
-	return slot->pub.userspace_addr + (slot->pub.npages << page_shift) - 1;
-}
-
 /* A reader may have cached @slot as last used; only ever called on an
  * inactive set, so no reader can race with this store. */
 static void ms_set_drop_last_used(struct memslots_set *set, const struct ms_slot *slot)
@@ -82,17 +77,13 @@ void ms_set_forget_last_used(struct memslots_set *set)
 
 void ms_set_insert(struct memslots_set *set, struct ms_slot *slot)
 {
-	struct ms_itree_node *hn = &slot->hva_node[set->idx];
-
 	if (ms_unlikely(set->kvm)) {
 		ms_kvm_index_insert(set->kvm_index, slot);
 	} else {
 		ms_set_btree_insert(set, slot);
 		ms_idtab_insert(&set->ids, slot->pub.id, slot);
 	}
-	hn->start = slot->pub.userspace_addr;
-	hn->last = ms_slot_hva_last(slot, set->page_shift);
-	ms_itree_insert(hn, &set->hva_tree);
+	ms_itree_insert(slot, set->idx, &set->hva_tree);
 	set->count++;
 	set->nr_pages += slot->pub.npages;
 }
@@ -106,15 +97,13 @@ void ms_set_remove(struct memslots_set *set, struct ms_slot *slot)
 		ms_btree_remove(&set->gfn_tree, slot->pub.base_gfn, NULL);
 		ms_idtab_remove(&set->ids, slot->pub.id);
 	}
-	ms_itree_remove(&slot->hva_node[set->idx], &set->hva_tree);
+	ms_itree_remove(slot, set->idx, &set->hva_tree);
 	set->count--;
 	set->nr_pages -= slot->pub.npages;
 }
 
 void ms_set_replace(struct memslots_set *set, struct ms_slot *old, struct ms_slot *new)
 {
-	unsigned int i = set->idx;
-
 	ms_set_drop_last_used(set, old);
 	if (ms_unlikely(set->kvm)) {
 		ms_kvm_index_replace(set->kvm_index, old, new);
@@ -122,9 +111,7 @@ void ms_set_replace(struct memslots_set *set, struct ms_slot *old, struct ms_slo
 		ms_btree_replace(&set->gfn_tree, old->pub.base_gfn, new);
 		ms_idtab_replace(&set->ids, old->pub.id, new);
 	}
-	new->hva_node[i].start = old->hva_node[i].start;
-	new->hva_node[i].last = old->hva_node[i].last;
-	ms_itree_replace(&old->hva_node[i], &new->hva_node[i], &set->hva_tree);
+	ms_itree_replace(old, new, set->idx, &set->hva_tree);
 }
 
 bool ms_set_overlaps(const struct memslots_set *set, uint64_t gfn, uint64_t npages,

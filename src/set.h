@@ -198,18 +198,14 @@ static inline struct ms_slot *ms_set_next(const struct memslots_set *set,
 static inline struct ms_slot *ms_set_hva_first(const struct memslots_set *set, uint64_t start,
 					       uint64_t last)
 {
-	const struct ms_itree_node *n = ms_itree_iter_first(&set->hva_tree, start, last);
-
-	return n ? ms_slot_from_hva(n, set->idx) : NULL;
+	return ms_itree_iter_first(&set->hva_tree, set->idx, start, last);
 }
 
 static inline struct ms_slot *ms_set_hva_next(const struct memslots_set *set,
 					      const struct ms_slot *slot, uint64_t start,
 					      uint64_t last)
 {
-	const struct ms_itree_node *n = ms_itree_iter_next(&slot->hva_node[set->idx], start, last);
-
-	return n ? ms_slot_from_hva(n, set->idx) : NULL;
+	return ms_itree_iter_next(slot, set->idx, start, last);
 }
 
 /* The last-used slot: the one field readers write (atomically, relaxed);

@@ -192,6 +192,7 @@ static struct ms_slot *ms_slot_new(struct memslots *ms, const struct ms_req *req
 	s->pub.priv = priv;
 	s->pub.guest_memfd_offset = req->gmem_offset;
 	s->pub.guest_memfd = req->gmem_fd;
+	s->hva_last = req->hva + (req->npages << ms->page_shift) - 1;
 	return s;
 }
 
@@ -208,6 +209,7 @@ static struct ms_slot *ms_slot_dup_invalid(struct memslots *ms, const struct ms_
 		return NULL;
 	s->pub = old->pub;
 	s->pub.flags |= MEMSLOT_INVALID;
+	s->hva_last = old->hva_last;
 	if (ms_slot_dirty(old))
 		s->dirty = old->dirty;
 	return s;

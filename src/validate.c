@@ -26,8 +26,6 @@
 /* One slot reached through the gfn tree: its keys in every structure. */
 static const char *ms_set_check_slot(const struct memslots_set *set, struct ms_slot *slot)
 {
-	const struct ms_itree_node *h = &slot->hva_node[set->idx];
-
 	if (!slot->pub.npages)
 		return "a slot has no pages";
 	if (slot->pub.base_gfn + slot->pub.npages < slot->pub.base_gfn)
@@ -41,9 +39,8 @@ static const char *ms_set_check_slot(const struct memslots_set *set, struct ms_s
 	if (!(slot->pub.flags & MEMSLOT_GUEST_MEMFD) &&
 	    (slot->pub.guest_memfd_offset || slot->pub.guest_memfd))
 		return "a slot without GUEST_MEMFD has guest_memfd fields";
-	if (h->start != slot->pub.userspace_addr ||
-	    h->last != slot->pub.userspace_addr + (slot->pub.npages << set->page_shift) - 1)
-		return "an hva node's interval differs from the slot's host range";
+	if (slot->hva_last != slot->pub.userspace_addr + (slot->pub.npages << set->page_shift) - 1)
+		return "the interval of a slot's hva nodes differs from its host range";
 	if (ms_set_find_id(set, slot->pub.id) != slot)
 		return "a slot of the gfn tree is not found by its id";
 	return NULL;
@@ -139,7 +136,7 @@ const char *ms_set_validate(const struct memslots_set *set)
 	uint64_t pages = 0;
 	const char *why;
 
-	if (ms_itree_validate(&set->hva_tree, &n_hva))
+	if (ms_itree_validate(&set->hva_tree, set->idx, &n_hva))
 		return "the hva tree breaks an interval-tree invariant";
 	if (n_hva != set->count)
 		return "a structure's node count differs from the set's count";

@@ -105,11 +105,10 @@ START_TEST(slot_damage_fails)
 	struct memslots_set *set = active_of(ms);
 	struct ms_slot *slot = ms_set_find_id(set, 3);
 	struct ms_btree_ent *e = gfn_entry(set, slot);
-	struct ms_itree_node *h = &slot->hva_node[set->idx];
 
 	/* the leaf's end no longer matches the slot's npages */
 	TS_DAMAGED(e->end, e->end + 1, expect_damage(ms, set, "gfn tree entry's range"));
-	TS_DAMAGED(h->last, h->last + 1, expect_damage(ms, set, "hva node"));
+	TS_DAMAGED(slot->hva_last, slot->hva_last + 1, expect_damage(ms, set, "hva node"));
 	TS_DAMAGED(set->nr_pages, set->nr_pages + 1, expect_damage(ms, set, "page total"));
 	expect_sound_and_free(ms);
 }

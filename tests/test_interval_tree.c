@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Property tests of the augmented interval tree against a brute-force list.
+ * Property tests of the augmented interval tree against a brute-force list,
+ * on both of its instances at once: every node is a slot in two trees,
+ * through its two hva nodes, as in the two sets.
  *
  * Every query's result must be exactly the multiset of stored intervals
- * that intersect the query (each node once), in ascending start order; and
- * after every change each node's subtree_last must be the maximum `last` of
- * its subtree (checked independently by the fixture, itree_fixture.c, and
- * by ms_itree_validate()).
+ * that intersect the query (each node once), in ascending start order, in
+ * each tree; and after every change each node's subtree_last must be the
+ * maximum `last` of its subtree (checked independently by the fixture,
+ * itree_fixture.c, and by ms_itree_validate()).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -103,21 +105,22 @@ static void query_round(struct ts_it_fixture *f, uint64_t span)
 		ts_it_check_query(f, ql, qs);
 
 	if (f->bf.n) {
-		const struct ms_itree_node *x = &f->bf.v[ts_rng_below(r, f->bf.n)]->it;
+		const struct ts_it_node *x = f->bf.v[ts_rng_below(r, f->bf.n)];
+		uint64_t xs = ts_it_start(x), xl = ts_it_last(x);
 		uint64_t p = span ? ts_rng_below(r, span) : draw_point(r);
 
-		ts_it_check_query(f, x->start, x->start); /* point at a start */
-		ts_it_check_query(f, x->last, x->last);	  /* point at a last */
-		if (p <= x->start)
-			ts_it_check_query(f, p, x->start); /* ends exactly at a start */
-		if (p >= x->last)
-			ts_it_check_query(f, x->last, p); /* starts exactly at a last */
-		if (x->start > 0)
-			ts_it_check_query(f, x->start - 1, x->start - 1); /* just before */
-		if (x->last < UINT64_MAX)
-			ts_it_check_query(f, x->last + 1, x->last + 1); /* just after */
-		if (x->start > 0 && x->last < UINT64_MAX)
-			ts_it_check_query(f, x->start - 1, x->last + 1);
+		ts_it_check_query(f, xs, xs); /* point at a start */
+		ts_it_check_query(f, xl, xl); /* point at a last */
+		if (p <= xs)
+			ts_it_check_query(f, p, xs); /* ends exactly at a start */
+		if (p >= xl)
+			ts_it_check_query(f, xl, p); /* starts exactly at a last */
+		if (xs > 0)
+			ts_it_check_query(f, xs - 1, xs - 1); /* just before */
+		if (xl < UINT64_MAX)
+			ts_it_check_query(f, xl + 1, xl + 1); /* just after */
+		if (xs > 0 && xl < UINT64_MAX)
+			ts_it_check_query(f, xs - 1, xl + 1);
 	}
 	ts_it_check_query(f, 0, UINT64_MAX);
 	ts_it_check_query(f, UINT64_MAX, UINT64_MAX);
@@ -156,7 +159,8 @@ static void run_random(uint64_t seed, size_t ops, size_t max, uint64_t span)
 		if (f.bf.n % 8 == 0)
 			query_round(&f, span);
 	}
-	TS_REQUIRE(f.root.root.node == NULL && f.root.leftmost == NULL);
+	for (unsigned int i = 0; i < 2; i++)
+		TS_REQUIRE(f.root[i].root.node == NULL && f.root[i].leftmost == NULL);
 	ts_it_free(&f);
 }
 
@@ -190,9 +194,11 @@ START_TEST(empty_tree)
 
 	ts_it_init(&f, 1, 1);
 	ts_it_check_tree(&f);
-	ck_assert_ptr_null(ms_itree_iter_first(&f.root, 0, UINT64_MAX));
-	ck_assert_ptr_null(ms_itree_iter_first(&f.root, 5, 5));
-	ck_assert_ptr_null(ms_itree_iter_first(&f.root, 6, 5));
+	for (unsigned int i = 0; i < 2; i++) {
+		ck_assert_ptr_null(ms_itree_iter_first(&f.root[i], i, 0, UINT64_MAX));
+		ck_assert_ptr_null(ms_itree_iter_first(&f.root[i], i, 5, 5));
+		ck_assert_ptr_null(ms_itree_iter_first(&f.root[i], i, 6, 5));
+	}
 	ts_it_free(&f);
 }
 END_TEST
@@ -201,7 +207,7 @@ START_TEST(touching_endpoints)
 {
 	static const uint64_t iv[][2] = {{10, 20}, {20, 30}, {31, 40}, {50, 50}};
 	struct ts_it_fixture f;
-	struct ms_itree_node *n;
+	const struct ms_slot *s;
 
 	ts_it_init(&f, MS_ARRAY_SIZE(iv), 1);
 	for (size_t i = 0; i < MS_ARRAY_SIZE(iv); i++)
@@ -220,13 +226,16 @@ START_TEST(touching_endpoints)
 	ck_assert_uint_eq(ts_it_check_query(&f, 21, 20), 0); /* reversed */
 	ck_assert_uint_eq(ts_it_check_query(&f, 50, 10), 0);
 
-	/* Order is ascending start. */
-	n = ms_itree_iter_first(&f.root, 0, UINT64_MAX);
-	for (size_t i = 0; i < MS_ARRAY_SIZE(iv); i++, n = ms_itree_iter_next(n, 0, UINT64_MAX)) {
-		ck_assert_ptr_nonnull(n);
-		ck_assert_uint_eq(n->start, iv[i][0]);
+	/* Order is ascending start, in each tree. */
+	for (unsigned int t = 0; t < 2; t++) {
+		s = ms_itree_iter_first(&f.root[t], t, 0, UINT64_MAX);
+		for (size_t i = 0; i < MS_ARRAY_SIZE(iv);
+		     i++, s = ms_itree_iter_next(s, t, 0, UINT64_MAX)) {
+			ck_assert_ptr_nonnull(s);
+			ck_assert_uint_eq(ts_it_start(ts_it_node_of(s)), iv[i][0]);
+		}
+		ck_assert_ptr_null(s);
 	}
-	ck_assert_ptr_null(n);
 	ts_it_free(&f);
 }
 END_TEST
@@ -242,9 +251,10 @@ START_TEST(extreme_values)
 	ts_it_insert(&f, &f.pool[3], UINT64_MAX - 1, UINT64_MAX);
 	ts_it_insert(&f, &f.pool[4], 1, UINT64_MAX - 1);
 	ts_it_check_tree(&f);
-	ck_assert_ptr_nonnull(f.root.root.node);
-	ck_assert_uint_eq(ms_rb_entry(f.root.root.node, struct ms_itree_node, rb)->subtree_last,
-			  UINT64_MAX);
+	for (unsigned int i = 0; i < 2; i++) {
+		ck_assert_ptr_nonnull(f.root[i].root.node);
+		ck_assert_uint_eq(ts_it_top(&f, i)->slot.hva_node[i].subtree_last, UINT64_MAX);
+	}
 	ck_assert_uint_eq(ts_it_check_query(&f, UINT64_MAX, UINT64_MAX), 3);
 	ck_assert_uint_eq(ts_it_check_query(&f, 0, 0), 2);
 	ck_assert_uint_eq(ts_it_check_query(&f, 0, UINT64_MAX), 5);
@@ -315,13 +325,17 @@ START_TEST(replace_every_node)
 	ts_it_check_tree(&f);
 	for (size_t i = 0; i < N; i++) {
 		struct ts_it_node *old = &f.pool[i], *repl = &f.pool[N + i];
-		bool was_leftmost = f.root.leftmost == &old->it.rb;
+		bool was_leftmost[2];
 
+		for (unsigned int t = 0; t < 2; t++)
+			was_leftmost[t] = f.root[t].leftmost == &old->slot.hva_node[t].rb;
 		ts_it_replace(&f, old, repl);
-		TS_REQUIRE(!was_leftmost || f.root.leftmost == &repl->it.rb);
+		for (unsigned int t = 0; t < 2; t++)
+			TS_REQUIRE(!was_leftmost[t] ||
+				   f.root[t].leftmost == &repl->slot.hva_node[t].rb);
 		ts_it_check_tree(&f);
 		/* The new node is found, the old one is not (ts_it_check_query). */
-		ck_assert_uint_ge(ts_it_check_query(&f, repl->it.start, repl->it.start), 1);
+		ck_assert_uint_ge(ts_it_check_query(&f, ts_it_start(repl), ts_it_start(repl)), 1);
 		query_round(&f, 0);
 	}
 	ts_it_free(&f);
@@ -359,31 +373,35 @@ END_TEST
 START_TEST(validator_detects_corruption)
 {
 	struct ts_it_fixture f;
-	struct ms_itree_node *top;
 	uint64_t saved;
 
 	ts_it_init(&f, 64, 21);
 	for (size_t i = 0; i < 64; i++)
 		ts_it_insert(&f, &f.pool[i], i * 10, i * 10 + 5);
 	ts_it_check_tree(&f);
-	top = ms_rb_entry(f.root.root.node, struct ms_itree_node, rb);
+	for (unsigned int t = 0; t < 2; t++) {
+		struct ts_it_node *top = ts_it_top(&f, t);
+		struct ms_itree_node *n = &top->slot.hva_node[t];
 
-	saved = top->subtree_last;
-	top->subtree_last = saved + 1;
-	ck_assert_ptr_eq(ms_itree_validate(&f.root, NULL), ms_rb_bad_augment);
-	top->subtree_last = saved;
+		saved = n->subtree_last;
+		n->subtree_last = saved + 1;
+		ck_assert_ptr_eq(ms_itree_validate(&f.root[t], t, NULL), ms_rb_bad_augment);
+		n->subtree_last = saved;
 
-	saved = f.pool[63].it.subtree_last;
-	f.pool[63].it.subtree_last = 0;
-	ck_assert_ptr_eq(ms_itree_validate(&f.root, NULL), ms_rb_bad_augment);
-	f.pool[63].it.subtree_last = saved;
+		saved = f.pool[63].slot.hva_node[t].subtree_last;
+		f.pool[63].slot.hva_node[t].subtree_last = 0;
+		ck_assert_ptr_eq(ms_itree_validate(&f.root[t], t, NULL), ms_rb_bad_augment);
+		f.pool[63].slot.hva_node[t].subtree_last = saved;
 
-	saved = top->start;
-	top->start = top->last + 1;
-	ck_assert_ptr_nonnull(ms_itree_validate(&f.root, NULL));
-	top->start = saved;
+		/* The interval is the slot's: both trees see it broken. */
+		saved = top->slot.pub.userspace_addr;
+		top->slot.pub.userspace_addr = ts_it_last(top) + 1;
+		ck_assert_ptr_nonnull(ms_itree_validate(&f.root[t], t, NULL));
+		ck_assert_ptr_nonnull(ms_itree_validate(&f.root[!t], !t, NULL));
+		top->slot.pub.userspace_addr = saved;
 
-	ck_assert_ptr_null(ms_itree_validate(&f.root, NULL));
+		ck_assert_ptr_null(ms_itree_validate(&f.root[t], t, NULL));
+	}
 	ts_it_free(&f);
 }
 END_TEST

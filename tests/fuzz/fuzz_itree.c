@@ -3,10 +3,12 @@
  * Fuzz target for the augmented interval tree alone: inserts, removes and
  * replaces of closed intervals [start, last] (small values so they overlap
  * and repeat, and values at the top of the u64 range), and overlap
- * queries, against brute force over the pool.  After every operation
- * ms_itree_validate() must pass (red-black rules, order by start,
- * subtree_last, cached leftmost) with the right count; every query must
- * return each intersecting interval exactly once, in start order.
+ * queries, against brute force over the pool.  Each node is a slot in two
+ * trees at once, through its two hva nodes (the tree's two instances), as
+ * in the two sets.  After every operation ms_itree_validate() must pass on
+ * both (red-black rules, order by start, subtree_last, cached leftmost)
+ * with the right count; every query must return each intersecting interval
+ * exactly once, in start order, from each tree.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,43 +16,47 @@
 
 #include "fuzz_common.h"
 #include "interval_tree.h"
+#include "slot.h"
 
 #define POOL 64u
 
 struct inode {
-	struct ms_itree_node it;
+	struct ms_slot slot; /* the interval: [pub.userspace_addr, hva_last] */
 	bool in_tree;
 };
 
 static struct inode pool[POOL];
 static unsigned int nin;
 
-static struct inode *inode_of(const struct ms_itree_node *n)
+static struct inode *inode_of(const struct ms_slot *s)
 {
-	return ms_container_of(n, struct inode, it);
+	return ms_container_of(s, struct inode, slot);
 }
 
-static void query(const struct ms_rb_root_cached *root, uint64_t qs, uint64_t ql)
+/* Tree @idx of @root against brute force. */
+static void query(const struct ms_rb_root_cached *root, unsigned int idx, uint64_t qs, uint64_t ql)
 {
 	struct fz_walk walk = {0};
-	const struct ms_itree_node *n;
+	const struct ms_slot *s;
 	uint64_t want = 0;
 	unsigned int i;
 
 	for (i = 0; i < POOL; i++)
-		if (pool[i].in_tree && qs <= ql && pool[i].it.start <= ql && pool[i].it.last >= qs)
+		if (pool[i].in_tree && qs <= ql && pool[i].slot.pub.userspace_addr <= ql &&
+		    pool[i].slot.hva_last >= qs)
 			want |= 1ull << i;
-	for (n = ms_itree_iter_first(root, qs, ql); n; n = ms_itree_iter_next(n, qs, ql)) {
-		i = (unsigned int)(inode_of(n) - pool);
+	for (s = ms_itree_iter_first(&root[idx], idx, qs, ql); s;
+	     s = ms_itree_iter_next(s, idx, qs, ql)) {
+		i = (unsigned int)(inode_of(s) - pool);
 		FZ_CHECK(i < POOL && pool[i].in_tree);
-		fz_walk_meet(&walk, i, n->start);
+		fz_walk_meet(&walk, i, s->pub.userspace_addr);
 	}
 	FZ_CHECK(walk.met == want);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ms_rb_root_cached root = MS_RB_ROOT_CACHED;
+	struct ms_rb_root_cached root[2] = {MS_RB_ROOT_CACHED, MS_RB_ROOT_CACHED};
 	struct fz_in in = {data, size};
 	unsigned int ops = 0;
 	size_t count;
@@ -61,6 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t op = fz_u8(&in);
 		struct inode *n = &pool[fz_u8(&in) % POOL], *m;
 		uint64_t a, b;
+		unsigned int t;
 
 		switch (op % 5) {
 		case 0:
@@ -69,16 +76,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			a = fz_key(&in);
 			b = fz_u8(&in) % 16;
-			n->it.start = a;
-			n->it.last = a + b < a ? UINT64_MAX : a + b;
-			ms_itree_insert(&n->it, &root);
+			n->slot.pub.userspace_addr = a;
+			n->slot.hva_last = a + b < a ? UINT64_MAX : a + b;
+			for (t = 0; t < 2; t++)
+				ms_itree_insert(&n->slot, t, &root[t]);
 			n->in_tree = true;
 			nin++;
 			break;
 		case 2: /* remove */
 			if (!n->in_tree)
 				break;
-			ms_itree_remove(&n->it, &root);
+			for (t = 0; t < 2; t++)
+				ms_itree_remove(&n->slot, t, &root[t]);
 			n->in_tree = false;
 			nin--;
 			break;
@@ -86,21 +95,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			m = &pool[fz_u8(&in) % POOL];
 			if (!n->in_tree || m->in_tree)
 				break;
-			m->it.start = n->it.start;
-			m->it.last = n->it.last;
-			ms_itree_replace(&n->it, &m->it, &root);
+			m->slot.pub.userspace_addr = n->slot.pub.userspace_addr;
+			m->slot.hva_last = n->slot.hva_last;
+			for (t = 0; t < 2; t++)
+				ms_itree_replace(&n->slot, &m->slot, t, &root[t]);
 			n->in_tree = false;
 			m->in_tree = true;
 			break;
 		default: /* query */
 			a = fz_key(&in);
 			b = fz_u8(&in);
-			query(&root, a, b & 0x80 ? a - (b & 7) : a + b % 24);
-			query(&root, 0, UINT64_MAX);
+			for (t = 0; t < 2; t++) {
+				query(root, t, a, b & 0x80 ? a - (b & 7) : a + b % 24);
+				query(root, t, 0, UINT64_MAX);
+			}
 			break;
 		}
-		FZ_CHECK(!ms_itree_validate(&root, &count));
-		FZ_CHECK(count == nin);
+		for (t = 0; t < 2; t++) {
+			FZ_CHECK(!ms_itree_validate(&root[t], t, &count));
+			FZ_CHECK(count == nin);
+		}
 	}
 	return 0;
 }
