@@ -75,6 +75,7 @@ struct ms_requests {
 /* One change of a call, as classified by the validation step. */
 struct ms_change {
 	enum memslots_change type;
+	uint16_t id;		 /* of the slot it changes (in the padding after @type) */
 	size_t index;		 /* of its request */
 	struct ms_slot *old;	 /* the published slot; NULL for CREATE */
 	struct ms_slot *new;	 /* what replaces it; NULL for DELETE */

@@ -103,6 +103,15 @@ static inline struct ms_slot *ms_idtab_find(const struct ms_idtab *t, uint16_t i
 	}
 }
 
+/* Starts loading the bucket where the probe for @id begins.  Any id. */
+static inline void ms_idtab_prefetch(const struct ms_idtab *t, uint16_t id)
+{
+	uint32_t i = id > t->mask ? ms_idtab_home(id, t->mask) : id;
+
+	if (id <= t->max_id)
+		ms_prefetch(&t->table[i], 0);
+}
+
 /*
  * Counts one more insert, of @id, to come in this call, and puts aside
  * the larger table they may need, unless the table can take them all:

@@ -188,11 +188,23 @@ static bool ms_request_named_before(struct ms_call *call, uint16_t id)
 	return seen;
 }
 
+/* The id a request names, whatever its form: the slot field leads both. */
+static uint16_t ms_request_id(const struct ms_requests *reqs, size_t index)
+{
+	const uint32_t *slot = (const void *)((const char *)reqs->base + index * reqs->size);
+
+	return (uint16_t)(*slot & 0xffff);
+}
+
+void ms_request_prefetch_id(const struct ms_call *call, const struct ms_requests *reqs,
+			    size_t index)
+{
+	ms_set_prefetch_id(call->inactive, ms_request_id(reqs, index));
+}
+
 void ms_request_prefetch(const struct ms_call *call, const struct ms_requests *reqs, size_t index)
 {
-	/* The slot field leads both forms of a request. */
-	const uint32_t *slot = (const void *)((const char *)reqs->base + index * reqs->size);
-	const struct ms_slot *old = ms_set_find_id(call->inactive, *slot & 0xffff);
+	const struct ms_slot *old = ms_set_find_id(call->inactive, ms_request_id(reqs, index));
 
 	if (old)
 		ms_prefetch(&old->pub, 0);

@@ -52,5 +52,9 @@ int ms_request_classify(struct ms_call *call, const struct ms_requests *reqs, si
  * slot field; any value is harmless.  Under ms->lock.
  */
 void ms_request_prefetch(const struct ms_call *call, const struct ms_requests *reqs, size_t index);
+/* The step before: starts loading the id table bucket where the lookup
+ * of that slot begins (for ids in random order, the table misses too). */
+void ms_request_prefetch_id(const struct ms_call *call, const struct ms_requests *reqs,
+			    size_t index);
 
 #endif /* MEMSLOTS_REQUEST_H */

@@ -149,6 +149,18 @@ static inline struct ms_slot *ms_set_find_id(const struct memslots_set *set, uin
 	return ms_kvm_index_find_id(set->kvm_index, (uint16_t)id);
 }
 
+/*
+ * Starts loading what ms_set_find_id() of @id reads first, for a writer
+ * about to look up many ids one after the other (a batch over every
+ * slot): the id table's bucket.  The KVM index's chains are walked, not
+ * prefetched.
+ */
+static inline void ms_set_prefetch_id(const struct memslots_set *set, uint32_t id)
+{
+	if (ms_likely(!set->kvm))
+		ms_idtab_prefetch(&set->ids, (uint16_t)id);
+}
+
 /* The slot holding @gfn, or NULL: the readers' hot path. */
 static inline struct ms_slot *ms_set_lookup(const struct memslots_set *set, uint64_t gfn)
 {

@@ -158,6 +158,7 @@ static void ms_call_replay(struct ms_call *call, struct memslots_set *set, ms_st
 		if (i + MS_REPLAY_AHEAD < call->nr_changes) {
 			const struct ms_change *ahead = &call->changes[i + MS_REPLAY_AHEAD];
 
+			ms_set_prefetch_id(set, ahead->id);
 			ms_prefetch_slot(set, ahead->old);
 			ms_prefetch_slot(set, ahead->new);
 			ms_prefetch_slot(set, ahead->invalid);
@@ -411,6 +412,7 @@ static int ms_call_validate_one(struct ms_call *call, const struct ms_requests *
 	if (err)
 		return err;
 	c->index = index;
+	c->id = req.id;
 	ms_change_apply(call->inactive, c);
 	ms_gmem_stage(call->ms, c);
 	if (c->invalid)
@@ -435,7 +437,8 @@ static void ms_call_rollback(struct ms_call *call)
 	call->nr_changes = 0;
 }
 
-/* How many requests ahead ms_call_stage() prefetches the slot each names. */
+/* How many requests ahead ms_call_stage() prefetches the slot each names
+ * (and twice as far ahead, the id table bucket that finds it). */
 #define MS_STAGE_AHEAD 8
 
 /*
@@ -451,6 +454,8 @@ static int ms_call_stage(struct ms_call *call, const struct ms_requests *reqs, s
 	int err = 0;
 
 	for (i = 0; i < n && !err; i++) {
+		if (i + 2 * MS_STAGE_AHEAD < n)
+			ms_request_prefetch_id(call, reqs, i + 2 * MS_STAGE_AHEAD);
 		if (i + MS_STAGE_AHEAD < n)
 			ms_request_prefetch(call, reqs, i + MS_STAGE_AHEAD);
 		err = ms_call_validate_one(call, reqs, i);
