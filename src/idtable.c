@@ -110,17 +110,31 @@ static uint32_t ms_idtab_bucket(struct ms_slot *const *tab, uint32_t mask, uint1
 	return i;
 }
 
-static void ms_idtab_put(struct ms_slot **tab, uint32_t mask, struct ms_slot *slot)
+/* How many buckets past its id's home bucket @i is. */
+static uint32_t ms_idtab_disp(uint32_t i, uint16_t id, uint32_t mask)
 {
-	tab[ms_idtab_bucket(tab, mask, slot->pub.id)] = slot;
+	return (i - ms_idtab_home(id, mask)) & mask;
 }
 
-/* Every slot of the table into @to (empty, @to_mask + 1 buckets). */
-static void ms_idtab_move_all(struct ms_idtab *t, struct ms_slot **to, uint32_t to_mask)
+/* Puts @slot in its bucket; returns how far past its home that is. */
+static uint32_t ms_idtab_put(struct ms_slot **tab, uint32_t mask, struct ms_slot *slot)
 {
+	uint32_t i = ms_idtab_bucket(tab, mask, slot->pub.id);
+
+	tab[i] = slot;
+	return ms_idtab_disp(i, slot->pub.id, mask);
+}
+
+/* Every slot of the table into @to (empty, @to_mask + 1 buckets); returns
+ * the largest displacement there, @to's max_disp. */
+static uint32_t ms_idtab_move_all(struct ms_idtab *t, struct ms_slot **to, uint32_t to_mask)
+{
+	uint32_t disp = 0;
+
 	for (uint32_t i = 0; i < ms_idtab_size(t); i++)
 		if (t->table[i])
-			ms_idtab_put(to, to_mask, t->table[i]);
+			disp = ms_max_u32(disp, ms_idtab_put(to, to_mask, t->table[i]));
+	return disp;
 }
 
 /* The exact bound, after a failed call that grew the table (its inserts
@@ -138,13 +152,16 @@ void ms_idtab_settle(struct ms_idtab *t, int failed)
 	if (failed && t->old) {
 		/* The call grew the table and undid its inserts: back to the old one
 		 * (which held these slots before, so it holds them now). */
+		uint32_t disp = 0;
+
 		if (t->old != ms_idtab_none()) {
 			memset(t->old, 0, sizeof(*t->old) * ((size_t)t->old_mask + 1));
-			ms_idtab_move_all(t, t->old, t->old_mask);
+			disp = ms_idtab_move_all(t, t->old, t->old_mask);
 		}
 		ms_idtab_free_table(t->alloc, t->table);
 		t->table = t->old;
 		t->mask = t->old_mask;
+		t->max_disp = disp;
 		t->old = NULL;
 		/* An inactive table: its bound may come down.  (A failed call's
 		 * other set is published: nothing of its table may change.) */
@@ -159,11 +176,14 @@ void ms_idtab_settle(struct ms_idtab *t, int failed)
 	t->reserved_max_id = 0;
 }
 
-/* Moves up low_full past the ids that have a slot. */
+/* Moves up low_full past the ids that have a slot, @id having just got
+ * one: over the run known to be full at once, then one by one. */
 static void ms_idtab_advance_low_full(struct ms_idtab *t)
 {
+	t->low_full = t->full_to > t->low_full + 1 ? t->full_to : t->low_full + 1;
 	while (t->low_full <= t->max_id && ms_idtab_find(t, (uint16_t)t->low_full))
 		t->low_full++;
+	t->full_to = t->low_full;
 }
 
 void ms_idtab_insert(struct ms_idtab *t, uint16_t id, struct ms_slot *slot)
@@ -174,7 +194,7 @@ void ms_idtab_insert(struct ms_idtab *t, uint16_t id, struct ms_slot *slot)
 		/* Reserved: the spare fits every insert reserved so far.  @old
 		 * keeps the table the call found; one the call grew into before
 		 * (its reserves and inserts alternate) has no reader: freed. */
-		ms_idtab_move_all(t, t->spare, t->spare_mask);
+		t->max_disp = ms_idtab_move_all(t, t->spare, t->spare_mask);
 		if (t->old) {
 			ms_idtab_free_table(t->alloc, t->table);
 		} else {
@@ -186,7 +206,7 @@ void ms_idtab_insert(struct ms_idtab *t, uint16_t id, struct ms_slot *slot)
 		t->spare = NULL;
 		t->spare_mask = 0;
 	}
-	ms_idtab_put(t->table, t->mask, slot);
+	t->max_disp = ms_max_u32(t->max_disp, ms_idtab_put(t->table, t->mask, slot));
 	t->max_id = max_id;
 	t->count++;
 	/* It used one of the reserved inserts (an undo's re-insert none). */
@@ -209,14 +229,21 @@ void ms_idtab_remove(struct ms_idtab *t, uint16_t id)
 
 	tab[i] = NULL;
 	t->count--;
-	if (id < t->low_full)
+	if (id < t->low_full) {
+		/* The ids from id + 1 to low_full - 1 keep their slots. */
+		t->full_to = t->low_full;
 		t->low_full = id;
+	} else if (id < t->full_to) {
+		t->full_to = id;
+	}
 	/*
 	 * Backward shift: a slot further along the probe run whose home is not
 	 * between the emptied bucket and its own moves into the hole, so that
-	 * no probe ever stops early.  No tombstones.
+	 * no probe ever stops early.  No tombstones.  Such a slot is more than
+	 * (j - i) past its home, so none lies beyond max_disp buckets past the
+	 * hole: the search for one ends there, or at an empty bucket.
 	 */
-	for (;;) {
+	for (uint32_t dist = 1; dist <= t->max_disp; dist++) {
 		uint32_t h;
 
 		j = (j + 1) & mask;
@@ -228,6 +255,7 @@ void ms_idtab_remove(struct ms_idtab *t, uint16_t id)
 		tab[i] = tab[j];
 		tab[j] = NULL;
 		i = j;
+		dist = 0;
 	}
 }
 
@@ -264,6 +292,8 @@ const char *ms_idtab_check(const struct ms_idtab *t)
 			return "a slot's id is above the id table's bound";
 		if (ms_idtab_find(t, s->pub.id) != s)
 			return "a slot is not found from its id's bucket";
+		if (ms_idtab_disp(i, s->pub.id, t->mask) > t->max_disp)
+			return "a slot is further from its id's home than the id table's bound";
 	}
 	if (total != t->count)
 		return "the id table's count differs from its contents";
@@ -272,5 +302,10 @@ const char *ms_idtab_check(const struct ms_idtab *t)
 	for (uint32_t id = 0; id < t->low_full; id++)
 		if (!ms_idtab_find(t, (uint16_t)id))
 			return "the id table's lowest free id is below its mark";
+	if (t->full_to < t->low_full)
+		return "the id table's run of full ids ends below its lowest free id";
+	for (uint32_t id = t->low_full + 1; id < t->full_to; id++)
+		if (!ms_idtab_find(t, (uint16_t)id))
+			return "a free id lies in the id table's run of full ids";
 	return NULL;
 }

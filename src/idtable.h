@@ -55,8 +55,24 @@ struct ms_idtab {
 	struct ms_slot **table; /* mask + 1 buckets; never NULL (an empty table is static) */
 	uint32_t mask;
 	uint32_t max_id;    /* no slot has a larger id (an upper bound) */
+	/*
+	 * No slot sits further than this many buckets past its id's home
+	 * (an upper bound; 0 while every slot is at home, as with ids dense
+	 * from 0): a remove's backward shift looks no further than that past
+	 * the hole, instead of along the whole run of full buckets, which ids
+	 * 0..n-1 make n long.
+	 */
+	uint32_t max_disp;
 	size_t count;	    /* slots in the table */
 	uint32_t low_full;  /* every id below it has a slot: where a free-id search starts */
+	/*
+	 * >= low_full; every id strictly between the two has a slot too.  A
+	 * remove below low_full keeps, here, how far the ids above it were
+	 * known to be full, so that re-inserting the id (a MOVE: out of the
+	 * table and back) jumps there rather than scanning up one id at a
+	 * time, which took O(n) per move of a set of ids 0..n-1.
+	 */
+	uint32_t full_to;
 	uint32_t reserved;  /* inserts the call has put aside for */
 	uint32_t reserved_max_id; /* the largest id of those */
 	uint32_t spare_mask;

@@ -192,10 +192,25 @@ START_TEST(id_table_damage_fails)
 	struct memslots *ms = populated();
 	struct memslots_set *set = active_of(ms);
 	struct ms_slot *s1 = ms_set_find_id(set, 1), *s5 = ms_set_find_id(set, 5);
+	uint32_t full_to;
 
-	/* id 5 leads to slot 1: slot 5 is in the gfn tree but not found by id */
+	/* id 5 leads to slot 1: slot 1 sits 4 buckets past its home, where
+	 * the table's bound says every slot is at home ... */
 	ck_assert_ptr_eq(set->ids.table[5], s5);
+	ck_assert_uint_eq(set->ids.max_disp, 0);
+	TS_DAMAGED(set->ids.table[5], s1, expect_damage(ms, set, "further from its id's home"));
+	/* ... id 5 is free inside the run of ids the table knows are full ... */
+	ck_assert_uint_lt(set->ids.low_full, 5);
+	ck_assert_uint_gt(set->ids.full_to, 5);
+	set->ids.max_disp = set->ids.mask;
+	TS_DAMAGED(set->ids.table[5], s1, expect_damage(ms, set, "run of full ids"));
+	/* ... and under bounds that allow both, slot 5 is in the gfn tree but
+	 * not found by id */
+	full_to = set->ids.full_to;
+	set->ids.full_to = set->ids.low_full;
 	TS_DAMAGED(set->ids.table[5], s1, expect_damage(ms, set, "not found by its id"));
+	set->ids.full_to = full_to;
+	set->ids.max_disp = 0;
 	/* slot 1 out of its bucket (ids 0-3 and 5 in 8 buckets: each in its
 	 * own), into an empty one its probe never reaches */
 	ck_assert_uint_eq(set->ids.mask, 7);
