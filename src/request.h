@@ -45,8 +45,9 @@ int ms_request_classify(struct ms_call *call, const struct ms_requests *reqs, si
 			struct ms_req *req, struct ms_change *c);
 
 /*
- * Starts loading the published slot that request @index of @reqs names,
- * if any, which ms_request_classify() reads a few requests later: in a
+ * Starts loading the slot that request @index of @reqs names in the
+ * staged set, if any, which ms_request_classify() reads a few requests
+ * later: in a
  * batch over every slot (dirty logging switched on for all), each old slot
  * is an object of its own, far from the last.  Reads only the request's
  * slot field; any value is harmless.  Under ms->lock.
