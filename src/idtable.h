@@ -94,11 +94,18 @@ static MS_ALWAYS_INLINE uint32_t ms_idtab_home(uint32_t id, uint32_t mask)
 	return (id ^ (uint32_t)(((uint64_t)high * 0x9e3779b97f4a7c15ull) >> 40)) & mask;
 }
 
+/* Where the probe for @id begins: its home bucket, with no hash for an id
+ * below the size (ms_idtab_home() would return the id itself). */
+static MS_ALWAYS_INLINE uint32_t ms_idtab_start(const struct ms_idtab *t, uint16_t id)
+{
+	return ms_unlikely(id > t->mask) ? ms_idtab_home(id, t->mask) : id;
+}
+
 /* The slot of @id, or NULL.  Reader. */
 static inline struct ms_slot *ms_idtab_find(const struct ms_idtab *t, uint16_t id)
 {
 	struct ms_slot *const *tab = t->table;
-	uint32_t mask = t->mask, i = id;
+	uint32_t mask = t->mask, i;
 
 	/*
 	 * Above the bound no slot is; below it, with every id below the size
@@ -108,8 +115,7 @@ static inline struct ms_slot *ms_idtab_find(const struct ms_idtab *t, uint16_t i
 	if (ms_unlikely(id > t->max_id))
 		return NULL;
 	/* Below the size, the id is its bucket: no hash on the hot path. */
-	if (ms_unlikely(id > mask))
-		i = ms_idtab_home(id, mask);
+	i = ms_idtab_start(t, id);
 	for (;;) {
 		struct ms_slot *s = tab[i];
 
@@ -122,10 +128,8 @@ static inline struct ms_slot *ms_idtab_find(const struct ms_idtab *t, uint16_t i
 /* Starts loading the bucket where the probe for @id begins.  Any id. */
 static inline void ms_idtab_prefetch(const struct ms_idtab *t, uint16_t id)
 {
-	uint32_t i = id > t->mask ? ms_idtab_home(id, t->mask) : id;
-
 	if (id <= t->max_id)
-		ms_prefetch(&t->table[i], 0);
+		ms_prefetch(&t->table[ms_idtab_start(t, id)], 0);
 }
 
 /*
